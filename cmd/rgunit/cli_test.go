@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rgunit/ingest"
+	"rgunit/storage"
+)
+
+const faces = "../../testdata/faces"
+
+// run executes the CLI in-process and returns stdout, stderr and the error.
+func run(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), errb.String(), err
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, stderr, err := run(t, args...)
+	if err != nil {
+		t.Fatalf("rgunit %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return out
+}
+
+func ingested(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "cli.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "--size", "32", "-q")
+	return db
+}
+
+func TestIngestJSONAndStats(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "cli.db")
+	out := mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "--json")
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("ingest --json printed %q: %v", out, err)
+	}
+	if sum["added"] != 300.0 || sum["duplicates"] != 0.0 || sum["skipped"] != 0.0 {
+		t.Fatalf("summary %v", sum)
+	}
+	out = mustRun(t, "ingest", faces, "--db", db, "--json", "-q")
+	json.Unmarshal([]byte(out), &sum)
+	if sum["added"] != 0.0 || sum["duplicates"] != 300.0 {
+		t.Fatalf("second ingest %v", sum)
+	}
+	var st struct {
+		Items, Labelled, Unlabelled int
+		SizeBytes                   int64 `json:"size_bytes"`
+		Attributes                  map[string]storage.AttrCount
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "stats", "--db", db, "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Items != 300 || st.Labelled != 300 || st.Unlabelled != 0 || st.SizeBytes <= 0 || st.Attributes["Young"] != (storage.AttrCount{Pos: 150, Neg: 150}) {
+		t.Fatalf("stats %+v", st)
+	}
+	text := mustRun(t, "stats", "--db", db)
+	if !strings.Contains(text, "300 (300 labelled, 0 unlabelled)") || !strings.Contains(text, "Blond_Hair  100  200") {
+		t.Fatalf("stats text:\n%s", text)
+	}
+}
+
+func TestLsShowRm(t *testing.T) {
+	db := ingested(t)
+	lines := strings.Split(strings.TrimSpace(mustRun(t, "ls", "--db", db, "--json", "-n", "5")), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("ls -n 5 printed %d lines", len(lines))
+	}
+	var it struct {
+		ID     uint64
+		Path   string
+		Labels map[string]int
+	}
+	if err := json.Unmarshal([]byte(lines[4]), &it); err != nil || it.ID != 5 || !strings.HasSuffix(it.Path, "000005.png") || len(it.Labels) != 5 {
+		t.Fatalf("ls line %q: %+v %v", lines[4], it, err)
+	}
+	img := filepath.Join(t.TempDir(), "five.png")
+	out := mustRun(t, "show", "id:5", "--db", db, "--out", img)
+	if !strings.Contains(out, "000005.png") {
+		t.Fatalf("show printed %q", out)
+	}
+	f, _ := os.Open(img)
+	m, err := png.Decode(f)
+	f.Close()
+	if err != nil || m.Bounds().Dx() != 32 || m.Bounds().Dy() != 32 {
+		t.Fatalf("show --out wrote %v %v", m, err)
+	}
+	if _, _, err := run(t, "rm", "3", "999", "--db", db); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("rm with an unknown id: %v", err)
+	}
+	if out := mustRun(t, "rm", "3", "4", "--db", db); !strings.Contains(out, "removed 2 items") {
+		t.Fatalf("rm printed %q", out)
+	}
+	if n := strings.Count(mustRun(t, "ls", "--db", db, "--json"), "\n"); n != 298 {
+		t.Fatalf("%d items after rm", n)
+	}
+	if _, _, err := run(t, "show", "3", "--db", db); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("show removed item: %v", err)
+	}
+}
+
+func TestCLIBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad_attr.txt")
+	os.WriteFile(bad, []byte("2\nMale Young\n000001.png 1 -1\n000002.png 1\n"), 0o644)
+	db := filepath.Join(dir, "new.db")
+	_, _, err := run(t, "ingest", faces, "--labels", bad, "--db", db)
+	if !errors.Is(err, ingest.ErrLabels) || !strings.Contains(err.Error(), "bad_attr.txt:4") {
+		t.Fatalf("malformed labels: %v", err)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatal("a malformed labels file still created the database")
+	}
+	existing := ingested(t)
+	before, _ := os.ReadFile(existing)
+	if _, _, err := run(t, "ingest", faces, "--labels", bad, "--db", existing); !errors.Is(err, ingest.ErrLabels) {
+		t.Fatalf("malformed labels on an existing db: %v", err)
+	}
+	if after, _ := os.ReadFile(existing); !bytes.Equal(before, after) {
+		t.Fatal("a malformed labels file changed an existing database")
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stats", "--db", filepath.Join(dir, "none.db")}, "no database"},
+		{[]string{"rm", "1", "--db", filepath.Join(dir, "none.db")}, "no database"},
+		{[]string{"show", "abc", "--db", existing}, "not an item id"},
+		{[]string{"ingest", faces, "--db", existing, "--size", "64"}, "holds 32x32 images"},
+		{[]string{"ingest", filepath.Join(dir, "missing-folder"), "--db", existing}, "missing-folder"},
+		{[]string{"ls", "--labelled", "--unlabelled", "--db", existing}, "exclude each other"},
+	}
+	for _, c := range cases {
+		_, _, err := run(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("rgunit %s: %v, want an error containing %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); !os.IsNotExist(err) {
+		t.Fatal("a read command created a database")
+	}
+	// A second writer gets the documented message.
+	st, err := storage.Open(existing, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, _, err = run(t, "rm", "1", "--db", existing)
+	if err == nil || !strings.Contains(err.Error(), "database is in use by another process") {
+		t.Fatalf("second writer: %v", err)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	wd, _ := os.Getwd()
+	os.Chdir("../..")
+	defer os.Chdir(wd)
+	db := filepath.Join(t.TempDir(), "demo", "demo.db")
+	out := mustRun(t, "demo", "--db", db)
+	for _, want := range []string{"300 added (300 labelled, 0 unlabelled)", "items      300", "Male  150  150"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// Running it again starts from a fresh database.
+	if out := mustRun(t, "demo", "--db", db); !strings.Contains(out, "300 added") {
+		t.Fatalf("second demo:\n%s", out)
+	}
+}
+
+func TestProgressLogLines(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	_, stderr, _ := run(t, "ingest", faces, "--db", db)
+	if stderr != "" {
+		t.Fatalf("a run shorter than the log interval printed %q", stderr)
+	}
+	defer func(d time.Duration) { progressEvery = d }(progressEvery)
+	progressEvery = 0
+	_, stderr, err := run(t, "ingest", faces, "--db", filepath.Join(t.TempDir(), "q.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not a terminal: plain log lines, the last one at 100% with the final counts.
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) < 10 || !strings.HasPrefix(lines[len(lines)-1], "ingest: 303/303 (100.0%)") || !strings.HasSuffix(lines[len(lines)-1], "300 added, 0 duplicates, 0 skipped") {
+		t.Fatalf("progress output ends %q", lines[len(lines)-1])
+	}
+}

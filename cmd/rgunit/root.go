@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"rgunit/storage"
+)
+
+var errInterrupted = errors.New("interrupted")
+
+// dbFlag is the --db value shared by the commands.
+type dbFlag struct{ path string }
+
+func defaultDB() string {
+	if p := os.Getenv("RGUNIT_DB"); p != "" {
+		return p
+	}
+	return "rgunit.db"
+}
+
+func (d *dbFlag) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&d.path, "db", defaultDB(), "database file (default $RGUNIT_DB or ./rgunit.db)")
+}
+
+// open opens the database for reading, or for writing when write is set;
+// only create makes a new file.
+func (d *dbFlag) open(write, create bool, size int) (*storage.Store, error) {
+	if !create {
+		if _, err := os.Stat(d.path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s (create one with rgunit ingest)", storage.ErrNoDatabase, d.path)
+		}
+	}
+	return storage.Open(d.path, &storage.Options{ReadOnly: !write, ImageSize: size})
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rgunit",
+		Short: "Retrieval-guided multi-domain image translation (RG-UNIT)",
+		Long: `rgunit turns an image collection into a searchable, persistent retrieval
+database and uses it to translate images between attribute domains.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newIngestCmd(), newLsCmd(), newStatsCmd(), newShowCmd(), newRmCmd(), newBenchCmd(), newDemoCmd())
+	return root
+}
+
+// parseID accepts "42" and "id:42".
+func parseID(s string) (uint64, error) {
+	id, err := strconv.ParseUint(strings.TrimPrefix(s, "id:"), 10, 64)
+	if err != nil || id == 0 {
+		return 0, fmt.Errorf("%q is not an item id (a positive integer, optionally written id:N)", s)
+	}
+	return id, nil
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

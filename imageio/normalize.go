@@ -1,0 +1,97 @@
+package imageio
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"sync"
+
+	"golang.org/x/image/draw"
+)
+
+// CenterSquare returns the largest square centred in r.
+func CenterSquare(r image.Rectangle) image.Rectangle {
+	w, h := r.Dx(), r.Dy()
+	s := min(w, h)
+	x0 := r.Min.X + (w-s)/2
+	y0 := r.Min.Y + (h-s)/2
+	return image.Rect(x0, y0, x0+s, y0+s)
+}
+
+// Normalize centre-crops img to a square and resizes it to size x size. The
+// result is opaque: transparent pixels are composited onto white.
+func Normalize(img image.Image, size int) *image.RGBA {
+	dst := image.NewRGBA(image.Rect(0, 0, size, size))
+	src := CenterSquare(img.Bounds())
+	if src.Dx() == size {
+		draw.Draw(dst, dst.Bounds(), img, src.Min, draw.Src)
+	} else {
+		draw.BiLinear.Scale(dst, dst.Bounds(), img, src, draw.Src, nil)
+	}
+	flattenWhite(dst)
+	return dst
+}
+
+// flattenWhite composites premultiplied RGBA pixels onto an opaque white
+// background in place.
+func flattenWhite(m *image.RGBA) {
+	p := m.Pix
+	for i := 0; i+3 < len(p); i += 4 {
+		a := p[i+3]
+		if a == 0xff {
+			continue
+		}
+		k := 0xff - uint32(a) // white * (1 - alpha), premultiplied colour stays
+		p[i] = uint8(min(uint32(p[i])+k, 0xff))
+		p[i+1] = uint8(min(uint32(p[i+1])+k, 0xff))
+		p[i+2] = uint8(min(uint32(p[i+2])+k, 0xff))
+		p[i+3] = 0xff
+	}
+}
+
+type pngPool struct{ p sync.Pool }
+
+func (b *pngPool) Get() *png.EncoderBuffer {
+	if v, ok := b.p.Get().(*png.EncoderBuffer); ok {
+		return v
+	}
+	return nil
+}
+func (b *pngPool) Put(e *png.EncoderBuffer) { b.p.Put(e) }
+
+var pngEncoder = png.Encoder{CompressionLevel: png.DefaultCompression, BufferPool: &pngPool{}}
+
+// EncodePNG encodes a normalized image. Opaque images are written as 8-bit RGB.
+func EncodePNG(m image.Image) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(m.Bounds().Dx() * m.Bounds().Dy() * 2)
+	if err := pngEncoder.Encode(&buf, m); err != nil {
+		return nil, fmt.Errorf("imageio: encode png: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodePNG decodes a stored normalized image into RGBA.
+func DecodePNG(data []byte) (*image.RGBA, error) {
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: png: %v", ErrCorrupt, err)
+	}
+	if m, ok := img.(*image.RGBA); ok {
+		return m, nil
+	}
+	dst := image.NewRGBA(img.Bounds())
+	draw.Draw(dst, dst.Bounds(), img, img.Bounds().Min, draw.Src)
+	return dst, nil
+}
+
+// Load decodes and normalizes one file's bytes: the path every image takes
+// into rgunit (ingest, queries, translation).
+func Load(data []byte, size, maxPixels int) (*image.RGBA, Config, error) {
+	img, cfg, err := Decode(data, maxPixels)
+	if err != nil {
+		return nil, cfg, err
+	}
+	return Normalize(img, size), cfg, nil
+}

@@ -1,0 +1,182 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"rgunit/storage"
+)
+
+// maxLabelsLine bounds one line of a labels file.
+const maxLabelsLine = 1 << 20
+
+// LabelTable is a parsed labels file in CelebA list_attr format:
+//
+//	202599                      optional: the number of rows
+//	5_o_Clock_Shadow Arched_Eyebrows ...   the attribute names
+//	000001.jpg -1  1  1 -1 ...   one row per image: name, then +1/-1 per attribute
+//
+// Rows name files by base name ("000001.jpg") or by slash-separated relative
+// path ("a/000001.jpg") where base names collide.
+type LabelTable struct {
+	Source string   // file name, for messages
+	Attrs  []string // attribute names, in header order
+	rows   map[string][]int8
+	byBase map[string][]string // base name -> row keys with that base name
+	order  []string
+}
+
+// Len returns the number of rows.
+func (t *LabelTable) Len() int { return len(t.order) }
+
+// Rows returns the row keys in file order.
+func (t *LabelTable) Rows() []string { return t.order }
+
+// Row returns the labels of the row with exactly this key.
+func (t *LabelTable) Row(key string) (storage.Labels, bool) {
+	v, ok := t.rows[key]
+	if !ok {
+		return nil, false
+	}
+	l := make(storage.Labels, len(t.Attrs))
+	for i, a := range t.Attrs {
+		l[a] = v[i]
+	}
+	return l, true
+}
+
+// Match finds the row for a file: rel is its slash-separated path relative to
+// the ingest root it was found under, abs its absolute path. A row matches by
+// exact relative path; else by base name when only one row has that base
+// name; else by the row whose path is a suffix of the file's path.
+func (t *LabelTable) Match(rel, abs string) (key string, ok bool) {
+	if _, ok := t.rows[rel]; ok {
+		return rel, true
+	}
+	cands := t.byBase[path.Base(rel)]
+	if len(cands) == 1 && !strings.Contains(cands[0], "/") {
+		return cands[0], true
+	}
+	abs = filepath.ToSlash(abs)
+	for _, c := range cands {
+		if strings.HasSuffix(abs, "/"+c) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// LoadLabels reads and parses a labels file.
+func LoadLabels(name string) (*LabelTable, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrLabels, err)
+	}
+	defer f.Close()
+	return ParseLabels(f, name)
+}
+
+// ParseLabels parses a labels file. Errors wrap ErrLabels and name the line
+// and what is wrong with it. Empty lines and CRLF line ends are accepted.
+func ParseLabels(r io.Reader, name string) (*LabelTable, error) {
+	t := &LabelTable{Source: name, rows: map[string][]int8{}, byBase: map[string][]string{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), maxLabelsLine)
+	lineNo := 0
+	want := -1 // declared row count, -1 when absent
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s:%d: %s", ErrLabels, name, lineNo, fmt.Sprintf(format, args...))
+	}
+	for sc.Scan() {
+		lineNo++
+		line := bytes.TrimRight(sc.Bytes(), "\r")
+		if lineNo == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // UTF-8 BOM
+		}
+		fields := strings.Fields(string(line))
+		if len(fields) == 0 {
+			continue
+		}
+		switch {
+		case t.Attrs == nil && want < 0 && len(fields) == 1 && isCount(fields[0]):
+			n, err := strconv.Atoi(fields[0])
+			if err != nil || n < 0 {
+				return nil, fail("row count %q is not a non-negative integer", fields[0])
+			}
+			want = n
+		case t.Attrs == nil:
+			seen := map[string]bool{}
+			for _, a := range fields {
+				if isNumber(a) {
+					return nil, fail("header names attribute %q, which is a number: is the header line missing?", a)
+				}
+				if seen[a] {
+					return nil, fail("attribute %q named twice in the header", a)
+				}
+				seen[a] = true
+			}
+			t.Attrs = fields
+		default:
+			key := path.Clean(strings.ReplaceAll(fields[0], `\`, "/"))
+			if len(fields)-1 != len(t.Attrs) {
+				return nil, fail("row %q has %d values, the header names %d attributes", fields[0], len(fields)-1, len(t.Attrs))
+			}
+			if key == "." || strings.HasPrefix(key, "../") || path.IsAbs(key) {
+				return nil, fail("row name %q is not a file name or relative path", fields[0])
+			}
+			if _, dup := t.rows[key]; dup {
+				return nil, fail("file %q has a second row", fields[0])
+			}
+			vals := make([]int8, len(t.Attrs))
+			for i, f := range fields[1:] {
+				switch f {
+				case "1", "+1":
+					vals[i] = 1
+				case "-1":
+					vals[i] = -1
+				default:
+					return nil, fail("row %q: value %q for %s is not 1 or -1", fields[0], f, t.Attrs[i])
+				}
+			}
+			t.rows[key] = vals
+			t.order = append(t.order, key)
+			base := path.Base(key)
+			t.byBase[base] = append(t.byBase[base], key)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		lineNo++
+		if err == bufio.ErrTooLong {
+			return nil, fail("line longer than %d bytes", maxLabelsLine)
+		}
+		return nil, fmt.Errorf("%w: %s: %v", ErrLabels, name, err)
+	}
+	if t.Attrs == nil {
+		return nil, fmt.Errorf("%w: %s: no header line naming the attributes", ErrLabels, name)
+	}
+	if want >= 0 && want != len(t.order) {
+		return nil, fmt.Errorf("%w: %s:1: the count line says %d rows, the file has %d", ErrLabels, name, want, len(t.order))
+	}
+	return t, nil
+}
+
+func isCount(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}

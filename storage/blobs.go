@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PutModel stores a model blob under name and returns its new version
+// (1, 2, ... per name).
+func (s *Store) PutModel(name string, blob []byte) (uint64, error) {
+	if name == "" || len(name) > 255 {
+		return 0, fmt.Errorf("%w: model name %q", ErrInvalid, name)
+	}
+	var ver uint64
+	err := s.update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bucketModels).CreateBucketIfNotExists([]byte(name))
+		if err != nil {
+			return err
+		}
+		if ver, err = b.NextSequence(); err != nil {
+			return err
+		}
+		return b.Put(idKey(ver), blob)
+	})
+	return ver, err
+}
+
+// Model returns a model blob; version 0 means the latest. The error wraps
+// ErrNotFound when there is none.
+func (s *Store) Model(name string, version uint64) ([]byte, uint64, error) {
+	var blob []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketModels).Bucket([]byte(name))
+		if b == nil {
+			return fmt.Errorf("%w: model %q", ErrNotFound, name)
+		}
+		var k, v []byte
+		if version == 0 {
+			k, v = b.Cursor().Last()
+		} else {
+			k, v = idKey(version), b.Get(idKey(version))
+		}
+		if v == nil {
+			return fmt.Errorf("%w: model %q version %d", ErrNotFound, name, version)
+		}
+		version, blob = binary.BigEndian.Uint64(k), slices.Clone(v)
+		return nil
+	})
+	return blob, version, err
+}
+
+// PutVectors stores one vector per id under a model version, in one
+// transaction. Ids must be stored items.
+func (s *Store) PutVectors(model string, ids []uint64, vecs [][]float32) error {
+	if model == "" || len(ids) != len(vecs) {
+		return fmt.Errorf("%w: model %q, %d ids, %d vectors", ErrInvalid, model, len(ids), len(vecs))
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bucketVectors).CreateBucketIfNotExists([]byte(model))
+		if err != nil {
+			return err
+		}
+		items := tx.Bucket(bucketItems)
+		for i, id := range ids {
+			if items.Get(idKey(id)) == nil {
+				return fmt.Errorf("%w: id %d", ErrNotFound, id)
+			}
+			buf := make([]byte, 0, 4*len(vecs[i]))
+			for _, f := range vecs[i] {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
+			}
+			if err := b.Put(idKey(id), buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Vector returns an item's vector under a model version.
+func (s *Store) Vector(model string, id uint64) ([]float32, error) {
+	var vec []float32
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketVectors).Bucket([]byte(model))
+		var v []byte
+		if b != nil {
+			v = b.Get(idKey(id))
+		}
+		if v == nil {
+			return fmt.Errorf("%w: vector of id %d under model %q", ErrNotFound, id, model)
+		}
+		if len(v)%4 != 0 {
+			return fmt.Errorf("%w: vector of id %d is %d bytes", ErrCorrupt, id, len(v))
+		}
+		vec = make([]float32, len(v)/4)
+		for i := range vec {
+			vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*i:]))
+		}
+		return nil
+	})
+	return vec, err
+}
