@@ -60,7 +60,7 @@ func (b *pngPool) Get() *png.EncoderBuffer {
 }
 func (b *pngPool) Put(e *png.EncoderBuffer) { b.p.Put(e) }
 
-var pngEncoder = png.Encoder{CompressionLevel: png.DefaultCompression, BufferPool: &pngPool{}}
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngPool{}}
 
 // EncodePNG encodes a normalized image. Opaque images are written as 8-bit RGB.
 func EncodePNG(m image.Image) ([]byte, error) {
