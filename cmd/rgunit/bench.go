@@ -16,7 +16,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure rgunit on real data (tables with same-run baselines)",
 	}
-	cmd.AddCommand(newBenchIngestCmd())
+	cmd.AddCommand(newBenchIngestCmd(), newBenchANNCmd())
 	return cmd
 }
 
@@ -79,5 +79,59 @@ list_attr.txt in the folder or its parent when present), then a re-ingest
 	f.IntVar(&opts.ImageSize, "size", 64, "normalized image size")
 	f.IntVar(&opts.Workers, "workers", 0, "goroutines (default: all cores)")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per folder")
+	return cmd
+}
+
+func newBenchANNCmd() *cobra.Command {
+	var (
+		opts   bench.ANNOptions
+		sets   []string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ann",
+		Short: "Recall@10 and single-thread QPS of the HNSW index vs the exact scan",
+		Long: `Generates the data sets in the same run (clustered: 1,000 centres with
+coordinates ~ N(0,1), points = centre + N(0, 0.1^2); gaussian: N(0,1)), computes
+exact top-10 ground truth by brute force, builds rgunit's HNSW on one thread and
+prints recall@10 and single-thread QPS per ef next to the exact scan's QPS.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+			if !asJSON {
+				fmt.Fprintln(tw, "dataset\tengine\tef\trecall@10\tQPS (1 thread)\tx exact\tbuild s (1 thread)\tbytes/vector\traw bytes/vector\t")
+			}
+			for _, kind := range sets {
+				d, err := bench.Synthetic(kind, opts)
+				if err != nil {
+					return err
+				}
+				rows, err := bench.ANN(cmd.Context(), d, opts, func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) })
+				if err != nil {
+					return err
+				}
+				for _, r := range rows {
+					if asJSON {
+						if err := writeJSONLine(out, r); err != nil {
+							return err
+						}
+						continue
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%.1f\t%.0f\t%.0f\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact, r.BuildSeconds, r.BytesPerVec, r.RawBytesPerVe)
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&sets, "data", []string{"clustered", "gaussian"}, "data sets to generate: clustered, gaussian")
+	f.IntVar(&opts.N, "n", 100_000, "base vectors")
+	f.IntVar(&opts.Dim, "dim", 128, "dimension")
+	f.IntVar(&opts.Queries, "queries", 1000, "queries")
+	f.IntVar(&opts.M, "m", 16, "HNSW M")
+	f.IntVar(&opts.EfConstruction, "ef-construction", 200, "HNSW efConstruction")
+	f.IntSliceVar(&opts.Efs, "ef", []int{10, 20, 40, 80, 160}, "search ef values")
+	f.BoolVar(&asJSON, "json", false, "one JSON object per row")
 	return cmd
 }

@@ -1,0 +1,133 @@
+package index
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Exact is a brute-force index: exact results, O(n) per query.
+type Exact struct {
+	mu     sync.RWMutex
+	dim    int
+	metric Metric
+	dist   func(a, b []float32) float32
+	vecs   []float32
+	ids    []uint64
+	pos    map[uint64]int
+	closed bool
+}
+
+// NewExact returns an empty exact index.
+func NewExact(dim int, metric Metric) (*Exact, error) {
+	if dim <= 0 {
+		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, dim)
+	}
+	return &Exact{dim: dim, metric: metric, dist: distFunc(metric), pos: map[uint64]int{}}, nil
+}
+
+func (e *Exact) Add(id uint64, vec []float32) error {
+	v, err := prepare(vec, e.dim, e.metric)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	if _, ok := e.pos[id]; ok {
+		return fmt.Errorf("%w: %d", ErrExists, id)
+	}
+	e.pos[id] = len(e.ids)
+	e.ids = append(e.ids, id)
+	e.vecs = append(e.vecs, v...)
+	return nil
+}
+
+func (e *Exact) Delete(id uint64) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	i, ok := e.pos[id]
+	if !ok {
+		return fmt.Errorf("%w: %d", ErrNotFound, id)
+	}
+	last := len(e.ids) - 1
+	copy(e.vecs[i*e.dim:(i+1)*e.dim], e.vecs[last*e.dim:])
+	e.ids[i] = e.ids[last]
+	e.pos[e.ids[i]] = i
+	e.ids, e.vecs = e.ids[:last], e.vecs[:last*e.dim]
+	delete(e.pos, id)
+	return nil
+}
+
+func (e *Exact) Search(q []float32, k int, opts *SearchOptions) ([]Result, error) {
+	if err := checkK(k, 0); err != nil {
+		return nil, err
+	}
+	q, err := prepare(q, e.dim, e.metric)
+	if err != nil {
+		return nil, err
+	}
+	var filter func(uint64) bool
+	if opts != nil {
+		filter = opts.Filter
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	return scan(q, k, e.vecs, e.dim, len(e.ids), e.dist, func(i int) (uint64, bool) {
+		id := e.ids[i]
+		return id, filter == nil || filter(id)
+	}), nil
+}
+
+// scan is the exact top-k over n stored vectors; keep maps a position to
+// its id and whether it may be returned.
+func scan(q []float32, k int, vecs []float32, dim, n int, dist func(a, b []float32) float32, keep func(int) (uint64, bool)) []Result {
+	h := resultHeap{}
+	for i := range n {
+		id, ok := keep(i)
+		if !ok {
+			continue
+		}
+		d := dist(q, vecs[i*dim:(i+1)*dim])
+		if len(h) < k {
+			h.push(node{d: d, id: uint32(i)}, id)
+		} else if d < h[0].d {
+			h.replaceTop(node{d: d, id: uint32(i)}, id)
+		}
+	}
+	out := make([]Result, len(h))
+	for i, r := range h {
+		out[i] = Result{ID: r.ext, Distance: r.d}
+	}
+	slices.SortFunc(out, func(a, b Result) int {
+		switch {
+		case a.Distance < b.Distance:
+			return -1
+		case a.Distance > b.Distance:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func (e *Exact) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.ids)
+}
+
+func (e *Exact) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed, e.vecs, e.ids, e.pos = true, nil, nil, nil
+	return nil
+}

@@ -1,0 +1,40 @@
+package index
+
+import "sync"
+
+// visited is a set of internal ids cleared in O(1) by bumping a generation.
+type visited struct {
+	gen   uint32
+	marks []uint32
+}
+
+// reset prepares the set for n ids.
+func (v *visited) reset(n int) {
+	if len(v.marks) < n {
+		v.marks = append(v.marks, make([]uint32, n-len(v.marks)+n/4)...)
+	}
+	v.gen++
+	if v.gen == 0 { // wrapped: clear for real
+		clear(v.marks)
+		v.gen = 1
+	}
+}
+
+// visit marks id and reports whether it was unmarked.
+func (v *visited) visit(id uint32) bool {
+	if v.marks[id] == v.gen {
+		return false
+	}
+	v.marks[id] = v.gen
+	return true
+}
+
+// scratch is per-search working memory, pooled.
+type scratch struct {
+	vis   visited
+	cand  minHeap
+	res   maxHeap
+	nodes []node
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
