@@ -2,7 +2,6 @@ package index
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 )
 
@@ -81,41 +80,28 @@ func (e *Exact) Search(q []float32, k int, opts *SearchOptions) ([]Result, error
 	if e.closed {
 		return nil, ErrClosed
 	}
-	return scan(q, k, e.vecs, e.dim, len(e.ids), e.dist, func(i int) (uint64, bool) {
-		id := e.ids[i]
-		return id, filter == nil || filter(id)
-	}), nil
+	return scan(q, k, e.vecs, e.dim, len(e.ids), e.dist,
+		func(i int) bool { return filter == nil || filter(e.ids[i]) }, func(i int) uint64 { return e.ids[i] }), nil
 }
 
-// scan is the exact top-k over n stored vectors; keep maps a position to
-// its id and whether it may be returned.
-func scan(q []float32, k int, vecs []float32, dim, n int, dist func(a, b []float32) float32, keep func(int) (uint64, bool)) []Result {
-	h := resultHeap{}
+// scan is the exact top-k over n stored vectors: keep says whether a
+// position may be returned, idOf maps it to its id.
+func scan(q []float32, k int, vecs []float32, dim, n int, dist func(a, b []float32) float32, keep func(int) bool, idOf func(int) uint64) []Result {
+	var res heap
 	for i := range n {
-		id, ok := keep(i)
-		if !ok {
+		if !keep(i) {
 			continue
 		}
 		d := dist(q, vecs[i*dim:(i+1)*dim])
-		if len(h) < k {
-			h.push(node{d: d, id: uint32(i)}, id)
-		} else if d < h[0].d {
-			h.replaceTop(node{d: d, id: uint32(i)}, id)
+		if len(res) < k || d < res.worst() {
+			res.pushBounded(node{d: d, id: uint32(i)}, k)
 		}
 	}
-	out := make([]Result, len(h))
-	for i, r := range h {
-		out[i] = Result{ID: r.ext, Distance: r.d}
+	nodes := drainSorted(&res, nil)
+	out := make([]Result, len(nodes))
+	for i, nd := range nodes {
+		out[i] = Result{ID: idOf(int(nd.id)), Distance: nd.d}
 	}
-	slices.SortFunc(out, func(a, b Result) int {
-		switch {
-		case a.Distance < b.Distance:
-			return -1
-		case a.Distance > b.Distance:
-			return 1
-		}
-		return 0
-	})
 	return out
 }
 

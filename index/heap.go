@@ -1,15 +1,17 @@
 package index
 
-// node is a graph node with its distance to the query.
+// node is a graph node (or a scan position) with its distance to the query.
 type node struct {
 	d  float32
 	id uint32
 }
 
-// minHeap pops the nearest node first (the candidate queue).
-type minHeap []node
+// heap is a binary min-heap on d. The candidate queue uses it as it is; the
+// bounded result sets store negated distances, so that their top is the
+// furthest result.
+type heap []node
 
-func (h *minHeap) push(n node) {
+func (h *heap) push(n node) {
 	*h = append(*h, n)
 	s := *h
 	i := len(s) - 1
@@ -23,103 +25,53 @@ func (h *minHeap) push(n node) {
 	}
 }
 
-func (h *minHeap) pop() node {
+func (h *heap) pop() node {
 	s := *h
 	top := s[0]
 	last := len(s) - 1
 	s[0] = s[last]
 	s = s[:last]
-	down(s, 0, func(a, b float32) bool { return a < b })
-	*h = s
-	return top
-}
-
-// maxHeap keeps the furthest node on top (the bounded result set).
-type maxHeap []node
-
-func (h *maxHeap) push(n node) {
-	*h = append(*h, n)
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if s[p].d >= s[i].d {
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= last {
 			break
 		}
-		s[p], s[i] = s[i], s[p]
-		i = p
-	}
-}
-
-func (h *maxHeap) pop() node {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	down(s, 0, func(a, b float32) bool { return a > b })
-	*h = s
-	return top
-}
-
-func down(s []node, i int, before func(a, b float32) bool) {
-	n := len(s)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		c := l
-		if r := l + 1; r < n && before(s[r].d, s[l].d) {
+		if r := c + 1; r < last && s[r].d < s[c].d {
 			c = r
 		}
-		if !before(s[c].d, s[i].d) {
-			return
+		if s[i].d <= s[c].d {
+			break
 		}
 		s[i], s[c] = s[c], s[i]
 		i = c
 	}
+	*h = s
+	return top
 }
 
-// resultHeap is a max-heap of results with their external ids (exact scan).
-type resultHeap []struct {
-	node
-	ext uint64
-}
-
-func (h *resultHeap) push(n node, ext uint64) {
-	*h = append(*h, struct {
-		node
-		ext uint64
-	}{n, ext})
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if s[p].d >= s[i].d {
-			break
-		}
-		s[p], s[i] = s[i], s[p]
-		i = p
+// pushBounded adds n (a real distance) to a result set of negated distances
+// holding at most k, dropping the furthest.
+func (h *heap) pushBounded(n node, k int) {
+	h.push(node{d: -n.d, id: n.id})
+	if len(*h) > k {
+		h.pop()
 	}
 }
 
-func (h resultHeap) replaceTop(n node, ext uint64) {
-	h[0].node, h[0].ext = n, ext
-	i, m := 0, len(h)
-	for {
-		l := 2*i + 1
-		if l >= m {
-			return
-		}
-		c := l
-		if r := l + 1; r < m && h[r].d > h[l].d {
-			c = r
-		}
-		if h[c].d <= h[i].d {
-			return
-		}
-		h[i], h[c] = h[c], h[i]
-		i = c
+// worst is the largest real distance in a result set of negated distances.
+func (h heap) worst() float32 { return -h[0].d }
+
+// drainSorted empties a result set of negated distances into out, nearest
+// first, with real distances.
+func drainSorted(res *heap, out []node) []node {
+	n := len(*res)
+	if cap(out) < n {
+		out = make([]node, n)
 	}
+	out = out[:n]
+	for i := n - 1; i >= 0; i-- {
+		x := res.pop()
+		out[i] = node{d: -x.d, id: x.id}
+	}
+	return out
 }

@@ -272,7 +272,7 @@ func (h *HNSW) greedy(q []float32, ep node, l int) node {
 
 // searchLayer is the ef-bounded beam search on one layer. Nodes that admit
 // rejects (deleted, filtered out) are walked through but never returned.
-// The result is left in sc.res (a max-heap of at most ef nodes).
+// The result is left in sc.res (at most ef nodes, negated distances).
 func (h *HNSW) searchLayer(q []float32, eps []node, ef, l int, sc *scratch, admit func(uint32) bool) {
 	sc.vis.reset(len(h.ext))
 	sc.cand, sc.res = sc.cand[:0], sc.res[:0]
@@ -282,15 +282,12 @@ func (h *HNSW) searchLayer(q []float32, eps []node, ef, l int, sc *scratch, admi
 		}
 		sc.cand.push(e)
 		if admit == nil || admit(e.id) {
-			sc.res.push(e)
-			if len(sc.res) > ef {
-				sc.res.pop()
-			}
+			sc.res.pushBounded(e, ef)
 		}
 	}
 	for len(sc.cand) > 0 {
 		c := sc.cand.pop()
-		if len(sc.res) >= ef && c.d > sc.res[0].d {
+		if len(sc.res) >= ef && c.d > sc.res.worst() {
 			break
 		}
 		for _, nb := range h.neighbors(c.id, l) {
@@ -298,27 +295,14 @@ func (h *HNSW) searchLayer(q []float32, eps []node, ef, l int, sc *scratch, admi
 				continue
 			}
 			d := h.dist(q, h.vec(nb))
-			if len(sc.res) < ef || d < sc.res[0].d {
+			if len(sc.res) < ef || d < sc.res.worst() {
 				sc.cand.push(node{d: d, id: nb})
 				if admit == nil || admit(nb) {
-					sc.res.push(node{d: d, id: nb})
-					if len(sc.res) > ef {
-						sc.res.pop()
-					}
+					sc.res.pushBounded(node{d: d, id: nb}, ef)
 				}
 			}
 		}
 	}
-}
-
-// drainSorted empties a max-heap into out, nearest first.
-func drainSorted(res *maxHeap, out []node) []node {
-	n := len(*res)
-	out = slices.Grow(out[:0], n)[:n]
-	for i := n - 1; i >= 0; i-- {
-		out[i] = res.pop()
-	}
-	return out
 }
 
 // Search returns up to k nearest live ids, nearest first.
@@ -352,9 +336,8 @@ func (h *HNSW) Search(q []float32, k int, opts *SearchOptions) ([]Result, error)
 		filter := o.Filter
 		admit = func(i uint32) bool { return !h.deleted[i] && filter(h.ext[i]) }
 		if h.selectivity(admit) < exactBelow {
-			return scan(q, k, h.vecs, h.dim, len(h.ext), h.dist, func(i int) (uint64, bool) {
-				return h.ext[i], admit(uint32(i))
-			}), nil
+			return scan(q, k, h.vecs, h.dim, len(h.ext), h.dist,
+				func(i int) bool { return admit(uint32(i)) }, func(i int) uint64 { return h.ext[i] }), nil
 		}
 	case h.live < len(h.ext):
 		admit = func(i uint32) bool { return !h.deleted[i] }
@@ -372,9 +355,9 @@ func (h *HNSW) Search(q []float32, k int, opts *SearchOptions) ([]Result, error)
 	for len(sc.res) > k {
 		sc.res.pop()
 	}
-	out := make([]Result, len(sc.res))
-	for i := len(out) - 1; i >= 0; i-- {
-		n := sc.res.pop()
+	sc.nodes = drainSorted(&sc.res, sc.nodes)
+	out := make([]Result, len(sc.nodes))
+	for i, n := range sc.nodes {
 		out[i] = Result{ID: h.ext[n.id], Distance: n.d}
 	}
 	return out, nil

@@ -32,8 +32,8 @@ func (v *visited) visit(id uint32) bool {
 // scratch is per-search working memory, pooled.
 type scratch struct {
 	vis   visited
-	cand  minHeap
-	res   maxHeap
+	cand  heap // candidates, nearest on top
+	res   heap // results, negated distances: furthest on top
 	nodes []node
 }
 
