@@ -53,15 +53,15 @@ func (o *ANNOptions) defaults() {
 
 // ANNRow is one line of the ANN bench.
 type ANNRow struct {
-	Dataset       string  `json:"dataset"`
-	Engine        string  `json:"engine"` // rgunit, exact
-	Ef            int     `json:"ef"`
-	Recall        float64 `json:"recall"`
-	QPS           float64 `json:"qps"` // single thread
-	OverExact     float64 `json:"qps_over_exact"`
-	BuildSeconds  float64 `json:"build_seconds"` // one thread
-	BytesPerVec   float64 `json:"bytes_per_vector"`
-	RawBytesPerVe float64 `json:"raw_bytes_per_vector"`
+	Dataset        string  `json:"dataset"`
+	Engine         string  `json:"engine"` // rgunit, exact
+	Ef             int     `json:"ef"`
+	Recall         float64 `json:"recall"`
+	QPS            float64 `json:"qps"` // single thread
+	OverExact      float64 `json:"qps_over_exact"`
+	BuildSeconds   float64 `json:"build_seconds"` // one thread
+	BytesPerVec    float64 `json:"bytes_per_vector"`
+	RawBytesPerVec float64 `json:"raw_bytes_per_vector"`
 }
 
 // ANNData is a base set, queries and exact ground truth.
@@ -156,7 +156,7 @@ func ANN(ctx context.Context, d *ANNData, o ANNOptions, progress func(string)) (
 	}
 	dim := len(d.Base[0])
 	rows := []ANNRow{{Dataset: d.Name, Engine: "exact", Recall: 1, QPS: exactQPS, OverExact: 1,
-		BytesPerVec: float64(4 * dim), RawBytesPerVe: float64(4 * dim)}}
+		BytesPerVec: float64(4 * dim), RawBytesPerVec: float64(4 * dim)}}
 	say("%s: building HNSW (M=%d, efConstruction=%d) on one thread", d.Name, o.M, o.EfConstruction)
 	h, err := index.NewHNSW(dim, &index.Options{M: o.M, EfConstruction: o.EfConstruction})
 	if err != nil {
@@ -184,7 +184,7 @@ func ANN(ctx context.Context, d *ANNData, o ANNOptions, progress func(string)) (
 		}
 		qps := float64(len(d.Queries)) / time.Since(start).Seconds()
 		rows = append(rows, ANNRow{Dataset: d.Name, Engine: "rgunit", Ef: ef, Recall: index.Recall(res, d.Truth, 10),
-			QPS: qps, OverExact: qps / exactQPS, BuildSeconds: build, BytesPerVec: mem, RawBytesPerVe: float64(4 * dim)})
+			QPS: qps, OverExact: qps / exactQPS, BuildSeconds: build, BytesPerVec: mem, RawBytesPerVec: float64(4 * dim)})
 		say("%s: ef=%d recall@10=%.4f qps=%.0f", d.Name, ef, rows[len(rows)-1].Recall, qps)
 	}
 	return rows, nil

@@ -60,8 +60,10 @@ type HNSW struct {
 type insertScratch struct {
 	sc         scratch
 	cands, sel []node
-	shrink     []node
 	ids        []uint32
+	// link's buffers: it runs while insert still iterates sel.
+	shrink, shrinkSel []node
+	shrinkIDs         []uint32
 }
 
 // NewHNSW returns an empty index for vectors of dimension dim.
@@ -112,15 +114,19 @@ func (h *HNSW) neighbors(i uint32, layer int) []uint32 {
 	return u[b+1 : b+1+int(u[b])]
 }
 
-func (h *HNSW) setNeighbors(i uint32, layer int, ns []uint32) {
-	var s []uint32
+// slots returns node i's neighbour record on a layer: a count, then the
+// layer's capacity of slots (2M on layer 0, M above).
+func (h *HNSW) slots(i uint32, layer int) []uint32 {
 	if layer == 0 {
 		b := int(i) * (h.m0 + 1)
-		s = h.links0[b : b+1+h.m0]
-	} else {
-		b := (layer - 1) * (h.m + 1)
-		s = h.upper[i][b : b+1+h.m]
+		return h.links0[b : b+1+h.m0]
 	}
+	b := (layer - 1) * (h.m + 1)
+	return h.upper[i][b : b+1+h.m]
+}
+
+func (h *HNSW) setNeighbors(i uint32, layer int, ns []uint32) {
+	s := h.slots(i, layer)
 	s[0] = uint32(copy(s[1:], ns))
 }
 
@@ -201,27 +207,28 @@ func (h *HNSW) insert(in uint32, level int) {
 }
 
 // link adds in to n's neighbours on layer l, shrinking them with the
-// heuristic when they overflow.
+// heuristic when they overflow. It allocates nothing once the scratch
+// buffers have grown.
 func (h *HNSW) link(n, in uint32, d float32, l, mmax int) {
-	ns := h.neighbors(n, l)
-	if len(ns) < mmax {
-		ids := append(h.ins.ids[:0], ns...)
-		h.setNeighbors(n, l, append(ids, in))
+	slots := h.slots(n, l)
+	if c := int(slots[0]); c < mmax {
+		slots[c+1] = in
+		slots[0]++
 		return
 	}
 	s := &h.ins
 	s.shrink = append(s.shrink[:0], node{d: d, id: in})
 	nv := h.vec(n)
-	for _, x := range ns {
+	for _, x := range h.neighbors(n, l) {
 		s.shrink = append(s.shrink, node{d: h.dist(nv, h.vec(x)), id: x})
 	}
 	slices.SortFunc(s.shrink, cmpNode)
-	sel := h.selectNeighbors(s.shrink, mmax, nil)
-	ids := make([]uint32, 0, len(sel))
-	for _, x := range sel {
-		ids = append(ids, x.id)
+	s.shrinkSel = h.selectNeighbors(s.shrink, mmax, s.shrinkSel[:0])
+	s.shrinkIDs = s.shrinkIDs[:0]
+	for _, x := range s.shrinkSel {
+		s.shrinkIDs = append(s.shrinkIDs, x.id)
 	}
-	h.setNeighbors(n, l, ids)
+	h.setNeighbors(n, l, s.shrinkIDs)
 }
 
 func cmpNode(a, b node) int {

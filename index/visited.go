@@ -1,7 +1,5 @@
 package index
 
-import "sync"
-
 // visited is a set of internal ids cleared in O(1) by bumping a generation.
 type visited struct {
 	gen   uint32
@@ -36,5 +34,3 @@ type scratch struct {
 	res   heap // results, negated distances: furthest on top
 	nodes []node
 }
-
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

@@ -118,7 +118,7 @@ prints recall@10 and single-thread QPS per ef next to the exact scan's QPS.`,
 						}
 						continue
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%.1f\t%.0f\t%.0f\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact, r.BuildSeconds, r.BytesPerVec, r.RawBytesPerVe)
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%.1f\t%.0f\t%.0f\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact, r.BuildSeconds, r.BytesPerVec, r.RawBytesPerVec)
 				}
 			}
 			return tw.Flush()
