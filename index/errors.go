@@ -17,6 +17,12 @@ var (
 	ErrClosed = errors.New("index: closed")
 	// ErrOptions: invalid options.
 	ErrOptions = errors.New("index: invalid options")
+	// ErrCorrupt: a stored index does not decode or is inconsistent.
+	ErrCorrupt = errors.New("index: stored index is corrupt")
+	// ErrReadOnly: a write to an index opened from a read-only database.
+	ErrReadOnly = errors.New("index: read-only")
+	// ErrMismatch: a stored index opened with another dimension.
+	ErrMismatch = errors.New("index: stored index has other parameters")
 	// ErrZeroVector: a zero vector under the cosine metric.
 	ErrZeroVector = errors.New("index: zero vector has no direction (cosine metric)")
 )

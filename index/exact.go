@@ -11,18 +11,22 @@ type Exact struct {
 	dim    int
 	metric Metric
 	dist   func(a, b []float32) float32
+	lines  int
 	vecs   []float32
 	ids    []uint64
 	pos    map[uint64]int
 	closed bool
 }
 
+// scanAhead: the exact scan prefetches the vector this many rows ahead.
+var scanAhead = 8 // BenchmarkExactScan: 6.9 ms per 100k x 128 query without, 5.2 ms at 8 (4: 5.6, 16: 5.5)
+
 // NewExact returns an empty exact index.
 func NewExact(dim int, metric Metric) (*Exact, error) {
 	if dim <= 0 {
 		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, dim)
 	}
-	return &Exact{dim: dim, metric: metric, dist: distFunc(metric), pos: map[uint64]int{}}, nil
+	return &Exact{dim: dim, metric: metric, dist: distFunc(metric), lines: prefetchLines(dim), pos: map[uint64]int{}}, nil
 }
 
 func (e *Exact) Add(id uint64, vec []float32) error {
@@ -80,19 +84,15 @@ func (e *Exact) Search(q []float32, k int, opts *SearchOptions) ([]Result, error
 	if e.closed {
 		return nil, ErrClosed
 	}
-	return scan(q, k, e.vecs, e.dim, len(e.ids), e.dist,
-		func(i int) bool { return filter == nil || filter(e.ids[i]) }, func(i int) uint64 { return e.ids[i] }), nil
-}
-
-// scan is the exact top-k over n stored vectors: keep says whether a
-// position may be returned, idOf maps it to its id.
-func scan(q []float32, k int, vecs []float32, dim, n int, dist func(a, b []float32) float32, keep func(int) bool, idOf func(int) uint64) []Result {
 	var res heap
-	for i := range n {
-		if !keep(i) {
+	for i := range len(e.ids) {
+		if filter != nil && !filter(e.ids[i]) {
 			continue
 		}
-		d := dist(q, vecs[i*dim:(i+1)*dim])
+		if j := (i + scanAhead) * e.dim; j < len(e.vecs) {
+			prefetch(&e.vecs[j], e.lines)
+		}
+		d := e.dist(q, e.vecs[i*e.dim:(i+1)*e.dim])
 		if len(res) < k || d < res.worst() {
 			res.pushBounded(node{d: d, id: uint32(i)}, k)
 		}
@@ -100,9 +100,9 @@ func scan(q []float32, k int, vecs []float32, dim, n int, dist func(a, b []float
 	nodes := drainSorted(&res, nil)
 	out := make([]Result, len(nodes))
 	for i, nd := range nodes {
-		out[i] = Result{ID: idOf(int(nd.id)), Distance: nd.d}
+		out[i] = Result{ID: e.ids[nd.id], Distance: nd.d}
 	}
-	return out
+	return out, nil
 }
 
 func (e *Exact) Len() int {

@@ -3,9 +3,8 @@ package index
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Defaults of Options.
@@ -19,6 +18,13 @@ const (
 	exactBelow = 0.01
 )
 
+// Node states (HNSW.state, read and written atomically).
+const (
+	stateInserting uint32 = iota // id taken, links being built: walked, not returned
+	stateLive
+	stateDeleted // tombstone: walked through, never returned
+)
+
 // Options configure an HNSW index. The zero value is M=16,
 // efConstruction=200, efSearch=64, squared L2, seed 1.
 type Options struct {
@@ -26,55 +32,10 @@ type Options struct {
 	EfConstruction int // beam width while inserting
 	EfSearch       int // default beam width of Search
 	Metric         Metric
-	Seed           uint64 // level generator seed (builds are reproducible)
+	Seed           uint64 // level seed: a serial build is reproducible
 }
 
-// HNSW is an in-memory hierarchical navigable small world graph.
-type HNSW struct {
-	mu     sync.RWMutex
-	dim    int
-	metric Metric
-	dist   func(a, b []float32) float32
-	m, m0  int
-	efC    int
-	efS    int
-	ml     float64
-	rng    *rand.Rand
-
-	vecs    []float32         // internal id i at [i*dim, (i+1)*dim)
-	ext     []uint64          // internal -> store id
-	ids     map[uint64]uint32 // store id -> live internal id
-	levels  []uint8
-	links0  []uint32   // per node: count, then m0 slots
-	upper   [][]uint32 // per node with level > 0: per layer count + m slots
-	deleted []bool
-	live    int
-
-	entry    uint32
-	top      int // level of entry; -1 when empty
-	closed   bool
-	ins      insertScratch
-	searches sync.Pool
-}
-
-type insertScratch struct {
-	sc         scratch
-	cands, sel []node
-	ids        []uint32
-	// link's buffers: it runs while insert still iterates sel.
-	shrink, shrinkSel []node
-	shrinkIDs         []uint32
-}
-
-// NewHNSW returns an empty index for vectors of dimension dim.
-func NewHNSW(dim int, opts *Options) (*HNSW, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if dim <= 0 {
-		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, dim)
-	}
+func (o *Options) fill() error {
 	if o.M == 0 {
 		o.M = DefaultM
 	}
@@ -88,337 +49,221 @@ func NewHNSW(dim int, opts *Options) (*HNSW, error) {
 		o.Seed = 1
 	}
 	if o.M < 2 || o.M > 256 || o.EfConstruction < o.M || o.EfSearch < 1 || o.Metric > InnerProduct {
-		return nil, fmt.Errorf("%w: M=%d efConstruction=%d efSearch=%d metric=%d", ErrOptions, o.M, o.EfConstruction, o.EfSearch, o.Metric)
+		return fmt.Errorf("%w: M=%d efConstruction=%d efSearch=%d metric=%d", ErrOptions, o.M, o.EfConstruction, o.EfSearch, o.Metric)
+	}
+	return nil
+}
+
+// HNSW is an in-memory hierarchical navigable small world graph. All its
+// methods are safe for concurrent use; Add runs in parallel with other Adds
+// and with searches.
+type HNSW struct {
+	// mu: searches and inserts hold it shared; growing the arrays, Delete,
+	// Close and loading hold it exclusively.
+	mu     sync.RWMutex
+	dim    int
+	opts   Options
+	dist   func(a, b []float32) float32
+	m, m0  int
+	ml     float64
+	lines  int // cache lines to prefetch per vector
+	closed bool
+
+	// Arrays sized to the capacity; they are replaced only under mu.Lock.
+	vecs   []float32    // internal id i at [i*dim, (i+1)*dim)
+	ext    []uint64     // internal -> store id
+	levels []uint8      // top layer of each node
+	state  []uint32     // stateInserting, stateLive, stateDeleted (atomic)
+	links0 []uint32     // per node: count, then m0 slots (atomic words)
+	upper  [][]uint32   // per node with level > 0: per layer count + m slots (atomic words)
+	locks  []sync.Mutex // per node: held while its lists are rewritten
+
+	idsMu sync.Mutex
+	ids   map[uint64]uint32 // store id -> live internal id
+	n     atomic.Uint32     // internal ids handed out (all below are written)
+
+	live    atomic.Int64
+	ep      atomic.Uint64 // entry point: (top+1)<<32 | internal id; 0 when empty
+	entryMu sync.Mutex    // held by an insert that raises the top level
+
+	inserts  sync.Pool // *insertScratch
+	searches sync.Pool // *scratch
+
+	// track, if set, collects the internal ids whose lists changed (for
+	// persistence); trackMu guards dirty.
+	track   bool
+	trackMu sync.Mutex
+	dirty   []uint32
+}
+
+// NewHNSW returns an empty index for vectors of dimension dim.
+func NewHNSW(dim int, opts *Options) (*HNSW, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if dim <= 0 {
+		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, dim)
+	}
+	if err := o.fill(); err != nil {
+		return nil, err
 	}
 	return &HNSW{
-		dim: dim, metric: o.Metric, dist: distFunc(o.Metric),
-		m: o.M, m0: 2 * o.M, efC: o.EfConstruction, efS: o.EfSearch,
-		ml:  1 / math.Log(float64(o.M)),
-		rng: rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15)),
-		ids: map[uint64]uint32{}, top: -1,
+		dim: dim, opts: o, dist: distFunc(o.Metric),
+		m: o.M, m0: 2 * o.M, ml: 1 / math.Log(float64(o.M)),
+		lines: prefetchLines(dim),
+		ids:   map[uint64]uint32{},
 	}, nil
 }
+
+// Dim returns the vectors' dimension.
+func (h *HNSW) Dim() int { return h.dim }
+
+// Options returns the options the index was built with.
+func (h *HNSW) Options() Options { return h.opts }
+
+func (h *HNSW) capacity() int { return len(h.ext) }
+
+// Reserve grows the index to hold n vectors without reallocating. Building
+// a large index after Reserve also keeps its memory at what it needs.
+func (h *HNSW) Reserve(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n > h.capacity() && !h.closed {
+		h.resize(n)
+	}
+}
+
+// grow makes room for at least one more node (takes mu exclusively).
+func (h *HNSW) grow(need int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c := h.capacity(); need > c && !h.closed {
+		h.resize(max(need, c+c/2, 1024))
+	}
+}
+
+// resize reallocates the arrays to capacity c (mu held exclusively).
+func (h *HNSW) resize(c int) {
+	n := int(h.n.Load())
+	grow := func(s []uint32, per int) []uint32 {
+		t := make([]uint32, c*per)
+		copy(t, s[:n*per])
+		return t
+	}
+	vecs := make([]float32, c*h.dim)
+	copy(vecs, h.vecs[:n*h.dim])
+	h.vecs = vecs
+	ext := make([]uint64, c)
+	copy(ext, h.ext[:n])
+	h.ext = ext
+	levels := make([]uint8, c)
+	copy(levels, h.levels[:n])
+	h.levels = levels
+	h.state = grow(h.state, 1)
+	h.links0 = grow(h.links0, h.m0+1)
+	upper := make([][]uint32, c)
+	copy(upper, h.upper[:n])
+	h.upper = upper
+	h.locks = make([]sync.Mutex, c) // no node lock is held while mu is held exclusively
+}
+
+// prefetchLines is how many 64-byte lines a vector may span (one more
+// than its size needs, as it need not be line-aligned), capped at 16: the
+// measured gain (search up to 2x, build 1.5x at dim 128) comes from
+// overlapping misses, and more lines in flight only queue.
+func prefetchLines(dim int) int { return min((dim*4+127)/64, 16) }
 
 func (h *HNSW) vec(i uint32) []float32 {
 	o := int(i) * h.dim
 	return h.vecs[o : o+h.dim : o+h.dim]
 }
 
-func (h *HNSW) neighbors(i uint32, layer int) []uint32 {
-	if layer == 0 {
-		b := int(i) * (h.m0 + 1)
-		return h.links0[b+1 : b+1+int(h.links0[b])]
-	}
-	u := h.upper[i]
-	b := (layer - 1) * (h.m + 1)
-	return u[b+1 : b+1+int(u[b])]
-}
-
 // slots returns node i's neighbour record on a layer: a count, then the
-// layer's capacity of slots (2M on layer 0, M above).
+// layer's capacity of slots (2M on layer 0, M above). Its words are read and
+// written atomically while the index is shared.
 func (h *HNSW) slots(i uint32, layer int) []uint32 {
 	if layer == 0 {
 		b := int(i) * (h.m0 + 1)
-		return h.links0[b : b+1+h.m0]
+		return h.links0[b : b+1+h.m0 : b+1+h.m0]
 	}
 	b := (layer - 1) * (h.m + 1)
-	return h.upper[i][b : b+1+h.m]
+	return h.upper[i][b : b+1+h.m : b+1+h.m]
 }
 
-func (h *HNSW) setNeighbors(i uint32, layer int, ns []uint32) {
-	s := h.slots(i, layer)
-	s[0] = uint32(copy(s[1:], ns))
-}
-
-func (h *HNSW) randomLevel() int {
-	u := 1 - h.rng.Float64() // (0, 1]
-	return min(int(-math.Log(u)*h.ml), maxLevel)
-}
-
-// Add inserts vec under id. Re-adding a deleted id is allowed.
-func (h *HNSW) Add(id uint64, vec []float32) error {
-	v, err := prepare(vec, h.dim, h.metric)
-	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return ErrClosed
-	}
-	if _, ok := h.ids[id]; ok {
-		return fmt.Errorf("%w: %d", ErrExists, id)
-	}
-	if len(h.ext) >= math.MaxUint32-1 {
-		return fmt.Errorf("%w: index is full", ErrOptions)
-	}
-	in := uint32(len(h.ext))
-	level := h.randomLevel()
-	h.vecs = append(h.vecs, v...)
-	h.ext = append(h.ext, id)
-	h.levels = append(h.levels, uint8(level))
-	h.links0 = append(h.links0, make([]uint32, h.m0+1)...)
-	var up []uint32
-	if level > 0 {
-		up = make([]uint32, level*(h.m+1))
-	}
-	h.upper = append(h.upper, up)
-	h.deleted = append(h.deleted, false)
-	h.ids[id] = in
-	h.live++
-	if h.top < 0 {
-		h.entry, h.top = in, level
-		return nil
-	}
-	h.insert(in, level)
-	if level > h.top {
-		h.entry, h.top = in, level
-	}
-	return nil
-}
-
-// insert links node in into the graph (write lock held).
-func (h *HNSW) insert(in uint32, level int) {
-	q := h.vec(in)
-	s := &h.ins
-	ep := node{d: h.dist(q, h.vec(h.entry)), id: h.entry}
-	for l := h.top; l > level; l-- {
-		ep = h.greedy(q, ep, l)
-	}
-	eps := append(s.cands[:0], ep)
-	for l := min(level, h.top); l >= 0; l-- {
-		h.searchLayer(q, eps, h.efC, l, &s.sc, nil)
-		s.cands = drainSorted(&s.sc.res, s.cands[:0])
-		s.sel = h.selectNeighbors(s.cands, h.m, s.sel[:0])
-		s.ids = s.ids[:0]
-		for _, n := range s.sel {
-			s.ids = append(s.ids, n.id)
-		}
-		h.setNeighbors(in, l, s.ids)
-		mmax := h.m
-		if l == 0 {
-			mmax = h.m0
-		}
-		for _, n := range s.sel {
-			h.link(n.id, in, n.d, l, mmax)
-		}
-		eps = s.cands
-	}
-}
-
-// link adds in to n's neighbours on layer l, shrinking them with the
-// heuristic when they overflow. It allocates nothing once the scratch
-// buffers have grown.
-func (h *HNSW) link(n, in uint32, d float32, l, mmax int) {
-	slots := h.slots(n, l)
-	if c := int(slots[0]); c < mmax {
-		slots[c+1] = in
-		slots[0]++
-		return
-	}
-	s := &h.ins
-	s.shrink = append(s.shrink[:0], node{d: d, id: in})
-	nv := h.vec(n)
-	for _, x := range h.neighbors(n, l) {
-		s.shrink = append(s.shrink, node{d: h.dist(nv, h.vec(x)), id: x})
-	}
-	slices.SortFunc(s.shrink, cmpNode)
-	s.shrinkSel = h.selectNeighbors(s.shrink, mmax, s.shrinkSel[:0])
-	s.shrinkIDs = s.shrinkIDs[:0]
-	for _, x := range s.shrinkSel {
-		s.shrinkIDs = append(s.shrinkIDs, x.id)
-	}
-	h.setNeighbors(n, l, s.shrinkIDs)
-}
-
-func cmpNode(a, b node) int {
-	switch {
-	case a.d < b.d:
-		return -1
-	case a.d > b.d:
-		return 1
-	}
-	return int(a.id) - int(b.id)
-}
-
-// selectNeighbors is the heuristic of Malkov and Yashunin (Algorithm 4):
-// walking candidates nearest first, keep one only if it is nearer to the
-// base than to every neighbour kept so far. cands must be sorted ascending.
-func (h *HNSW) selectNeighbors(cands []node, m int, out []node) []node {
-	for _, c := range cands {
-		if len(out) >= m {
-			break
-		}
-		cv := h.vec(c.id)
-		good := true
-		for _, r := range out {
-			if h.dist(cv, h.vec(r.id)) < c.d {
-				good = false
-				break
-			}
-		}
-		if good {
-			out = append(out, c)
-		}
+// readList appends node i's neighbours on layer l to out.
+func (h *HNSW) readList(i uint32, l int, out []uint32) []uint32 {
+	s := h.slots(i, l)
+	c := min(int(atomic.LoadUint32(&s[0])), len(s)-1)
+	for j := 1; j <= c; j++ {
+		out = append(out, atomic.LoadUint32(&s[j]))
 	}
 	return out
 }
 
-// greedy walks layer l from ep to a local minimum.
-func (h *HNSW) greedy(q []float32, ep node, l int) node {
-	for changed := true; changed; {
-		changed = false
-		for _, nb := range h.neighbors(ep.id, l) {
-			if d := h.dist(q, h.vec(nb)); d < ep.d {
-				ep, changed = node{d: d, id: nb}, true
-			}
-		}
+// writeList replaces node i's neighbours on layer l (node lock held): slots
+// first, then the count, so a concurrent reader sees valid ids only.
+func (h *HNSW) writeList(i uint32, l int, ns []uint32) {
+	s := h.slots(i, l)
+	for j, x := range ns {
+		atomic.StoreUint32(&s[j+1], x)
 	}
-	return ep
+	atomic.StoreUint32(&s[0], uint32(len(ns)))
 }
 
-// searchLayer is the ef-bounded beam search on one layer. Nodes that admit
-// rejects (deleted, filtered out) are walked through but never returned.
-// The result is left in sc.res (at most ef nodes, negated distances).
-func (h *HNSW) searchLayer(q []float32, eps []node, ef, l int, sc *scratch, admit func(uint32) bool) {
-	sc.vis.reset(len(h.ext))
-	sc.cand, sc.res = sc.cand[:0], sc.res[:0]
-	for _, e := range eps {
-		if !sc.vis.visit(e.id) {
-			continue
-		}
-		sc.cand.push(e)
-		if admit == nil || admit(e.id) {
-			sc.res.pushBounded(e, ef)
-		}
-	}
-	for len(sc.cand) > 0 {
-		c := sc.cand.pop()
-		if len(sc.res) >= ef && c.d > sc.res.worst() {
-			break
-		}
-		for _, nb := range h.neighbors(c.id, l) {
-			if !sc.vis.visit(nb) {
-				continue
-			}
-			d := h.dist(q, h.vec(nb))
-			if len(sc.res) < ef || d < sc.res.worst() {
-				sc.cand.push(node{d: d, id: nb})
-				if admit == nil || admit(nb) {
-					sc.res.pushBounded(node{d: d, id: nb}, ef)
-				}
-			}
-		}
-	}
+func (h *HNSW) entry() (ep uint32, top int) {
+	x := h.ep.Load()
+	return uint32(x), int(x>>32) - 1
 }
 
-// Search returns up to k nearest live ids, nearest first.
-func (h *HNSW) Search(q []float32, k int, opts *SearchOptions) ([]Result, error) {
-	var o SearchOptions
-	if opts != nil {
-		o = *opts
-	}
-	if err := checkK(k, o.Ef); err != nil {
-		return nil, err
-	}
-	q, err := prepare(q, h.dim, h.metric)
-	if err != nil {
-		return nil, err
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.closed {
-		return nil, ErrClosed
-	}
-	if h.live == 0 {
-		return nil, nil
-	}
-	ef := o.Ef
-	if ef == 0 {
-		ef = max(h.efS, k)
-	}
-	var admit func(uint32) bool
-	switch {
-	case o.Filter != nil:
-		filter := o.Filter
-		admit = func(i uint32) bool { return !h.deleted[i] && filter(h.ext[i]) }
-		if h.selectivity(admit) < exactBelow {
-			return scan(q, k, h.vecs, h.dim, len(h.ext), h.dist,
-				func(i int) bool { return admit(uint32(i)) }, func(i int) uint64 { return h.ext[i] }), nil
-		}
-	case h.live < len(h.ext):
-		admit = func(i uint32) bool { return !h.deleted[i] }
-	}
-	sc, _ := h.searches.Get().(*scratch)
-	if sc == nil {
-		sc = new(scratch)
-	}
-	defer h.searches.Put(sc)
-	ep := node{d: h.dist(q, h.vec(h.entry)), id: h.entry}
-	for l := h.top; l > 0; l-- {
-		ep = h.greedy(q, ep, l)
-	}
-	h.searchLayer(q, []node{ep}, ef, 0, sc, admit)
-	for len(sc.res) > k {
-		sc.res.pop()
-	}
-	sc.nodes = drainSorted(&sc.res, sc.nodes)
-	out := make([]Result, len(sc.nodes))
-	for i, n := range sc.nodes {
-		out[i] = Result{ID: h.ext[n.id], Distance: n.d}
-	}
-	return out, nil
+func (h *HNSW) setEntry(ep uint32, top int) { h.ep.Store(uint64(top+1)<<32 | uint64(ep)) }
+
+func (h *HNSW) nodeState(i uint32) uint32 { return atomic.LoadUint32(&h.state[i]) }
+
+// levelOf draws node in's level from a hash of the seed and its internal id,
+// so levels do not depend on the order in which parallel inserts run.
+func (h *HNSW) levelOf(in uint32) int {
+	x := splitmix(h.opts.Seed ^ splitmix(uint64(in)))
+	u := (float64(x>>11) + 1) / (1 << 53) // (0, 1]
+	return min(int(-math.Log(u)*h.ml), maxLevel)
 }
 
-// selectivity estimates the fraction of nodes admit accepts from an even
-// sample of up to 1024 nodes (all of them in a small index).
-func (h *HNSW) selectivity(admit func(uint32) bool) float64 {
-	n := len(h.ext)
-	step := max(1, n/1024)
-	seen, ok := 0, 0
-	for i := 0; i < n; i += step {
-		seen++
-		if admit(uint32(i)) {
-			ok++
-		}
-	}
-	return float64(ok) / float64(seen)
-}
-
-// Delete tombstones id: searches walk through it but never return it.
-func (h *HNSW) Delete(id uint64) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return ErrClosed
-	}
-	in, ok := h.ids[id]
-	if !ok {
-		return fmt.Errorf("%w: %d", ErrNotFound, id)
-	}
-	delete(h.ids, id)
-	h.deleted[in] = true
-	h.live--
-	return nil
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }
 
 // Len returns the number of live ids.
-func (h *HNSW) Len() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.live
-}
+func (h *HNSW) Len() int { return int(h.live.Load()) }
 
-// MemoryBytes returns the bytes the index holds: vectors, graph and maps.
+// MemoryBytes returns the bytes the index holds: the capacity of its arrays
+// and an estimate of its id map (16 bytes per entry at Go's load factor).
 func (h *HNSW) MemoryBytes() int64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	n := int64(cap(h.vecs))*4 + int64(cap(h.ext))*8 + int64(cap(h.levels)) + int64(cap(h.deleted)) +
-		int64(cap(h.links0))*4 + int64(cap(h.upper))*24
+	n := int64(cap(h.vecs))*4 + int64(cap(h.ext))*8 + int64(cap(h.levels)) + int64(cap(h.state))*4 +
+		int64(cap(h.links0))*4 + int64(cap(h.upper))*24 + int64(cap(h.locks))*8
 	for _, u := range h.upper {
 		n += int64(cap(u)) * 4
 	}
-	return n + int64(len(h.ids))*24 // map entries, roughly
+	h.idsMu.Lock()
+	defer h.idsMu.Unlock()
+	return n + int64(len(h.ids))*16*8/7
+}
+
+// Slots returns the number of neighbour slots the graph has room for (2M per
+// node on layer 0, M per upper layer).
+func (h *HNSW) Slots() int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := int(h.n.Load())
+	s := int64(n) * int64(h.m0)
+	for i := range n {
+		s += int64(h.levels[i]) * int64(h.m)
+	}
+	return s
 }
 
 // Close releases the index's memory. It is safe to call more than once.
@@ -426,7 +271,10 @@ func (h *HNSW) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
-	h.vecs, h.ext, h.ids, h.levels, h.links0, h.upper, h.deleted = nil, nil, nil, nil, nil, nil, nil
+	h.vecs, h.ext, h.levels, h.state, h.links0, h.upper, h.locks = nil, nil, nil, nil, nil, nil, nil
+	h.idsMu.Lock()
+	h.ids = nil
+	h.idsMu.Unlock()
 	return nil
 }
 

@@ -33,4 +33,5 @@ type scratch struct {
 	cand  heap // candidates, nearest on top
 	res   heap // results, negated distances: furthest on top
 	nodes []node
+	ids   []uint32 // a neighbour list being walked
 }

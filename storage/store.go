@@ -33,7 +33,7 @@ var (
 	bucketHashes  = []byte("hashes")
 	bucketVectors = []byte("vectors")
 	bucketModels  = []byte("models")
-	bucketIndex   = []byte("index")
+	bucketIndex   = []byte(IndexBucket)
 
 	keySchema    = []byte("schema")
 	keyImageSize = []byte("image_size")
@@ -266,3 +266,11 @@ func (s *Store) SizeBytes() (int64, error) {
 	err := s.view(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 	return n, err
 }
+
+// Bolt returns the store's bbolt database, for packages that keep their own
+// buckets in it: the index lives under the top-level "index" bucket (see
+// [IndexBucket]), so its graph commits in the same file as the items.
+func (s *Store) Bolt() *bolt.DB { return s.db }
+
+// IndexBucket is the top-level bucket under which indexes keep their data.
+const IndexBucket = "index"

@@ -1,0 +1,35 @@
+package index
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 selects the assembly kernels (AVX2 and FMA; every x86-64 server
+// since 2013).
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func l2AVX2(a, b *float32, n int) float32
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func prefetch(p *float32, lines int)
+
+// l2 returns the squared Euclidean distance. It needs len(b) >= len(a) >= 1:
+// the index checks dimensions at its boundary and refuses dim < 1.
+func l2(a, b []float32) float32 {
+	if hasAVX2 {
+		_ = b[len(a)-1] // b is at least as long as a
+		return l2AVX2(&a[0], &b[0], len(a))
+	}
+	return goL2(a, b)
+}
+
+// dot returns the inner product (same contract as l2).
+func dot(a, b []float32) float32 {
+	if hasAVX2 {
+		_ = b[len(a)-1]
+		return dotAVX2(&a[0], &b[0], len(a))
+	}
+	return goDot(a, b)
+}

@@ -1,0 +1,247 @@
+package index
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Layout of a stored index (see the package documentation): a bucket with
+// a "meta" key and two sub-buckets keyed by the 4-byte big-endian internal
+// id.
+var (
+	keyMeta       = []byte("meta")
+	bucketVectors = []byte("vectors")
+	bucketLinks   = []byte("links")
+)
+
+const formatVersion = 1
+
+// meta is the stored index's header (JSON: it is small and written once per
+// commit).
+type meta struct {
+	Format         int    `json:"format"`
+	Dim            int    `json:"dim"`
+	Metric         string `json:"metric"`
+	M              int    `json:"m"`
+	EfConstruction int    `json:"ef_construction"`
+	EfSearch       int    `json:"ef_search"`
+	Seed           uint64 `json:"seed"`
+	Entry          uint32 `json:"entry"`
+	Top            int    `json:"top"` // -1: empty
+}
+
+func metricByName(s string) (Metric, bool) {
+	for m := L2; m <= InnerProduct; m++ {
+		if m.String() == s {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+func nodeKey(i uint32) []byte { return binary.BigEndian.AppendUint32(nil, i) }
+
+// encodeVector appends a vectors record: store id (uint64 LE), level
+// (byte), then dim float32 LE.
+func (h *HNSW) encodeVector(i uint32, buf []byte) []byte {
+	buf = binary.LittleEndian.AppendUint64(buf, h.ext[i])
+	buf = append(buf, h.levels[i])
+	for _, x := range h.vec(i) {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+	}
+	return buf
+}
+
+// encodeLinks appends a links record: state (byte: 1 live, 2 deleted),
+// then per layer 0..level a uint16 LE count and that many uint32 LE
+// internal ids.
+func (h *HNSW) encodeLinks(i uint32, buf []byte) []byte {
+	buf = append(buf, byte(h.nodeState(i)))
+	var ns []uint32
+	for l := 0; l <= int(h.levels[i]); l++ {
+		ns = h.readList(i, l, ns[:0])
+		buf = binary.LittleEndian.AppendUint16(buf, uint16(len(ns)))
+		for _, x := range ns {
+			buf = binary.LittleEndian.AppendUint32(buf, x)
+		}
+	}
+	return buf
+}
+
+// writeNodes writes the vectors of internal ids [from, n), the links of
+// dirty and the header in tx.
+func (h *HNSW) writeNodes(b *bolt.Bucket, from, n uint32, dirty []uint32) error {
+	vb, lb := b.Bucket(bucketVectors), b.Bucket(bucketLinks)
+	if vb == nil || lb == nil {
+		return fmt.Errorf("%w: missing vectors or links bucket", ErrCorrupt)
+	}
+	vb.FillPercent = 1 // keys only ever append
+	// bbolt keeps the value slices until the commit, so records are encoded
+	// into an arena that is only ever appended to.
+	var arena []byte
+	put := func(b *bolt.Bucket, i uint32, enc func(uint32, []byte) []byte) error {
+		start := len(arena)
+		arena = enc(i, arena)
+		return b.Put(nodeKey(i), arena[start:len(arena):len(arena)])
+	}
+	arena = make([]byte, 0, int(n-from)*(9+4*h.dim)+len(dirty)*(4*h.m0+8))
+	for i := from; i < n; i++ {
+		if err := put(vb, i, h.encodeVector); err != nil {
+			return err
+		}
+	}
+	for _, i := range dirty {
+		if err := put(lb, i, h.encodeLinks); err != nil {
+			return err
+		}
+	}
+	ep, top := h.entry()
+	o := h.opts
+	m, err := json.Marshal(meta{Format: formatVersion, Dim: h.dim, Metric: o.Metric.String(), M: o.M,
+		EfConstruction: o.EfConstruction, EfSearch: o.EfSearch, Seed: o.Seed, Entry: ep, Top: top})
+	if err != nil {
+		return err
+	}
+	return b.Put(keyMeta, m)
+}
+
+// readMeta decodes a stored index's header.
+func readMeta(b *bolt.Bucket) (meta, error) {
+	var m meta
+	raw := b.Get(keyMeta)
+	if raw == nil {
+		return m, fmt.Errorf("%w: no header", ErrCorrupt)
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	if m.Format != formatVersion {
+		return m, fmt.Errorf("%w: format %d, this build reads %d", ErrCorrupt, m.Format, formatVersion)
+	}
+	return m, nil
+}
+
+// load reads a stored index into a new HNSW. Nodes whose vector was stored
+// without a links record come back in unlinked (they get relinked by the
+// caller). It reads each record once: no graph is rebuilt.
+func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
+	m, err := readMeta(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	metric, ok := metricByName(m.Metric)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: unknown metric %q", ErrCorrupt, m.Metric)
+	}
+	h, err = NewHNSW(m.Dim, &Options{M: m.M, EfConstruction: m.EfConstruction, EfSearch: m.EfSearch, Metric: metric, Seed: m.Seed})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	vb, lb := b.Bucket(bucketVectors), b.Bucket(bucketLinks)
+	if vb == nil || lb == nil {
+		return nil, nil, fmt.Errorf("%w: missing vectors or links bucket", ErrCorrupt)
+	}
+	n := vb.Stats().KeyN
+	h.resize(n)
+	recLen := 9 + 4*h.dim
+	i := uint32(0)
+	err = vb.ForEach(func(k, v []byte) error {
+		if len(k) != 4 || binary.BigEndian.Uint32(k) != i {
+			return fmt.Errorf("%w: vector record %x out of sequence (want %d)", ErrCorrupt, k, i)
+		}
+		if len(v) != recLen {
+			return fmt.Errorf("%w: vector record %d: %d bytes, want %d", ErrCorrupt, i, len(v), recLen)
+		}
+		if v[8] > maxLevel {
+			return fmt.Errorf("%w: vector record %d: level %d", ErrCorrupt, i, v[8])
+		}
+		h.ext[i] = binary.LittleEndian.Uint64(v)
+		h.levels[i] = v[8]
+		vec := h.vecs[int(i)*h.dim : int(i+1)*h.dim]
+		for j := range vec {
+			vec[j] = math.Float32frombits(binary.LittleEndian.Uint32(v[9+4*j:]))
+		}
+		if v[8] > 0 {
+			h.upper[i] = make([]uint32, int(v[8])*(h.m+1))
+		}
+		i++
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	h.n.Store(i)
+	linked := make([]bool, n)
+	err = lb.ForEach(func(k, v []byte) error {
+		if len(k) != 4 || binary.BigEndian.Uint32(k) >= i {
+			return fmt.Errorf("%w: links record %x has no vector", ErrCorrupt, k)
+		}
+		id := binary.BigEndian.Uint32(k)
+		if err := h.decodeLinks(id, v, i); err != nil {
+			return err
+		}
+		linked[id] = true
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for j := range i {
+		switch {
+		case !linked[j]:
+			unlinked = append(unlinked, j)
+		case h.state[j] == stateLive:
+			if _, dup := h.ids[h.ext[j]]; dup {
+				return nil, nil, fmt.Errorf("%w: id %d is live twice", ErrCorrupt, h.ext[j])
+			}
+			h.ids[h.ext[j]] = j
+			h.live.Add(1)
+		}
+	}
+	if m.Top >= 0 {
+		if i == 0 || m.Entry >= i || int(h.levels[m.Entry]) != m.Top {
+			return nil, nil, fmt.Errorf("%w: entry point %d (top %d) does not match its node", ErrCorrupt, m.Entry, m.Top)
+		}
+		h.setEntry(m.Entry, m.Top)
+	}
+	return h, unlinked, nil
+}
+
+// decodeLinks fills node id's lists from a links record; n is the number of
+// stored nodes.
+func (h *HNSW) decodeLinks(id uint32, v []byte, n uint32) error {
+	bad := func(why string) error { return fmt.Errorf("%w: links record %d: %s", ErrCorrupt, id, why) }
+	if len(v) < 1 || (v[0] != byte(stateLive) && v[0] != byte(stateDeleted)) {
+		return bad("bad state")
+	}
+	h.state[id] = uint32(v[0])
+	v = v[1:]
+	for l := 0; l <= int(h.levels[id]); l++ {
+		if len(v) < 2 {
+			return bad("truncated")
+		}
+		c := int(binary.LittleEndian.Uint16(v))
+		v = v[2:]
+		if c > h.mmax(l) || len(v) < 4*c {
+			return bad(fmt.Sprintf("layer %d: %d neighbours", l, c))
+		}
+		s := h.slots(id, l)
+		for j := range c {
+			x := binary.LittleEndian.Uint32(v[4*j:])
+			if x >= n || x == id || int(h.levels[x]) < l {
+				return bad(fmt.Sprintf("layer %d: neighbour %d", l, x))
+			}
+			s[j+1] = x
+		}
+		s[0] = uint32(c)
+		v = v[4*c:]
+	}
+	if len(v) != 0 {
+		return bad("trailing bytes")
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package index
+
+import "sync/atomic"
+
+// What a beam search may return (nodes it rejects are still walked).
+const (
+	admitLive   = iota // live nodes only (queries)
+	admitBuild         // anything not deleted, inserts in flight included (construction)
+	admitFilter        // live nodes the filter accepts
+)
+
+// greedy walks layer l from ep to a local minimum. It never steps onto a
+// node whose insert is still running: its lower lists may be empty yet, and
+// a beam search started there would find nothing.
+func (h *HNSW) greedy(q []float32, ep node, l int, sc *scratch) node {
+	for changed := true; changed; {
+		changed = false
+		sc.ids = h.readList(ep.id, l, sc.ids[:0])
+		for _, nb := range sc.ids {
+			if h.nodeState(nb) == stateInserting {
+				continue
+			}
+			if d := h.dist(q, h.vec(nb)); d < ep.d {
+				ep, changed = node{d: d, id: nb}, true
+			}
+		}
+	}
+	return ep
+}
+
+// admits reports whether node i may be returned in mode.
+func (h *HNSW) admits(i uint32, mode int, filter func(uint64) bool) bool {
+	st := atomic.LoadUint32(&h.state[i])
+	switch mode {
+	case admitBuild:
+		return st != stateDeleted
+	case admitFilter:
+		return st == stateLive && filter(h.ext[i])
+	}
+	return st == stateLive
+}
+
+// searchLayer is the ef-bounded beam search on one layer, with the standard
+// stop rule: stop when the nearest unexpanded candidate is further than the
+// furthest of ef results. The result is left in sc.res (at most ef nodes,
+// negated distances).
+func (h *HNSW) searchLayer(q []float32, eps []node, ef, l int, sc *scratch, mode int, filter func(uint64) bool) {
+	sc.vis.reset(h.capacity())
+	sc.cand, sc.res = sc.cand[:0], sc.res[:0]
+	for _, e := range eps {
+		if !sc.vis.visit(e.id) {
+			continue
+		}
+		sc.cand.push(e)
+		if h.admits(e.id, mode, filter) {
+			sc.res.pushBounded(e, ef)
+		}
+	}
+	for len(sc.cand) > 0 {
+		c := sc.cand.pop()
+		if len(sc.res) >= ef && c.d > sc.res.worst() {
+			break
+		}
+		// Gather the unvisited neighbours and prefetch their vectors, so
+		// that the cache misses overlap instead of stalling each distance.
+		s := h.slots(c.id, l)
+		cnt := min(int(atomic.LoadUint32(&s[0])), len(s)-1)
+		sc.ids = sc.ids[:0]
+		for j := 1; j <= cnt; j++ {
+			if nb := atomic.LoadUint32(&s[j]); sc.vis.visit(nb) {
+				sc.ids = append(sc.ids, nb)
+			}
+		}
+		for _, nb := range sc.ids {
+			prefetch(&h.vecs[int(nb)*h.dim], h.lines)
+		}
+		for _, nb := range sc.ids {
+			d := h.dist(q, h.vec(nb))
+			if len(sc.res) < ef || d < sc.res.worst() {
+				sc.cand.push(node{d: d, id: nb})
+				if h.admits(nb, mode, filter) {
+					sc.res.pushBounded(node{d: d, id: nb}, ef)
+				}
+			}
+		}
+	}
+}
+
+// Search returns up to k nearest live ids, nearest first.
+func (h *HNSW) Search(q []float32, k int, opts *SearchOptions) ([]Result, error) {
+	var o SearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := checkK(k, o.Ef); err != nil {
+		return nil, err
+	}
+	q, err := prepare(q, h.dim, h.opts.Metric)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	ep, top := h.entry()
+	if top < 0 || h.live.Load() == 0 {
+		return nil, nil
+	}
+	ef := o.Ef
+	if ef == 0 {
+		ef = max(h.opts.EfSearch, k)
+	}
+	mode := admitLive
+	if o.Filter != nil {
+		mode = admitFilter
+		if h.selectivity(o.Filter) < exactBelow {
+			return h.scanFiltered(q, k, o.Filter), nil
+		}
+	}
+	sc, _ := h.searches.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	defer h.searches.Put(sc)
+	cur := node{d: h.dist(q, h.vec(ep)), id: ep}
+	for l := top; l > 0; l-- {
+		cur = h.greedy(q, cur, l, sc)
+	}
+	sc.nodes = append(sc.nodes[:0], cur)
+	h.searchLayer(q, sc.nodes, ef, 0, sc, mode, o.Filter)
+	for len(sc.res) > k {
+		sc.res.pop()
+	}
+	sc.nodes = drainSorted(&sc.res, sc.nodes)
+	out := make([]Result, len(sc.nodes))
+	for i, n := range sc.nodes {
+		out[i] = Result{ID: h.ext[n.id], Distance: n.d}
+	}
+	return out, nil
+}
+
+// selectivity estimates the fraction of live nodes filter accepts from an
+// even sample of up to 1024 nodes (all of them in a small index).
+func (h *HNSW) selectivity(filter func(uint64) bool) float64 {
+	n := int(h.n.Load())
+	step := max(1, n/1024)
+	seen, ok := 0, 0
+	for i := 0; i < n; i += step {
+		seen++
+		if h.admits(uint32(i), admitFilter, filter) {
+			ok++
+		}
+	}
+	return float64(ok) / float64(max(seen, 1))
+}
+
+// scanFiltered is the exact top-k over the live nodes filter accepts.
+func (h *HNSW) scanFiltered(q []float32, k int, filter func(uint64) bool) []Result {
+	var res heap
+	n := int(h.n.Load())
+	for i := range n {
+		if !h.admits(uint32(i), admitFilter, filter) {
+			continue
+		}
+		d := h.dist(q, h.vec(uint32(i)))
+		if len(res) < k || d < res.worst() {
+			res.pushBounded(node{d: d, id: uint32(i)}, k)
+		}
+	}
+	nodes := drainSorted(&res, nil)
+	out := make([]Result, len(nodes))
+	for i, nd := range nodes {
+		out[i] = Result{ID: h.ext[nd.id], Distance: nd.d}
+	}
+	return out
+}

@@ -1,0 +1,375 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Stored is an [HNSW] index kept in a bbolt bucket. Every change commits in
+// one transaction with the vectors it links, so a crash at any point leaves
+// the last committed state: an index that opens, rebuilds nothing and is
+// consistent. Searches run in memory, concurrently with writes; writes are
+// serialized (a batch inserts on all cores, then commits).
+type Stored struct {
+	h        atomic.Pointer[HNSW]
+	db       *bolt.DB
+	ownDB    bool
+	path     [][]byte // bucket path from the top level
+	readOnly bool
+
+	wmu         sync.Mutex // one writer at a time
+	persisted   uint32     // internal ids whose vectors are committed
+	commitEvery int
+	closed      atomic.Bool
+	opened      OpenInfo
+}
+
+// StoredOptions configure OpenStored. The zero value opens an existing
+// index (or creates one with the default Options when Dim is set).
+type StoredOptions struct {
+	// Dim is the dimension to create the index with; for an existing index
+	// it must be 0 or match.
+	Dim int
+	// Options apply when the index is created; an existing index keeps its
+	// own (EfSearch excepted: a non-zero value overrides it for this open).
+	Options Options
+	// CommitEvery is how many vectors AddBatch inserts per transaction
+	// (default 4096).
+	CommitEvery int
+}
+
+// OpenInfo says what opening a stored index found.
+type OpenInfo struct {
+	Created  bool          `json:"created"`
+	Nodes    int           `json:"nodes"`
+	Live     int           `json:"live"`
+	Relinked int           `json:"relinked"` // nodes found unreachable or unlinked and linked again
+	Seconds  float64       `json:"seconds"`
+	Duration time.Duration `json:"-"`
+}
+
+// OpenStored opens the index kept in the bucket at path (top-level bucket
+// first) of db, creating it when it does not exist and db is writable.
+func OpenStored(db *bolt.DB, path []string, opts *StoredOptions) (*Stored, error) {
+	var o StoredOptions
+	if opts != nil {
+		o = *opts
+	}
+	if len(path) == 0 {
+		return nil, fmt.Errorf("%w: empty bucket path", ErrOptions)
+	}
+	start := time.Now()
+	s := &Stored{db: db, readOnly: db.IsReadOnly()}
+	for _, p := range path {
+		s.path = append(s.path, []byte(p))
+	}
+	err := db.View(func(tx *bolt.Tx) error {
+		b := s.bucket(tx)
+		if b == nil {
+			return nil
+		}
+		h, unlinked, err := load(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", joinPath(path), err)
+		}
+		if o.Dim != 0 && o.Dim != h.dim {
+			return fmt.Errorf("%w: %s has dimension %d, not %d", ErrMismatch, joinPath(path), h.dim, o.Dim)
+		}
+		if o.Options.EfSearch > 0 {
+			h.opts.EfSearch = o.Options.EfSearch
+		}
+		s.h.Store(h)
+		s.persisted = h.n.Load()
+		return s.repairOnOpen(unlinked)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.h.Load() == nil {
+		if s.readOnly {
+			return nil, fmt.Errorf("%w: no index at %s in a read-only database", ErrReadOnly, joinPath(path))
+		}
+		h, err := NewHNSW(o.Dim, &o.Options)
+		if err != nil {
+			return nil, err
+		}
+		s.h.Store(h)
+		s.opened.Created = true
+		err = db.Update(func(tx *bolt.Tx) error {
+			b, err := s.createBucket(tx)
+			if err != nil {
+				return err
+			}
+			for _, name := range [][]byte{bucketVectors, bucketLinks} {
+				if _, err := b.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
+			}
+			return h.writeNodes(b, 0, 0, nil)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("index: create %s: %w", joinPath(path), err)
+		}
+	} else if dirty := s.takeDirty(); len(dirty) > 0 && !s.readOnly {
+		// Relinked nodes: commit their lists now, so the next open is clean.
+		if err := s.commit(dirty); err != nil {
+			return nil, err
+		}
+	}
+	s.h.Load().track = true
+	if o.CommitEvery <= 0 {
+		o.CommitEvery = 4096
+	}
+	s.opened.Duration = time.Since(start)
+	s.opened.Seconds = s.opened.Duration.Seconds()
+	r := s.h.Load()
+	s.opened.Nodes, s.opened.Live = int(r.n.Load()), r.Len()
+	s.commitEvery = o.CommitEvery
+	return s, nil
+}
+
+// OpenFile opens (or creates) a stored index in a bbolt file of its own, in
+// a top-level bucket "index". Close closes the file too.
+func OpenFile(path string, opts *StoredOptions) (*Stored, error) {
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second, PageSize: 16384})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("index: %s is in use by another process", path)
+		}
+		return nil, fmt.Errorf("index: open %s: %w", path, err)
+	}
+	s, err := OpenStored(db, []string{"index"}, opts)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.ownDB = true
+	return s, nil
+}
+
+func joinPath(p []string) string {
+	out := ""
+	for i, x := range p {
+		if i > 0 {
+			out += "/"
+		}
+		out += x
+	}
+	return out
+}
+
+func (s *Stored) bucket(tx *bolt.Tx) *bolt.Bucket {
+	b := tx.Bucket(s.path[0])
+	for _, p := range s.path[1:] {
+		if b == nil {
+			return nil
+		}
+		b = b.Bucket(p)
+	}
+	return b
+}
+
+func (s *Stored) createBucket(tx *bolt.Tx) (*bolt.Bucket, error) {
+	b, err := tx.CreateBucketIfNotExists(s.path[0])
+	for _, p := range s.path[1:] {
+		if err != nil {
+			return nil, err
+		}
+		b, err = b.CreateBucketIfNotExists(p)
+	}
+	return b, err
+}
+
+// repairOnOpen links the nodes stored without links, and any live node a
+// walk from the entry point cannot reach (flagged, then inserted again).
+func (s *Stored) repairOnOpen(unlinked []uint32) error {
+	h := s.h.Load()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, top := h.entry(); top < 0 && int(h.n.Load()) > 0 {
+		return fmt.Errorf("%w: %d nodes but no entry point", ErrCorrupt, h.n.Load())
+	}
+	if ep, _ := h.entry(); slices.Contains(unlinked, ep) {
+		return fmt.Errorf("%w: the entry point has no links record", ErrCorrupt)
+	}
+	// Unlinked nodes are walked as "inserting" until relinked; the walk
+	// below finds any other live node that cannot be reached.
+	bad := append(unlinked, h.unreachable()...)
+	slices.Sort(bad)
+	bad = slices.Compact(bad)
+	s.opened.Relinked = len(bad)
+	h.noteDirtyLocked(h.relink(bad))
+	return nil
+}
+
+func (h *HNSW) noteDirtyLocked(ids []uint32) {
+	h.trackMu.Lock()
+	h.dirty = append(h.dirty, ids...)
+	h.trackMu.Unlock()
+}
+
+func (s *Stored) takeDirty() []uint32 {
+	h := s.h.Load()
+	h.trackMu.Lock()
+	defer h.trackMu.Unlock()
+	d := h.dirty
+	h.dirty = nil
+	slices.Sort(d)
+	return slices.Compact(d)
+}
+
+// commit writes the vectors inserted since the last commit, the links of
+// dirty and the header in one transaction. If it fails the in-memory index
+// is reloaded from the database, so memory never runs ahead of disk.
+func (s *Stored) commit(dirty []uint32) error {
+	h := s.h.Load()
+	n := h.n.Load()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := s.bucket(tx)
+		if b == nil {
+			return fmt.Errorf("%w: bucket %s vanished", ErrCorrupt, s.path)
+		}
+		return h.writeNodes(b, s.persisted, n, dirty)
+	})
+	if err == nil {
+		s.persisted = n
+		return nil
+	}
+	if errors.Is(err, berrors.ErrDatabaseReadOnly) {
+		err = ErrReadOnly
+	}
+	err = fmt.Errorf("index: commit: %w", err)
+	if rerr := s.reload(); rerr != nil {
+		return errors.Join(err, fmt.Errorf("index: reload after failed commit: %w", rerr))
+	}
+	return err
+}
+
+// reload replaces the in-memory index with what the database holds.
+func (s *Stored) reload() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := s.bucket(tx)
+		if b == nil {
+			return fmt.Errorf("%w: bucket vanished", ErrCorrupt)
+		}
+		h, unlinked, err := load(b)
+		if err != nil {
+			return err
+		}
+		old := s.h.Load()
+		h.opts.EfSearch = old.opts.EfSearch
+		s.h.Store(h)
+		s.persisted = h.n.Load()
+		if err := s.repairOnOpen(unlinked); err != nil {
+			return err
+		}
+		h.track = true
+		old.Close()
+		return nil
+	})
+}
+
+func (s *Stored) writable() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+// Add inserts one vector and commits it.
+func (s *Stored) Add(id uint64, vec []float32) error {
+	return s.AddBatch(context.Background(), []uint64{id}, [][]float32{vec}, 1)
+}
+
+// AddBatch inserts vecs[i] under ids[i] on workers goroutines (0: all
+// cores), committing every CommitEvery vectors. The whole batch is checked
+// first (a bad vector or id changes nothing). If ctx is cancelled, what was
+// inserted is committed and ctx's error returned.
+func (s *Stored) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, workers int) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	h := s.h.Load()
+	prepared, err := h.checkBatch(ids, vecs)
+	if err != nil {
+		return err
+	}
+	h.grow(int(h.n.Load()) + len(ids))
+	for lo := 0; lo < len(ids); lo += s.commitEvery {
+		hi := min(lo+s.commitEvery, len(ids))
+		err := h.addPrepared(ctx, ids[lo:hi], prepared[lo:hi], workers)
+		if cerr := s.commit(s.takeDirty()); cerr != nil {
+			return errors.Join(err, cerr)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Delete tombstones id, repairs its neighbours' lists and commits.
+func (s *Stored) Delete(id uint64) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.h.Load().Delete(id); err != nil {
+		return err
+	}
+	return s.commit(s.takeDirty())
+}
+
+// Search returns up to k nearest live ids, nearest first.
+func (s *Stored) Search(q []float32, k int, opts *SearchOptions) ([]Result, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	return s.h.Load().Search(q, k, opts)
+}
+
+// Len returns the number of live ids.
+func (s *Stored) Len() int { return s.h.Load().Len() }
+
+// Dim returns the vectors' dimension.
+func (s *Stored) Dim() int { return s.h.Load().Dim() }
+
+// Check reports the index's consistency (see [HNSW.Check]).
+func (s *Stored) Check() Report { return s.h.Load().Check() }
+
+// Opened says what opening the index found and how long it took.
+func (s *Stored) Opened() OpenInfo { return s.opened }
+
+// MemoryBytes returns the in-memory index's size (see [HNSW.MemoryBytes]).
+func (s *Stored) MemoryBytes() int64 { return s.h.Load().MemoryBytes() }
+
+// Close releases the index (and the file, for OpenFile). It is safe to call
+// more than once.
+func (s *Stored) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.h.Load().Close()
+	if s.ownDB {
+		return s.db.Close()
+	}
+	return nil
+}
+
+var _ Index = (*Stored)(nil)
