@@ -3,6 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"runtime"
 	"sync"
 	"time"
@@ -51,16 +54,28 @@ func (o *ANNOptions) defaults() {
 	}
 }
 
-// ANNRow is one line of the ANN bench.
+// ANNRow is one line of the ANN bench: one engine at one ef.
 type ANNRow struct {
-	Dataset        string  `json:"dataset"`
-	Engine         string  `json:"engine"` // rgunit, exact
-	Ef             int     `json:"ef"`
-	Recall         float64 `json:"recall"`
-	QPS            float64 `json:"qps"` // single thread
-	OverExact      float64 `json:"qps_over_exact"`
-	BuildSeconds   float64 `json:"build_seconds"` // one thread
+	Dataset   string  `json:"dataset"`
+	Engine    string  `json:"engine"` // rgunit, coder-hnsw, exact
+	Ef        int     `json:"ef"`
+	Recall    float64 `json:"recall"` // recall@10 of the one-thread build
+	QPS       float64 `json:"qps"`    // single thread
+	OverExact float64 `json:"qps_over_exact"`
+	// BuildSeconds is the one-thread, in-memory build.
+	BuildSeconds float64 `json:"build_seconds"`
+	// The all-cores build goes through the stored index (bbolt commits
+	// included); its graph differs, so its recall is shown too.
+	BuildSecondsAll float64 `json:"build_seconds_all_cores,omitempty"`
+	Threads         int     `json:"threads,omitempty"`
+	RecallAllCores  float64 `json:"recall_all_cores,omitempty"`
+	// ReopenSeconds: closing and reopening the stored index; Identical:
+	// its results equal those before closing, for every query.
+	ReopenSeconds  float64 `json:"reopen_seconds,omitempty"`
+	Identical      bool    `json:"reopen_identical,omitempty"`
+	Relinked       int     `json:"reopen_relinked,omitempty"` // nodes the reopen had to link again (0 expected)
 	BytesPerVec    float64 `json:"bytes_per_vector"`
+	BudgetPerVec   float64 `json:"budget_bytes_per_vector,omitempty"` // raw + 10 bytes per neighbour slot
 	RawBytesPerVec float64 `json:"raw_bytes_per_vector"`
 }
 
@@ -139,10 +154,14 @@ func (d *ANNData) ExactTruth(ctx context.Context, k int) (float64, error) {
 	return qps, ctx.Err()
 }
 
-// ANN builds rgunit's HNSW over d on one thread and measures recall@10 and
-// single-thread QPS for each ef, next to the exact scan measured in the
-// same run.
-func ANN(ctx context.Context, d *ANNData, o ANNOptions, progress func(string)) ([]ANNRow, error) {
+// Engines the ANN bench knows.
+var Engines = []string{"rgunit", "coder-hnsw"}
+
+// ANN measures, on d, the exact scan, rgunit's HNSW (one-thread build in
+// memory; all-cores build into a stored index in dir, then closed and
+// reopened) and, if asked, coder/hnsw: recall@10 and single-thread QPS for
+// each ef, next to the exact scan measured in the same run.
+func ANN(ctx context.Context, d *ANNData, o ANNOptions, engines []string, dir string, progress func(string)) ([]ANNRow, error) {
 	o.defaults()
 	say := func(f string, a ...any) {
 		if progress != nil {
@@ -155,37 +174,141 @@ func ANN(ctx context.Context, d *ANNData, o ANNOptions, progress func(string)) (
 		return nil, err
 	}
 	dim := len(d.Base[0])
-	rows := []ANNRow{{Dataset: d.Name, Engine: "exact", Recall: 1, QPS: exactQPS, OverExact: 1,
-		BytesPerVec: float64(4 * dim), RawBytesPerVec: float64(4 * dim)}}
-	say("%s: building HNSW (M=%d, efConstruction=%d) on one thread", d.Name, o.M, o.EfConstruction)
-	h, err := index.NewHNSW(dim, &index.Options{M: o.M, EfConstruction: o.EfConstruction})
+	raw := float64(4 * dim)
+	rows := []ANNRow{{Dataset: d.Name, Engine: "exact", Recall: 1, QPS: exactQPS, OverExact: 1, BytesPerVec: raw, RawBytesPerVec: raw}}
+	ids := make([]uint64, len(d.Base))
+	for i := range ids {
+		ids[i] = uint64(i + 1)
+	}
+	iopts := index.Options{M: o.M, EfConstruction: o.EfConstruction}
+	for _, engine := range engines {
+		switch engine {
+		case "rgunit":
+			r, err := annRgunit(ctx, d, o, iopts, ids, dir, say)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, r...)
+		case "coder-hnsw":
+			say("%s: building coder/hnsw (M=%d, EfSearch=%d at build) on one thread", d.Name, o.M, o.EfConstruction)
+			c, err := index.NewCoderHNSW(dim, &iopts)
+			if err != nil {
+				return nil, err
+			}
+			build, err := timeBuild(ctx, c, ids, d.Base)
+			if err != nil {
+				return nil, err
+			}
+			for _, ef := range o.Efs {
+				recall, qps, _, err := measure(c, d, ef)
+				if err != nil {
+					return nil, err
+				}
+				rows = append(rows, ANNRow{Dataset: d.Name, Engine: engine, Ef: ef, Recall: recall, QPS: qps, OverExact: qps / exactQPS,
+					BuildSeconds: build, RawBytesPerVec: raw})
+				say("%s: coder-hnsw ef=%d recall@10=%.4f qps=%.0f", d.Name, ef, recall, qps)
+			}
+			c.Close()
+		default:
+			return nil, fmt.Errorf("bench: unknown engine %q (rgunit, coder-hnsw)", engine)
+		}
+	}
+	for i := range rows {
+		rows[i].OverExact = rows[i].QPS / exactQPS
+	}
+	return rows, nil
+}
+
+func annRgunit(ctx context.Context, d *ANNData, o ANNOptions, iopts index.Options, ids []uint64, dir string, say func(string, ...any)) ([]ANNRow, error) {
+	dim := len(d.Base[0])
+	say("%s: building rgunit HNSW (M=%d, efConstruction=%d) on one thread", d.Name, o.M, o.EfConstruction)
+	h, err := index.NewHNSW(dim, &iopts)
 	if err != nil {
 		return nil, err
 	}
 	defer h.Close()
+	h.Reserve(len(d.Base))
+	build, err := timeBuild(ctx, h, ids, d.Base)
+	if err != nil {
+		return nil, err
+	}
+	mem := float64(h.MemoryBytes()) / float64(len(d.Base))
+	budget := float64(4*dim) + 10*float64(h.Slots())/float64(len(d.Base))
+
+	threads := runtime.GOMAXPROCS(0)
+	say("%s: building a stored index on %d threads", d.Name, threads)
+	path := filepath.Join(dir, "ann.db")
+	os.Remove(path)
+	s, err := index.OpenFile(path, &index.StoredOptions{Dim: dim, Options: iopts})
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	for i, v := range d.Base {
-		if i%10000 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if err := h.Add(uint64(i+1), v); err != nil {
+	if err := s.AddBatch(ctx, ids, d.Base, threads); err != nil {
+		s.Close()
+		return nil, err
+	}
+	buildAll := time.Since(start).Seconds()
+	before := make(map[int][][]index.Result)
+	for _, ef := range o.Efs {
+		_, _, before[ef], err = measure(s, d, ef)
+		if err != nil {
 			return nil, err
 		}
 	}
-	build := time.Since(start).Seconds()
-	mem := float64(h.MemoryBytes()) / float64(len(d.Base))
+	s.Close()
+	start = time.Now()
+	s, err = index.OpenFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	reopen := time.Since(start).Seconds()
+	defer s.Close()
+	say("%s: built in %.1f s (1 thread), %.1f s (%d threads, stored); reopened in %.3f s, %d nodes relinked",
+		d.Name, build, buildAll, threads, reopen, s.Opened().Relinked)
+
+	var rows []ANNRow
 	for _, ef := range o.Efs {
-		res := make([][]index.Result, len(d.Queries))
-		start := time.Now()
-		for i, q := range d.Queries {
-			if res[i], err = h.Search(q, 10, &index.SearchOptions{Ef: max(ef, 10)}); err != nil {
-				return nil, err
-			}
+		recall, qps, _, err := measure(h, d, ef)
+		if err != nil {
+			return nil, err
 		}
-		qps := float64(len(d.Queries)) / time.Since(start).Seconds()
-		rows = append(rows, ANNRow{Dataset: d.Name, Engine: "rgunit", Ef: ef, Recall: index.Recall(res, d.Truth, 10),
-			QPS: qps, OverExact: qps / exactQPS, BuildSeconds: build, BytesPerVec: mem, RawBytesPerVec: float64(4 * dim)})
-		say("%s: ef=%d recall@10=%.4f qps=%.0f", d.Name, ef, rows[len(rows)-1].Recall, qps)
+		recallAll, _, after, err := measure(s, d, ef)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, ANNRow{Dataset: d.Name, Engine: "rgunit", Ef: ef, Recall: recall, QPS: qps,
+			BuildSeconds: build, BuildSecondsAll: buildAll, Threads: threads, RecallAllCores: recallAll,
+			ReopenSeconds: reopen, Identical: reflect.DeepEqual(before[ef], after), Relinked: s.Opened().Relinked,
+			BytesPerVec: mem, BudgetPerVec: budget, RawBytesPerVec: float64(4 * dim)})
+		say("%s: rgunit ef=%d recall@10=%.4f (all-cores build %.4f) qps=%.0f", d.Name, ef, recall, recallAll, qps)
 	}
 	return rows, nil
+}
+
+// timeBuild adds every vector on one thread and returns the seconds taken.
+func timeBuild(ctx context.Context, ix index.Index, ids []uint64, vecs [][]float32) (float64, error) {
+	start := time.Now()
+	for i, v := range vecs {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if err := ix.Add(ids[i], v); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+// measure runs every query once at ef (k=10) on one thread.
+func measure(ix index.Index, d *ANNData, ef int) (recall, qps float64, res [][]index.Result, err error) {
+	res = make([][]index.Result, len(d.Queries))
+	start := time.Now()
+	for i, q := range d.Queries {
+		if res[i], err = ix.Search(q, 10, &index.SearchOptions{Ef: max(ef, 10)}); err != nil {
+			return 0, 0, nil, err
+		}
+	}
+	qps = float64(len(d.Queries)) / time.Since(start).Seconds()
+	return index.Recall(res, d.Truth, 10), qps, res, nil
 }

@@ -1,6 +1,9 @@
 package index
 
-import "sync/atomic"
+import (
+	"slices"
+	"sync/atomic"
+)
 
 // Report is what [HNSW.Check] finds.
 type Report struct {
@@ -10,8 +13,9 @@ type Report struct {
 	Unreachable []uint64 `json:"unreachable"` // live ids no search can reach from the entry point
 }
 
-// Check walks layer 0 from the entry point (through tombstones) and reports
-// the live ids it cannot reach. A consistent index reports none.
+// Check walks the graph from the entry point as searches do (top layer
+// down, through tombstones) and reports the live ids no search can reach. A
+// consistent index reports none.
 func (h *HNSW) Check() Report {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -31,24 +35,30 @@ func (h *HNSW) Check() Report {
 	return r
 }
 
-// unreachable returns the internal ids that are not deleted and that a walk
-// of layer 0 from the entry point does not reach (mu held).
+// unreachable returns the internal ids that are not deleted and that no
+// search can reach (mu held). A search descends from the entry point, so the
+// reachable set is built top-down: the nodes reached on layer l+1 start a
+// walk of layer l (the walks pass through tombstones).
 func (h *HNSW) unreachable() []uint32 {
 	n := int(h.n.Load())
 	ep, top := h.entry()
 	seen := make([]bool, n)
 	if top >= 0 {
-		stack := []uint32{ep}
 		seen[ep] = true
+		reached := []uint32{ep}
 		var ns []uint32
-		for len(stack) > 0 {
-			x := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			ns = h.readList(x, 0, ns[:0])
-			for _, y := range ns {
-				if !seen[y] {
-					seen[y] = true
-					stack = append(stack, y)
+		for l := top; l >= 0; l-- {
+			stack := slices.Clone(reached)
+			for len(stack) > 0 {
+				x := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				ns = h.readList(x, l, ns[:0])
+				for _, y := range ns {
+					if !seen[y] {
+						seen[y] = true
+						stack = append(stack, y)
+						reached = append(reached, y)
+					}
 				}
 			}
 		}
@@ -83,6 +93,7 @@ func (h *HNSW) relink(nodes []uint32) []uint32 {
 		h.state[in] = stateInserting
 		s.touched = append(s.touched[:0], in)
 		h.insert(in, int(h.levels[in]), s)
+		h.forceInEdge(in, s)
 		h.state[in] = stateLive
 		if !wasLive {
 			h.ids[h.ext[in]] = in
@@ -91,4 +102,76 @@ func (h *HNSW) relink(nodes []uint32) []uint32 {
 		touched = append(touched, s.touched...)
 	}
 	return touched
+}
+
+// forceInEdge makes sure some neighbour of in lists in on layer 0: the
+// heuristic may have pruned every back-link (around hubs of high-dimensional
+// data it keeps a single neighbour), leaving in unreachable. in's own list is
+// first topped up to 2M with the nearest candidates the heuristic pruned
+// (s.cands, left by insert), then in is appended to the first of them with a
+// free slot, or else put in place of the furthest entry of the nearest one.
+func (h *HNSW) forceInEdge(in uint32, s *insertScratch) {
+	own := h.readList(in, 0, nil)
+	for _, c := range s.cands {
+		if len(own) >= h.m0 {
+			break
+		}
+		if c.id != in && !slices.Contains(own, c.id) && h.state[c.id] != stateDeleted {
+			own = append(own, c.id)
+		}
+	}
+	h.writeList(in, 0, own)
+	if len(own) == 0 {
+		return
+	}
+	for _, n := range own {
+		if slices.Contains(h.readList(n, 0, nil), in) {
+			return
+		}
+	}
+	for _, n := range own {
+		if ns := h.readList(n, 0, nil); len(ns) < h.m0 {
+			h.writeList(n, 0, append(ns, in))
+			s.touched = append(s.touched, n)
+			return
+		}
+	}
+	n := own[0]
+	ns := h.readList(n, 0, nil)
+	nv := h.vec(n)
+	far := 0
+	for j, x := range ns {
+		if h.dist(nv, h.vec(x)) > h.dist(nv, h.vec(ns[far])) {
+			far = j
+		}
+	}
+	ns[far] = in
+	h.writeList(n, 0, ns)
+	s.touched = append(s.touched, n)
+}
+
+// EnsureReachable links again every live node that a walk of layer 0 from
+// the entry point cannot reach (the heuristic can prune all of a node's
+// in-edges, most often on data of high intrinsic dimension), and returns how
+// many it relinked. A stored index runs it before each commit, so what is on
+// disk is fully reachable and a reopen has nothing to repair.
+func (h *HNSW) EnsureReachable() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.ensureReachable())
+}
+
+// ensureReachable is EnsureReachable with mu held exclusively; it notes the
+// changed nodes as dirty and returns the nodes it relinked.
+func (h *HNSW) ensureReachable() []uint32 {
+	var all []uint32
+	for round := 0; round < 4; round++ {
+		bad := h.unreachable()
+		if len(bad) == 0 {
+			break
+		}
+		all = append(all, bad...)
+		h.noteDirtyLocked(h.relink(bad))
+	}
+	return all
 }

@@ -1,23 +1,64 @@
 // Package index is rgunit's approximate-nearest-neighbour index.
 //
-// [Index] is the one interface; [HNSW] implements it after Malkov and
-// Yashunin (arXiv 1603.09320): a layered graph, greedy descent through the
-// upper layers, an ef-bounded beam search with the standard stop rule, the
-// neighbour-selection heuristic (their Algorithm 4), M neighbours per upper
-// layer and 2M on layer 0, separate efConstruction and efSearch, and level
-// multiplier 1/ln(M). [Exact] is a brute-force scan with the same interface:
-// the ground truth of the benches and the fallback for very selective
-// filters.
+// [Index] is the one interface. Implementations:
 //
-// Layout: internal ids are dense uint32s mapped to the store's uint64 ids;
-// vectors live in one contiguous []float32; layer-0 neighbour lists in one
-// flat []uint32 (a count, then 2M slots per node); upper layers only for the
-// nodes that have them; visited sets are pooled generation counters, so a
-// search allocates nothing but its result slice.
+//   - [HNSW], after Malkov and Yashunin (arXiv 1603.09320): a layered graph,
+//     greedy descent through the upper layers, an ef-bounded beam search with
+//     the standard stop rule, the neighbour-selection heuristic (their
+//     Algorithm 4), M neighbours per upper layer and 2M on layer 0, separate
+//     efConstruction and efSearch, level multiplier 1/ln(M).
+//   - [Stored], an HNSW kept in a bbolt bucket (the store's "index" bucket,
+//     or a file of its own with [OpenFile]).
+//   - [Exact], a brute-force scan: the benches' ground truth and the fallback
+//     for very selective filters.
+//   - [CoderHNSW], an adapter over github.com/coder/hnsw that validates its
+//     input so it cannot panic; it exists to show the gap in the bench and to
+//     adopt a fixed upstream release by a version bump.
 //
-// Concurrency: any number of searches run together; Add and Delete take the
-// write lock.
+// # Layout and speed
 //
-// Not yet done (see the index issue): persistence in the bbolt store, the
-// coder/hnsw adapter, parallel build, neighbour repair after deletes.
+// Internal ids are dense uint32s mapped to the store's uint64 ids; vectors
+// live in one contiguous []float32; layer-0 neighbour lists in one flat
+// []uint32 (a count, then 2M slots per node); upper layers only for the nodes
+// that have them; visited sets are pooled generation counters, so a search
+// allocates nothing but its result slice. Distances are our AVX2+FMA
+// assembly kernels (kernels_amd64.s; pure Go elsewhere): BenchmarkDistance at
+// dimension 128 measured 31-34 ns against github.com/viterin/vek's 37-40 ns
+// and an unrolled Go loop's 81-120 ns. The beam search gathers a node's
+// unvisited neighbours and prefetches their vectors before computing any
+// distance, so the cache misses overlap (search up to 2x, build 1.5x faster
+// at 100k x 128); the exact scan prefetches 8 rows ahead (1.3x).
+//
+// # Concurrency
+//
+// Every method is safe for concurrent use. Searches and inserts share a
+// read lock; neighbour-list words are read and written atomically, and a
+// per-node mutex serializes the rewrites of one node's lists, so inserts run
+// in parallel ([HNSW.AddBatch] uses all cores) and searches run alongside
+// them. Growing the arrays, Delete and Close take the lock exclusively.
+// Levels come from a hash of the seed and the internal id, so a serial build
+// is reproducible.
+//
+// # Deletes
+//
+// A delete tombstones the node (searches walk through it and never return
+// it) and rebuilds, with the heuristic, the list of every live neighbour that
+// pointed back to it from its other neighbours and the deleted node's.
+//
+// # On-disk format ([Stored])
+//
+//	<bucket>                      e.g. index/<model> in the store
+//	  "meta"   -> JSON {format, dim, metric, m, ef_construction, ef_search,
+//	              seed, entry, top}
+//	  vectors/ -> internal id (uint32 BE) : store id (uint64 LE), level (byte),
+//	              dim x float32 LE            written once, append-only
+//	  links/   -> internal id (uint32 BE) : state (byte: 1 live, 2 deleted),
+//	              then per layer 0..level: count (uint16 LE), ids (uint32 LE)
+//
+// A batch inserts in memory, then commits in one transaction the new vectors,
+// the links of every node whose lists changed and the header. Opening reads
+// each record once (no rebuild), validates every id and count, then walks
+// layer 0 from the entry point: a vector stored without links, or a live node
+// the walk cannot reach, is linked again (and committed) before the index is
+// returned. If a commit fails the in-memory index is reloaded from disk.
 package index

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -258,6 +259,43 @@ func TestConcurrentBuildAndSearch(t *testing.T) {
 	}
 }
 
+// TestCoderAdapter: the adapter over coder/hnsw survives what makes
+// upstream panic (deletes then search, re-adds) and returns sorted results.
+func TestCoderAdapter(t *testing.T) {
+	data, _ := Clustered(3000, 16, 30, 0.1, 21)
+	c, _ := NewCoderHNSW(16, nil)
+	for i, v := range data {
+		if err := c.Add(uint64(i+1), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id := uint64(1); id <= 3000; id += 3 {
+		if err := c.Delete(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Len() != 2000 {
+		t.Fatalf("Len %d", c.Len())
+	}
+	for _, q := range data[:100] {
+		rs, err := c.Search(q, 10, &SearchOptions{Ef: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if r.ID%3 == 1 {
+				t.Fatalf("deleted id %d returned", r.ID)
+			}
+			if i > 0 && r.Distance < rs[i-1].Distance {
+				t.Fatalf("unsorted results: %v", rs)
+			}
+		}
+	}
+	if err := c.Add(2, data[1]); !errors.Is(err, ErrExists) {
+		t.Fatalf("re-add: %v", err)
+	}
+}
+
 func TestFilteredRecall(t *testing.T) {
 	f := buildFixture(t, 10_000, 32, 100, 200, nil)
 	for _, frac := range []int{2, 10, 50, 200, 1000} { // keeps 50%, 10%, 2%, 0.5%, 0.1%
@@ -280,7 +318,12 @@ func TestFilteredRecall(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	h, _ := NewHNSW(4, nil)
 	ex, _ := NewExact(4, L2)
-	for _, idx := range []Index{h, ex} {
+	co, _ := NewCoderHNSW(4, nil)
+	st, err := OpenFile(filepath.Join(t.TempDir(), "ix.db"), &StoredOptions{Dim: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, idx := range []Index{h, ex, co, st} {
 		name := fmt.Sprintf("%T", idx)
 		if rs, err := idx.Search([]float32{1, 2, 3, 4}, 5, nil); err != nil || len(rs) != 0 {
 			t.Fatalf("%s: empty search: %v %v", name, rs, err)

@@ -147,23 +147,13 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 	}
 	n := vb.Stats().KeyN
 	h.resize(n)
-	recLen := 9 + 4*h.dim
 	i := uint32(0)
 	err = vb.ForEach(func(k, v []byte) error {
-		if len(k) != 4 || binary.BigEndian.Uint32(k) != i {
+		if len(k) != 4 || binary.BigEndian.Uint32(k) != i || int(i) >= h.capacity() {
 			return fmt.Errorf("%w: vector record %x out of sequence (want %d)", ErrCorrupt, k, i)
 		}
-		if len(v) != recLen {
-			return fmt.Errorf("%w: vector record %d: %d bytes, want %d", ErrCorrupt, i, len(v), recLen)
-		}
-		if v[8] > maxLevel {
-			return fmt.Errorf("%w: vector record %d: level %d", ErrCorrupt, i, v[8])
-		}
-		h.ext[i] = binary.LittleEndian.Uint64(v)
-		h.levels[i] = v[8]
-		vec := h.vecs[int(i)*h.dim : int(i+1)*h.dim]
-		for j := range vec {
-			vec[j] = math.Float32frombits(binary.LittleEndian.Uint32(v[9+4*j:]))
+		if err := h.decodeVector(i, v); err != nil {
+			return err
 		}
 		if v[8] > 0 {
 			h.upper[i] = make([]uint32, int(v[8])*(h.m+1))
@@ -209,6 +199,27 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 		h.setEntry(m.Entry, m.Top)
 	}
 	return h, unlinked, nil
+}
+
+// decodeVector fills node i's id, level and vector from a vectors record.
+func (h *HNSW) decodeVector(i uint32, v []byte) error {
+	if want := 9 + 4*h.dim; len(v) != want {
+		return fmt.Errorf("%w: vector record %d: %d bytes, want %d", ErrCorrupt, i, len(v), want)
+	}
+	if v[8] > maxLevel {
+		return fmt.Errorf("%w: vector record %d: level %d", ErrCorrupt, i, v[8])
+	}
+	vec := h.vecs[int(i)*h.dim : int(i+1)*h.dim]
+	for j := range vec {
+		x := math.Float32frombits(binary.LittleEndian.Uint32(v[9+4*j:]))
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: vector record %d: component %d is %v", ErrCorrupt, i, j, x)
+		}
+		vec[j] = x
+	}
+	h.ext[i] = binary.LittleEndian.Uint64(v)
+	h.levels[i] = v[8]
+	return nil
 }
 
 // decodeLinks fills node id's lists from a links record; n is the number of

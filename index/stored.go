@@ -202,11 +202,8 @@ func (s *Stored) repairOnOpen(unlinked []uint32) error {
 	}
 	// Unlinked nodes are walked as "inserting" until relinked; the walk
 	// below finds any other live node that cannot be reached.
-	bad := append(unlinked, h.unreachable()...)
-	slices.Sort(bad)
-	bad = slices.Compact(bad)
-	s.opened.Relinked = len(bad)
-	h.noteDirtyLocked(h.relink(bad))
+	h.noteDirtyLocked(h.relink(unlinked))
+	s.opened.Relinked = len(unlinked) + len(h.ensureReachable())
 	return nil
 }
 
@@ -311,6 +308,7 @@ func (s *Stored) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, w
 	for lo := 0; lo < len(ids); lo += s.commitEvery {
 		hi := min(lo+s.commitEvery, len(ids))
 		err := h.addPrepared(ctx, ids[lo:hi], prepared[lo:hi], workers)
+		h.EnsureReachable()
 		if cerr := s.commit(s.takeDirty()); cerr != nil {
 			return errors.Join(err, cerr)
 		}
@@ -328,7 +326,8 @@ func (s *Stored) Delete(id uint64) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if err := s.h.Load().Delete(id); err != nil {
+	h := s.h.Load()
+	if err := h.Delete(id); err != nil {
 		return err
 	}
 	return s.commit(s.takeDirty())

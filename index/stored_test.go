@@ -373,3 +373,46 @@ func TestStoredInStore(t *testing.T) {
 		t.Fatalf("reopened: %d vectors of dim %d", s.Len(), s.Dim())
 	}
 }
+
+// TestReachability: on data of high intrinsic dimension the heuristic
+// leaves some nodes with no in-edge; EnsureReachable links them again, and
+// a stored index (which runs it before every commit) reopens with nothing to
+// repair and identical results.
+func TestReachability(t *testing.T) {
+	data := Gaussian(10000, 64, 3)
+	qs := Gaussian(50, 64, 4)
+	h, _ := NewHNSW(64, &Options{EfConstruction: 100})
+	for i, v := range data {
+		h.Add(uint64(i+1), v)
+	}
+	before := len(h.Check().Unreachable)
+	fixed := h.EnsureReachable()
+	if after := h.Check().Unreachable; len(after) != 0 || fixed < before {
+		t.Fatalf("unreachable: %d before, %d relinked, %d after", before, fixed, len(after))
+	}
+	t.Logf("serial build: %d of 10000 unreachable, all relinked", before)
+	path := filepath.Join(t.TempDir(), "g.db")
+	s, err := OpenFile(path, &StoredOptions{Dim: 64, Options: Options{EfConstruction: 100}, CommitEvery: 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddBatch(context.Background(), idsFor(0, len(data)), data, 0); err != nil {
+		t.Fatal(err)
+	}
+	if u := s.Check().Unreachable; len(u) != 0 {
+		t.Fatalf("stored build left %d unreachable", len(u))
+	}
+	want := searchAll(t, s, qs, 10)
+	s.Close()
+	r, err := OpenFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Opened().Relinked != 0 {
+		t.Fatalf("reopen relinked %d nodes", r.Opened().Relinked)
+	}
+	if got := searchAll(t, r, qs, 10); !reflect.DeepEqual(got, want) {
+		t.Fatal("results differ after reopen")
+	}
+}

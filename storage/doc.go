@@ -19,7 +19,7 @@
 //	hashes   sha256 (32 B)  -> id (uint64 BE)   content-hash dedupe
 //	vectors  <model version> (bucket) : id (uint64 BE) -> float32 LE ...
 //	models   <name> (bucket)          : version (uint64 BE) -> blob
-//	index    <index name> (bucket)    : page key -> page bytes
+//	index    <index name> (bucket)    : an HNSW graph and its vectors (see package index)
 //
 // Ids come from the items bucket's sequence, so an id is never reused, and a
 // transaction that rolls back (a crash mid-batch) leaves no gap.

@@ -84,30 +84,57 @@ list_attr.txt in the folder or its parent when present), then a re-ingest
 
 func newBenchANNCmd() *cobra.Command {
 	var (
-		opts   bench.ANNOptions
-		sets   []string
-		asJSON bool
+		opts            bench.ANNOptions
+		sets, engines   []string
+		base, query, gt string
+		limit           int
+		asJSON          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ann",
-		Short: "Recall@10 and single-thread QPS of the HNSW index vs the exact scan",
+		Short: "Recall@10, QPS, build and reopen times of the HNSW index vs coder/hnsw and the exact scan",
 		Long: `Generates the data sets in the same run (clustered: 1,000 centres with
-coordinates ~ N(0,1), points = centre + N(0, 0.1^2); gaussian: N(0,1)), computes
-exact top-10 ground truth by brute force, builds rgunit's HNSW on one thread and
-prints recall@10 and single-thread QPS per ef next to the exact scan's QPS.`,
+coordinates ~ N(0,1), points = centre + N(0, 0.1^2); gaussian: N(0,1)), or reads
+a public benchmark set with --base/--query (.fvecs) and --gt (.ivecs), computes
+exact top-10 ground truth by brute force when none is given, and prints per
+engine and ef: recall@10, single-thread QPS and its ratio to the exact scan
+measured in the same run, build seconds on one thread and on all cores (the
+all-cores build goes into a stored index, commits included), the seconds to
+reopen that index and whether its results are identical, and bytes per vector
+next to the budget (raw vector + 10 bytes per neighbour slot).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 			if !asJSON {
-				fmt.Fprintln(tw, "dataset\tengine\tef\trecall@10\tQPS (1 thread)\tx exact\tbuild s (1 thread)\tbytes/vector\traw bytes/vector\t")
+				fmt.Fprintln(tw, "dataset\tengine\tef\trecall@10\tQPS (1 thread)\tx exact\tbuild s (1 thread)\tbuild s (all cores)\trecall (all-cores build)\treopen s\tidentical\tbytes/vector\tbudget\t")
 			}
-			for _, kind := range sets {
-				d, err := bench.Synthetic(kind, opts)
+			var data []*bench.ANNData
+			if base != "" || query != "" {
+				if base == "" || query == "" {
+					return fmt.Errorf("--base and --query go together")
+				}
+				d, err := bench.LoadVecs(base, query, gt, limit)
 				if err != nil {
 					return err
 				}
-				rows, err := bench.ANN(cmd.Context(), d, opts, func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) })
+				data = append(data, d)
+			} else {
+				for _, kind := range sets {
+					d, err := bench.Synthetic(kind, opts)
+					if err != nil {
+						return err
+					}
+					data = append(data, d)
+				}
+			}
+			dir, err := os.MkdirTemp("", "rgunit-bench-ann-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			for _, d := range data {
+				rows, err := bench.ANN(cmd.Context(), d, opts, engines, dir, func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) })
 				if err != nil {
 					return err
 				}
@@ -118,7 +145,9 @@ prints recall@10 and single-thread QPS per ef next to the exact scan's QPS.`,
 						}
 						continue
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%.1f\t%.0f\t%.0f\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact, r.BuildSeconds, r.BytesPerVec, r.RawBytesPerVec)
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact,
+						opt(r.BuildSeconds, "%.1f"), opt(r.BuildSecondsAll, "%.1f"), opt(r.RecallAllCores, "%.4f"), opt(r.ReopenSeconds, "%.3f"),
+						map[bool]string{true: "yes", false: "-"}[r.Identical], opt(r.BytesPerVec, "%.0f"), opt(r.BudgetPerVec, "%.0f"))
 				}
 			}
 			return tw.Flush()
@@ -126,6 +155,11 @@ prints recall@10 and single-thread QPS per ef next to the exact scan's QPS.`,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&sets, "data", []string{"clustered", "gaussian"}, "data sets to generate: clustered, gaussian")
+	f.StringSliceVar(&engines, "engines", bench.Engines, "engines besides the exact scan: rgunit, coder-hnsw")
+	f.StringVar(&base, "base", "", "base vectors (.fvecs) instead of generated data")
+	f.StringVar(&query, "query", "", "query vectors (.fvecs), with --base")
+	f.StringVar(&gt, "gt", "", "ground truth (.ivecs, 0-based positions); computed when absent")
+	f.IntVar(&limit, "limit", 0, "read at most this many base vectors (ground truth is then recomputed)")
 	f.IntVar(&opts.N, "n", 100_000, "base vectors")
 	f.IntVar(&opts.Dim, "dim", 128, "dimension")
 	f.IntVar(&opts.Queries, "queries", 1000, "queries")
@@ -134,4 +168,12 @@ prints recall@10 and single-thread QPS per ef next to the exact scan's QPS.`,
 	f.IntSliceVar(&opts.Efs, "ef", []int{10, 20, 40, 80, 160}, "search ef values")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per row")
 	return cmd
+}
+
+// opt formats a figure an engine may not have ("-" when zero).
+func opt(x float64, format string) string {
+	if x == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, x)
 }

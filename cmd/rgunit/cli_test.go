@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"rgunit/index"
 	"rgunit/ingest"
 	"rgunit/storage"
 )
@@ -202,5 +205,68 @@ func TestProgressLogLines(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	if len(lines) < 10 || !strings.HasPrefix(lines[len(lines)-1], "ingest: 303/303 (100.0%)") || !strings.HasSuffix(lines[len(lines)-1], "300 added, 0 duplicates, 0 skipped") {
 		t.Fatalf("progress output ends %q", lines[len(lines)-1])
+	}
+}
+
+// TestBenchANN runs the ANN bench on a small generated set and on .fvecs
+// files, and checks the JSON rows scripts read.
+func TestBenchANN(t *testing.T) {
+	out := mustRun(t, "bench", "ann", "--json", "--n", "2000", "--dim", "16", "--queries", "50",
+		"--data", "clustered", "--ef", "10,40", "--ef-construction", "64")
+	var rows []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		rows = append(rows, r)
+	}
+	engines := map[string]int{}
+	for _, r := range rows {
+		for _, k := range []string{"engine", "ef", "recall", "qps"} {
+			if _, ok := r[k]; !ok {
+				t.Fatalf("row without %q: %v", k, r)
+			}
+		}
+		e := r["engine"].(string)
+		engines[e]++
+		if e == "rgunit" {
+			if r["recall"].(float64) < 0.9 || r["reopen_identical"] != true || r["build_seconds_all_cores"].(float64) <= 0 {
+				t.Fatalf("rgunit row: %v", r)
+			}
+		}
+	}
+	if engines["exact"] != 1 || engines["rgunit"] != 2 || engines["coder-hnsw"] != 2 {
+		t.Fatalf("rows per engine: %v", engines)
+	}
+
+	// The same from .fvecs / .ivecs files.
+	dir := t.TempDir()
+	writeVecs := func(name string, rows [][]float32) string {
+		var b []byte
+		for _, r := range rows {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(r)))
+			for _, x := range r {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+			}
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base, cents := index.Clustered(1000, 8, 10, 0.1, 1)
+	qs := index.ClusteredQueries(20, cents, 0.1, 2)
+	out = mustRun(t, "bench", "ann", "--base", writeVecs("b.fvecs", base), "--query", writeVecs("q.fvecs", qs),
+		"--engines", "rgunit", "--ef", "40")
+	if !strings.Contains(out, "rgunit") || !strings.Contains(out, "exact") {
+		t.Fatalf("table:\n%s", out)
+	}
+	if _, _, err := run(t, "bench", "ann", "--base", writeVecs("bad.fvecs", nil), "--query", "x"); err == nil {
+		t.Fatal("empty .fvecs accepted")
+	}
+	if _, _, err := run(t, "bench", "ann", "--base", "b.fvecs"); err == nil {
+		t.Fatal("--base without --query accepted")
 	}
 }
