@@ -1,0 +1,135 @@
+package nn
+
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Epsilon of the normalizations.
+const Epsilon = 1e-5
+
+// Conv is a 2-D convolution with bias: x (N,Cin,H,W), w (Cout,Cin,k,k),
+// bias (1,Cout,1,1).
+func (b *Builder) Conv(x *G.Node, w, bias *tensor.Dense, stride, pad int) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	k := w.Shape()[2]
+	y := b.must(G.Conv2d(x, b.P(w), tensor.Shape{k, k}, []int{pad, pad}, []int{stride, stride}, []int{1, 1}))
+	if !b.ok(y) || bias == nil {
+		return y
+	}
+	return b.must(G.BroadcastAdd(y, b.P(bias), nil, []byte{0, 2, 3}))
+}
+
+// Linear is x (N,in) times w (in,out) plus bias (1,out).
+func (b *Builder) Linear(x *G.Node, w, bias *tensor.Dense) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	y := b.must(G.Mul(x, b.P(w)))
+	if !b.ok(y) || bias == nil {
+		return y
+	}
+	return b.must(G.BroadcastAdd(y, b.P(bias), nil, []byte{0}))
+}
+
+// LeakyReLU with slope 0.2.
+func (b *Builder) LeakyReLU(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.must(G.LeakyRelu(x, 0.2))
+}
+
+// ReLU is max(x, 0).
+func (b *Builder) ReLU(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.must(G.Rectify(x))
+}
+
+// Upsample doubles height and width by repeating pixels (nearest
+// neighbour).
+func (b *Builder) Upsample(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.must(G.Upsample2D(x, 2))
+}
+
+// InstanceNorm normalizes each (sample, channel) plane of x (N,C,H,W) to
+// zero mean and unit variance (biased variance, Epsilon added), without an
+// affine transform. It is built from gorgonia primitives, so gorgonia
+// differentiates it; TestInstanceNormGradient checks that against finite
+// differences.
+func (b *Builder) InstanceNorm(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	s := x.Shape()
+	// x itself is never reshaped: gorgonia's reshape is a view, and the
+	// machine's in-place ops would then overwrite x (caught by the
+	// gradient check).
+	plane := tensor.Shape{s[0], s[1], 1, 1}
+	mean := b.planeMean(x)
+	if !b.ok(mean) {
+		return nil
+	}
+	centred := b.must(G.BroadcastSub(x, b.must(G.Reshape(mean, plane)), nil, []byte{2, 3}))
+	if !b.ok(centred) {
+		return nil
+	}
+	variance := b.planeMean(b.must(G.Square(centred)))
+	if !b.ok(variance) {
+		return nil
+	}
+	std := b.must(G.Sqrt(b.must(G.Add(variance, G.NewConstant(float32(Epsilon))))))
+	if !b.ok(std) {
+		return nil
+	}
+	return b.must(G.BroadcastHadamardDiv(centred, b.must(G.Reshape(std, plane)), nil, []byte{2, 3}))
+}
+
+// AdaIN is instance norm followed by a per-sample affine transform:
+// gamma * IN(x) + beta, with gamma and beta (N,C) (from an MLP on the
+// attribute code; initialize its gamma bias to 1). There is no "1 + gamma"
+// here on purpose: gorgonia's in-place scalar add wrote through the reshape
+// view into gamma itself (TestAdaINGradient caught it).
+func (b *Builder) AdaIN(x, gamma, beta *G.Node) *G.Node {
+	if !b.ok(x, gamma, beta) {
+		return nil
+	}
+	s := x.Shape()
+	plane := tensor.Shape{s[0], s[1], 1, 1}
+	xn := b.InstanceNorm(x)
+	g := b.must(G.Reshape(gamma, plane))
+	be := b.must(G.Reshape(beta, plane))
+	if !b.ok(xn, g, be) {
+		return nil
+	}
+	y := b.must(G.BroadcastHadamardProd(xn, g, nil, []byte{2, 3}))
+	if !b.ok(y) {
+		return nil
+	}
+	return b.must(G.BroadcastAdd(y, be, nil, []byte{2, 3}))
+}
+
+// GlobalAvgPool averages each channel: (N,C,H,W) -> (N,C).
+func (b *Builder) GlobalAvgPool(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.planeMean(x)
+}
+
+// planeMean is the mean over axes 2 and 3 of (N,C,H,W) -> (N,C). It takes
+// one axis at a time: gorgonia v0.9.18's Mean over two axes at once returns
+// wrong values (TestInstanceNormValues caught it).
+func (b *Builder) planeMean(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.must(G.Mean(b.must(G.Mean(x, 3)), 2))
+}

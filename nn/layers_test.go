@@ -1,0 +1,150 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func randTensor(rng *rand.Rand, shape ...int) *tensor.Dense {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+}
+
+// gradCheck compares gorgonia's gradient of sum(layer(inputs) * R) with
+// respect to every input against central finite differences, as a relative
+// error over the whole gradient vector.
+func gradCheck(t *testing.T, name string, build func(b *Builder, in []*G.Node) *G.Node, shapes ...[]int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	ins := make([]*tensor.Dense, len(shapes))
+	for i, s := range shapes {
+		ins[i] = randTensor(rng, s...)
+	}
+	var r *tensor.Dense
+	eval := func(withGrad bool) (float64, [][]float32) {
+		p := NewParams(1)
+		for i, x := range ins {
+			p.names = append(p.names, string(rune('a'+i)))
+			p.byName[string(rune('a'+i))] = x
+		}
+		b := NewBuilder(p)
+		nodes := make([]*G.Node, len(ins))
+		for i, x := range ins {
+			nodes[i] = b.P(x)
+		}
+		out := build(b, nodes)
+		if b.Err() != nil {
+			t.Fatalf("%s: %v", name, b.Err())
+		}
+		if r == nil {
+			r = randTensor(rng, out.Shape()...)
+		}
+		cost := G.Must(G.Sum(G.Must(G.HadamardProd(out, G.NodeFromAny(b.G, r)))))
+		var opts []G.VMOpt
+		if withGrad {
+			if _, err := G.Grad(cost, nodes...); err != nil {
+				t.Fatalf("%s: grad: %v", name, err)
+			}
+			opts = append(opts, G.BindDualValues(nodes...))
+		}
+		m := G.NewTapeMachine(b.G, opts...)
+		defer m.Close()
+		if err := m.RunAll(); err != nil {
+			t.Fatalf("%s: run: %v", name, err)
+		}
+		c := float64(cost.Value().Data().(float32))
+		var grads [][]float32
+		if withGrad {
+			for _, n := range nodes {
+				g, err := n.Grad()
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				grads = append(grads, append([]float32(nil), g.Data().([]float32)...))
+			}
+		}
+		return c, grads
+	}
+	_, grads := eval(true)
+	const h = 1e-2
+	for i, x := range ins {
+		data := x.Data().([]float32)
+		var num, diff, norm float64
+		for j := range data {
+			old := data[j]
+			data[j] = old + h
+			up, _ := eval(false)
+			data[j] = old - h
+			down, _ := eval(false)
+			data[j] = old
+			num = (up - down) / (2 * h)
+			a := float64(grads[i][j])
+			diff += (a - num) * (a - num)
+			norm += math.Max(a*a, num*num)
+		}
+		if rel := math.Sqrt(diff / math.Max(norm, 1e-12)); rel > 0.02 {
+			t.Errorf("%s: input %d: relative gradient error %.4f", name, i, rel)
+		} else {
+			t.Logf("%s: input %d: relative gradient error %.5f", name, i, rel)
+		}
+	}
+}
+
+func TestInstanceNormGradient(t *testing.T) {
+	gradCheck(t, "InstanceNorm", func(b *Builder, in []*G.Node) *G.Node { return b.InstanceNorm(in[0]) }, []int{2, 3, 4, 4})
+}
+
+func TestAdaINGradient(t *testing.T) {
+	gradCheck(t, "AdaIN", func(b *Builder, in []*G.Node) *G.Node { return b.AdaIN(in[0], in[1], in[2]) },
+		[]int{2, 3, 4, 4}, []int{2, 3}, []int{2, 3})
+}
+
+func TestUpsampleGradient(t *testing.T) {
+	gradCheck(t, "Upsample", func(b *Builder, in []*G.Node) *G.Node { return b.Upsample(in[0]) }, []int{2, 2, 3, 3})
+}
+
+func TestConvGradient(t *testing.T) {
+	gradCheck(t, "Conv+bias", func(b *Builder, in []*G.Node) *G.Node {
+		y := b.must(G.Conv2d(in[0], in[1], tensor.Shape{3, 3}, []int{1, 1}, []int{2, 2}, []int{1, 1}))
+		return b.must(G.BroadcastAdd(y, in[2], nil, []byte{0, 2, 3}))
+	}, []int{2, 2, 5, 5}, []int{3, 2, 3, 3}, []int{1, 3, 1, 1})
+}
+
+func TestGlobalAvgPoolGradient(t *testing.T) {
+	gradCheck(t, "GlobalAvgPool", func(b *Builder, in []*G.Node) *G.Node { return b.GlobalAvgPool(in[0]) }, []int{2, 3, 4, 4})
+}
+
+// TestInstanceNormValues: each plane comes out with mean 0 and variance 1.
+func TestInstanceNormValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := randTensor(rng, 2, 3, 5, 5)
+	b := NewBuilder()
+	out := b.InstanceNorm(b.P(x))
+	m := G.NewTapeMachine(b.G)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	data := out.Value().Data().([]float32)
+	for p := 0; p < 6; p++ {
+		var s, ss float64
+		for _, v := range data[p*25 : (p+1)*25] {
+			s += float64(v)
+			ss += float64(v) * float64(v)
+		}
+		if mean, v := s/25, ss/25-(s/25)*(s/25); math.Abs(mean) > 1e-4 || math.Abs(v-1) > 1e-3 {
+			t.Fatalf("plane %d: mean %v variance %v", p, mean, v)
+		}
+	}
+}

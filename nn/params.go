@@ -1,0 +1,80 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"gorgonia.org/tensor"
+)
+
+// Params is a named, ordered set of float32 weight tensors.
+type Params struct {
+	names  []string
+	byName map[string]*tensor.Dense
+	rng    *rand.Rand
+}
+
+// NewParams returns an empty set whose initializers draw from seed.
+func NewParams(seed uint64) *Params {
+	return &Params{byName: map[string]*tensor.Dense{}, rng: rand.New(rand.NewPCG(seed, 0x5eed))}
+}
+
+// Init says how a new tensor is filled.
+type Init int
+
+const (
+	Zeros Init = iota
+	Ones
+	He // N(0, 2/fan_in): fan_in is the product of all dims but the first
+)
+
+// New adds a tensor of the given shape under name.
+func (p *Params) New(name string, init Init, shape ...int) *tensor.Dense {
+	if _, dup := p.byName[name]; dup {
+		panic(fmt.Sprintf("nn: parameter %q defined twice", name)) // a programming error in a model definition
+	}
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	data := make([]float32, n)
+	switch init {
+	case Ones:
+		for i := range data {
+			data[i] = 1
+		}
+	case He:
+		std := math.Sqrt(2 / float64(n/shape[0]))
+		for i := range data {
+			data[i] = float32(p.rng.NormFloat64() * std)
+		}
+	}
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+	p.names = append(p.names, name)
+	p.byName[name] = t
+	return t
+}
+
+// Get returns the tensor named name, or nil.
+func (p *Params) Get(name string) *tensor.Dense { return p.byName[name] }
+
+// Names returns the parameter names in definition order.
+func (p *Params) Names() []string { return p.names }
+
+// Count returns the number of scalars.
+func (p *Params) Count() int {
+	n := 0
+	for _, t := range p.byName {
+		n += t.Shape().TotalSize()
+	}
+	return n
+}
+
+// Sorted returns the names sorted (for stable encodings).
+func (p *Params) Sorted() []string {
+	s := append([]string(nil), p.names...)
+	sort.Strings(s)
+	return s
+}
