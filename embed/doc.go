@@ -1,5 +1,9 @@
-// Package embed will hold the GMM-UNIT content encoder E_c, the attribute
-// encoder E_a and the stage-2 retrieval embedder, built with gorgonia.
-//
-// Nothing is implemented yet; see the project's GMM-UNIT and retrieval issues.
+// Package embed holds the GMM-UNIT encoders, built with gorgonia through
+// package nn: the content encoder E_c ([ContentEncoder]: image -> spatial
+// content map) and the attribute encoder E_a ([AttrEncoder]: image -> mean
+// and log-variance of a per-attribute Gaussian code), and the attribute
+// [Schema] that lays the code out: each binary attribute owns Dim
+// dimensions, and its two values are the Gaussians N(+1, 0.5^2) and
+// N(-1, 0.5^2) in every one of them. The stage-2 retrieval embedder will
+// live here too.
 package embed

@@ -16,7 +16,10 @@ type Builder struct {
 	names      map[*tensor.Dense]string
 	trainable  map[*tensor.Dense]bool
 	Learnables G.Nodes
-	err        error
+	// FLOPs counts the forward pass's convolution and matrix multiply
+	// flops (2 per multiply-add) as layers are added.
+	FLOPs int64
+	err   error
 }
 
 // NewBuilder returns a builder for a new graph; the parameters of trainable

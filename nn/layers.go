@@ -15,6 +15,9 @@ func (b *Builder) Conv(x *G.Node, w, bias *tensor.Dense, stride, pad int) *G.Nod
 		return nil
 	}
 	k := w.Shape()[2]
+	xs, ws := x.Shape(), w.Shape()
+	oh, ow := (xs[2]+2*pad-k)/stride+1, (xs[3]+2*pad-k)/stride+1
+	b.FLOPs += 2 * int64(xs[0]) * int64(oh*ow) * int64(ws[0]) * int64(ws[1]*k*k)
 	y := b.must(G.Conv2d(x, b.P(w), tensor.Shape{k, k}, []int{pad, pad}, []int{stride, stride}, []int{1, 1}))
 	if !b.ok(y) || bias == nil {
 		return y
@@ -27,6 +30,7 @@ func (b *Builder) Linear(x *G.Node, w, bias *tensor.Dense) *G.Node {
 	if !b.ok(x) {
 		return nil
 	}
+	b.FLOPs += 2 * int64(x.Shape()[0]) * int64(w.Shape()[0]) * int64(w.Shape()[1])
 	y := b.must(G.Mul(x, b.P(w)))
 	if !b.ok(y) || bias == nil {
 		return y
@@ -132,4 +136,28 @@ func (b *Builder) planeMean(x *G.Node) *G.Node {
 		return nil
 	}
 	return b.must(G.Mean(b.must(G.Mean(x, 3)), 2))
+}
+
+// Add is the element-wise sum of two nodes of one shape.
+func (b *Builder) Add(x, y *G.Node) *G.Node {
+	if !b.ok(x, y) {
+		return nil
+	}
+	return b.must(G.Add(x, y))
+}
+
+// Tanh squashes to (-1, 1).
+func (b *Builder) Tanh(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.must(G.Tanh(x))
+}
+
+// Slice returns columns [from, to) of x (N, K).
+func (b *Builder) Slice(x *G.Node, from, to int) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.must(G.Slice(x, nil, tensor.S(from, to)))
 }

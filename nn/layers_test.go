@@ -47,10 +47,18 @@ func gradCheck(t *testing.T, name string, build func(b *Builder, in []*G.Node) *
 		if b.Err() != nil {
 			t.Fatalf("%s: %v", name, b.Err())
 		}
-		if r == nil {
-			r = randTensor(rng, out.Shape()...)
+		var cost *G.Node
+		if out.IsScalar() {
+			if r == nil {
+				r = randTensor(rng, 1)
+			}
+			cost = G.Must(G.Mul(out, G.NewConstant(r.Data().([]float32)[0])))
+		} else {
+			if r == nil {
+				r = randTensor(rng, out.Shape()...)
+			}
+			cost = G.Must(G.Sum(G.Must(G.HadamardProd(out, G.NodeFromAny(b.G, r)))))
 		}
-		cost := G.Must(G.Sum(G.Must(G.HadamardProd(out, G.NodeFromAny(b.G, r)))))
 		var opts []G.VMOpt
 		if withGrad {
 			if _, err := G.Grad(cost, nodes...); err != nil {

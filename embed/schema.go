@@ -1,0 +1,86 @@
+package embed
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// ErrAttribute: an attribute name the model does not know, or a malformed
+// target list.
+var ErrAttribute = errors.New("embed: bad attribute")
+
+// DefaultAttrDim is the code dimensions per attribute.
+const DefaultAttrDim = 8
+
+// ComponentStd is the standard deviation of each attribute value's Gaussian.
+const ComponentStd = 0.5
+
+// Schema is the attribute layout of a code.
+type Schema struct {
+	Attrs []string `json:"attrs"`
+	Dim   int      `json:"dim"` // code dimensions per attribute
+}
+
+// CodeDim is the length of a code.
+func (s Schema) CodeDim() int { return len(s.Attrs) * s.Dim }
+
+// Index returns the position of an attribute, or -1.
+func (s Schema) Index(name string) int { return slices.Index(s.Attrs, name) }
+
+// Means writes the mean code of the attribute values vals (+1 or -1 per
+// attribute, in schema order) into out.
+func (s Schema) Means(vals []int8, out []float32) {
+	for a, v := range vals {
+		for j := range s.Dim {
+			out[a*s.Dim+j] = float32(v)
+		}
+	}
+}
+
+// Sample writes a code drawn from the Gaussians of vals into out.
+func (s Schema) Sample(vals []int8, rng *rand.Rand, out []float32) {
+	s.Means(vals, out)
+	for i := range out[:s.CodeDim()] {
+		out[i] += float32(ComponentStd * rng.NormFloat64())
+	}
+}
+
+// ParseTargets reads a target list like "Blond_Hair,Young,-Male" (a name
+// means +1, a leading '-' means -1) and applies it to base (a copy of the
+// source image's values): attributes not named keep their value. Unknown
+// names and repeats are errors.
+func (s Schema) ParseTargets(spec string, base []int8) ([]int8, error) {
+	out := slices.Clone(base)
+	if len(out) != len(s.Attrs) {
+		return nil, fmt.Errorf("%w: %d values for %d attributes", ErrAttribute, len(out), len(s.Attrs))
+	}
+	seen := map[string]bool{}
+	for _, f := range strings.Split(spec, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v := int8(1)
+		if strings.HasPrefix(f, "-") {
+			v, f = -1, f[1:]
+		} else if strings.HasPrefix(f, "+") {
+			f = f[1:]
+		}
+		i := s.Index(f)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q (the model knows %s)", ErrAttribute, f, strings.Join(s.Attrs, ", "))
+		}
+		if seen[f] {
+			return nil, fmt.Errorf("%w: %q named twice", ErrAttribute, f)
+		}
+		seen[f] = true
+		out[i] = v
+	}
+	if len(seen) == 0 {
+		return nil, fmt.Errorf("%w: no target attributes in %q", ErrAttribute, spec)
+	}
+	return out, nil
+}

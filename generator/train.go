@@ -1,0 +1,217 @@
+package generator
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"rgunit/nn"
+)
+
+// Losses of one training step.
+type Losses struct {
+	Step    int     `json:"step"`
+	Adv     float64 `json:"adv"`     // G's LSGAN loss
+	Cls     float64 `json:"cls"`     // G's attribute loss through D
+	Rec     float64 `json:"rec"`     // self-reconstruction L1
+	Content float64 `json:"content"` // content reconstruction L1
+	Code    float64 `json:"code"`    // attribute-code reconstruction L1
+	Cycle   float64 `json:"cycle"`   // cycle L1
+	KL      float64 `json:"kl"`      // KL to the source Gaussians
+	GTotal  float64 `json:"g_total"` // weighted sum
+	DAdv    float64 `json:"d_adv"`   // D's LSGAN loss (real + fake)
+	DCls    float64 `json:"d_cls"`   // D's attribute loss on real images
+	Seconds float64 `json:"seconds"` // wall time of the step
+}
+
+// Batch is one training batch: images (N*3*S*S, CHW, in [-1, 1]) with their
+// attribute values and the target values to translate them to.
+type Batch struct {
+	X        []float32
+	Src, Tgt [][]int8
+}
+
+// Trainer runs stage-1 steps: a G step (E_c, E_a and G updated through
+// every generator loss, D frozen) and a D step, on two gorgonia graphs that
+// bind the same weight tensors.
+type Trainer struct {
+	u      *UNIT
+	gb, db *nn.Builder
+	gm, dm G.VM
+	rng    *rand.Rand
+
+	// G graph inputs and outputs.
+	x, srcMeans, eps, zt, tgt01                    *G.Node
+	adv, cls, rec, content, code, cycle, kl, total *G.Node
+	fake                                           G.Value
+	// D graph.
+	dx, dfake, src01, dadv, dcls, dtotal *G.Node
+
+	xT, srcMeansT, epsT, ztT, tgt01T, src01T, fakeT *tensor.Dense
+
+	// FLOPs is the estimated work of one step (forward x 3 for the
+	// backward pass, G and D graphs together).
+	FLOPs int64
+}
+
+func newInput(shape ...int) *tensor.Dense {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, n)))
+}
+
+// NewTrainer builds the two graphs for u's batch size.
+func NewTrainer(u *UNIT) (t *Trainer, err error) {
+	defer func() { // gorgonia panics on some misuse; it is a bug here, reported as an error
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("generator: building the training graphs: %v", r)
+		}
+	}()
+	c := u.Config
+	n, s, cd, na := c.Batch, c.Arch.Size, c.Schema.CodeDim(), len(c.Schema.Attrs)
+	t = &Trainer{u: u, rng: rand.New(rand.NewPCG(c.Seed, uint64(u.Step)))}
+	t.xT, t.fakeT = newInput(n, 3, s, s), newInput(n, 3, s, s)
+	t.srcMeansT, t.epsT, t.ztT = newInput(n, cd), newInput(n, cd), newInput(n, cd)
+	t.tgt01T, t.src01T = newInput(n, na), newInput(n, na)
+
+	// G step.
+	b := nn.NewBuilder(u.Ec.P, u.Ea.P, u.G.P)
+	b.Use(u.D.P)
+	t.gb = b
+	t.x, t.srcMeans, t.eps = b.Input("x", n, 3, s, s), b.Input("src_means", n, cd), b.Input("eps", n, cd)
+	t.zt, t.tgt01 = b.Input("z_target", n, cd), b.Input("tgt01", n, na)
+	content := u.Ec.Build(b, t.x)
+	mu, logvar := u.Ea.Build(b, t.x)
+	z := b.Reparam(mu, logvar, t.eps)
+	xrec := u.G.Build(b, content, z)
+	xfake := u.G.Build(b, content, t.zt)
+	patch, logits := u.D.Build(b, xfake)
+	cfake := u.Ec.Build(b, xfake)
+	mufake, _ := u.Ea.Build(b, xfake)
+	xcyc := u.G.Build(b, cfake, z)
+	t.adv = b.MSEConst(patch, 1)
+	t.cls = b.BCEWithLogits(logits, t.tgt01)
+	t.rec = b.L1(xrec, t.x)
+	t.content = b.L1(cfake, content)
+	t.code = b.L1(mufake, t.zt)
+	t.cycle = b.L1(xcyc, t.x)
+	t.kl = b.GaussKL(mu, logvar, t.srcMeans, 0.5)
+	w := c.Weights
+	t.total = b.WeightedSum(
+		[]*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle, t.kl},
+		[]float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle, w.KL})
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("generator: building the G step: %w", err)
+	}
+	G.Read(xfake, &t.fake)
+	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
+		return nil, fmt.Errorf("generator: G step gradients: %w", err)
+	}
+	t.FLOPs = 3 * b.FLOPs
+
+	// D step.
+	d := nn.NewBuilder(u.D.P)
+	t.db = d
+	t.dx, t.dfake, t.src01 = d.Input("x", n, 3, s, s), d.Input("fake", n, 3, s, s), d.Input("src01", n, na)
+	preal, lreal := u.D.Build(d, t.dx)
+	pfake, _ := u.D.Build(d, t.dfake)
+	t.dadv = d.WeightedSum([]*G.Node{d.MSEConst(preal, 1), d.MSEConst(pfake, 0)}, []float64{1, 1})
+	t.dcls = d.BCEWithLogits(lreal, t.src01)
+	t.dtotal = d.WeightedSum([]*G.Node{t.dadv, t.dcls}, []float64{w.Adv, w.Cls})
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("generator: building the D step: %w", err)
+	}
+	if _, err := G.Grad(t.dtotal, d.Learnables...); err != nil {
+		return nil, fmt.Errorf("generator: D step gradients: %w", err)
+	}
+	t.FLOPs += 3 * d.FLOPs
+
+	for node, val := range map[*G.Node]*tensor.Dense{t.x: t.xT, t.srcMeans: t.srcMeansT, t.eps: t.epsT, t.zt: t.ztT,
+		t.tgt01: t.tgt01T, t.dx: t.xT, t.dfake: t.fakeT, t.src01: t.src01T} {
+		if err := G.Let(node, val); err != nil {
+			return nil, err
+		}
+	}
+	t.gm = G.NewTapeMachine(b.G, G.BindDualValues(b.Learnables...))
+	t.dm = G.NewTapeMachine(d.G, G.BindDualValues(d.Learnables...))
+	return t, nil
+}
+
+// Close releases the machines.
+func (t *Trainer) Close() {
+	t.gm.Close()
+	t.dm.Close()
+}
+
+func scalar(n *G.Node) float64 {
+	if n == nil || n.Value() == nil {
+		return math.NaN()
+	}
+	switch v := n.Value().Data().(type) {
+	case float32:
+		return float64(v)
+	case []float32:
+		return float64(v[0])
+	}
+	return math.NaN()
+}
+
+// Step runs one G step and one D step on batch and returns the losses.
+func (t *Trainer) Step(batch Batch) (Losses, error) {
+	start := time.Now()
+	u := t.u
+	c := u.Config
+	if len(batch.X) != len(t.xT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch {
+		return Losses{}, fmt.Errorf("generator: batch of %d values, %d sources, %d targets", len(batch.X), len(batch.Src), len(batch.Tgt))
+	}
+	copy(t.xT.Data().([]float32), batch.X)
+	cd, na := c.Schema.CodeDim(), len(c.Schema.Attrs)
+	means, eps, zt := t.srcMeansT.Data().([]float32), t.epsT.Data().([]float32), t.ztT.Data().([]float32)
+	tgt01, src01 := t.tgt01T.Data().([]float32), t.src01T.Data().([]float32)
+	for i := range c.Batch {
+		c.Schema.Means(batch.Src[i], means[i*cd:(i+1)*cd])
+		c.Schema.Sample(batch.Tgt[i], t.rng, zt[i*cd:(i+1)*cd])
+		for j := range cd {
+			eps[i*cd+j] = float32(t.rng.NormFloat64())
+		}
+		for a := range na {
+			tgt01[i*na+a] = float32(max(batch.Tgt[i][a], 0))
+			src01[i*na+a] = float32(max(batch.Src[i][a], 0))
+		}
+	}
+	var l Losses
+	if err := t.gm.RunAll(); err != nil {
+		return l, fmt.Errorf("generator: G step: %w", err)
+	}
+	l.Adv, l.Cls, l.Rec, l.Content = scalar(t.adv), scalar(t.cls), scalar(t.rec), scalar(t.content)
+	l.Code, l.Cycle, l.KL, l.GTotal = scalar(t.code), scalar(t.cycle), scalar(t.kl), scalar(t.total)
+	if t.fake == nil {
+		return l, fmt.Errorf("generator: G step produced no image")
+	}
+	copy(t.fakeT.Data().([]float32), t.fake.Data().([]float32))
+	if err := u.OptG.Update(t.gb, u.Ec.P, u.Ea.P, u.G.P); err != nil {
+		return l, err
+	}
+	t.gm.Reset()
+	if err := t.dm.RunAll(); err != nil {
+		return l, fmt.Errorf("generator: D step: %w", err)
+	}
+	l.DAdv, l.DCls = scalar(t.dadv), scalar(t.dcls)
+	if err := u.OptD.Update(t.db, u.D.P); err != nil {
+		return l, err
+	}
+	t.dm.Reset()
+	u.Step++
+	l.Step = u.Step
+	l.Seconds = time.Since(start).Seconds()
+	if math.IsNaN(l.GTotal) || math.IsInf(l.GTotal, 0) {
+		return l, fmt.Errorf("generator: loss diverged at step %d (%v)", u.Step, l.GTotal)
+	}
+	return l, nil
+}

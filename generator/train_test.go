@@ -1,0 +1,100 @@
+package generator
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"rgunit/embed"
+)
+
+var faceSchema = embed.Schema{Attrs: []string{"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}, Dim: 8}
+
+func randomBatch(rng *rand.Rand, n, size, attrs int) Batch {
+	b := Batch{X: make([]float32, n*3*size*size)}
+	for i := range b.X {
+		b.X[i] = float32(rng.Float64()*2 - 1)
+	}
+	for range n {
+		src, tgt := make([]int8, attrs), make([]int8, attrs)
+		for a := range attrs {
+			src[a], tgt[a] = int8(rng.IntN(2)*2-1), int8(rng.IntN(2)*2-1)
+		}
+		b.Src, b.Tgt = append(b.Src, src), append(b.Tgt, tgt)
+	}
+	return b
+}
+
+func TestStepRuns(t *testing.T) {
+	u, err := NewUNIT(Config{Arch: embed.Arch{Size: 32, Width: 4, ResBlocks: 1}, Schema: faceSchema, Batch: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	g0 := append([]float32(nil), u.G.P.Get("out.w").Data().([]float32)...)
+	d0 := append([]float32(nil), u.D.P.Get("cls.w").Data().([]float32)...)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 2 {
+		l, err := tr.Step(randomBatch(rng, 2, 32, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range map[string]float64{"adv": l.Adv, "cls": l.Cls, "rec": l.Rec, "content": l.Content, "code": l.Code,
+			"cycle": l.Cycle, "kl": l.KL, "d_adv": l.DAdv, "d_cls": l.DCls} {
+			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				t.Fatalf("loss %s = %v", name, v)
+			}
+		}
+		t.Logf("%+v", l)
+	}
+	if u.Step != 2 || u.OptG.Step != 2 || u.OptD.Step != 2 {
+		t.Fatalf("steps: model %d, optimizers %d %d", u.Step, u.OptG.Step, u.OptD.Step)
+	}
+	changed := func(a, b []float32) bool {
+		for i := range a {
+			if a[i] != b[i] {
+				return true
+			}
+		}
+		return false
+	}
+	if !changed(g0, u.G.P.Get("out.w").Data().([]float32)) || !changed(d0, u.D.P.Get("cls.w").Data().([]float32)) {
+		t.Fatal("a step left G's or D's weights unchanged")
+	}
+}
+
+// TestStepSpeed reports the time of a full step at the default widths (set
+// RGUNIT_STEP_SPEED=1; the bench measures it properly).
+func TestStepSpeed(t *testing.T) {
+	if os.Getenv("RGUNIT_STEP_SPEED") == "" {
+		t.Skip("set RGUNIT_STEP_SPEED=1")
+	}
+	for _, size := range []int{32, 64} {
+		a := embed.DefaultArch
+		a.Size = size
+		u, _ := NewUNIT(Config{Arch: a, Schema: faceSchema, Batch: 8, Seed: 1})
+		tr, err := NewTrainer(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(1, 1))
+		b := randomBatch(rng, 8, size, 5)
+		tr.Step(b)
+		start := time.Now()
+		for range 3 {
+			if _, err := tr.Step(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := time.Since(start).Seconds() / 3
+		ec, ea, g, d := u.Params()
+		t.Logf("%d px: %.3f s/step, %.2f GFLOP/step, %.2f GFLOP/s; params Ec %d Ea %d G %d D %d", size, s, float64(tr.FLOPs)/1e9, float64(tr.FLOPs)/1e9/s, ec, ea, g, d)
+		tr.Close()
+	}
+}

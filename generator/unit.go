@@ -1,0 +1,164 @@
+package generator
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"rgunit/embed"
+	"rgunit/nn"
+)
+
+// ModelName is the name GMM-UNIT checkpoints are stored under in the
+// database's model blobs.
+const ModelName = "gmm-unit"
+
+// ErrCheckpoint: a checkpoint blob that does not decode.
+var ErrCheckpoint = errors.New("generator: bad checkpoint")
+
+// Weights are the loss weights of stage 1.
+type Weights struct {
+	Adv     float64 `json:"adv"`     // LSGAN
+	Cls     float64 `json:"cls"`     // attribute classification (D on real, G's outputs through D)
+	Rec     float64 `json:"rec"`     // self-reconstruction L1
+	Content float64 `json:"content"` // content reconstruction L1
+	Code    float64 `json:"code"`    // attribute-code reconstruction L1
+	Cycle   float64 `json:"cycle"`   // cycle L1
+	KL      float64 `json:"kl"`      // KL of E_a's posterior to the source domain's Gaussians
+}
+
+// DefaultWeights are the weights of the GMM-UNIT issue.
+var DefaultWeights = Weights{Adv: 1, Cls: 1, Rec: 10, Content: 1, Code: 1, Cycle: 10, KL: 0.1}
+
+// Config is a stage-1 model's configuration, stored in its checkpoints.
+type Config struct {
+	Arch    embed.Arch   `json:"arch"`
+	Schema  embed.Schema `json:"schema"`
+	Batch   int          `json:"batch"`
+	Seed    uint64       `json:"seed"`
+	LR      float64      `json:"lr"`
+	Beta1   float64      `json:"beta1"`
+	Beta2   float64      `json:"beta2"`
+	Weights Weights      `json:"weights"`
+}
+
+// Check validates a configuration.
+func (c Config) Check() error {
+	if err := c.Arch.Check(); err != nil {
+		return err
+	}
+	if len(c.Schema.Attrs) == 0 || c.Schema.Dim < 1 || c.Schema.Dim > 64 {
+		return fmt.Errorf("%w: %d attributes of %d dims", embed.ErrAttribute, len(c.Schema.Attrs), c.Schema.Dim)
+	}
+	if c.Batch < 1 || c.Batch > 1024 {
+		return fmt.Errorf("generator: batch %d", c.Batch)
+	}
+	return nil
+}
+
+// UNIT is the stage-1 model: the encoders, the decoder, the discriminator
+// and their two optimizers, at a training step.
+type UNIT struct {
+	Config Config
+	Ec     *embed.ContentEncoder
+	Ea     *embed.AttrEncoder
+	G      *Decoder
+	D      *Discriminator
+	OptG   *nn.Adam // E_c, E_a and G
+	OptD   *nn.Adam
+	Step   int
+}
+
+// NewUNIT returns a freshly initialized model.
+func NewUNIT(c Config) (*UNIT, error) {
+	if c.LR == 0 {
+		c.LR, c.Beta1, c.Beta2 = 1e-4, 0.5, 0.999
+	}
+	if c.Weights == (Weights{}) {
+		c.Weights = DefaultWeights
+	}
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
+	return &UNIT{
+		Config: c,
+		Ec:     embed.NewContentEncoder(c.Arch, c.Seed+1),
+		Ea:     embed.NewAttrEncoder(c.Arch, c.Schema, c.Seed+2),
+		G:      NewDecoder(c.Arch, c.Schema, c.Seed+3),
+		D:      NewDiscriminator(c.Arch, c.Schema, c.Seed+4),
+		OptG:   nn.NewAdam(c.LR, c.Beta1, c.Beta2),
+		OptD:   nn.NewAdam(c.LR, c.Beta1, c.Beta2),
+	}, nil
+}
+
+// Params returns the parameter count of E_c, E_a, G and D.
+func (u *UNIT) Params() (ec, ea, g, d int) {
+	return u.Ec.P.Count(), u.Ea.P.Count(), u.G.P.Count(), u.D.P.Count()
+}
+
+// checkpoint header (JSON).
+type header struct {
+	Format int    `json:"format"`
+	Step   int    `json:"step"`
+	Config Config `json:"config"`
+}
+
+const checkpointMagic = "RGUNIT-GMMUNIT\n"
+
+// MarshalBinary encodes a checkpoint: magic, uvarint header length, JSON
+// header (format, step, config), then the parameters of E_c, E_a, G and D
+// and the two optimizers' states (package nn's encodings).
+func (u *UNIT) MarshalBinary() ([]byte, error) {
+	h, err := json.Marshal(header{Format: 1, Step: u.Step, Config: u.Config})
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(checkpointMagic), binary.AppendUvarint(nil, uint64(len(h)))...)
+	b = append(b, h...)
+	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P} {
+		b = nn.AppendParams(b, p)
+	}
+	b = nn.AppendAdam(b, u.OptG)
+	return nn.AppendAdam(b, u.OptD), nil
+}
+
+// UnmarshalUNIT decodes a checkpoint into a new model.
+func UnmarshalUNIT(b []byte) (*UNIT, error) {
+	if len(b) < len(checkpointMagic) || string(b[:len(checkpointMagic)]) != checkpointMagic {
+		return nil, fmt.Errorf("%w: not a GMM-UNIT checkpoint", ErrCheckpoint)
+	}
+	b = b[len(checkpointMagic):]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, fmt.Errorf("%w: bad header length", ErrCheckpoint)
+	}
+	var h header
+	if err := json.Unmarshal(b[k:k+int(n)], &h); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrCheckpoint, err)
+	}
+	if h.Format != 1 {
+		return nil, fmt.Errorf("%w: format %d", ErrCheckpoint, h.Format)
+	}
+	u, err := NewUNIT(h.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	u.Step = h.Step
+	b = b[k+int(n):]
+	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P} {
+		if b, err = nn.ReadParams(b, p); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		}
+	}
+	if u.OptG, b, err = nn.ReadAdam(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if u.OptD, b, err = nn.ReadAdam(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCheckpoint, len(b))
+	}
+	return u, nil
+}
