@@ -14,7 +14,7 @@ const mlpHidden = 128
 
 // Decoder is G: AdaIN residual blocks at the content map's resolution,
 // whose scales and biases come from an MLP on the attribute code, then two
-// nearest-neighbour upsamplings each followed by a 5x5 conv, and a 7x7 conv
+// nearest-neighbour upsamplings each followed by a 3x3 conv, and a 7x7 conv
 // to RGB with tanh.
 type Decoder struct {
 	Arch   embed.Arch
@@ -45,9 +45,9 @@ func NewDecoder(a embed.Arch, s embed.Schema, seed uint64) *Decoder {
 			p.New(fmt.Sprintf("r%d%s.b", r, x), nn.Zeros, 1, c, 1, 1)
 		}
 	}
-	p.New("u1.w", nn.He, c/2, c, 5, 5)
+	p.New("u1.w", nn.He, c/2, c, 3, 3)
 	p.New("u1.b", nn.Zeros, 1, c/2, 1, 1)
-	p.New("u2.w", nn.He, c/4, c/2, 5, 5)
+	p.New("u2.w", nn.He, c/4, c/2, 3, 3)
 	p.New("u2.b", nn.Zeros, 1, c/4, 1, 1)
 	p.New("out.w", nn.He, 3, c/4, 7, 7)
 	p.New("out.b", nn.Zeros, 1, 3, 1, 1)
@@ -73,8 +73,8 @@ func (d *Decoder) Build(b *nn.Builder, content, code *G.Node) *G.Node {
 		y = b.AdaIN(b.Conv(y, p(fmt.Sprintf("r%db.w", r)), p(fmt.Sprintf("r%db.b", r)), 1, 1), g2, b2)
 		h = b.Add(h, y)
 	}
-	h = b.LeakyReLU(b.Conv(b.Upsample(h), p("u1.w"), p("u1.b"), 1, 2))
-	h = b.LeakyReLU(b.Conv(b.Upsample(h), p("u2.w"), p("u2.b"), 1, 2))
+	h = b.LeakyReLU(b.Conv(b.Upsample(h), p("u1.w"), p("u1.b"), 1, 1))
+	h = b.LeakyReLU(b.Conv(b.Upsample(h), p("u2.w"), p("u2.b"), 1, 1))
 	return b.Tanh(b.Conv(h, p("out.w"), p("out.b"), 1, 3))
 }
 
