@@ -48,7 +48,9 @@ func TestGaussKLValue(t *testing.T) {
 		mu, lv, m, s, want float64
 	}{{0, 0, 0, 1, 0}, {1, math.Log(0.25), 0, 0.5, 2}} {
 		b := NewBuilder()
-		one := func(v float64) *G.Node { return b.P(tensor.New(tensor.WithShape(1, 1), tensor.WithBacking([]float32{float32(v)}))) }
+		one := func(v float64) *G.Node {
+			return b.P(tensor.New(tensor.WithShape(1, 1), tensor.WithBacking([]float32{float32(v)})))
+		}
 		kl := b.GaussKL(one(c.mu), one(c.lv), one(c.m), c.s)
 		m := G.NewTapeMachine(b.G)
 		if err := m.RunAll(); err != nil {
