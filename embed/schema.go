@@ -84,3 +84,32 @@ func (s Schema) ParseTargets(spec string, base []int8) ([]int8, error) {
 	}
 	return out, nil
 }
+
+// Values reads attribute values from a code: the sign of the mean of each
+// attribute's dimensions (+1 when it is >= 0).
+func (s Schema) Values(code []float32) []int8 {
+	out := make([]int8, len(s.Attrs))
+	for a := range s.Attrs {
+		var sum float32
+		for _, v := range code[a*s.Dim : (a+1)*s.Dim] {
+			sum += v
+		}
+		out[a] = 1
+		if sum < 0 {
+			out[a] = -1
+		}
+	}
+	return out
+}
+
+// Format writes values as a target list: "Blond_Hair,-Male,...".
+func (s Schema) Format(vals []int8) string {
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		parts[i] = s.Attrs[i]
+		if v < 0 {
+			parts[i] = "-" + parts[i]
+		}
+	}
+	return strings.Join(parts, ",")
+}

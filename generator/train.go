@@ -172,6 +172,8 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 	}
 	copy(t.xT.Data().([]float32), batch.X)
 	cd, na := c.Schema.CodeDim(), len(c.Schema.Attrs)
+	// Noise depends on (seed, step) only, so a resumed run is the same run.
+	t.rng = rand.New(rand.NewPCG(c.Seed^0x6e6f697365, uint64(u.Step)))
 	means, eps, zt := t.srcMeansT.Data().([]float32), t.epsT.Data().([]float32), t.ztT.Data().([]float32)
 	tgt01, src01 := t.tgt01T.Data().([]float32), t.src01T.Data().([]float32)
 	for i := range c.Batch {

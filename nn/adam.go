@@ -57,6 +57,10 @@ func (a *Adam) Update(b *Builder, ps ...*Params) error {
 				v[i] = b2*v[i] + (1-b2)*gi*gi
 				w[i] -= lr * m[i] / (float32(math.Sqrt(float64(v[i]))) + eps)
 			}
+			// gorgonia's backward pass adds into the gradient buffers
+			// (its own solvers zero them after updating): without this,
+			// gradients would pile up over steps (TestResume caught it).
+			clear(g)
 		}
 	}
 	return nil

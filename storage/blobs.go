@@ -104,3 +104,33 @@ func (s *Store) Vector(model string, id uint64) ([]float32, error) {
 	})
 	return vec, err
 }
+
+// PruneModels deletes all but the latest keep versions of a model (at least
+// one is always kept) and returns how many it deleted. Versions are never
+// reused.
+func (s *Store) PruneModels(name string, keep int) (int, error) {
+	keep = max(keep, 1)
+	removed := 0
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketModels).Bucket([]byte(name))
+		if b == nil {
+			return nil
+		}
+		var old [][]byte
+		c := b.Cursor()
+		n := 0
+		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+			if n++; n > keep {
+				old = append(old, slices.Clone(k))
+			}
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		removed = len(old)
+		return nil
+	})
+	return removed, err
+}

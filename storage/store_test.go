@@ -229,6 +229,19 @@ func TestModelsAndVectors(t *testing.T) {
 	if string(blob) != "weights-1" {
 		t.Fatalf("v1: %q", blob)
 	}
+	st.PutModel("unit", []byte("weights-3"))
+	if n, err := st.PruneModels("unit", 2); err != nil || n != 1 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	if _, _, err := st.Model("unit", 1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("pruned version still there: %v", err)
+	}
+	if blob, ver, _ := st.Model("unit", 0); ver != 3 || string(blob) != "weights-3" {
+		t.Fatalf("after prune: %q %d", blob, ver)
+	}
+	if v, _ := st.PutModel("unit", []byte("weights-4")); v != 4 {
+		t.Fatalf("version after prune %d", v)
+	}
 	res, _ := st.Add([]Record{rec(1, nil)})
 	want := []float32{1.5, -2, 3e-7}
 	if err := st.PutVectors("emb@2", []uint64{res[0].ID}, [][]float32{want}); err != nil {

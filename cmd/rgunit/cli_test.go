@@ -270,3 +270,71 @@ func TestBenchANN(t *testing.T) {
 		t.Fatal("--base without --query accepted")
 	}
 }
+
+// TestTrainAndTranslate: a tiny stage-1 run, its resume, the flags a
+// resume refuses, and translation with its bad inputs.
+func TestTrainAndTranslate(t *testing.T) {
+	db := ingested(t) // 32 px
+	small := []string{"--width", "4", "--res-blocks", "1", "--batch", "2", "--checkpoint-every", "2", "-q"}
+	out := mustRun(t, append([]string{"train", "unit", "--db", db, "--steps", "2", "--json"}, small...)...)
+	var l map[string]any
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &l); err != nil || l["step"].(float64) != 2 || l["rec"].(float64) <= 0 {
+		t.Fatalf("train output %q: %v", out, err)
+	}
+	_, stderr, err := run(t, "train", "unit", "--db", db, "--steps", "3", "--width", "8")
+	if err == nil || !strings.Contains(err.Error(), "--fresh") {
+		t.Fatalf("changing --width on resume: %v", err)
+	}
+	_, stderr, err = run(t, "train", "unit", "--db", db, "--steps", "3", "-q")
+	if err != nil || !strings.Contains(stderr, "resuming from checkpoint version 1 at step 2") {
+		t.Fatalf("resume: %v\n%s", err, stderr)
+	}
+	img := filepath.Join(faces, "000001.png")
+	if _, err := os.Stat(img); err != nil {
+		entries, _ := os.ReadDir(faces)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".png") {
+				img = filepath.Join(faces, e.Name())
+				break
+			}
+		}
+	}
+	png := filepath.Join(t.TempDir(), "t.png")
+	out = mustRun(t, "translate", img, "--db", db, "--to", "Blond_Hair,-Male", "--no-retrieval", "--samples", "3", "--out", png)
+	if !strings.Contains(out, "3 output(s)") {
+		t.Fatalf("translate: %s", out)
+	}
+	f, err := os.Open(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := pngDecode(f)
+	f.Close()
+	if err != nil || grid.Bounds().Dx() != 4*32 || grid.Bounds().Dy() != 32 {
+		t.Fatalf("grid %v %v", grid.Bounds(), err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"translate", img, "--db", db, "--to", "Bald", "--no-retrieval", "--out", png}, "bad attribute"},
+		{[]string{"translate", img, "--db", db, "--to", "Blond_Hair", "--out", png}, "--no-retrieval"},
+		{[]string{"translate", img, "--db", db, "--to", "Blond_Hair", "--no-retrieval", "--out", png, "--samples", "0"}, "--samples"},
+		{[]string{"translate", "missing.png", "--db", db, "--to", "Blond_Hair", "--no-retrieval", "--out", png}, "no such file"},
+		{[]string{"train", "unit", "--db", db, "--fresh", "--attrs", "Wearing_Hat", "-q"}, "bad attribute"},
+		{[]string{"train", "unit", "--db", db, "--fresh", "--size", "128", "-q"}, "image size 128"},
+	} {
+		if _, _, err := run(t, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error containing %q", c.args, err, c.want)
+		}
+	}
+	// No labelled items.
+	un := filepath.Join(t.TempDir(), "un.db")
+	mustRun(t, "ingest", faces, "--db", un, "--size", "32", "-q")
+	if _, _, err := run(t, "train", "unit", "--db", un, "-q"); err == nil || !strings.Contains(err.Error(), "no labelled items") {
+		t.Errorf("unlabelled database: %v", err)
+	}
+}
+
+var pngDecode = png.Decode

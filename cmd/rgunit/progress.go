@@ -86,3 +86,10 @@ func (p *progress) finish(done, total int, extra string) {
 		p.line(done, total, extra)
 	}
 }
+
+// describe sets the bar's label (a no-op for log lines).
+func (p *progress) describe(s string) {
+	if p.bar != nil {
+		p.bar.Describe(s)
+	}
+}

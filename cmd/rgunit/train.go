@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"rgunit/embed"
+	"rgunit/generator"
+	"rgunit/storage"
+)
+
+func newTrainCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "train", Short: "Train rgunit's models on a database"}
+	cmd.AddCommand(newTrainUnitCmd())
+	return cmd
+}
+
+func newTrainUnitCmd() *cobra.Command {
+	var (
+		db                  dbFlag
+		steps, every, limit int
+		attrs               string
+		fresh, quiet, jsonl bool
+		cfg                 = generator.Config{Arch: embed.DefaultArch, Schema: embed.Schema{Dim: embed.DefaultAttrDim}, Batch: 8, Seed: 1}
+	)
+	cmd := &cobra.Command{
+		Use:   "unit",
+		Short: "Train stage 1 (GMM-UNIT: encoders, generator, discriminator) on the labelled items",
+		Long: `Trains the content and attribute encoders, the generator and the discriminator
+on the database's labelled items (unlabelled ones are skipped), with the
+GMM-UNIT losses. Checkpoints (weights, optimizer state, step, configuration)
+are stored in the database as versions of the model "gmm-unit"; running the
+command again resumes from the latest one (--fresh starts over), and Ctrl-C
+checkpoints before it exits. Batches and noise depend only on the seed and the
+step, so a resumed run is the same run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := db.open(true, false, 0)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			u, ver, err := generator.LoadLatest(st)
+			switch {
+			case err == nil && !fresh:
+				for _, f := range []string{"size", "width", "res-blocks", "attrs", "attr-dim", "batch", "seed"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("--%s cannot change a model being resumed (checkpoint version %d at step %d); pass --fresh to start over", f, ver, u.Step)
+					}
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "resuming from checkpoint version %d at step %d\n", ver, u.Step)
+			case err == nil || errors.Is(err, storage.ErrNotFound):
+				if attrs != "" {
+					cfg.Schema.Attrs = strings.Split(attrs, ",")
+					if err := generator.CheckSchema(st, cfg.Schema); err != nil {
+						return err
+					}
+				} else {
+					s, err := generator.DefaultSchema(st, 8)
+					if err != nil {
+						return err
+					}
+					cfg.Schema.Attrs = s.Attrs
+				}
+				if u, err = generator.NewUNIT(cfg); err != nil {
+					return err
+				}
+			default:
+				return err
+			}
+			c := u.Config
+			d, err := generator.LoadDataset(st, c.Schema, c.Arch.Size, limit)
+			if err != nil {
+				return err
+			}
+			ec, ea, g, dp := u.Params()
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d labelled items (%d skipped: not labelled for every attribute); attributes %s; %d px, batch %d; parameters E_c %d, E_a %d, G %d, D %d\n",
+				len(d.X), d.Skipped, strings.Join(c.Schema.Attrs, ","), c.Arch.Size, c.Batch, ec, ea, g, dp)
+			if u.Step >= steps {
+				fmt.Fprintf(cmd.ErrOrStderr(), "the model has already taken %d steps (--steps %d)\n", u.Step, steps)
+				return nil
+			}
+			out := cmd.OutOrStdout()
+			pr := newProgress(cmd.ErrOrStderr(), steps, "train unit", "steps", quiet)
+			start, startStep := time.Now(), u.Step
+			summary := func(l generator.Losses) string {
+				rate := float64(l.Step-startStep) / time.Since(start).Seconds()
+				return fmt.Sprintf(" | G %.3f (rec %.3f cyc %.3f adv %.3f cls %.3f kl %.3f) D %.3f | %.2f steps/s",
+					l.GTotal, l.Rec, l.Cycle, l.Adv, l.Cls, l.KL, l.DAdv+l.DCls, rate)
+			}
+			var last generator.Losses
+			last, err = generator.Train(cmd.Context(), st, u, d, generator.TrainOptions{
+				Steps: steps, CheckpointEvery: every,
+				OnStep: func(l generator.Losses) {
+					pr.describe("step " + summary(l))
+					pr.update(l.Step, steps, summary(l))
+					if jsonl && l.Step%every == 0 {
+						writeJSONLine(out, l)
+					}
+				},
+				OnCheckpoint: func(v uint64) {
+					if !quiet && pr.bar == nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "checkpoint: version %d at step %d\n", v, u.Step)
+					}
+				},
+			})
+			pr.finish(u.Step, steps, summary(last))
+			if err != nil {
+				return err
+			}
+			if jsonl {
+				return writeJSONLine(out, last)
+			}
+			fmt.Fprintf(out, "trained to step %d%s\n", u.Step, summary(last))
+			return nil
+		},
+	}
+	db.register(cmd)
+	f := cmd.Flags()
+	f.IntVar(&steps, "steps", 20000, "train until the model has taken this many steps")
+	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
+	f.IntVar(&cfg.Arch.Size, "size", cfg.Arch.Size, "image size: 32 or 64")
+	f.IntVar(&cfg.Arch.Width, "width", cfg.Arch.Width, "channels of the first layer")
+	f.IntVar(&cfg.Arch.ResBlocks, "res-blocks", cfg.Arch.ResBlocks, "residual blocks in E_c and G")
+	f.StringVar(&attrs, "attrs", "", "attributes, comma-separated (default: every attribute labelled with both values, up to 8)")
+	f.IntVar(&cfg.Schema.Dim, "attr-dim", cfg.Schema.Dim, "code dimensions per attribute")
+	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the weights, batches and noise")
+	f.IntVar(&every, "checkpoint-every", 200, "steps between checkpoints")
+	f.IntVar(&limit, "limit", 0, "train on at most this many labelled items (0: all)")
+	f.BoolVar(&fresh, "fresh", false, "ignore existing checkpoints and start over")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	f.BoolVar(&jsonl, "json", false, "print the losses as JSON at each checkpoint and at the end")
+	return cmd
+}

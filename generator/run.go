@@ -1,0 +1,113 @@
+package generator
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"rgunit/storage"
+)
+
+// TrainOptions configure Train.
+type TrainOptions struct {
+	Steps           int                  // train until the model has taken this many steps
+	CheckpointEvery int                  // steps between checkpoints (default 200)
+	KeepCheckpoints int                  // checkpoints kept in the store (default 3)
+	OnStep          func(l Losses)       // called after every step
+	OnCheckpoint    func(version uint64) // called after every checkpoint
+}
+
+// Checkpoint stores u in st as a new version of ModelName and prunes old
+// versions.
+func Checkpoint(st *storage.Store, u *UNIT, keep int) (uint64, error) {
+	blob, err := u.MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	ver, err := st.PutModel(ModelName, blob)
+	if err != nil {
+		return 0, fmt.Errorf("generator: checkpoint: %w", err)
+	}
+	if _, err := st.PruneModels(ModelName, max(keep, 1)); err != nil {
+		return ver, fmt.Errorf("generator: pruning checkpoints: %w", err)
+	}
+	return ver, nil
+}
+
+// LoadLatest returns the latest checkpoint in st (the error wraps
+// storage.ErrNotFound when there is none).
+func LoadLatest(st *storage.Store) (*UNIT, uint64, error) {
+	blob, ver, err := st.Model(ModelName, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	u, err := UnmarshalUNIT(blob)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s version %d: %w", ModelName, ver, err)
+	}
+	return u, ver, nil
+}
+
+// Train runs steps on d from u's current step up to o.Steps, checkpointing
+// into st every o.CheckpointEvery steps and when it stops (at the end, on
+// cancellation or on error). Batches and noise are drawn from generators
+// seeded by (seed, step), so a resumed run takes the same batches as an
+// uninterrupted one.
+func Train(ctx context.Context, st *storage.Store, u *UNIT, d *Dataset, o TrainOptions) (last Losses, err error) {
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 200
+	}
+	if o.KeepCheckpoints <= 0 {
+		o.KeepCheckpoints = 3
+	}
+	if d.Size != u.Config.Arch.Size {
+		return last, fmt.Errorf("%w: data at %d px, model at %d px", ErrResolution, d.Size, u.Config.Arch.Size)
+	}
+	tr, err := NewTrainer(u)
+	if err != nil {
+		return last, err
+	}
+	defer tr.Close()
+	saved := u.Step
+	save := func() error {
+		if u.Step == saved {
+			return nil
+		}
+		ver, err := Checkpoint(st, u, o.KeepCheckpoints)
+		if err != nil {
+			return err
+		}
+		saved = u.Step
+		if o.OnCheckpoint != nil {
+			o.OnCheckpoint(ver)
+		}
+		return nil
+	}
+	for u.Step < o.Steps {
+		if err := ctx.Err(); err != nil {
+			return last, errorsJoin(err, save())
+		}
+		rng := rand.New(rand.NewPCG(u.Config.Seed, uint64(u.Step)))
+		l, err := tr.Step(d.Batch(rng, u.Config.Batch))
+		if err != nil {
+			return last, err // the model may be half-updated: keep the last checkpoint
+		}
+		last = l
+		if o.OnStep != nil {
+			o.OnStep(l)
+		}
+		if u.Step%o.CheckpointEvery == 0 {
+			if err := save(); err != nil {
+				return last, err
+			}
+		}
+	}
+	return last, save()
+}
+
+func errorsJoin(a, b error) error {
+	if b == nil {
+		return a
+	}
+	return fmt.Errorf("%w (and the final checkpoint failed: %v)", a, b)
+}

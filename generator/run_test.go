@@ -1,0 +1,201 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"rgunit/embed"
+	"rgunit/ingest"
+	"rgunit/storage"
+)
+
+const faces = "../testdata/faces"
+
+// facesStore ingests the shipped faces (labelled unless unlabelled) into a
+// fresh store at the given resolution.
+func facesStore(t *testing.T, size int, labelled bool) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(filepath.Join(t.TempDir(), "f.db"), &storage.Options{ImageSize: size, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var o ingest.Options
+	if labelled {
+		if o.Labels, err = ingest.LoadLabels(filepath.Join(faces, "list_attr.txt")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ingest.Run(context.Background(), st, []string{faces}, &o); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+var tiny = embed.Arch{Size: 32, Width: 8, ResBlocks: 1}
+
+func tinyConfig(batch int) Config {
+	return Config{Arch: tiny, Schema: faceSchema, Batch: batch, Seed: 7}
+}
+
+func TestDatasetAndBadInput(t *testing.T) {
+	st := facesStore(t, 64, true)
+	s, err := DefaultSchema(st, 8)
+	if err != nil || !reflect.DeepEqual(s.Attrs, faceSchema.Attrs) {
+		t.Fatalf("default schema %v %v", s, err)
+	}
+	d, err := LoadDataset(st, s, 32, 0)
+	if err != nil || len(d.X) != 300 || len(d.X[0]) != 3*32*32 {
+		t.Fatalf("dataset: %v", err)
+	}
+	for _, v := range d.X[0] {
+		if v < -1 || v > 1 {
+			t.Fatalf("pixel %v out of [-1, 1]", v)
+		}
+	}
+	if err := CheckSchema(st, embed.Schema{Attrs: []string{"Blond_Hair", "Wearing_Hat"}, Dim: 8}); !errors.Is(err, embed.ErrAttribute) {
+		t.Fatalf("unknown attribute: %v", err)
+	}
+	if _, err := LoadDataset(st, s, 128, 0); !errors.Is(err, ErrResolution) {
+		t.Fatalf("model larger than the database: %v", err)
+	}
+	un := facesStore(t, 32, false)
+	if _, err := DefaultSchema(un, 8); !errors.Is(err, ErrNoLabelled) {
+		t.Fatalf("unlabelled store: %v", err)
+	}
+	if _, err := LoadDataset(un, s, 32, 0); !errors.Is(err, ErrNoLabelled) {
+		t.Fatalf("unlabelled store: %v", err)
+	}
+	if _, err := s.ParseTargets("Blond_Hair,-Bald", make([]int8, 5)); !errors.Is(err, embed.ErrAttribute) {
+		t.Fatalf("unknown target: %v", err)
+	}
+	if v, err := s.ParseTargets("Blond_Hair,-Male", []int8{1, -1, -1, 1, 1}); err != nil || !reflect.DeepEqual(v, []int8{1, 1, -1, -1, 1}) {
+		t.Fatalf("targets %v %v", v, err)
+	}
+}
+
+// TestCheckpointRoundTrip: a stored checkpoint reloads with bit-identical
+// outputs, and a damaged one is refused.
+func TestCheckpointRoundTrip(t *testing.T) {
+	st := facesStore(t, 32, true)
+	d, _ := LoadDataset(st, faceSchema, 32, 8)
+	u, _ := NewUNIT(tinyConfig(2))
+	if _, err := Train(context.Background(), st, u, d, TrainOptions{Steps: 2}); err != nil {
+		t.Fatal(err)
+	}
+	r, ver, err := LoadLatest(st)
+	if err != nil || ver != 1 || r.Step != 2 {
+		t.Fatalf("latest: version %d step %v %v", ver, r, err)
+	}
+	codes := [][]float32{make([]float32, 40), make([]float32, 40)}
+	faceSchema.Means([]int8{1, -1, -1, 1, 1}, codes[0])
+	faceSchema.Means([]int8{-1, 1, -1, -1, -1}, codes[1])
+	x := append(append([]float32(nil), d.X[0]...), d.X[1]...)
+	a, err := u.Translate(x, codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Translate(x, codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("reloaded checkpoint gives different outputs")
+	}
+	blob, _ := u.MarshalBinary()
+	for _, bad := range [][]byte{nil, blob[:20], blob[:len(blob)-3], append(append([]byte(nil), blob...), 0)} {
+		if _, err := UnmarshalUNIT(bad); !errors.Is(err, ErrCheckpoint) {
+			t.Fatalf("damaged checkpoint (%d bytes): %v", len(bad), err)
+		}
+	}
+}
+
+// TestResume: a run interrupted after 2 steps and resumed from its
+// checkpoint ends with the same weights as an uninterrupted 4-step run.
+func TestResume(t *testing.T) {
+	st := facesStore(t, 32, true)
+	d, _ := LoadDataset(st, faceSchema, 32, 16)
+	whole, _ := NewUNIT(tinyConfig(2))
+	if _, err := Train(context.Background(), st, whole, d, TrainOptions{Steps: 4}); err != nil {
+		t.Fatal(err)
+	}
+	st2 := facesStore(t, 32, true)
+	first, _ := NewUNIT(tinyConfig(2))
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := Train(ctx, st2, first, d, TrainOptions{Steps: 4, OnStep: func(l Losses) {
+		if l.Step == 2 {
+			cancel() // Ctrl-C after step 2
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	resumed, _, err := LoadLatest(st2)
+	if err != nil || resumed.Step != 2 {
+		t.Fatalf("checkpoint at interruption: %v %v", resumed, err)
+	}
+	if _, err := Train(context.Background(), st2, resumed, d, TrainOptions{Steps: 4}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range whole.G.P.Names() {
+		if !reflect.DeepEqual(whole.G.P.Get(name).Data(), resumed.G.P.Get(name).Data()) {
+			t.Fatalf("G.%s differs between the whole and the resumed run", name)
+		}
+	}
+	if !reflect.DeepEqual(whole.D.P.Get("cls.w").Data(), resumed.D.P.Get("cls.w").Data()) {
+		t.Fatal("D differs between the whole and the resumed run")
+	}
+}
+
+// TestOverfit: a tiny 32 px model trained on 16 faces reconstructs them.
+func TestOverfit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for a while")
+	}
+	st := facesStore(t, 32, true)
+	d, _ := LoadDataset(st, faceSchema, 32, 16)
+	c := tinyConfig(overfitBatch)
+	c.LR, c.Beta1, c.Beta2 = overfitLR, 0.5, 0.999
+	u, _ := NewUNIT(c)
+	var first, last Losses
+	_, err := Train(context.Background(), st, u, d, TrainOptions{Steps: overfitSteps, CheckpointEvery: 1 << 30, OnStep: func(l Losses) {
+		if l.Step == 1 {
+			first = l
+		}
+		last = l
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The threshold: a fraction of the L1 of the best constant image (the
+	// per-pixel median of the 16 faces), which a model that ignored its
+	// input could at most reach.
+	base := constantL1(d.X)
+	t.Logf("self-reconstruction L1: step 1 %.4f, step %d %.4f (cycle %.4f -> %.4f); best constant image %.4f",
+		first.Rec, last.Step, last.Rec, first.Cycle, last.Cycle, base)
+	if last.Rec > overfitFraction*base || math.IsNaN(last.Rec) {
+		t.Fatalf("reconstruction L1 %.4f after %d steps, want <= %.2f x %.4f", last.Rec, last.Step, overfitFraction, base)
+	}
+}
+
+// constantL1 is the mean L1 between the images and their per-pixel median.
+func constantL1(xs [][]float32) float64 {
+	var sum float64
+	col := make([]float32, len(xs))
+	for p := range xs[0] {
+		for i, x := range xs {
+			col[i] = x[p]
+		}
+		slices.Sort(col)
+		med := col[len(col)/2]
+		for _, v := range col {
+			sum += math.Abs(float64(v - med))
+		}
+	}
+	return sum / float64(len(xs)*len(xs[0]))
+}
