@@ -329,6 +329,30 @@ func TestTrainAndTranslate(t *testing.T) {
 			t.Errorf("%v: %v, want an error containing %q", c.args, err, c.want)
 		}
 	}
+	// The evaluation classifier and the translation bench.
+	out = mustRun(t, "train", "classifier", "--db", db, "--steps", "5", "--width", "4", "--batch", "8", "--json", "-q")
+	var c map[string]any
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c["held_out_images"].(float64) != 30 || c["train_images"].(float64) != 270 {
+		t.Fatalf("train classifier: %q %v", out, err)
+	}
+	gridPath := filepath.Join(t.TempDir(), "grid.png")
+	out = mustRun(t, "bench", "translate", "--db", db, "--n", "20", "--rows", "3", "--grid", gridPath, "--json")
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r["images"].(float64) != 20 {
+		t.Fatalf("bench translate: %q %v", out, err)
+	}
+	for _, k := range []string{"target_acc", "fd_cls", "fd_cls_real_real", "diversity", "classifier_acc"} {
+		if v, ok := r[k].(float64); !ok || v < 0 {
+			t.Fatalf("bench translate: %s = %v", k, r[k])
+		}
+	}
+	f, _ = os.Open(gridPath)
+	grid, err = pngDecode(f)
+	f.Close()
+	if err != nil || grid.Bounds().Dx() != 6*32 || grid.Bounds().Dy() != 3*32 {
+		t.Fatalf("grid %v %v", grid.Bounds(), err)
+	}
+
 	// No labelled items.
 	un := filepath.Join(t.TempDir(), "un.db")
 	mustRun(t, "ingest", faces, "--db", un, "--size", "32", "-q")

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rgunit/bench"
+	"rgunit/classifier"
 	"rgunit/embed"
 	"rgunit/generator"
 	"rgunit/storage"
@@ -15,7 +17,7 @@ import (
 
 func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "train", Short: "Train rgunit's models on a database"}
-	cmd.AddCommand(newTrainUnitCmd())
+	cmd.AddCommand(newTrainUnitCmd(), newTrainClassifierCmd())
 	return cmd
 }
 
@@ -134,5 +136,83 @@ step, so a resumed run is the same run.`,
 	f.BoolVar(&fresh, "fresh", false, "ignore existing checkpoints and start over")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&jsonl, "json", false, "print the losses as JSON at each checkpoint and at the end")
+	return cmd
+}
+
+func newTrainClassifierCmd() *cobra.Command {
+	var (
+		db                 dbFlag
+		steps, batch, size int
+		width              int
+		attrs              string
+		quiet, jsonOut     bool
+		seed               uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "classifier",
+		Short: "Train the evaluation classifier on real labelled images (every tenth id held back)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := db.open(true, false, 0)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			schema, err := generator.DefaultSchema(st, 8)
+			if attrs != "" {
+				schema = embed.Schema{Attrs: strings.Split(attrs, ","), Dim: embed.DefaultAttrDim}
+				err = generator.CheckSchema(st, schema)
+			}
+			if err != nil {
+				return err
+			}
+			d, err := generator.LoadDataset(st, schema, size, 0)
+			if err != nil {
+				return err
+			}
+			train, held := bench.Split(d)
+			c, err := classifier.New(classifier.Config{Size: size, Width: width, Attrs: schema.Attrs, Seed: seed})
+			if err != nil {
+				return err
+			}
+			pr := newProgress(cmd.ErrOrStderr(), steps, "train classifier", "steps", quiet)
+			err = c.Train(cmd.Context(), train, steps, batch, func(step int, loss float64) {
+				pr.update(step, steps, fmt.Sprintf(" | loss %.4f", loss))
+			})
+			pr.finish(steps, steps, "")
+			if err != nil {
+				return err
+			}
+			logits, _, err := c.PredictAll(held.X)
+			if err != nil {
+				return err
+			}
+			acc, per := classifier.Accuracy(logits, held.Labels)
+			ver, err := c.Save(st)
+			if err != nil {
+				return err
+			}
+			res := map[string]any{"version": ver, "train_images": len(train.X), "held_out_images": len(held.X),
+				"held_out_accuracy": acc, "per_attribute": per, "attributes": schema.Attrs}
+			if jsonOut {
+				return writeJSONLine(cmd.OutOrStdout(), res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "classifier version %d: held-back accuracy %.4f on %d images (trained on %d)\n", ver, acc, len(held.X), len(train.X))
+			for i, a := range schema.Attrs {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %-12s %.4f\n", a, per[i])
+			}
+			return nil
+		},
+	}
+	db.register(cmd)
+	f := cmd.Flags()
+	f.IntVar(&steps, "steps", 1500, "training steps")
+	f.IntVar(&batch, "batch", 32, "batch size")
+	f.IntVar(&size, "size", 32, "image size: 32 or 64")
+	f.IntVar(&width, "width", 16, "channels of the first layer")
+	f.StringVar(&attrs, "attrs", "", "attributes (default: as train unit)")
+	f.Uint64Var(&seed, "seed", 1, "seed")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	f.BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
 }

@@ -1,0 +1,212 @@
+package bench
+
+import (
+	"fmt"
+	"image"
+	"image/draw"
+	"math/rand/v2"
+
+	"rgunit/classifier"
+	"rgunit/generator"
+)
+
+// HeldOut reports whether an item is held back from the evaluation
+// classifier's training: every tenth id.
+func HeldOut(id uint64) bool { return id%10 == 0 }
+
+// Split divides a dataset into training items and held-back items.
+func Split(d *generator.Dataset) (train, held classifier.Data) {
+	for i, id := range d.IDs {
+		if HeldOut(id) {
+			held.X, held.Labels = append(held.X, d.X[i]), append(held.Labels, d.Labels[i])
+		} else {
+			train.X, train.Labels = append(train.X, d.X[i]), append(train.Labels, d.Labels[i])
+		}
+	}
+	return train, held
+}
+
+// TranslateResult is the translation bench's figures.
+type TranslateResult struct {
+	Images         int       `json:"images"`         // held-back inputs translated
+	ClassifierAcc  float64   `json:"classifier_acc"` // evaluation classifier on real held-back images
+	TargetAcc      float64   `json:"target_acc"`     // classifier agrees with the target attributes
+	TargetAccAttrs []float64 `json:"target_acc_per_attr"`
+	FDcls          float64   `json:"fd_cls"`           // translations vs real held-back images
+	FDclsRealReal  float64   `json:"fd_cls_real_real"` // two halves of the real images: the floor
+	FDclsInputs    float64   `json:"fd_cls_inputs"`    // untranslated inputs vs real: no translation at all
+	Diversity      float64   `json:"diversity"`        // mean pairwise L1 of 4 samples per input
+	Step           int       `json:"model_step"`
+}
+
+// Translate scores u on n held-back images: each is translated to the
+// attributes of another random held-back image (a different domain), with
+// the target means; the classifier checks the targets and gives FD-cls.
+func Translate(u *generator.UNIT, cls *classifier.Classifier, held classifier.Data, n int, seed uint64) (*TranslateResult, error) {
+	n = min(n, len(held.X))
+	if n < 8 {
+		return nil, fmt.Errorf("bench: %d held-back images; need at least 8", n)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0))
+	s := u.Config.Schema
+	r := &TranslateResult{Images: n, Step: u.Step}
+	logits, realFeats, err := cls.PredictAll(held.X)
+	if err != nil {
+		return nil, err
+	}
+	r.ClassifierAcc, _ = classifier.Accuracy(logits, held.Labels)
+	half := len(realFeats) / 2
+	r.FDclsRealReal = classifier.FrechetDistance(realFeats[:half], realFeats[half:])
+	var outs [][]float32
+	var targets [][]int8
+	for lo := 0; lo < n; lo += 32 {
+		hi := min(lo+32, n)
+		var xs []float32
+		var codes [][]float32
+		for i := lo; i < hi; i++ {
+			tgt := held.Labels[rng.IntN(len(held.Labels))]
+			for tries := 0; tries < 20 && equal(tgt, held.Labels[i]); tries++ {
+				tgt = held.Labels[rng.IntN(len(held.Labels))]
+			}
+			code := make([]float32, s.CodeDim())
+			s.Means(tgt, code)
+			xs, codes, targets = append(xs, held.X[i]...), append(codes, code), append(targets, tgt)
+		}
+		o, err := u.Translate(xs, codes)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, o...)
+	}
+	tl, tf, err := cls.PredictAll(outs)
+	if err != nil {
+		return nil, err
+	}
+	r.TargetAcc, r.TargetAccAttrs = classifier.Accuracy(tl, targets)
+	r.FDcls = classifier.FrechetDistance(tf, realFeats)
+	_, inFeats, err := cls.PredictAll(held.X[:n])
+	if err != nil {
+		return nil, err
+	}
+	r.FDclsInputs = classifier.FrechetDistance(inFeats, realFeats)
+	// Diversity: 4 sampled codes for each of the first 16 inputs.
+	var div float64
+	m := min(16, n)
+	for i := range m {
+		codes := make([][]float32, 4)
+		var xs []float32
+		for k := range codes {
+			codes[k] = make([]float32, s.CodeDim())
+			s.Sample(targets[i], rng, codes[k])
+			xs = append(xs, held.X[i]...)
+		}
+		o, err := u.Translate(xs, codes)
+		if err != nil {
+			return nil, err
+		}
+		div += classifier.Diversity(o)
+	}
+	r.Diversity = div / float64(m)
+	return r, nil
+}
+
+func equal(a, b []int8) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// GridTargets are the grid's columns after the input: each hair colour,
+// then the other gender, then the other age (for the faces' schema; other
+// schemas get one column per attribute, flipped).
+func gridTargets(s []string, src []int8) [][]int8 {
+	var out [][]int8
+	hair := []string{"Black_Hair", "Blond_Hair", "Brown_Hair"}
+	idx := func(name string) int {
+		for i, a := range s {
+			if a == name {
+				return i
+			}
+		}
+		return -1
+	}
+	if idx(hair[0]) >= 0 && idx(hair[1]) >= 0 && idx(hair[2]) >= 0 {
+		for _, h := range hair {
+			t := append([]int8(nil), src...)
+			for _, o := range hair {
+				t[idx(o)] = -1
+			}
+			t[idx(h)] = 1
+			out = append(out, t)
+		}
+	}
+	for a, name := range s {
+		if idx(name) >= 0 && (name == hair[0] || name == hair[1] || name == hair[2]) {
+			continue
+		}
+		t := append([]int8(nil), src...)
+		t[a] = -t[a]
+		out = append(out, t)
+	}
+	return out
+}
+
+// Grid renders translations of rows held-back images: one row per input,
+// the input first, then one column per target of gridTargets.
+func Grid(u *generator.UNIT, held classifier.Data, rows int) (*image.RGBA, []string, error) {
+	s := u.Config.Schema
+	size := u.Config.Arch.Size
+	rows = min(rows, len(held.X))
+	var cols []string
+	var grid *image.RGBA
+	for r := range rows {
+		targets := gridTargets(s.Attrs, held.Labels[r])
+		if grid == nil {
+			grid = image.NewRGBA(image.Rect(0, 0, size*(1+len(targets)), size*rows))
+			cols = gridColumns(s.Attrs)
+		}
+		var xs []float32
+		codes := make([][]float32, len(targets))
+		for k, t := range targets {
+			codes[k] = make([]float32, s.CodeDim())
+			s.Means(t, codes[k])
+			xs = append(xs, held.X[r]...)
+		}
+		outs, err := u.Translate(xs, codes)
+		if err != nil {
+			return nil, nil, err
+		}
+		y := r * size
+		draw.Draw(grid, image.Rect(0, y, size, y+size), generator.TensorImage(held.X[r], size), image.Point{}, draw.Src)
+		for k, o := range outs {
+			x := (k + 1) * size
+			draw.Draw(grid, image.Rect(x, y, x+size, y+size), generator.TensorImage(o, size), image.Point{}, draw.Src)
+		}
+	}
+	return grid, cols, nil
+}
+
+// gridColumns names the grid's columns (see gridTargets).
+func gridColumns(attrs []string) []string {
+	cols := []string{"input"}
+	hair := map[string]bool{"Black_Hair": true, "Blond_Hair": true, "Brown_Hair": true}
+	n := 0
+	for _, a := range attrs {
+		if hair[a] {
+			n++
+		}
+	}
+	if n == 3 {
+		cols = append(cols, "Black_Hair", "Blond_Hair", "Brown_Hair")
+	}
+	for _, a := range attrs {
+		if n == 3 && hair[a] {
+			continue
+		}
+		cols = append(cols, "flip "+a)
+	}
+	return cols
+}
