@@ -67,33 +67,30 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 			}
 		}
 	}
-	// B is packed strip by strip: each 16-column strip as k rows of 16
-	// contiguous values, so the micro-kernel reads it sequentially.
+	// B is packed strip by strip, by the worker that uses the strip: k rows
+	// of 16 contiguous values, so the micro-kernel reads it sequentially.
 	strips := n / 16
-	bp := getBuf(strips * k * 16)
-	defer putBuf(bp)
-	for s := range strips {
-		dst := bp[s*k*16 : (s+1)*k*16]
-		for p := range k {
-			row := dst[p*16 : p*16+16]
-			if tB == blas.NoTrans {
-				copy(row, b[p*ldb+s*16:p*ldb+s*16+16])
-			} else {
-				for j := range row {
-					row[j] = b[(s*16+j)*ldb+p]
+	work := func(s0, s1 int) {
+		strip := getBuf(k * 16)
+		defer putBuf(strip)
+		for s := s0; s < s1; s++ {
+			j := s * 16
+			for p := range k {
+				row := strip[p*16 : p*16+16]
+				if tB == blas.NoTrans {
+					copy(row, b[p*ldb+j:p*ldb+j+16])
+				} else {
+					for q := range row {
+						row[q] = b[(j+q)*ldb+p]
+					}
 				}
 			}
-		}
-	}
-	work := func(s0, s1 int) {
-		for s := s0; s < s1; s++ {
-			j, strip := s*16, &bp[s*k*16]
 			i := 0
 			for ; i+4 <= m; i += 4 {
-				sgemm4x16(&ap[i*k], k, strip, 16, &c[i*ldc+j], ldc, k)
+				sgemm4x16(&ap[i*k], k, &strip[0], 16, &c[i*ldc+j], ldc, k)
 			}
 			for ; i < m; i++ {
-				sgemm1x16(&ap[i*k], strip, 16, &c[i*ldc+j], k)
+				sgemm1x16(&ap[i*k], &strip[0], 16, &c[i*ldc+j], k)
 			}
 		}
 	}

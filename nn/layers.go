@@ -18,7 +18,7 @@ func (b *Builder) Conv(x *G.Node, w, bias *tensor.Dense, stride, pad int) *G.Nod
 	xs, ws := x.Shape(), w.Shape()
 	oh, ow := (xs[2]+2*pad-k)/stride+1, (xs[3]+2*pad-k)/stride+1
 	b.FLOPs += 2 * int64(xs[0]) * int64(oh*ow) * int64(ws[0]) * int64(ws[1]*k*k)
-	y := b.must(G.Conv2d(x, b.P(w), tensor.Shape{k, k}, []int{pad, pad}, []int{stride, stride}, []int{1, 1}))
+	y := b.must(G.ApplyOp(convOp{k: k, stride: stride, pad: pad}, x, b.P(w)))
 	if !b.ok(y) || bias == nil {
 		return y
 	}
@@ -60,7 +60,7 @@ func (b *Builder) Upsample(x *G.Node) *G.Node {
 	if !b.ok(x) {
 		return nil
 	}
-	return b.must(G.Upsample2D(x, 2))
+	return b.must(G.ApplyOp(upsampleOp{}, x))
 }
 
 // InstanceNorm normalizes each (sample, channel) plane of x (N,C,H,W) to

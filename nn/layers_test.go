@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -123,8 +124,13 @@ func TestUpsampleGradient(t *testing.T) {
 }
 
 func TestConvGradient(t *testing.T) {
+	for _, c := range []struct{ k, s, p, hw int }{{3, 2, 1, 5}, {3, 1, 1, 4}, {4, 2, 1, 6}, {7, 1, 3, 5}, {1, 1, 0, 3}} {
+		gradCheck(t, fmt.Sprintf("Conv k%d s%d p%d", c.k, c.s, c.p), func(b *Builder, in []*G.Node) *G.Node {
+			return b.must(G.ApplyOp(convOp{k: c.k, stride: c.s, pad: c.p}, in[0], in[1]))
+		}, []int{2, 2, c.hw, c.hw}, []int{3, 2, c.k, c.k})
+	}
 	gradCheck(t, "Conv+bias", func(b *Builder, in []*G.Node) *G.Node {
-		y := b.must(G.Conv2d(in[0], in[1], tensor.Shape{3, 3}, []int{1, 1}, []int{2, 2}, []int{1, 1}))
+		y := b.must(G.ApplyOp(convOp{k: 3, stride: 2, pad: 1}, in[0], in[1]))
 		return b.must(G.BroadcastAdd(y, in[2], nil, []byte{0, 2, 3}))
 	}, []int{2, 2, 5, 5}, []int{3, 2, 3, 3}, []int{1, 3, 1, 1})
 }
@@ -134,6 +140,36 @@ func TestGlobalAvgPoolGradient(t *testing.T) {
 }
 
 // TestInstanceNormValues: each plane comes out with mean 0 and variance 1.
+// TestConvMatchesGorgonia: our conv op and gorgonia's Conv2d agree, and
+// so do our upsampling and gorgonia's Upsample2D.
+func TestConvMatchesGorgonia(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ k, s, p int }{{3, 1, 1}, {4, 2, 1}, {7, 1, 3}, {3, 2, 0}} {
+		x, w := randTensor(rng, 2, 3, 9, 9), randTensor(rng, 4, 3, c.k, c.k)
+		b := NewBuilder()
+		ours := b.must(G.ApplyOp(convOp{k: c.k, stride: c.s, pad: c.p}, b.P(x), b.P(w)))
+		theirs := b.must(G.Conv2d(b.P(x), b.P(w), tensor.Shape{c.k, c.k}, []int{c.p, c.p}, []int{c.s, c.s}, []int{1, 1}))
+		up := b.Upsample(b.P(x))
+		theirUp := b.must(G.Upsample2D(b.P(x), 2))
+		m := G.NewTapeMachine(b.G)
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		for _, pair := range [][2]*G.Node{{ours, theirs}, {up, theirUp}} {
+			a, bb := pair[0].Value().Data().([]float32), pair[1].Value().Data().([]float32)
+			if !pair[0].Shape().Eq(pair[1].Shape()) {
+				t.Fatalf("%+v: shapes %v vs %v", c, pair[0].Shape(), pair[1].Shape())
+			}
+			for i := range a {
+				if math.Abs(float64(a[i]-bb[i])) > 1e-4 {
+					t.Fatalf("%+v: value %d: %v vs %v", c, i, a[i], bb[i])
+				}
+			}
+		}
+		m.Close()
+	}
+}
+
 func TestInstanceNormValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	x := randTensor(rng, 2, 3, 5, 5)
