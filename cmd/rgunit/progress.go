@@ -19,6 +19,7 @@ type progress struct {
 	last    time.Time
 	start   time.Time
 	printed bool
+	base    int // done at start (a resumed run): rates count from here
 }
 
 // progressEvery is the interval of plain progress lines.
@@ -67,7 +68,7 @@ func (p *progress) line(done, total int, extra string) {
 	now := time.Now()
 	p.last, p.printed = now, true
 	el := now.Sub(p.start).Seconds()
-	rate := float64(done) / max(el, 1e-9)
+	rate := float64(done-p.base) / max(el, 1e-9)
 	eta := "?"
 	if rate > 0 {
 		eta = time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second).String()

@@ -88,6 +88,10 @@ step, so a resumed run is the same run.`,
 			}
 			out := cmd.OutOrStdout()
 			pr := newProgress(cmd.ErrOrStderr(), steps, "train unit", "steps", quiet)
+			pr.base = u.Step
+			if pr.bar != nil {
+				pr.bar.Set(u.Step)
+			}
 			start, startStep := time.Now(), u.Step
 			summary := func(l generator.Losses) string {
 				rate := float64(l.Step-startStep) / time.Since(start).Seconds()
