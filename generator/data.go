@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 	"math/rand/v2"
+	"path"
 	"sort"
 	"strings"
 
@@ -29,7 +30,8 @@ type Dataset struct {
 	X       [][]float32 // per item: 3*Size*Size, CHW, in [-1, 1]
 	Labels  [][]int8    // per item: one value per schema attribute
 	IDs     []uint64
-	Skipped int // items without a label for every attribute
+	Names   []string // base names of the items' source paths
+	Skipped int      // items without a label for every attribute
 }
 
 // DefaultSchema returns the attributes of st that have both values among
@@ -96,6 +98,7 @@ func LoadDataset(st *storage.Store, s embed.Schema, size, limit int) (*Dataset, 
 		}
 		if limit <= 0 || len(d.IDs) < limit {
 			d.IDs, d.Labels = append(d.IDs, it.ID), append(d.Labels, vals)
+			d.Names = append(d.Names, path.Base(it.Path))
 		}
 		return nil
 	})

@@ -187,6 +187,7 @@ func newBenchTranslateCmd() *cobra.Command {
 		db     dbFlag
 		n      int
 		grid   string
+		pairs  string
 		rows   int
 		asJSON bool
 		seed   uint64
@@ -200,7 +201,9 @@ the classifier's accuracy on the real images; target-attribute accuracy of the
 translations; FD-cls, the Fréchet distance between translations and real
 images in the classifier's penultimate features (not Inception FID), next to
 its floor (two halves of the real images) and to the untranslated inputs;
-and diversity (mean pairwise L1 of 4 sampled codes per input). --grid writes a
+and diversity (mean pairwise L1 of 4 sampled codes per input). --pairs reads
+facegen's paired ground truth (the same face rendered with the target hair or
+age) and reports the L1 of translations to it, next to doing nothing. --grid writes a
 PNG: one row per input, columns input then each target.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -229,6 +232,22 @@ PNG: one row per input, columns input then each target.`,
 			if err != nil {
 				return err
 			}
+			var paired *bench.PairedResult
+			if pairs != "" {
+				ps, err := bench.ParsePairs(pairs, u.Config.Schema)
+				if err != nil {
+					return err
+				}
+				sources := map[string][]float32{}
+				for i, id := range d.IDs {
+					if bench.HeldOut(id) {
+						sources[d.Names[i]] = d.X[i]
+					}
+				}
+				if paired, err = bench.Paired(u, ps, sources, n); err != nil {
+					return err
+				}
+			}
 			if grid != "" {
 				img, cols, err := bench.Grid(u, held, rows)
 				if err != nil {
@@ -244,9 +263,19 @@ PNG: one row per input, columns input then each target.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s: columns %s\n", grid, strings.Join(cols, " | "))
 			}
 			if asJSON {
-				return writeJSONLine(cmd.OutOrStdout(), r)
+				if err := writeJSONLine(cmd.OutOrStdout(), r); err != nil {
+					return err
+				}
+				if paired != nil {
+					return writeJSONLine(cmd.OutOrStdout(), paired)
+				}
+				return nil
 			}
 			out := cmd.OutOrStdout()
+			if paired != nil {
+				defer fmt.Fprintf(out, "paired ground truth (%d pairs): L1 hair %.4f (no change %.4f), age %.4f (no change %.4f)\n",
+					paired.Pairs, paired.HairL1, paired.HairL1Ident, paired.AgeL1, paired.AgeL1Ident)
+			}
 			fmt.Fprintf(out, "model step %d, %d held-back inputs\n", r.Step, r.Images)
 			fmt.Fprintf(out, "classifier accuracy on real images  %.4f\n", r.ClassifierAcc)
 			fmt.Fprintf(out, "target-attribute accuracy           %.4f  (per attribute %s)\n", r.TargetAcc, fmtFloats(r.TargetAccAttrs))
@@ -261,6 +290,7 @@ PNG: one row per input, columns input then each target.`,
 	f := cmd.Flags()
 	f.IntVar(&n, "n", 500, "held-back images to translate")
 	f.StringVar(&grid, "grid", "", "write a PNG grid of translations here")
+	f.StringVar(&pairs, "pairs", "", "facegen pairs folder (pairs.txt): paired ground-truth L1 for hair and age changes")
 	f.IntVar(&rows, "rows", 8, "grid rows")
 	f.Uint64Var(&seed, "seed", 1, "seed of targets and samples")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
