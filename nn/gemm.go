@@ -75,13 +75,15 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 		defer putBuf(strip)
 		for s := s0; s < s1; s++ {
 			j := s * 16
-			for p := range k {
-				row := strip[p*16 : p*16+16]
-				if tB == blas.NoTrans {
-					copy(row, b[p*ldb+j:p*ldb+j+16])
-				} else {
-					for q := range row {
-						row[q] = b[(j+q)*ldb+p]
+			if tB == blas.NoTrans {
+				for p := range k { // 16-float array copies: no memmove call per row
+					*(*[16]float32)(strip[p*16:]) = *(*[16]float32)(b[p*ldb+j:])
+				}
+			} else {
+				for q := range 16 { // read each row of B^T contiguously
+					src := b[(j+q)*ldb : (j+q)*ldb+k]
+					for p, v := range src {
+						strip[p*16+q] = v
 					}
 				}
 			}
