@@ -26,6 +26,37 @@ type Losses struct {
 	DAdv    float64 `json:"d_adv"`   // D's LSGAN loss (real + fake)
 	DCls    float64 `json:"d_cls"`   // D's attribute loss on real images
 	Seconds float64 `json:"seconds"` // wall time of the step
+	n       int     // steps summed by Add
+}
+
+// Add accumulates l into a running sum (Mean divides it): Step keeps the
+// latest step and Seconds sums, as a count is kept in n.
+func (s *Losses) Add(l Losses) {
+	s.Adv += l.Adv
+	s.Cls += l.Cls
+	s.Rec += l.Rec
+	s.Content += l.Content
+	s.Code += l.Code
+	s.Cycle += l.Cycle
+	s.KL += l.KL
+	s.GTotal += l.GTotal
+	s.DAdv += l.DAdv
+	s.DCls += l.DCls
+	s.Seconds += l.Seconds
+	s.Step = l.Step
+	s.n++
+}
+
+// Mean returns the mean of the losses added (Seconds: mean seconds per
+// step).
+func (s Losses) Mean() Losses {
+	if s.n == 0 {
+		return s
+	}
+	d := float64(s.n)
+	return Losses{Step: s.Step, Adv: s.Adv / d, Cls: s.Cls / d, Rec: s.Rec / d, Content: s.Content / d,
+		Code: s.Code / d, Cycle: s.Cycle / d, KL: s.KL / d, GTotal: s.GTotal / d, DAdv: s.DAdv / d,
+		DCls: s.DCls / d, Seconds: s.Seconds / d}
 }
 
 // Batch is one training batch: images (N*3*S*S, CHW, in [-1, 1]) with their

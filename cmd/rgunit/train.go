@@ -98,14 +98,16 @@ step, so a resumed run is the same run.`,
 				return fmt.Sprintf(" | G %.3f (rec %.3f cyc %.3f adv %.3f cls %.3f kl %.3f) D %.3f | %.2f steps/s",
 					l.GTotal, l.Rec, l.Cycle, l.Adv, l.Cls, l.KL, l.DAdv+l.DCls, rate)
 			}
-			var last generator.Losses
+			var last, window generator.Losses // window: sums since the last JSON line
 			last, err = generator.Train(cmd.Context(), st, u, d, generator.TrainOptions{
 				Steps: steps, CheckpointEvery: every,
 				OnStep: func(l generator.Losses) {
 					pr.describe("step " + summary(l))
 					pr.update(l.Step, steps, summary(l))
+					window.Add(l)
 					if jsonl && l.Step%every == 0 {
-						writeJSONLine(out, l)
+						writeJSONLine(out, window.Mean())
+						window = generator.Losses{}
 					}
 				},
 				OnCheckpoint: func(v uint64) {
@@ -139,7 +141,7 @@ step, so a resumed run is the same run.`,
 	f.IntVar(&limit, "limit", 0, "train on at most this many labelled items (0: all)")
 	f.BoolVar(&fresh, "fresh", false, "ignore existing checkpoints and start over")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	f.BoolVar(&jsonl, "json", false, "print the losses as JSON at each checkpoint and at the end")
+	f.BoolVar(&jsonl, "json", false, "print the losses as JSON at each checkpoint (means over the steps since the previous line) and at the end")
 	return cmd
 }
 
