@@ -2,6 +2,7 @@ package generator
 
 import (
 	"math"
+	"runtime"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -86,6 +87,8 @@ func TestStepSpeed(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 1))
 		b := randomBatch(rng, 8, size, 5)
 		tr.Step(b)
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
 		start := time.Now()
 		for range 3 {
 			if _, err := tr.Step(b); err != nil {
@@ -93,6 +96,8 @@ func TestStepSpeed(t *testing.T) {
 			}
 		}
 		s := time.Since(start).Seconds() / 3
+		runtime.ReadMemStats(&m1)
+		t.Logf("%d px: %.0f MB allocated per step", size, float64(m1.TotalAlloc-m0.TotalAlloc)/3/1e6)
 		ec, ea, g, d := u.Params()
 		t.Logf("%d px: %.3f s/step, %.2f GFLOP/step, %.2f GFLOP/s; params Ec %d Ea %d G %d D %d", size, s, float64(tr.FLOPs)/1e9, float64(tr.FLOPs)/1e9/s, ec, ea, g, d)
 		tr.Close()
