@@ -2,9 +2,9 @@ package generator
 
 import (
 	"math"
-	"runtime"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
