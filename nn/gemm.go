@@ -67,32 +67,31 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 			}
 		}
 	}
-	// B is packed strip by strip, by the worker that uses the strip: k rows
-	// of 16 contiguous values, so the micro-kernel reads it sequentially.
+	// B is packed in blocks of kc rows by nc strips of 16 columns (each
+	// strip: kc rows of 16 contiguous values), by the worker that owns the
+	// strips. Packing reads whole row segments of B, and the micro-kernel
+	// then reads each strip sequentially from cache for every block of 4
+	// rows of A. The kernel adds into C, so k-blocks accumulate.
 	strips := n / 16
+	const kc, nc = 256, 32
 	work := func(s0, s1 int) {
-		strip := getBuf(k * 16)
-		defer putBuf(strip)
-		for s := s0; s < s1; s++ {
-			j := s * 16
-			if tB == blas.NoTrans {
-				for p := range k { // 16-float array copies: no memmove call per row
-					*(*[16]float32)(strip[p*16:]) = *(*[16]float32)(b[p*ldb+j:])
-				}
-			} else {
-				for q := range 16 { // read each row of B^T contiguously
-					src := b[(j+q)*ldb : (j+q)*ldb+k]
-					for p, v := range src {
-						strip[p*16+q] = v
+		buf := getBuf(kc * nc * 16)
+		defer putBuf(buf)
+		for c0 := s0; c0 < s1; c0 += nc {
+			c1 := min(c0+nc, s1)
+			for k0 := 0; k0 < k; k0 += kc {
+				kb := min(kc, k-k0)
+				packB(tB, b, ldb, k0, kb, c0, c1, buf)
+				for st := c0; st < c1; st++ {
+					j, strip := st*16, &buf[(st-c0)*kb*16]
+					i := 0
+					for ; i+4 <= m; i += 4 {
+						sgemm4x16(&ap[i*k+k0], k, strip, 16, &c[i*ldc+j], ldc, kb)
+					}
+					for ; i < m; i++ {
+						sgemm1x16(&ap[i*k+k0], strip, 16, &c[i*ldc+j], kb)
 					}
 				}
-			}
-			i := 0
-			for ; i+4 <= m; i += 4 {
-				sgemm4x16(&ap[i*k], k, &strip[0], 16, &c[i*ldc+j], ldc, k)
-			}
-			for ; i < m; i++ {
-				sgemm1x16(&ap[i*k], &strip[0], 16, &c[i*ldc+j], k)
 			}
 		}
 	}
@@ -139,3 +138,31 @@ func getBuf(n int) []float32 {
 }
 
 func putBuf(b []float32) { bufs.Put(&b) }
+
+// packB copies rows [k0, k0+kb) of strips [c0, c1) of op(B) into buf: strip
+// after strip, each kb rows of 16 values.
+func packB(tB blas.Transpose, b []float32, ldb, k0, kb, c0, c1 int, buf []float32) {
+	if tB == blas.NoTrans {
+		for p := range kb {
+			row := b[(k0+p)*ldb+c0*16 : (k0+p)*ldb+c1*16] // contiguous
+			for st := range c1 - c0 {
+				dst := buf[st*kb*16+p*16 : st*kb*16+p*16+16]
+				src := row[st*16 : st*16+16]
+				for q := range dst {
+					dst[q] = src[q]
+				}
+			}
+		}
+		return
+	}
+	for st := range c1 - c0 {
+		strip := buf[st*kb*16 : (st+1)*kb*16]
+		for q := range 16 { // B^T's rows are contiguous along k
+			j := (c0+st)*16 + q
+			src := b[j*ldb+k0 : j*ldb+k0+kb]
+			for p, v := range src {
+				strip[p*16+q] = v
+			}
+		}
+	}
+}
