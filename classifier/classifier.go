@@ -53,8 +53,11 @@ func New(c Config) (*Classifier, error) {
 	if c.Width == 0 {
 		c.Width = 16
 	}
-	if len(c.Attrs) == 0 {
-		return nil, fmt.Errorf("%w: no attributes", embed.ErrAttribute)
+	if c.Width < 1 || c.Width > 64 {
+		return nil, fmt.Errorf("classifier: width %d (1 to 64)", c.Width)
+	}
+	if len(c.Attrs) == 0 || len(c.Attrs) > 64 {
+		return nil, fmt.Errorf("%w: %d attributes", embed.ErrAttribute, len(c.Attrs))
 	}
 	p := nn.NewParams(c.Seed + 11)
 	in, downs := 3, 0

@@ -90,3 +90,16 @@ func TestTrainPredictSaveLoad(t *testing.T) {
 		t.Fatalf("truncated model: %v", err)
 	}
 }
+
+// FuzzDecode: any bytes give a classifier or ErrModel, never a panic.
+func FuzzDecode(f *testing.F) {
+	c, _ := New(Config{Size: 32, Width: 2, Attrs: []string{"A", "B"}})
+	blob, _ := c.MarshalBinary()
+	f.Add(blob)
+	f.Add([]byte{2, '{', '}'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := Decode(b); err != nil && !errors.Is(err, ErrModel) {
+			t.Fatalf("error without ErrModel: %v", err)
+		}
+	})
+}

@@ -23,7 +23,8 @@ func (a Arch) Check() error {
 	if a.Size != 32 && a.Size != 64 {
 		return fmt.Errorf("embed: image size %d (want 32 or 64)", a.Size)
 	}
-	if a.Width < 2 || a.Width > 256 || a.ResBlocks < 0 || a.ResBlocks > 8 {
+	// At least one residual block: the decoder reads the code only through its AdaINs.
+	if a.Width < 2 || a.Width > 64 || a.ResBlocks < 1 || a.ResBlocks > 8 {
 		return fmt.Errorf("embed: width %d, %d residual blocks", a.Width, a.ResBlocks)
 	}
 	return nil

@@ -199,3 +199,18 @@ func constantL1(xs [][]float32) float64 {
 	}
 	return sum / float64(len(xs)*len(xs[0]))
 }
+
+// FuzzUnmarshalUNIT: any bytes give a model or ErrCheckpoint, never a
+// panic (nor an unbounded allocation: the configuration is checked before
+// any tensor is made).
+func FuzzUnmarshalUNIT(f *testing.F) {
+	u, _ := NewUNIT(Config{Arch: embed.Arch{Size: 32, Width: 2, ResBlocks: 1}, Schema: embed.Schema{Attrs: []string{"A"}, Dim: 1}, Batch: 1, Seed: 1})
+	blob, _ := u.MarshalBinary()
+	f.Add(blob)
+	f.Add([]byte(checkpointMagic + "\x02{}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, err := UnmarshalUNIT(b); err != nil && !errors.Is(err, ErrCheckpoint) {
+			t.Fatalf("error without ErrCheckpoint: %v", err)
+		}
+	})
+}

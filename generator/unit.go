@@ -48,7 +48,7 @@ func (c Config) Check() error {
 	if err := c.Arch.Check(); err != nil {
 		return err
 	}
-	if len(c.Schema.Attrs) == 0 || c.Schema.Dim < 1 || c.Schema.Dim > 64 {
+	if len(c.Schema.Attrs) == 0 || len(c.Schema.Attrs) > 64 || c.Schema.Dim < 1 || c.Schema.Dim > 64 {
 		return fmt.Errorf("%w: %d attributes of %d dims", embed.ErrAttribute, len(c.Schema.Attrs), c.Schema.Dim)
 	}
 	if c.Batch < 1 || c.Batch > 1024 {
