@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -117,6 +118,9 @@ step, so a resumed run is the same run.`,
 				},
 			})
 			pr.finish(u.Step, steps, summary(last))
+			if errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%w at step %d (checkpoint saved); run the same command again to resume", errInterrupted, u.Step)
+			}
 			if err != nil {
 				return err
 			}
