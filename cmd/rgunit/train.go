@@ -57,18 +57,11 @@ step, so a resumed run is the same run.`,
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "resuming from checkpoint version %d at step %d\n", ver, u.Step)
 			case err == nil || errors.Is(err, storage.ErrNotFound):
-				if attrs != "" {
-					cfg.Schema.Attrs = strings.Split(attrs, ",")
-					if err := generator.CheckSchema(st, cfg.Schema); err != nil {
-						return err
-					}
-				} else {
-					s, err := generator.DefaultSchema(st, 8)
-					if err != nil {
-						return err
-					}
-					cfg.Schema.Attrs = s.Attrs
+				s, err := chooseSchema(st, attrs)
+				if err != nil {
+					return err
 				}
+				cfg.Schema.Attrs = s.Attrs
 				if u, err = generator.NewUNIT(cfg); err != nil {
 					return err
 				}
@@ -168,11 +161,7 @@ func newTrainClassifierCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			schema, err := generator.DefaultSchema(st, 8)
-			if attrs != "" {
-				schema = embed.Schema{Attrs: strings.Split(attrs, ","), Dim: embed.DefaultAttrDim}
-				err = generator.CheckSchema(st, schema)
-			}
+			schema, err := chooseSchema(st, attrs)
 			if err != nil {
 				return err
 			}
@@ -225,4 +214,14 @@ func newTrainClassifierCmd() *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// chooseSchema is the attributes named by --attrs (each must be labelled),
+// or by default every attribute labelled with both values (up to 8).
+func chooseSchema(st *storage.Store, attrs string) (embed.Schema, error) {
+	if attrs == "" {
+		return generator.DefaultSchema(st, 8)
+	}
+	s := embed.Schema{Attrs: strings.Split(attrs, ","), Dim: embed.DefaultAttrDim}
+	return s, generator.CheckSchema(st, s)
 }
