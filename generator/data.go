@@ -1,11 +1,9 @@
 package generator
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"math/rand/v2"
 	"path"
 	"sort"
@@ -129,6 +127,12 @@ func ImageTensor(png []byte, size int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	return RGBATensor(img, size)
+}
+
+// RGBATensor converts a square image to CHW float32 in [-1, 1] at size,
+// box-downsampling when its side is a multiple of size.
+func RGBATensor(img *image.RGBA, size int) ([]float32, error) {
 	side := img.Bounds().Dx()
 	if img.Bounds().Dy() != side || side%size != 0 {
 		return nil, fmt.Errorf("%w: %dx%d image for a %d px model", ErrResolution, side, img.Bounds().Dy(), size)
@@ -166,16 +170,6 @@ func (d *Dataset) Batch(rng *rand.Rand, n int) Batch {
 		b.Src, b.Tgt = append(b.Src, d.Labels[i]), append(b.Tgt, d.Labels[j])
 	}
 	return b
-}
-
-// RGBATensor converts a normalized square image to CHW float32 in [-1, 1]
-// at size (box-downsampled when the image is a multiple of size).
-func RGBATensor(img *image.RGBA, size int) ([]float32, error) {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, err
-	}
-	return ImageTensor(buf.Bytes(), size)
 }
 
 // TensorImage converts CHW float32 in [-1, 1] back to an image.

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -85,7 +86,7 @@ func Train(ctx context.Context, st *storage.Store, u *UNIT, d *Dataset, o TrainO
 	}
 	for u.Step < o.Steps {
 		if err := ctx.Err(); err != nil {
-			return last, errorsJoin(err, save())
+			return last, errors.Join(err, save())
 		}
 		rng := rand.New(rand.NewPCG(u.Config.Seed, uint64(u.Step)))
 		l, err := tr.Step(d.Batch(rng, u.Config.Batch))
@@ -103,11 +104,4 @@ func Train(ctx context.Context, st *storage.Store, u *UNIT, d *Dataset, o TrainO
 		}
 	}
 	return last, save()
-}
-
-func errorsJoin(a, b error) error {
-	if b == nil {
-		return a
-	}
-	return fmt.Errorf("%w (and the final checkpoint failed: %v)", a, b)
 }

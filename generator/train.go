@@ -73,7 +73,6 @@ type Trainer struct {
 	u      *UNIT
 	gb, db *nn.Builder
 	gm, dm G.VM
-	rng    *rand.Rand
 
 	// G graph inputs and outputs.
 	x, srcMeans, eps, zt, tgt01                    *G.Node
@@ -106,7 +105,7 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	}()
 	c := u.Config
 	n, s, cd, na := c.Batch, c.Arch.Size, c.Schema.CodeDim(), len(c.Schema.Attrs)
-	t = &Trainer{u: u, rng: rand.New(rand.NewPCG(c.Seed, uint64(u.Step)))}
+	t = &Trainer{u: u}
 	t.xT, t.fakeT = newInput(n, 3, s, s), newInput(n, 3, s, s)
 	t.srcMeansT, t.epsT, t.ztT = newInput(n, cd), newInput(n, cd), newInput(n, cd)
 	t.tgt01T, t.src01T = newInput(n, na), newInput(n, na)
@@ -204,14 +203,14 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 	copy(t.xT.Data().([]float32), batch.X)
 	cd, na := c.Schema.CodeDim(), len(c.Schema.Attrs)
 	// Noise depends on (seed, step) only, so a resumed run is the same run.
-	t.rng = rand.New(rand.NewPCG(c.Seed^0x6e6f697365, uint64(u.Step)))
+	rng := rand.New(rand.NewPCG(c.Seed^0x6e6f697365, uint64(u.Step)))
 	means, eps, zt := t.srcMeansT.Data().([]float32), t.epsT.Data().([]float32), t.ztT.Data().([]float32)
 	tgt01, src01 := t.tgt01T.Data().([]float32), t.src01T.Data().([]float32)
 	for i := range c.Batch {
 		c.Schema.Means(batch.Src[i], means[i*cd:(i+1)*cd])
-		c.Schema.Sample(batch.Tgt[i], t.rng, zt[i*cd:(i+1)*cd])
+		c.Schema.Sample(batch.Tgt[i], rng, zt[i*cd:(i+1)*cd])
 		for j := range cd {
-			eps[i*cd+j] = float32(t.rng.NormFloat64())
+			eps[i*cd+j] = float32(rng.NormFloat64())
 		}
 		for a := range na {
 			tgt01[i*na+a] = float32(max(batch.Tgt[i][a], 0))

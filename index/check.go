@@ -161,8 +161,8 @@ func (h *HNSW) EnsureReachable() int {
 	return len(h.ensureReachable())
 }
 
-// ensureReachable is EnsureReachable with mu held exclusively; it notes the
-// changed nodes as dirty and returns the nodes it relinked.
+// ensureReachable is EnsureReachable with mu held exclusively; a stored
+// index records the changed nodes as dirty. It returns the nodes it relinked.
 func (h *HNSW) ensureReachable() []uint32 {
 	var all []uint32
 	for round := 0; round < 4; round++ {
@@ -171,7 +171,7 @@ func (h *HNSW) ensureReachable() []uint32 {
 			break
 		}
 		all = append(all, bad...)
-		h.noteDirtyLocked(h.relink(bad))
+		h.noteDirty(h.relink(bad))
 	}
 	return all
 }

@@ -34,14 +34,8 @@ type CoderHNSW struct {
 // seed, and efConstruction as its build-time EfSearch (it has no separate
 // efConstruction).
 func NewCoderHNSW(dim int, opts *Options) (*CoderHNSW, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if dim <= 0 {
-		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, dim)
-	}
-	if err := o.fill(); err != nil {
+	o, err := resolve(dim, opts)
+	if err != nil {
 		return nil, err
 	}
 	g := hnsw.NewGraph[uint64]()

@@ -54,6 +54,18 @@ func (o *Options) fill() error {
 	return nil
 }
 
+// resolve checks dim and returns opts with its defaults filled in.
+func resolve(dim int, opts *Options) (Options, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if dim <= 0 {
+		return o, fmt.Errorf("%w: dimension %d", ErrOptions, dim)
+	}
+	return o, o.fill()
+}
+
 // HNSW is an in-memory hierarchical navigable small world graph. All its
 // methods are safe for concurrent use; Add runs in parallel with other Adds
 // and with searches.
@@ -98,14 +110,8 @@ type HNSW struct {
 
 // NewHNSW returns an empty index for vectors of dimension dim.
 func NewHNSW(dim int, opts *Options) (*HNSW, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if dim <= 0 {
-		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, dim)
-	}
-	if err := o.fill(); err != nil {
+	o, err := resolve(dim, opts)
+	if err != nil {
 		return nil, err
 	}
 	return &HNSW{

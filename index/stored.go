@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,14 +79,15 @@ func OpenStored(db *bolt.DB, path []string, opts *StoredOptions) (*Stored, error
 		}
 		h, unlinked, err := load(b)
 		if err != nil {
-			return fmt.Errorf("%s: %w", joinPath(path), err)
+			return fmt.Errorf("%s: %w", strings.Join(path, "/"), err)
 		}
 		if o.Dim != 0 && o.Dim != h.dim {
-			return fmt.Errorf("%w: %s has dimension %d, not %d", ErrMismatch, joinPath(path), h.dim, o.Dim)
+			return fmt.Errorf("%w: %s has dimension %d, not %d", ErrMismatch, strings.Join(path, "/"), h.dim, o.Dim)
 		}
 		if o.Options.EfSearch > 0 {
 			h.opts.EfSearch = o.Options.EfSearch
 		}
+		h.track = true
 		s.h.Store(h)
 		s.persisted = h.n.Load()
 		return s.repairOnOpen(unlinked)
@@ -95,7 +97,7 @@ func OpenStored(db *bolt.DB, path []string, opts *StoredOptions) (*Stored, error
 	}
 	if s.h.Load() == nil {
 		if s.readOnly {
-			return nil, fmt.Errorf("%w: no index at %s in a read-only database", ErrReadOnly, joinPath(path))
+			return nil, fmt.Errorf("%w: no index at %s in a read-only database", ErrReadOnly, strings.Join(path, "/"))
 		}
 		h, err := NewHNSW(o.Dim, &o.Options)
 		if err != nil {
@@ -116,7 +118,7 @@ func OpenStored(db *bolt.DB, path []string, opts *StoredOptions) (*Stored, error
 			return h.writeNodes(b, 0, 0, nil)
 		})
 		if err != nil {
-			return nil, fmt.Errorf("index: create %s: %w", joinPath(path), err)
+			return nil, fmt.Errorf("index: create %s: %w", strings.Join(path, "/"), err)
 		}
 	} else if dirty := s.takeDirty(); len(dirty) > 0 && !s.readOnly {
 		// Relinked nodes: commit their lists now, so the next open is clean.
@@ -155,17 +157,6 @@ func OpenFile(path string, opts *StoredOptions) (*Stored, error) {
 	return s, nil
 }
 
-func joinPath(p []string) string {
-	out := ""
-	for i, x := range p {
-		if i > 0 {
-			out += "/"
-		}
-		out += x
-	}
-	return out
-}
-
 func (s *Stored) bucket(tx *bolt.Tx) *bolt.Bucket {
 	b := tx.Bucket(s.path[0])
 	for _, p := range s.path[1:] {
@@ -202,15 +193,9 @@ func (s *Stored) repairOnOpen(unlinked []uint32) error {
 	}
 	// Unlinked nodes are walked as "inserting" until relinked; the walk
 	// below finds any other live node that cannot be reached.
-	h.noteDirtyLocked(h.relink(unlinked))
+	h.noteDirty(h.relink(unlinked))
 	s.opened.Relinked = len(unlinked) + len(h.ensureReachable())
 	return nil
-}
-
-func (h *HNSW) noteDirtyLocked(ids []uint32) {
-	h.trackMu.Lock()
-	h.dirty = append(h.dirty, ids...)
-	h.trackMu.Unlock()
 }
 
 func (s *Stored) takeDirty() []uint32 {
@@ -263,12 +248,12 @@ func (s *Stored) reload() error {
 		}
 		old := s.h.Load()
 		h.opts.EfSearch = old.opts.EfSearch
+		h.track = true
 		s.h.Store(h)
 		s.persisted = h.n.Load()
 		if err := s.repairOnOpen(unlinked); err != nil {
 			return err
 		}
-		h.track = true
 		old.Close()
 		return nil
 	})
