@@ -26,6 +26,53 @@ type convOp struct {
 	kind           int // convForward, convGradX, convGradW
 	// shape of the result of a gradient op (x's or w's shape).
 	out tensor.Shape
+	// cols, shared by a forward op and its weight-gradient op, keeps the
+	// forward pass's columns for the backward pass (nil: recompute).
+	cols *colsCache
+}
+
+// colsCache holds the columns the forward op laid out for its input, so
+// the weight gradient (which needs the same columns) does not redo im2col.
+// It is keyed by the input's backing array: a forward run always precedes
+// the gradient in the same run and replaces the entry. Column blocks over
+// maxCachedCols values are recomputed rather than kept.
+type colsCache struct {
+	mu    sync.Mutex
+	x     *float32
+	n     int
+	valid bool
+	buf   []float32
+}
+
+const maxCachedCols = 8 << 20
+
+// store returns a buffer of n values to lay the columns of x in, owned by
+// the cache, or nil when it is too large to keep.
+func (c *colsCache) store(x []float32, n int) []float32 {
+	if c == nil || n > maxCachedCols {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cap(c.buf) < n {
+		c.buf = make([]float32, n)
+	}
+	c.x, c.n, c.valid = &x[0], len(x), true
+	return c.buf[:n]
+}
+
+// load returns the cached columns of x, or nil.
+func (c *colsCache) load(x []float32, n int) []float32 {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.valid || c.x != &x[0] || c.n != len(x) || len(c.buf) < n {
+		return nil
+	}
+	c.valid = false
+	return c.buf[:n]
 }
 
 const (
@@ -90,8 +137,18 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	oh, ow := outSize(h, k, s, p), outSize(wd, k, s, p)
 	ckk, hw, ohw := cin*k*k, h*wd, oh*ow
 	ld := n * ohw
-	cols := getBuf(ckk * ld)
-	defer putBuf(cols)
+	var cols []float32
+	switch op.kind {
+	case convForward:
+		cols = op.cols.store(a, ckk*ld)
+	case convGradW:
+		cols = op.cols.load(a, ckk*ld)
+	}
+	cached := cols != nil
+	if !cached {
+		cols = getBuf(ckk * ld)
+		defer putBuf(cols)
+	}
 	var out []float32
 	var shape tensor.Shape
 	switch op.kind {
@@ -115,7 +172,9 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 		out = make([]float32, shape.TotalSize())
 		parallel(n, func(i int) { col2im(cols[i*ohw:], cin, h, wd, k, s, p, oh, ow, ld, out[i*cin*hw:(i+1)*cin*hw]) })
 	case convGradW: // a = x, b = dOut -> w's shape
-		parallel(n, func(i int) { im2col(a[i*cin*hw:(i+1)*cin*hw], cin, h, wd, k, s, p, oh, ow, cols[i*ohw:], ld) })
+		if !cached {
+			parallel(n, func(i int) { im2col(a[i*cin*hw:(i+1)*cin*hw], cin, h, wd, k, s, p, oh, ow, cols[i*ohw:], ld) })
+		}
 		d := batchMajor(b, n, cout, ohw)
 		defer putBuf(d)
 		shape = op.out
@@ -144,6 +203,7 @@ func im2col(x []float32, c, h, w, k, s, p, oh, ow int, cols []float32, ld int) {
 		for ky := range k {
 			for kx := range k {
 				row := cols[((ci*k+ky)*k+kx)*ld:][:oh*ow]
+				lo, hi := validRange(ow, w, s, kx-p)
 				for oy := range oh {
 					dst := row[oy*ow : (oy+1)*ow]
 					iy := oy*s - p + ky
@@ -152,7 +212,6 @@ func im2col(x []float32, c, h, w, k, s, p, oh, ow int, cols []float32, ld int) {
 						continue
 					}
 					src := plane[iy*w : (iy+1)*w]
-					lo, hi := validRange(ow, w, s, kx-p)
 					clear(dst[:lo])
 					clear(dst[hi:])
 					if s == 1 {
@@ -175,6 +234,10 @@ func col2im(cols []float32, c, h, w, k, s, p, oh, ow, ld int, x []float32) {
 		for ky := range k {
 			for kx := range k {
 				row := cols[((ci*k+ky)*k+kx)*ld:][:oh*ow]
+				lo, hi := validRange(ow, w, s, kx-p)
+				if lo >= hi {
+					continue
+				}
 				for oy := range oh {
 					iy := oy*s - p + ky
 					if iy < 0 || iy >= h {
@@ -182,7 +245,10 @@ func col2im(cols []float32, c, h, w, k, s, p, oh, ow, ld int, x []float32) {
 					}
 					dst := plane[iy*w : (iy+1)*w]
 					src := row[oy*ow : (oy+1)*ow]
-					lo, hi := validRange(ow, w, s, kx-p)
+					if s == 1 {
+						addTo(dst[lo+kx-p:hi+kx-p], src[lo:hi])
+						continue
+					}
 					for ox := lo; ox < hi; ox++ {
 						dst[ox*s+kx-p] += src[ox]
 					}
@@ -216,7 +282,7 @@ func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	if err != nil {
 		return nil, err
 	}
-	gw, err := G.ApplyOp(convOp{k: op.k, stride: op.stride, pad: op.pad, kind: convGradW, out: w.Shape().Clone()}, x, grad)
+	gw, err := G.ApplyOp(convOp{k: op.k, stride: op.stride, pad: op.pad, kind: convGradW, out: w.Shape().Clone(), cols: op.cols}, x, grad)
 	if err != nil {
 		return nil, err
 	}

@@ -34,9 +34,16 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	// C = beta * C.
+	// C = beta * C. With beta 0 the NN kernels store their first block
+	// of k instead of adding it, so only the columns they do not cover
+	// (n % 16) are cleared, unless the NT path or alpha 0 runs.
+	nt := tA == blas.NoTrans && tB == blas.Trans && alpha == 1 && k >= 64
+	store := beta == 0 && k > 0 && alpha != 0 && !nt
 	for i := range m {
 		row := c[i*ldc : i*ldc+n]
+		if store {
+			row = row[n/16*16:]
+		}
 		switch beta {
 		case 0:
 			clear(row)
@@ -48,6 +55,10 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 		}
 	}
 	if k == 0 || alpha == 0 {
+		return
+	}
+	if nt {
+		sgemmNT(m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
 	// Pack A (m x k, alpha folded in) and B (k x n) contiguous, untransposed.
@@ -84,12 +95,13 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 				packB(tB, b, ldb, k0, kb, c0, c1, buf)
 				for st := c0; st < c1; st++ {
 					j, strip := st*16, &buf[(st-c0)*kb*16]
+					first := store && k0 == 0
 					i := 0
 					for ; i+4 <= m; i += 4 {
-						sgemm4x16(&ap[i*k+k0], k, strip, 16, &c[i*ldc+j], ldc, kb)
+						sgemm4x16(&ap[i*k+k0], k, strip, 16, &c[i*ldc+j], ldc, kb, first)
 					}
 					for ; i < m; i++ {
-						sgemm1x16(&ap[i*k+k0], strip, 16, &c[i*ldc+j], kb)
+						sgemm1x16(&ap[i*k+k0], strip, 16, &c[i*ldc+j], kb, first)
 					}
 				}
 			}
@@ -126,6 +138,85 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 	}
 }
 
+// sgemmNT adds A * B^T to C when both are stored along k (a weight
+// gradient: the output's gradient times the columns, transposed): every
+// element is a dot product of two contiguous rows, so nothing is packed.
+// Tiles of 4 rows of A by 3 rows of B run in blocks of k that keep the 4
+// rows in L1; the rest of the tile grid (m % 4 rows, n % 3 columns) and
+// the last k % 8 terms use single dot products.
+func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	_, _, _ = a[(m-1)*lda+k-1], b[(n-1)*ldb+k-1], c[(m-1)*ldc+n-1]
+	k8 := k &^ 7
+	const kc = 512
+	tiles := (n + 2) / 3
+	work := func(t0, t1 int) {
+		for k0 := 0; k0 < k8; k0 += kc {
+			kb := min(kc, k8-k0)
+			for t := t0; t < t1; t++ {
+				j := t * 3
+				if j+3 > n {
+					for ; j < n; j++ {
+						for i := range m {
+							c[i*ldc+j] += sdot(&a[i*lda+k0], &b[j*ldb+k0], kb)
+						}
+					}
+					continue
+				}
+				i := 0
+				for ; i+4 <= m; i += 4 {
+					sgemmNT4x3(&a[i*lda+k0], lda, &b[j*ldb+k0], ldb, &c[i*ldc+j], ldc, kb)
+				}
+				for ; i < m; i++ {
+					for q := range 3 {
+						c[i*ldc+j+q] += sdot(&a[i*lda+k0], &b[(j+q)*ldb+k0], kb)
+					}
+				}
+			}
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers == 1 || m*n*k < parallelFlops || tiles < 2 {
+		work(0, tiles)
+	} else {
+		var wg sync.WaitGroup
+		per := (tiles + workers - 1) / workers
+		for t := 0; t < tiles; t += per {
+			wg.Add(1)
+			go func(t0, t1 int) {
+				defer wg.Done()
+				work(t0, t1)
+			}(t, min(t+per, tiles))
+		}
+		wg.Wait()
+	}
+	if k8 < k {
+		for i := range m {
+			for j := range n {
+				var sum float32
+				for p := k8; p < k; p++ {
+					sum += a[i*lda+p] * b[j*ldb+p]
+				}
+				c[i*ldc+j] += sum
+			}
+		}
+	}
+}
+
+// addTo adds src to dst element by element (len(dst) >= len(src)).
+func addTo(dst, src []float32) {
+	if len(src) == 0 {
+		return
+	}
+	_ = dst[len(src)-1]
+	if hasAVX2 {
+		vadd(&dst[0], &src[0], len(src))
+		return
+	}
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
 // Packing buffers are pooled: gorgonia calls Sgemm several times per layer
 // and step.
 var bufs sync.Pool
@@ -143,16 +234,11 @@ func putBuf(b []float32) { bufs.Put(&b) }
 // after strip, each kb rows of 16 values.
 func packB(tB blas.Transpose, b []float32, ldb, k0, kb, c0, c1 int, buf []float32) {
 	if tB == blas.NoTrans {
-		for p := range kb {
-			row := b[(k0+p)*ldb+c0*16 : (k0+p)*ldb+c1*16] // contiguous
-			for st := range c1 - c0 {
-				dst := buf[st*kb*16+p*16 : st*kb*16+p*16+16]
-				src := row[st*16 : st*16+16]
-				for q := range dst {
-					dst[q] = src[q]
-				}
-			}
-		}
+		// Bounds checked here once; the assembly reads rows k0..k0+kb-1,
+		// columns c0*16..c1*16-1, and writes (c1-c0)*kb*16 values.
+		_ = b[(k0+kb-1)*ldb+c1*16-1]
+		_ = buf[(c1-c0)*kb*16-1]
+		packStrips(&b[k0*ldb+c0*16], ldb, &buf[0], kb, c1-c0)
 		return
 	}
 	for st := range c1 - c0 {

@@ -5,7 +5,29 @@ import "golang.org/x/sys/cpu"
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape
-func sgemm4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
+func sgemm4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int, store bool)
 
 //go:noescape
-func sgemm1x16(a *float32, b *float32, ldb int, c *float32, k int)
+func sgemm1x16(a *float32, b *float32, ldb int, c *float32, k int, store bool)
+
+// packStrips copies kb rows of strips 16-value strips (rows ldb apart) into
+// dst, strip after strip, each strip kb rows of 16 contiguous values.
+//
+//go:noescape
+func packStrips(b *float32, ldb int, dst *float32, kb, strips int)
+
+// sgemmNT4x3 adds the dot products of 4 rows of a with 3 rows of b (k
+// values each, a multiple of 8) to a 4 x 3 block of c.
+//
+//go:noescape
+func sgemmNT4x3(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
+
+// sdot is the dot product of k values (a multiple of 8).
+//
+//go:noescape
+func sdot(a, b *float32, k int) float32
+
+// vadd adds n values of src to dst.
+//
+//go:noescape
+func vadd(dst, src *float32, n int)

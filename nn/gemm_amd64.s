@@ -1,8 +1,9 @@
 #include "textflag.h"
 
-// func sgemm4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
-// C[0:4, 0:16] += A[0:4, 0:k] * B[0:k, 0:16]; strides in elements.
-TEXT ·sgemm4x16(SB), NOSPLIT, $0-56
+// func sgemm4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int, store bool)
+// C[0:4, 0:16] += A[0:4, 0:k] * B[0:k, 0:16] (store: =); strides in
+// elements.
+TEXT ·sgemm4x16(SB), NOSPLIT, $0-57
 	MOVQ a+0(FP), SI
 	MOVQ lda+8(FP), R8
 	MOVQ b+16(FP), DI
@@ -51,6 +52,9 @@ k4loop:
 	JMP  k4loop
 
 k4done:
+	MOVBQZX store+56(FP), AX
+	TESTQ   AX, AX
+	JNE     k4store
 	VADDPS  (DX), Y0, Y0
 	VMOVUPS Y0, (DX)
 	VADDPS  32(DX), Y1, Y1
@@ -73,9 +77,24 @@ k4done:
 	VZEROUPPER
 	RET
 
-// func sgemm1x16(a *float32, b *float32, ldb int, c *float32, k int)
-// C[0, 0:16] += A[0, 0:k] * B[0:k, 0:16].
-TEXT ·sgemm1x16(SB), NOSPLIT, $0-40
+k4store:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R10, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    R10, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R10, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+
+// func sgemm1x16(a *float32, b *float32, ldb int, c *float32, k int, store bool)
+// C[0, 0:16] += A[0, 0:k] * B[0:k, 0:16] (store: =).
+TEXT ·sgemm1x16(SB), NOSPLIT, $0-41
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ ldb+16(FP), R9
@@ -97,9 +116,257 @@ k1loop:
 	JMP  k1loop
 
 k1done:
+	MOVBQZX store+40(FP), AX
+	TESTQ   AX, AX
+	JNE     k1store
 	VADDPS  (DX), Y0, Y0
-	VMOVUPS Y0, (DX)
 	VADDPS  32(DX), Y1, Y1
+
+k1store:
+	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
+	VZEROUPPER
+	RET
+
+// func packStrips(b *float32, ldb int, dst *float32, kb, strips int)
+// For p < kb, st < strips: dst[(st*kb+p)*16 : +16] = b[p*ldb+st*16 : +16].
+TEXT ·packStrips(SB), NOSPLIT, $0-40
+	MOVQ b+0(FP), SI
+	MOVQ ldb+8(FP), R9
+	MOVQ dst+16(FP), DI
+	MOVQ kb+24(FP), CX
+	MOVQ strips+32(FP), R8
+	SHLQ $2, R9
+	MOVQ CX, R10
+	SHLQ $6, R10 // bytes between strips in dst
+
+prow:
+	TESTQ CX, CX
+	JE    pdone
+	MOVQ  SI, R11
+	MOVQ  DI, R12
+	MOVQ  R8, R13
+
+pstrip:
+	TESTQ   R13, R13
+	JE      pnext
+	VMOVUPS (R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS Y0, (R12)
+	VMOVUPS Y1, 32(R12)
+	ADDQ    $64, R11
+	ADDQ    R10, R12
+	DECQ    R13
+	JMP     pstrip
+
+pnext:
+	ADDQ R9, SI
+	ADDQ $64, DI
+	DECQ CX
+	JMP  prow
+
+pdone:
+	VZEROUPPER
+	RET
+
+// func sgemmNT4x3(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
+// C[i, j] += sum_p A[i, p] * B[j, p] for i < 4, j < 3: dot products of
+// rows, both contiguous along p; k is a multiple of 8.
+TEXT ·sgemmNT4x3(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), SI
+	MOVQ lda+8(FP), R8
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R9
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R10
+	MOVQ k+48(FP), CX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	LEAQ (SI)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	LEAQ (DI)(R9*1), R14
+	LEAQ (R14)(R9*1), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ AX, AX
+	SHRQ $3, CX
+
+ntloop:
+	TESTQ CX, CX
+	JE    ntdone
+	VMOVUPS (DI)(AX*1), Y12
+	VMOVUPS (R14)(AX*1), Y13
+	VMOVUPS (BX)(AX*1), Y14
+	VMOVUPS (SI)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VMOVUPS (R11)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VMOVUPS (R12)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VMOVUPS (R13)(AX*1), Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ $32, AX
+	DECQ CX
+	JMP  ntloop
+
+ntdone:
+	VEXTRACTF128 $1, Y0, X15
+	VADDPS X15, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VADDSS 0(DX), X0, X0
+	VMOVSS X0, 0(DX)
+	VEXTRACTF128 $1, Y1, X15
+	VADDPS X15, X1, X1
+	VHADDPS X1, X1, X1
+	VHADDPS X1, X1, X1
+	VADDSS 4(DX), X1, X1
+	VMOVSS X1, 4(DX)
+	VEXTRACTF128 $1, Y2, X15
+	VADDPS X15, X2, X2
+	VHADDPS X2, X2, X2
+	VHADDPS X2, X2, X2
+	VADDSS 8(DX), X2, X2
+	VMOVSS X2, 8(DX)
+	ADDQ R10, DX
+	VEXTRACTF128 $1, Y3, X15
+	VADDPS X15, X3, X3
+	VHADDPS X3, X3, X3
+	VHADDPS X3, X3, X3
+	VADDSS 0(DX), X3, X3
+	VMOVSS X3, 0(DX)
+	VEXTRACTF128 $1, Y4, X15
+	VADDPS X15, X4, X4
+	VHADDPS X4, X4, X4
+	VHADDPS X4, X4, X4
+	VADDSS 4(DX), X4, X4
+	VMOVSS X4, 4(DX)
+	VEXTRACTF128 $1, Y5, X15
+	VADDPS X15, X5, X5
+	VHADDPS X5, X5, X5
+	VHADDPS X5, X5, X5
+	VADDSS 8(DX), X5, X5
+	VMOVSS X5, 8(DX)
+	ADDQ R10, DX
+	VEXTRACTF128 $1, Y6, X15
+	VADDPS X15, X6, X6
+	VHADDPS X6, X6, X6
+	VHADDPS X6, X6, X6
+	VADDSS 0(DX), X6, X6
+	VMOVSS X6, 0(DX)
+	VEXTRACTF128 $1, Y7, X15
+	VADDPS X15, X7, X7
+	VHADDPS X7, X7, X7
+	VHADDPS X7, X7, X7
+	VADDSS 4(DX), X7, X7
+	VMOVSS X7, 4(DX)
+	VEXTRACTF128 $1, Y8, X15
+	VADDPS X15, X8, X8
+	VHADDPS X8, X8, X8
+	VHADDPS X8, X8, X8
+	VADDSS 8(DX), X8, X8
+	VMOVSS X8, 8(DX)
+	ADDQ R10, DX
+	VEXTRACTF128 $1, Y9, X15
+	VADDPS X15, X9, X9
+	VHADDPS X9, X9, X9
+	VHADDPS X9, X9, X9
+	VADDSS 0(DX), X9, X9
+	VMOVSS X9, 0(DX)
+	VEXTRACTF128 $1, Y10, X15
+	VADDPS X15, X10, X10
+	VHADDPS X10, X10, X10
+	VHADDPS X10, X10, X10
+	VADDSS 4(DX), X10, X10
+	VMOVSS X10, 4(DX)
+	VEXTRACTF128 $1, Y11, X15
+	VADDPS X15, X11, X11
+	VHADDPS X11, X11, X11
+	VHADDPS X11, X11, X11
+	VADDSS 8(DX), X11, X11
+	VMOVSS X11, 8(DX)
+	VZEROUPPER
+	RET
+
+// func sdot(a, b *float32, k int) float32
+// sum_p a[p] * b[p]; k is a multiple of 8.
+TEXT ·sdot(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ k+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ AX, AX
+	SHRQ $3, CX
+
+dloop:
+	TESTQ CX, CX
+	JE    ddone
+	VMOVUPS (SI)(AX*1), Y2
+	VFMADD231PS (DI)(AX*1), Y2, Y0
+	ADDQ $32, AX
+	DECQ CX
+	JMP  dloop
+
+ddone:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+
+// func vadd(dst, src *float32, n int)
+// dst[i] += src[i] for i < n.
+TEXT ·vadd(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+v8loop:
+	CMPQ    CX, $8
+	JL      v1loop
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     v8loop
+
+v1loop:
+	TESTQ  CX, CX
+	JE     vdone
+	VMOVSS (DI), X0
+	VADDSS (SI), X0, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, DI
+	ADDQ   $4, SI
+	DECQ   CX
+	JMP    v1loop
+
+vdone:
 	VZEROUPPER
 	RET

@@ -20,7 +20,7 @@ func TestSgemm(t *testing.T) {
 		}
 		return x
 	}
-	for _, sh := range [][3]int{{1, 16, 1}, {4, 16, 7}, {5, 33, 9}, {64, 256, 576}, {3, 1024, 144}, {7, 20, 3}, {2, 5, 4}} {
+	for _, sh := range [][3]int{{1, 16, 1}, {4, 16, 7}, {5, 33, 9}, {64, 256, 576}, {3, 1024, 144}, {7, 20, 3}, {2, 5, 4}, {16, 144, 2048}, {3, 784, 531}, {6, 7, 1100}, {9, 10, 64}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {

@@ -125,21 +125,81 @@ func TestUpsampleGradient(t *testing.T) {
 
 func TestConvGradient(t *testing.T) {
 	for _, c := range []struct{ k, s, p, hw int }{{3, 2, 1, 5}, {3, 1, 1, 4}, {4, 2, 1, 6}, {7, 1, 3, 5}, {1, 1, 0, 3}} {
-		gradCheck(t, fmt.Sprintf("Conv k%d s%d p%d", c.k, c.s, c.p), func(b *Builder, in []*G.Node) *G.Node {
-			return b.must(G.ApplyOp(convOp{k: c.k, stride: c.s, pad: c.p}, in[0], in[1]))
-		}, []int{2, 2, c.hw, c.hw}, []int{3, 2, c.k, c.k})
+		// Without and with the forward pass's columns kept for the
+		// weight gradient.
+		for _, cache := range []bool{false, true} {
+			gradCheck(t, fmt.Sprintf("Conv k%d s%d p%d cache %v", c.k, c.s, c.p, cache), func(b *Builder, in []*G.Node) *G.Node {
+				op := convOp{k: c.k, stride: c.s, pad: c.p}
+				if cache {
+					op.cols = new(colsCache)
+				}
+				return b.must(G.ApplyOp(op, in[0], in[1]))
+			}, []int{2, 2, c.hw, c.hw}, []int{3, 2, c.k, c.k})
+		}
 	}
 	gradCheck(t, "Conv+bias", func(b *Builder, in []*G.Node) *G.Node {
 		y := b.must(G.ApplyOp(convOp{k: 3, stride: 2, pad: 1}, in[0], in[1]))
-		return b.must(G.BroadcastAdd(y, in[2], nil, []byte{0, 2, 3}))
+		return b.must(apply(biasOp, y, in[2]))
 	}, []int{2, 2, 5, 5}, []int{3, 2, 3, 3}, []int{1, 3, 1, 1})
+}
+
+func TestLeakyGradient(t *testing.T) {
+	for _, shape := range [][]int{{2, 3, 4, 4}, {3, 7}} {
+		gradCheck(t, fmt.Sprintf("LeakyReLU %v", shape), func(b *Builder, in []*G.Node) *G.Node { return b.LeakyReLU(in[0]) }, shape)
+		gradCheck(t, fmt.Sprintf("ReLU %v", shape), func(b *Builder, in []*G.Node) *G.Node { return b.ReLU(in[0]) }, shape)
+	}
+}
+
+// TestFusedOpsMatchGorgonia: the bias, leaky ReLU, ReLU and AdaIN ops give
+// the values of gorgonia's primitives (broadcast add, LeakyRelu, Rectify,
+// and instance norm from means and broadcasts).
+func TestFusedOpsMatchGorgonia(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x, bias := randTensor(rng, 2, 3, 5, 5), randTensor(rng, 1, 3, 1, 1)
+	gamma, beta := randTensor(rng, 2, 3), randTensor(rng, 2, 3)
+	b := NewBuilder()
+	xn, bn, gn, ben := b.P(x), b.P(bias), b.P(gamma), b.P(beta)
+	plane := tensor.Shape{2, 3, 1, 1}
+	mean := b.must(G.Mean(b.must(G.Mean(xn, 3)), 2))
+	centred := b.must(G.BroadcastSub(xn, b.must(G.Reshape(mean, plane)), nil, []byte{2, 3}))
+	variance := b.must(G.Mean(b.must(G.Mean(b.must(G.Square(centred)), 3)), 2))
+	std := b.must(G.Sqrt(b.must(G.Add(variance, G.NewConstant(float32(Epsilon))))))
+	in := b.must(G.BroadcastHadamardDiv(centred, b.must(G.Reshape(std, plane)), nil, []byte{2, 3}))
+	ada := b.must(G.BroadcastAdd(b.must(G.BroadcastHadamardProd(in, b.must(G.Reshape(gn, plane)), nil, []byte{2, 3})),
+		b.must(G.Reshape(ben, plane)), nil, []byte{2, 3}))
+	pairs := [][2]*G.Node{
+		{b.must(apply(biasOp, xn, bn)), b.must(G.BroadcastAdd(xn, bn, nil, []byte{0, 2, 3}))},
+		// gorgonia's LeakyRelu overwrites its input in place: each
+		// reference gets a copy.
+		{b.LeakyReLU(xn), b.must(G.LeakyRelu(b.P(x.Clone().(*tensor.Dense)), 0.2))},
+		{b.ReLU(xn), b.must(G.Rectify(b.P(x.Clone().(*tensor.Dense))))},
+		{b.AdaIN(xn, gn, ben), ada},
+	}
+	if b.Err() != nil {
+		t.Fatal(b.Err())
+	}
+	m := G.NewTapeMachine(b.G)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for k, pair := range pairs {
+		a, want := pair[0].Value().Data().([]float32), pair[1].Value().Data().([]float32)
+		if !pair[0].Shape().Eq(pair[1].Shape()) {
+			t.Fatalf("op %d: shape %v, gorgonia %v", k, pair[0].Shape(), pair[1].Shape())
+		}
+		for i := range a {
+			if math.Abs(float64(a[i]-want[i])) > 1e-4 {
+				t.Fatalf("op %d: value %d: %v, gorgonia %v", k, i, a[i], want[i])
+			}
+		}
+	}
 }
 
 func TestGlobalAvgPoolGradient(t *testing.T) {
 	gradCheck(t, "GlobalAvgPool", func(b *Builder, in []*G.Node) *G.Node { return b.GlobalAvgPool(in[0]) }, []int{2, 3, 4, 4})
 }
 
-// TestInstanceNormValues: each plane comes out with mean 0 and variance 1.
 // TestConvMatchesGorgonia: our conv op and gorgonia's Conv2d agree, and
 // so do our upsampling and gorgonia's Upsample2D.
 func TestConvMatchesGorgonia(t *testing.T) {
@@ -170,6 +230,7 @@ func TestConvMatchesGorgonia(t *testing.T) {
 	}
 }
 
+// TestInstanceNormValues: each plane comes out with mean 0 and variance 1.
 func TestInstanceNormValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	x := randTensor(rng, 2, 3, 5, 5)
