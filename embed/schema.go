@@ -9,8 +9,57 @@ import (
 )
 
 // ErrAttribute: an attribute name the model does not know, or a malformed
-// target list.
+// or contradictory target list.
 var ErrAttribute = errors.New("embed: bad attribute")
+
+// Exclusive reports whether attribute name belongs to the one-hot group of
+// hair colours (CelebA's Black_Hair, Blond_Hair, Brown_Hair, Gray_Hair):
+// at most one of them is +1.
+func Exclusive(name string) bool { return strings.HasSuffix(name, "_Hair") }
+
+// Group returns the positions of the other attributes of a's one-hot group
+// (none for an attribute outside it).
+func (s Schema) Group(a int) []int {
+	if !Exclusive(s.Attrs[a]) {
+		return nil
+	}
+	var g []int
+	for i, n := range s.Attrs {
+		if i != a && Exclusive(n) {
+			g = append(g, i)
+		}
+	}
+	return g
+}
+
+// FlipOne returns vals with one attribute, drawn at random, changed: a
+// binary attribute flips sign; a hair colour (see Exclusive) is replaced by
+// another one of the schema, so hair stays one-hot.
+func (s Schema) FlipOne(vals []int8, rng *rand.Rand) []int8 {
+	out := slices.Clone(vals)
+	a := rng.IntN(len(s.Attrs))
+	g := s.Group(a)
+	if len(g) == 0 {
+		out[a] = -out[a]
+		return out
+	}
+	// Choose a hair colour other than the current one.
+	colours := append([]int{a}, g...)
+	slices.Sort(colours)
+	cur := -1
+	for _, c := range colours {
+		if out[c] > 0 {
+			cur = c
+		}
+	}
+	choices := slices.DeleteFunc(slices.Clone(colours), func(c int) bool { return c == cur })
+	next := choices[rng.IntN(len(choices))]
+	for _, c := range colours {
+		out[c] = -1
+	}
+	out[next] = 1
+	return out
+}
 
 // DefaultAttrDim is the code dimensions per attribute.
 const DefaultAttrDim = 8
@@ -58,6 +107,7 @@ func (s Schema) ParseTargets(spec string, base []int8) ([]int8, error) {
 		return nil, fmt.Errorf("%w: %d values for %d attributes", ErrAttribute, len(out), len(s.Attrs))
 	}
 	seen := map[string]bool{}
+	var hair string // the hair colour set to +1, if any
 	for _, f := range strings.Split(spec, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
@@ -78,6 +128,17 @@ func (s Schema) ParseTargets(spec string, base []int8) ([]int8, error) {
 		}
 		seen[f] = true
 		out[i] = v
+		if v > 0 && Exclusive(f) {
+			if hair != "" {
+				return nil, fmt.Errorf("%w: %s and %s contradict each other (one hair colour at a time)", ErrAttribute, hair, f)
+			}
+			hair = f
+		}
+	}
+	if hair != "" { // the other colours turn off
+		for _, g := range s.Group(s.Index(hair)) {
+			out[g] = -1
+		}
 	}
 	if len(seen) == 0 {
 		return nil, fmt.Errorf("%w: no target attributes in %q", ErrAttribute, spec)

@@ -32,7 +32,7 @@ func TestSchema(t *testing.T) {
 	if m, sd := sum/n, math.Sqrt(sq/n-(sum/n)*(sum/n)); math.Abs(m-1) > 0.05 || math.Abs(sd-0.5) > 0.05 {
 		t.Fatalf("samples: mean %.3f std %.3f", m, sd)
 	}
-	for _, bad := range []string{"", "Bald", "Male,Male", ",", "-Wearing_Hat"} {
+	for _, bad := range []string{"", "Bald", "Male,Male", ",", "-Wearing_Hat", "Black_Hair,Blond_Hair", "Blond_Hair,-Male,Brown_Hair"} {
 		if _, err := faces.ParseTargets(bad, vals); !errors.Is(err, ErrAttribute) {
 			t.Errorf("%q: %v", bad, err)
 		}
@@ -50,4 +50,49 @@ func ExampleSchema_ParseTargets() {
 	}
 	fmt.Println(faces.Format(tgt))
 	// Output: -Black_Hair,Blond_Hair,-Brown_Hair,-Male,Young
+}
+
+// TestTargetsKeepHairOneHot: naming a hair colour turns the others off.
+func TestTargetsKeepHairOneHot(t *testing.T) {
+	src := []int8{1, -1, -1, 1, 1} // black hair
+	tgt, err := faces.ParseTargets("Blond_Hair", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := faces.Format(tgt); got != "-Black_Hair,Blond_Hair,-Brown_Hair,Male,Young" {
+		t.Fatalf("got %s", got)
+	}
+}
+
+// TestFlipOne: exactly one binary attribute flips, or the hair colour
+// moves to another colour; hair stays one-hot; every attribute gets
+// flipped sometimes.
+func TestFlipOne(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	src := []int8{-1, 1, -1, 1, -1}
+	changed := map[int]int{}
+	for range 500 {
+		tgt := faces.FlipOne(src, rng)
+		hair, diff := 0, 0
+		for i, v := range tgt {
+			if i < 3 && v > 0 {
+				hair++
+			}
+			if v != src[i] {
+				diff++
+				changed[i]++
+			}
+		}
+		if hair != 1 {
+			t.Fatalf("%v: %d hair colours", tgt, hair)
+		}
+		if sameHair := tgt[0] == src[0] && tgt[1] == src[1] && tgt[2] == src[2]; (sameHair && diff != 1) || (!sameHair && diff != 2) {
+			t.Fatalf("%v from %v: %d changes", tgt, src, diff)
+		}
+	}
+	for i := range src {
+		if changed[i] == 0 {
+			t.Errorf("attribute %d never changed", i)
+		}
+	}
 }

@@ -63,29 +63,109 @@ func (u *UNIT) EncodeAttrs(x []float32, n int) ([][]float32, error) {
 // run builds a forward-only graph over the model's weights for n images and
 // returns its output's values.
 func (u *UNIT) run(n int, build func(b *nn.Builder, x, code *G.Node) *G.Node, x, code []float32) (out []float32, err error) {
+	s, cd := u.Config.Arch.Size, u.Config.Schema.CodeDim()
+	return u.runGraph([]graphInput{{"x", []int{n, 3, s, s}, x}, {"code", []int{n, cd}, code}},
+		func(b *nn.Builder, in []*G.Node) *G.Node { return build(b, in[0], in[1]) })
+}
+
+type graphInput struct {
+	name  string
+	shape []int
+	data  []float32
+}
+
+// runGraph builds a forward-only graph over the model's weights with the
+// given inputs and returns its output's values.
+func (u *UNIT) runGraph(ins []graphInput, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("generator: inference graph: %v", r)
 		}
 	}()
-	s, cd := u.Config.Arch.Size, u.Config.Schema.CodeDim()
 	b := nn.NewBuilder()
 	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P} {
 		b.Use(p)
 	}
-	xin, cin := b.Input("x", n, 3, s, s), b.Input("code", n, cd)
-	y := build(b, xin, cin)
+	nodes := make([]*G.Node, len(ins))
+	for i, in := range ins {
+		nodes[i] = b.Input(in.name, in.shape...)
+	}
+	y := build(b, nodes)
 	if err := b.Err(); err != nil {
 		return nil, err
 	}
-	G.Let(xin, tensor.New(tensor.WithShape(n, 3, s, s), tensor.WithBacking(append([]float32(nil), x...))))
-	G.Let(cin, tensor.New(tensor.WithShape(n, cd), tensor.WithBacking(append([]float32(nil), code...))))
+	for i, in := range ins {
+		G.Let(nodes[i], tensor.New(tensor.WithShape(in.shape...), tensor.WithBacking(append([]float32(nil), in.data...))))
+	}
 	m := G.NewTapeMachine(b.G)
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
 		return nil, err
 	}
 	return append([]float32(nil), y.Value().Data().([]float32)...), nil
+}
+
+// inferChunk is the number of images per inference graph.
+const inferChunk = 64
+
+// chunked runs f on chunks of at most inferChunk items: in holds per item
+// the given number of values, and each chunk's output is appended.
+func chunked(n int, per []int, in [][]float32, f func(m int, in [][]float32) ([]float32, error)) ([]float32, error) {
+	for i, d := range in {
+		if len(d) != n*per[i] {
+			return nil, fmt.Errorf("generator: %d values for %d items of %d", len(d), n, per[i])
+		}
+	}
+	var out []float32
+	for start := 0; start < n; start += inferChunk {
+		m := min(inferChunk, n-start)
+		part := make([][]float32, len(in))
+		for i, d := range in {
+			part[i] = d[start*per[i] : (start+m)*per[i]]
+		}
+		y, err := f(m, part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, y...)
+	}
+	return out, nil
+}
+
+// ContentShape is the shape (C, H, W) of one content map.
+func (u *UNIT) ContentShape() [3]int {
+	a := u.Config.Arch
+	return [3]int{a.ContentChannels(), a.Size / 4, a.Size / 4}
+}
+
+// Content returns E_c of n images (n*3*S*S values): n content maps.
+func (u *UNIT) Content(x []float32, n int) ([]float32, error) {
+	s := u.Config.Arch.Size
+	return chunked(n, []int{3 * s * s}, [][]float32{x}, func(m int, in [][]float32) ([]float32, error) {
+		return u.runGraph([]graphInput{{"x", []int{m, 3, s, s}, in[0]}},
+			func(b *nn.Builder, in []*G.Node) *G.Node { return u.Ec.Build(b, in[0]) })
+	})
+}
+
+// Codes returns E_a's mean code of n images.
+func (u *UNIT) Codes(x []float32, n int) ([]float32, error) {
+	s := u.Config.Arch.Size
+	return chunked(n, []int{3 * s * s}, [][]float32{x}, func(m int, in [][]float32) ([]float32, error) {
+		return u.runGraph([]graphInput{{"x", []int{m, 3, s, s}, in[0]}},
+			func(b *nn.Builder, in []*G.Node) *G.Node {
+				mu, _ := u.Ea.Build(b, in[0])
+				return mu
+			})
+	})
+}
+
+// Generate decodes n content maps with n attribute codes: G(c, z).
+func (u *UNIT) Generate(content, codes []float32, n int) ([]float32, error) {
+	cs, cd := u.ContentShape(), u.Config.Schema.CodeDim()
+	return chunked(n, []int{cs[0] * cs[1] * cs[2], cd}, [][]float32{content, codes}, func(m int, in [][]float32) ([]float32, error) {
+		return u.runGraph([]graphInput{{"content", []int{m, cs[0], cs[1], cs[2]}, in[0]}, {"code", []int{m, cd}, in[1]}},
+			func(b *nn.Builder, in []*G.Node) *G.Node { return u.G.Build(b, in[0], in[1]) })
+	})
 }
 
 // Translation is what TranslateImage did.

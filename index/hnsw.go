@@ -244,6 +244,14 @@ func splitmix(x uint64) uint64 {
 // Len returns the number of live ids.
 func (h *HNSW) Len() int { return int(h.live.Load()) }
 
+// Has reports whether id is in the index (and not deleted).
+func (h *HNSW) Has(id uint64) bool {
+	h.idsMu.Lock()
+	defer h.idsMu.Unlock()
+	_, ok := h.ids[id]
+	return ok
+}
+
 // MemoryBytes returns the bytes the index holds: the capacity of its arrays
 // and an estimate of its id map (16 bytes per entry at Go's load factor).
 func (h *HNSW) MemoryBytes() int64 {

@@ -162,6 +162,14 @@ func TestDeleteRecall(t *testing.T) {
 	if f.h.Len() != 9000 {
 		t.Fatalf("Len %d", f.h.Len())
 	}
+	for id := uint64(1); id <= 10_000; id++ {
+		if f.h.Has(id) == deleted[id] {
+			t.Fatalf("Has(%d) = %v after deleting %v", id, f.h.Has(id), deleted[id])
+		}
+	}
+	if f.h.Has(0) || f.h.Has(10_001) {
+		t.Fatal("Has of an id never added")
+	}
 	keep := func(id uint64) bool { return !deleted[id] }
 	truth := exactTruth(t, f.data, f.queries, 10, keep)
 	after := f.recall(t, 20, nil, truth)

@@ -329,6 +329,9 @@ func (s *Stored) Search(q []float32, k int, opts *SearchOptions) ([]Result, erro
 // Len returns the number of live ids.
 func (s *Stored) Len() int { return s.h.Load().Len() }
 
+// Has reports whether id is in the index (and not deleted).
+func (s *Stored) Has(id uint64) bool { return s.h.Load().Has(id) }
+
 // Dim returns the vectors' dimension.
 func (s *Stored) Dim() int { return s.h.Load().Dim() }
 

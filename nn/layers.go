@@ -129,3 +129,27 @@ func (b *Builder) Slice(x *G.Node, from, to int) *G.Node {
 	}
 	return b.must(G.Slice(x, nil, tensor.S(from, to)))
 }
+
+// Flatten turns (N, ...) into (N, rest).
+func (b *Builder) Flatten(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.must(apply(flattenOp(x.Shape().Clone()), x))
+}
+
+// Concat joins (N, a) and (N, b) into (N, a+b).
+func (b *Builder) Concat(x, y *G.Node) *G.Node {
+	if !b.ok(x, y) {
+		return nil
+	}
+	return b.must(G.Concat(1, x, y))
+}
+
+// L2Normalize scales each row of (N, D) to unit length.
+func (b *Builder) L2Normalize(x *G.Node) *G.Node {
+	if !b.ok(x) {
+		return nil
+	}
+	return b.must(apply(rowNormOp, x))
+}

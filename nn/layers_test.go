@@ -253,3 +253,55 @@ func TestInstanceNormValues(t *testing.T) {
 		}
 	}
 }
+
+func TestEmbeddingOpsGradient(t *testing.T) {
+	gradCheck(t, "Flatten", func(b *Builder, in []*G.Node) *G.Node { return b.Flatten(in[0]) }, []int{2, 3, 2, 2})
+	gradCheck(t, "Concat", func(b *Builder, in []*G.Node) *G.Node { return b.Concat(in[0], in[1]) }, []int{2, 3}, []int{2, 4})
+	gradCheck(t, "L2Normalize", func(b *Builder, in []*G.Node) *G.Node { return b.L2Normalize(in[0]) }, []int{3, 5})
+	gradCheck(t, "Distance", func(b *Builder, in []*G.Node) *G.Node { return b.Distance(in[0], in[1]) }, []int{3, 5}, []int{3, 5})
+	gradCheck(t, "Triplet", func(b *Builder, in []*G.Node) *G.Node {
+		return b.Triplet(b.L2Normalize(in[0]), b.L2Normalize(in[1]), b.L2Normalize(in[2]), 0.2)
+	}, []int{6, 4}, []int{6, 4}, []int{6, 4})
+}
+
+// TestTripletHandMade: the loss and its gradients on two triplets worked
+// out by hand. Row 0 violates the margin (0.1 - 0.25 + 0.2 = 0.05), row 1
+// does not (0.5 - 1 + 0.2 < 0): loss 0.025; only row 0 has gradients:
+// d/dp = (p - a)/|p - a| / 2 = (0.5, 0), d/dn = -(n - a)/|n - a| / 2 =
+// (-0.5, 0), d/da = the negated sum = (0, 0).
+func TestTripletHandMade(t *testing.T) {
+	mk := func(v ...float32) *tensor.Dense { return tensor.New(tensor.WithShape(2, 2), tensor.WithBacking(v)) }
+	a, p, n := mk(0, 0, 0, 0), mk(0.1, 0, 0, 0.5), mk(0.25, 0, 1, 0)
+	b := NewBuilder()
+	an, pn, nn := b.P(a), b.P(p), b.P(n)
+	loss := b.Triplet(an, pn, nn, 0.2)
+	if b.Err() != nil {
+		t.Fatal(b.Err())
+	}
+	if _, err := G.Grad(loss, an, pn, nn); err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(b.G, G.BindDualValues(an, pn, nn))
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got := loss.Value().Data().(float32); math.Abs(float64(got)-0.025) > 1e-6 {
+		t.Fatalf("loss %v, want 0.025", got)
+	}
+	for _, c := range []struct {
+		name string
+		node *G.Node
+		want []float32
+	}{{"anchor", an, []float32{0, 0, 0, 0}}, {"positive", pn, []float32{0.5, 0, 0, 0}}, {"negative", nn, []float32{-0.5, 0, 0, 0}}} {
+		g, err := c.node.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range g.Data().([]float32) {
+			if math.Abs(float64(v-c.want[i])) > 1e-5 {
+				t.Fatalf("%s gradient %v, want %v", c.name, g.Data(), c.want)
+			}
+		}
+	}
+}

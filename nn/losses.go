@@ -80,3 +80,25 @@ func (b *Builder) WeightedSum(xs []*G.Node, ws []float64) *G.Node {
 	}
 	return sum
 }
+
+// Distance is the L2 distance between the rows of a and b: (N, D) -> (N).
+func (b *Builder) Distance(x, y *G.Node) *G.Node {
+	if !b.ok(x, y) {
+		return nil
+	}
+	return b.must(apply(rowDistOp, x, y))
+}
+
+// Triplet is the triplet margin loss mean(max(0, |a - p| - |a - n| +
+// margin)) over the rows of anchor, positive and negative (N, D).
+func (b *Builder) Triplet(anchor, pos, neg *G.Node, margin float64) *G.Node {
+	dp, dn := b.Distance(anchor, pos), b.Distance(anchor, neg)
+	if !b.ok(dp, dn) {
+		return nil
+	}
+	h := b.must(G.Add(b.must(G.Sub(dp, dn)), b.scalarConst(margin)))
+	if !b.ok(h) {
+		return nil
+	}
+	return b.must(G.Mean(b.ReLU(h)))
+}

@@ -351,3 +351,136 @@ var planeSumOp = &kernelOp{
 		}
 	},
 }
+
+// flattenOp copies (N, ...) into (N, rest): a copy rather than gorgonia's
+// reshape view, which in-place ops downstream can write through.
+func flattenOp(in tensor.Shape) *kernelOp {
+	return &kernelOp{
+		name: fmt.Sprintf("rgunit.Flatten%v", in),
+		dims: []int{len(in), 2},
+		shape: func(s []tensor.Shape) (tensor.Shape, error) {
+			return tensor.Shape{s[0][0], s[0].TotalSize() / s[0][0]}, nil
+		},
+		do: func(x [][]float32, _ []tensor.Shape, out []float32) { copy(out, x[0]) },
+		grad: func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+			g, err := apply(unflattenOp(in), grad)
+			return G.Nodes{g}, err
+		},
+	}
+}
+
+// unflattenOp copies (N, rest) back into shape to.
+func unflattenOp(to tensor.Shape) *kernelOp {
+	return &kernelOp{
+		name:  fmt.Sprintf("rgunit.Unflatten%v", to),
+		dims:  []int{2, len(to)},
+		shape: func([]tensor.Shape) (tensor.Shape, error) { return to.Clone(), nil },
+		do:    func(x [][]float32, _ []tensor.Shape, out []float32) { copy(out, x[0]) },
+	}
+}
+
+// rowNormOp scales each row of (N, D) to unit L2 norm.
+var rowNormOp = &kernelOp{
+	name:  "rgunit.RowNorm",
+	dims:  []int{2, 2},
+	shape: sameShape,
+	do: func(in [][]float32, s []tensor.Shape, out []float32) {
+		d := s[0][1]
+		for r := range s[0][0] {
+			x, o := in[0][r*d:(r+1)*d], out[r*d:(r+1)*d]
+			inv := 1 / rowNorm(x)
+			for i, v := range x {
+				o[i] = v * inv
+			}
+		}
+	},
+	grad: func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		g, err := apply(rowNormGradOp, inputs[0], grad)
+		return G.Nodes{g}, err
+	},
+}
+
+// rowNorm is the L2 norm of x, at least 1e-6.
+func rowNorm(x []float32) float32 {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	return float32(max(math.Sqrt(ss), 1e-6))
+}
+
+// rowNormGradOp: (x, dy) -> (dy - y (y . dy)) / |x| per row, y = x / |x|.
+var rowNormGradOp = &kernelOp{
+	name:  "rgunit.RowNormGrad",
+	dims:  []int{2, 2, 2},
+	shape: sameShape,
+	do: func(in [][]float32, s []tensor.Shape, out []float32) {
+		d := s[0][1]
+		for r := range s[0][0] {
+			x, dy, o := in[0][r*d:(r+1)*d], in[1][r*d:(r+1)*d], out[r*d:(r+1)*d]
+			inv := 1 / rowNorm(x)
+			var dot float32
+			for i, v := range x {
+				dot += v * inv * dy[i]
+			}
+			for i, v := range x {
+				o[i] = (dy[i] - v*inv*dot) * inv
+			}
+		}
+	},
+}
+
+// rowDistOp: (a, b) (N, D) -> (N), the L2 distance of each pair of rows.
+var rowDistOp = &kernelOp{
+	name: "rgunit.RowDist",
+	dims: []int{2, 2, 1},
+	shape: func(in []tensor.Shape) (tensor.Shape, error) {
+		if !in[0].Eq(in[1]) {
+			return nil, fmt.Errorf("nn: distance between %v and %v", in[0], in[1])
+		}
+		return tensor.Shape{in[0][0]}, nil
+	},
+	do: func(in [][]float32, s []tensor.Shape, out []float32) {
+		d := s[0][1]
+		for r := range out {
+			out[r] = rowDistance(in[0][r*d:(r+1)*d], in[1][r*d:(r+1)*d])
+		}
+	},
+	grad: func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		ga, err := apply(rowDistGradOp(1), inputs[0], inputs[1], grad)
+		if err != nil {
+			return nil, err
+		}
+		gb, err := apply(rowDistGradOp(-1), inputs[0], inputs[1], grad)
+		return G.Nodes{ga, gb}, err
+	},
+}
+
+// rowDistance is |a - b|, at least 1e-6 (its gradient is finite at 0).
+func rowDistance(a, b []float32) float32 {
+	var ss float64
+	for i, v := range a {
+		d := float64(v - b[i])
+		ss += d * d
+	}
+	return float32(max(math.Sqrt(ss), 1e-6))
+}
+
+// rowDistGradOp: (a, b, g (N)) -> sign * g (a - b) / |a - b| per row.
+func rowDistGradOp(sign float32) *kernelOp {
+	return &kernelOp{
+		name:  fmt.Sprintf("rgunit.RowDistGrad{%g}", sign),
+		dims:  []int{2, 2, 1, 2},
+		shape: sameShape,
+		do: func(in [][]float32, s []tensor.Shape, out []float32) {
+			d := s[0][1]
+			for r := range s[0][0] {
+				a, b, o := in[0][r*d:(r+1)*d], in[1][r*d:(r+1)*d], out[r*d:(r+1)*d]
+				k := sign * in[2][r] / rowDistance(a, b)
+				for i, v := range a {
+					o[i] = k * (v - b[i])
+				}
+			}
+		},
+	}
+}

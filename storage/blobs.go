@@ -134,3 +134,59 @@ func (s *Store) PruneModels(name string, keep int) (int, error) {
 	})
 	return removed, err
 }
+
+// ForEachVector calls fn with every id and vector stored under a model
+// version, in id order (none when there are none).
+func (s *Store) ForEachVector(model string, fn func(id uint64, vec []float32) error) error {
+	return s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketVectors).Bucket([]byte(model))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(k) != 8 || len(v)%4 != 0 {
+				return fmt.Errorf("%w: vector record of %d+%d bytes under model %q", ErrCorrupt, len(k), len(v), model)
+			}
+			vec := make([]float32, len(v)/4)
+			for i := range vec {
+				vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*i:]))
+			}
+			return fn(binary.BigEndian.Uint64(k), vec)
+		})
+	})
+}
+
+// DropVectors deletes every vector stored under a model version.
+func (s *Store) DropVectors(model string) error {
+	return s.update(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketVectors).DeleteBucket([]byte(model))
+		if err == bolt.ErrBucketNotFound {
+			return nil
+		}
+		return err
+	})
+}
+
+// Indexes lists the indexes kept in the store (the sub-buckets of
+// IndexBucket).
+func (s *Store) Indexes() ([]string, error) {
+	var names []string
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIndex).ForEachBucket(func(k []byte) error {
+			names = append(names, string(k))
+			return nil
+		})
+	})
+	return names, err
+}
+
+// DropIndex deletes an index kept in the store (close it first).
+func (s *Store) DropIndex(name string) error {
+	return s.update(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketIndex).DeleteBucket([]byte(name))
+		if err == bolt.ErrBucketNotFound {
+			return nil
+		}
+		return err
+	})
+}

@@ -258,6 +258,47 @@ func TestModelsAndVectors(t *testing.T) {
 	if s.Vectors["emb@2"] != 1 {
 		t.Fatalf("stats vectors %v", s.Vectors)
 	}
+	var seen []uint64
+	if err := st.ForEachVector("emb@2", func(id uint64, v []float32) error {
+		seen = append(seen, id)
+		if len(v) != 3 || v[1] != -2 {
+			t.Fatalf("ForEachVector: %v", v)
+		}
+		return nil
+	}); err != nil || len(seen) != 1 || seen[0] != res[0].ID {
+		t.Fatalf("ForEachVector: %v %v", seen, err)
+	}
+	if err := st.ForEachVector("none", func(uint64, []float32) error { return errors.New("called") }); err != nil {
+		t.Fatalf("ForEachVector of a missing model: %v", err)
+	}
+	if err := st.DropVectors("emb@2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DropVectors("emb@2"); err != nil {
+		t.Fatalf("dropping twice: %v", err)
+	}
+	if _, err := st.Vector("emb@2", res[0].ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("vector after drop: %v", err)
+	}
+	// Indexes: the sub-buckets of IndexBucket.
+	if err := st.Bolt().Update(func(tx *bolt.Tx) error {
+		_, err := tx.Bucket(bucketIndex).CreateBucket([]byte("idx-a"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := st.Indexes(); err != nil || len(names) != 1 || names[0] != "idx-a" {
+		t.Fatalf("Indexes: %v %v", names, err)
+	}
+	if err := st.DropIndex("idx-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DropIndex("idx-a"); err != nil {
+		t.Fatalf("dropping twice: %v", err)
+	}
+	if names, _ := st.Indexes(); len(names) != 0 {
+		t.Fatalf("after drop: %v", names)
+	}
 }
 
 // setSchema rewrites the stored schema version behind the store's back.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit/ingest"
+	"rgunit/retrieval"
 	"rgunit/storage"
 )
 
@@ -63,7 +65,18 @@ after the batch in flight; a killed run is completed by running it again.`,
 			if sum.Interrupted {
 				return fmt.Errorf("%w: stopped after %d files; run the same command again to finish", errInterrupted, sum.Added+sum.Duplicates+sum.Skipped+sum.Ignored)
 			}
-			return nil
+			// With a retrieval model, new items are embedded and indexed.
+			m, ver, err := retrieval.Load(st)
+			if errors.Is(err, retrieval.ErrNoModel) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				cmd.SetOut(io.Discard) // the summary is the one JSON object
+			}
+			return syncIndex(cmd, st, m, ver, false, quiet)
 		},
 	}
 	db.register(cmd)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rgunit/retrieval"
 	"rgunit/storage"
 )
 
@@ -97,6 +98,9 @@ type statsJSON struct {
 	storage.Stats
 	Path          string  `json:"path"`
 	BytesPerImage float64 `json:"bytes_per_image"`
+	// Items whose attributes (for the retrieval model's schema) are
+	// partly or wholly predicted by E_a rather than known labels.
+	PredictedAttributes int `json:"predicted_attributes"`
 }
 
 func newStatsCmd() *cobra.Command {
@@ -129,6 +133,11 @@ func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
 		return err
 	}
 	sj := statsJSON{Stats: s, Path: st.Path()}
+	pred, withPred, err := retrieval.PredictedCount(st)
+	if err != nil {
+		return err
+	}
+	sj.PredictedAttributes = pred
 	if s.Items > 0 {
 		sj.BytesPerImage = float64(s.SizeBytes) / float64(s.Items)
 	}
@@ -151,6 +160,9 @@ func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", n, c.Pos, c.Neg, s.Items-c.Pos-c.Neg)
 		}
 		tw.Flush()
+	}
+	if withPred > 0 {
+		fmt.Fprintf(out, "attributes %d items with predicted attributes (E_a), %d with known labels only\n", pred, withPred-pred)
 	}
 	for _, m := range slices.Sorted(maps.Keys(s.Vectors)) {
 		fmt.Fprintf(out, "vectors    %s: %d\n", m, s.Vectors[m])
@@ -239,6 +251,9 @@ func newRmCmd() *cobra.Command {
 			defer st.Close()
 			if err := st.Delete(ids...); err != nil {
 				return err
+			}
+			if err := retrieval.Remove(st, ids); err != nil {
+				return fmt.Errorf("removed the items, but not from the retrieval index (run rgunit reindex): %w", err)
 			}
 			slices.Sort(ids)
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %d items\n", len(slices.Compact(ids)))

@@ -1,0 +1,503 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"rgunit/embed"
+	"rgunit/generator"
+	"rgunit/imageio"
+	"rgunit/retrieval"
+	"rgunit/storage"
+)
+
+func newTrainRetrievalCmd() *cobra.Command {
+	var (
+		db                  dbFlag
+		steps, every        int
+		fresh, quiet, jsonl bool
+		cfg                 = retrieval.Config{Seed: 1}
+	)
+	cmd := &cobra.Command{
+		Use:   "retrieval",
+		Short: "Train stage 2 (the triplet-trained retrieval embedder) and index every item",
+		Long: `Trains the retrieval embedder on triplets made with the frozen stage-1 model
+(the latest "gmm-unit" checkpoint, copied into the retrieval model): the
+anchor is an image's content with a code sampled for a target that flips one
+of its attributes; the positive is its translation, re-encoded; the negatives
+are easy (a random real image), medium (another image translated to the
+target), hard (the image translated to another domain) and hardest (the image
+reconstructed in its own domain). --pool triplets are made once, then the
+embedder trains on them (every tenth item is held back for the benches).
+Checkpoints go into the database as versions of the model "retrieval"; the
+command resumes from the latest (--fresh starts over). When training ends,
+every item, labelled or not, is embedded and indexed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := db.open(true, false, 0)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			errw := cmd.ErrOrStderr()
+			m, ver, err := retrieval.Load(st)
+			switch {
+			case err == nil && !fresh:
+				for _, f := range []string{"negatives", "pool", "batch", "dim", "seed"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("--%s cannot change a model being resumed (retrieval version %d at step %d); pass --fresh to start over", f, ver, m.Step)
+					}
+				}
+				fmt.Fprintf(errw, "resuming retrieval version %d at step %d (stage 1: gmm-unit version %d, step %d)\n", ver, m.Step, m.Stage1Version, m.Stage1.Step)
+			case err == nil || errors.Is(err, retrieval.ErrNoModel):
+				u, uver, err := generator.LoadLatest(st)
+				if errors.Is(err, storage.ErrNotFound) {
+					return fmt.Errorf("%s has no GMM-UNIT model yet: train one with rgunit train unit", st.Path())
+				}
+				if err != nil {
+					return err
+				}
+				if m, err = retrieval.New(u, uver, cfg); err != nil {
+					return err
+				}
+				fmt.Fprintf(errw, "new retrieval model over gmm-unit version %d (step %d)\n", uver, u.Step)
+			default:
+				return err
+			}
+			d, err := generator.LoadDataset(st, m.Schema(), m.Size(), 0)
+			if err != nil {
+				return err
+			}
+			data := &embed.Labelled{}
+			for i, id := range d.IDs {
+				if !retrieval.HeldBack(id) {
+					data.X, data.Labels = append(data.X, d.X[i]), append(data.Labels, d.Labels[i])
+				}
+			}
+			fmt.Fprintf(errw, "%d labelled items for triplets (%d held back); negatives %s; pool %d, batch %d, embedding %d\n",
+				len(data.X), len(d.X)-len(data.X), m.Config.Negatives, m.Config.Pool, m.Config.Batch, m.Config.Dim)
+			out := cmd.OutOrStdout()
+			var pool, pr *progress
+			var window retrieval.Losses
+			var n int
+			last, newVer, err := retrieval.Train(cmd.Context(), st, m, data, retrieval.TrainOptions{
+				Steps: steps, CheckpointEvery: every,
+				OnPool: func(done, total int) {
+					if pool == nil {
+						pool = newProgress(errw, total, "triplets", "triplets", quiet)
+					}
+					pool.update(done, total, "")
+					if done == total {
+						pool.finish(done, total, "")
+					}
+				},
+				OnStep: func(l retrieval.Losses) {
+					if pr == nil {
+						pr = newProgress(errw, steps, "train retrieval", "steps", quiet)
+						pr.base = l.Step - 1
+					}
+					pr.update(l.Step, steps, fmt.Sprintf(" | loss %.4f", l.Loss))
+					window.Loss += l.Loss
+					window.Seconds += l.Seconds
+					n++
+					if jsonl && l.Step%every == 0 {
+						window.Step, window.Loss, window.Seconds = l.Step, window.Loss/float64(n), window.Seconds/float64(n)
+						writeJSONLine(out, window)
+						window, n = retrieval.Losses{}, 0
+					}
+				},
+			})
+			if pr != nil {
+				pr.finish(m.Step, steps, fmt.Sprintf(" | loss %.4f", last.Loss))
+			}
+			if errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%w at step %d (checkpoint saved); run the same command again to resume", errInterrupted, m.Step)
+			}
+			if err != nil {
+				return err
+			}
+			if newVer != 0 {
+				ver = newVer
+			}
+			if jsonl {
+				writeJSONLine(out, last)
+			} else {
+				fmt.Fprintf(out, "retrieval version %d trained to step %d | loss %.4f %v\n", ver, m.Step, last.Loss, last.PerKind)
+			}
+			return syncIndex(cmd, st, m, ver, false, quiet)
+		},
+	}
+	db.register(cmd)
+	f := cmd.Flags()
+	f.IntVar(&steps, "steps", 2000, "train until the model has taken this many steps")
+	f.StringVar(&cfg.Negatives, "negatives", "all", "negatives: easy, medium, hard, hardest or all (or a comma list)")
+	f.IntVar(&cfg.Pool, "pool", 2048, "triplets made with stage 1 before training")
+	f.IntVar(&cfg.Batch, "batch", 32, "triplets per step")
+	f.IntVar(&cfg.Dim, "dim", embed.DefaultEmbedDim, "embedding dimensions")
+	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the weights, triplets and batches")
+	f.IntVar(&every, "checkpoint-every", 200, "steps between checkpoints")
+	f.BoolVar(&fresh, "fresh", false, "ignore existing retrieval checkpoints and start over")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	f.BoolVar(&jsonl, "json", false, "print the loss as JSON at each checkpoint and at the end")
+	return cmd
+}
+
+// syncIndex embeds and indexes the items missing from the index of model
+// version ver (all of them with rebuild), with a progress display.
+func syncIndex(cmd *cobra.Command, st *storage.Store, m *retrieval.Model, ver uint64, rebuild, quiet bool) error {
+	var p *progress
+	s, err := retrieval.Sync(cmd.Context(), st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: func(done, total int) {
+		if p == nil {
+			p = newProgress(cmd.ErrOrStderr(), total, "index", "img", quiet)
+		}
+		p.update(done, total, "")
+	}})
+	if p != nil {
+		p.finish(s.Added, s.Added, "")
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w after indexing %d items; run rgunit reindex to finish", errInterrupted, s.Added)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "index: retrieval version %d, %d items embedded, %d indexed\n", ver, s.Added, s.Indexed)
+	return nil
+}
+
+func newReindexCmd() *cobra.Command {
+	var (
+		db     dbFlag
+		quiet  bool
+		update bool
+	)
+	cmd := &cobra.Command{
+		Use:   "reindex",
+		Short: "Rebuild the retrieval index with the latest retrieval model",
+		Long: `Embeds every item (labelled or not) with the latest retrieval model and
+rebuilds the index, dropping indexes built with other model versions.
+--update only adds the items missing from the current index.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := db.open(true, false, 0)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			m, ver, err := retrieval.Load(st)
+			if err != nil {
+				return err
+			}
+			return syncIndex(cmd, st, m, ver, !update, quiet)
+		},
+	}
+	db.register(cmd)
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	cmd.Flags().BoolVar(&update, "update", false, "only add the items missing from the index")
+	return cmd
+}
+
+// source is a query or translation input: a file or a stored item.
+type source struct {
+	x      []float32
+	img    *image.RGBA
+	labels []int8 // known values for every schema attribute, else nil
+	id     uint64 // the stored item, or 0
+	name   string
+}
+
+// loadSource reads IMG (a file, or id:N for a stored item) at the model's
+// size.
+func loadSource(st *storage.Store, arg string, s embed.Schema, size int) (*source, error) {
+	src := &source{name: arg}
+	var img *image.RGBA
+	if strings.HasPrefix(arg, "id:") {
+		id, err := parseID(arg)
+		if err != nil {
+			return nil, err
+		}
+		it, err := st.Get(id)
+		if err != nil {
+			return nil, err
+		}
+		png, err := st.Image(id)
+		if err != nil {
+			return nil, err
+		}
+		if img, err = imageio.DecodePNG(png); err != nil {
+			return nil, err
+		}
+		src.id, src.name = id, it.Path
+		vals := make([]int8, len(s.Attrs))
+		for i, a := range s.Attrs {
+			if vals[i] = it.Labels[a]; vals[i] == 0 {
+				vals = nil
+				break
+			}
+		}
+		src.labels = vals
+	} else {
+		data, err := os.ReadFile(arg)
+		if err != nil {
+			return nil, err
+		}
+		if img, _, err = imageio.Load(data, st.ImageSize(), 100_000_000); err != nil {
+			return nil, fmt.Errorf("%s: %w", arg, err)
+		}
+	}
+	x, err := generator.RGBATensor(img, size)
+	if err != nil {
+		return nil, err
+	}
+	src.x, src.img = x, img
+	return src, nil
+}
+
+// attrLine is one result of a query by attributes.
+type attrLine struct {
+	ID          uint64         `json:"id"`
+	Path        string         `json:"path"`
+	Labels      storage.Labels `json:"labels,omitempty"`
+	Predicted   bool           `json:"predicted"`
+	Probability float32        `json:"probability"`
+	Rank        int            `json:"rank"`
+}
+
+type queryLine struct {
+	retrieval.Neighbour
+	Rank int `json:"rank"`
+}
+
+func newQueryCmd() *cobra.Command {
+	var (
+		db       dbFlag
+		to       string
+		k, ef    int
+		filters  []string
+		asJSON   bool
+		sheetOut string
+	)
+	cmd := &cobra.Command{
+		Use:   "query [IMG]",
+		Short: "Find the items nearest to an image translated to target attributes, or items with given attributes",
+		Long: `With IMG (an image file, or id:N for a stored item), prints the k items
+nearest to emb(E_c(IMG), target code), nearest first: the content of IMG with
+the attributes of --to (Blond_Hair,Young,-Male: a name sets +1, -name sets -1;
+unnamed attributes keep IMG's values, known labels for a labelled item, else
+estimated by the attribute encoder). --filter Attr=+1 keeps only items with
+that value (known label, else predicted).
+
+Without IMG, lists the items whose attributes match --to: items whose known
+labels match first, then unlabelled items whose predicted attributes match,
+most probable first.`,
+		Example: `  rgunit query face.png --to Blond_Hair,-Male --db faces.db
+  rgunit query id:42 --to Young -k 5 --sheet out.png --db faces.db
+  rgunit query --to Blond_Hair,Young --json --db faces.db`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if k <= 0 {
+				return fmt.Errorf("-k must be positive (got %d)", k)
+			}
+			if ef < 0 {
+				return fmt.Errorf("--ef must be positive (got %d)", ef)
+			}
+			st, err := db.open(true, false, 0)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if n, err := st.Len(); err != nil {
+				return err
+			} else if n == 0 {
+				return fmt.Errorf("%w: %s has no items (add some with rgunit ingest)", retrieval.ErrEmpty, st.Path())
+			}
+			d, err := retrieval.Open(st)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			s := d.Model.Schema()
+			out := cmd.OutOrStdout()
+			if len(args) == 0 {
+				if len(filters) > 0 || sheetOut != "" {
+					return fmt.Errorf("--filter and --sheet need an IMG")
+				}
+				res, err := d.QueryAttrs(to, k)
+				if err != nil {
+					return err
+				}
+				return printNeighbours(out, res, asJSON, true)
+			}
+			q := retrieval.Query{Targets: to, K: k, Ef: ef, Filter: map[string]int8{}}
+			for _, f := range filters {
+				name, v, err := retrieval.ParseFilter(s, f)
+				if err != nil {
+					return err
+				}
+				q.Filter[name] = v
+			}
+			src, err := loadSource(st, args[0], s, d.Model.Size())
+			if err != nil {
+				return err
+			}
+			q.Image, q.Source, q.Exclude = src.x, src.labels, src.id
+			res, err := d.Query(q)
+			if err != nil {
+				return err
+			}
+			if !asJSON {
+				how := "known"
+				if res.Estimated {
+					how = "estimated"
+				}
+				fmt.Fprintf(out, "query %s: source %s (%s) -> target %s\n", src.name, s.Format(res.Source), how, s.Format(res.Target))
+			}
+			if err := printNeighbours(out, res.Neighbours, asJSON, false); err != nil {
+				return err
+			}
+			if sheetOut != "" {
+				if err := writeSheet(st, sheetOut, src.img, d.Model, res); err != nil {
+					return err
+				}
+				if !asJSON {
+					fmt.Fprintf(out, "sheet: %s\n", sheetOut)
+				}
+			}
+			return nil
+		},
+	}
+	db.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&to, "to", "", "target attributes, e.g. Blond_Hair,Young,-Male")
+	f.IntVarP(&k, "k", "k", 10, "number of results")
+	f.IntVar(&ef, "ef", 0, "search beam width (default: the index's)")
+	f.StringArrayVar(&filters, "filter", nil, "Attr=+1 or Attr=-1 (repeatable)")
+	f.BoolVar(&asJSON, "json", false, "one JSON object per result")
+	f.StringVar(&sheetOut, "sheet", "", "write a contact sheet PNG: the query, its target translation, the neighbours")
+	cmd.MarkFlagRequired("to")
+	return cmd
+}
+
+func printNeighbours(w interface{ Write([]byte) (int, error) }, ns []retrieval.Neighbour, asJSON, byAttrs bool) error {
+	if asJSON {
+		for i, n := range ns {
+			var v any = queryLine{Neighbour: n, Rank: i + 1}
+			if byAttrs { // no distance
+				v = attrLine{ID: n.ID, Path: n.Path, Labels: n.Labels, Predicted: n.Predicted, Probability: n.Probability, Rank: i + 1}
+			}
+			if err := writeJSONLine(w, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(ns) == 0 {
+		fmt.Fprintln(w, "no matching items")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if byAttrs {
+		fmt.Fprintln(tw, "rank\tid\tmatch\tpath\tlabels")
+	} else {
+		fmt.Fprintln(tw, "rank\tid\tdistance\tpath\tlabels")
+	}
+	for i, n := range ns {
+		col := fmt.Sprintf("%.4f", n.Distance)
+		if byAttrs {
+			col = "known"
+			if n.Predicted {
+				col = fmt.Sprintf("predicted %.3f", n.Probability)
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", i+1, n.ID, col, relPath(n.Path), formatLabels(n.Labels))
+	}
+	return tw.Flush()
+}
+
+func formatLabels(l storage.Labels) string {
+	if len(l) == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		if l[k] > 0 {
+			parts = append(parts, k)
+		}
+	}
+	if len(parts) == 0 {
+		return "(all -1)"
+	}
+	return strings.Join(parts, ",")
+}
+
+// writeSheet draws the query, its translation to the target (stage 1) and
+// the neighbours in one row, separated by a gap.
+func writeSheet(st *storage.Store, path string, query *image.RGBA, m *retrieval.Model, res *retrieval.Result) error {
+	side := st.ImageSize()
+	s := m.Schema()
+	code := make([]float32, s.CodeDim())
+	s.Means(res.Target, code)
+	x, err := generator.RGBATensor(query, m.Size())
+	if err != nil {
+		return err
+	}
+	tr, err := m.Stage1.Translate(x, [][]float32{code})
+	if err != nil {
+		return err
+	}
+	tiles := []image.Image{query, upscale(generator.TensorImage(tr[0], m.Size()), side)}
+	for _, n := range res.Neighbours {
+		png, err := st.Image(n.ID)
+		if err != nil {
+			return err
+		}
+		img, err := imageio.DecodePNG(png)
+		if err != nil {
+			return err
+		}
+		tiles = append(tiles, img)
+	}
+	const gap = 4
+	sheet := image.NewRGBA(image.Rect(0, 0, len(tiles)*side+(len(tiles)+2)*gap, side+2*gap))
+	draw.Draw(sheet, sheet.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	for i, t := range tiles {
+		x0 := gap + i*(side+gap)
+		if i >= 2 { // a wider gap between the query pair and the neighbours
+			x0 += gap
+		}
+		draw.Draw(sheet, image.Rect(x0, gap, x0+side, gap+side), t, t.Bounds().Min, draw.Src)
+	}
+	png, err := imageio.EncodePNG(sheet)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, png, 0o644)
+}
+
+// upscale resizes img (nearest neighbour) to side x side.
+func upscale(img *image.RGBA, side int) *image.RGBA {
+	src := img.Bounds().Dx()
+	if src == side {
+		return img
+	}
+	out := image.NewRGBA(image.Rect(0, 0, side, side))
+	for y := range side {
+		for x := range side {
+			o := out.PixOffset(x, y)
+			i := img.PixOffset(x*src/side, y*src/side)
+			copy(out.Pix[o:o+4], img.Pix[i:i+4])
+		}
+	}
+	return out
+}

@@ -1,0 +1,202 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"rgunit/generator"
+	"rgunit/index"
+	"rgunit/storage"
+)
+
+// Names of what model version ver owns in the store.
+func indexName(ver uint64) string  { return fmt.Sprintf("retrieval-%d", ver) }
+func vectorName(ver uint64) string { return fmt.Sprintf("retrieval-%d", ver) }
+func attrsName(ver uint64) string  { return fmt.Sprintf("attrs-%d", ver) }
+
+// openIndex opens (creating when create is set) the index of version ver.
+func openIndex(st *storage.Store, m *Model, ver uint64, create bool) (*index.Stored, error) {
+	o := &index.StoredOptions{}
+	if create {
+		o.Dim = m.Config.Dim
+	}
+	return index.OpenStored(st.Bolt(), []string{storage.IndexBucket, indexName(ver)}, o)
+}
+
+// SyncStats is what Sync did.
+type SyncStats struct {
+	Version uint64 `json:"version"`
+	Added   int    `json:"added"`   // items embedded and indexed
+	Indexed int    `json:"indexed"` // items in the index afterwards
+	Dropped int    `json:"dropped"` // indexes of other versions deleted
+}
+
+// SyncOptions configure Sync.
+type SyncOptions struct {
+	Rebuild    bool // drop this version's index and vectors first
+	Batch      int  // items per embedding batch (default 256)
+	OnProgress func(done, total int)
+}
+
+// Sync brings the index of model version ver up to date: every item of st
+// not yet in it is embedded as emb(E_c(x), mean of E_a(x)) (no labels
+// needed), its embedding and attribute posteriors are stored under the
+// version, and it is added to the index. Indexes and vectors of other
+// retrieval versions are dropped. Each batch commits on its own, so an
+// interrupted sync resumes where it stopped.
+func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOptions) (SyncStats, error) {
+	stats := SyncStats{Version: ver}
+	if o.Batch <= 0 {
+		o.Batch = 256
+	}
+	names, err := st.Indexes()
+	if err != nil {
+		return stats, err
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "retrieval-") && (n != indexName(ver) || o.Rebuild) {
+			if err := st.DropIndex(n); err != nil {
+				return stats, err
+			}
+			if n != indexName(ver) {
+				stats.Dropped++
+			}
+			old := strings.TrimPrefix(n, "retrieval-")
+			if err := st.DropVectors("retrieval-" + old); err != nil {
+				return stats, err
+			}
+			if err := st.DropVectors("attrs-" + old); err != nil {
+				return stats, err
+			}
+		}
+	}
+	idx, err := openIndex(st, m, ver, true)
+	if err != nil {
+		return stats, err
+	}
+	defer idx.Close()
+	var todo []uint64
+	if err := st.ForEach(func(it storage.Item) error {
+		if !idx.Has(it.ID) {
+			todo = append(todo, it.ID)
+		}
+		return nil
+	}); err != nil {
+		return stats, err
+	}
+	size := m.Size()
+	for start := 0; start < len(todo); start += o.Batch {
+		if err := ctx.Err(); err != nil {
+			stats.Indexed = idx.Len()
+			return stats, err
+		}
+		ids := todo[start:min(start+o.Batch, len(todo))]
+		x := make([]float32, 0, len(ids)*3*size*size)
+		for _, id := range ids {
+			png, err := st.Image(id)
+			if err != nil {
+				return stats, err
+			}
+			t, err := generator.ImageTensor(png, size)
+			if err != nil {
+				return stats, fmt.Errorf("item %d: %w", id, err)
+			}
+			x = append(x, t...)
+		}
+		embs, codes, err := m.EmbedImages(x, len(ids))
+		if err != nil {
+			return stats, err
+		}
+		vecs, probs := make([][]float32, len(ids)), make([][]float32, len(ids))
+		cd, d := m.Schema().CodeDim(), m.Config.Dim
+		for i := range ids {
+			vecs[i] = embs[i*d : (i+1)*d]
+			probs[i] = Posteriors(m, codes[i*cd:(i+1)*cd])
+		}
+		if err := st.PutVectors(vectorName(ver), ids, vecs); err != nil {
+			return stats, err
+		}
+		if err := st.PutVectors(attrsName(ver), ids, probs); err != nil {
+			return stats, err
+		}
+		if err := idx.AddBatch(ctx, ids, vecs, 0); err != nil {
+			return stats, err
+		}
+		stats.Added += len(ids)
+		if o.OnProgress != nil {
+			o.OnProgress(start+len(ids), len(todo))
+		}
+	}
+	stats.Indexed = idx.Len()
+	return stats, nil
+}
+
+// EmbedImages returns emb(E_c(x), mean of E_a(x)) and E_a's mean codes of
+// n images.
+func (m *Model) EmbedImages(x []float32, n int) (embs, codes []float32, err error) {
+	content, err := m.Stage1.Content(x, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	codes, err = m.Stage1.Codes(x, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	embs, err = m.Emb.Embed(content, codes, n, m.Stage1.ContentShape())
+	return embs, codes, err
+}
+
+// Posteriors returns, per attribute, the posterior probability that the
+// value is +1 given a mean code: the two components N(+-1, 0.5^2) in each
+// of the attribute's dimensions, equal priors, so the log-odds are
+// 2 * sum(code) / 0.5^2.
+func Posteriors(m *Model, code []float32) []float32 {
+	s := m.Schema()
+	out := make([]float32, len(s.Attrs))
+	for a := range s.Attrs {
+		var sum float64
+		for _, v := range code[a*s.Dim : (a+1)*s.Dim] {
+			sum += float64(v)
+		}
+		out[a] = float32(1 / (1 + math.Exp(-2*sum/0.25)))
+	}
+	return out
+}
+
+// Remove deletes items from the current index (after they were deleted
+// from the store). It does nothing without a model or an index.
+func Remove(st *storage.Store, ids []uint64) error {
+	_, ver, err := Load(st)
+	if errors.Is(err, ErrNoModel) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	names, err := st.Indexes()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n != indexName(ver) {
+			continue
+		}
+		idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, n}, nil)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if idx.Has(id) {
+				if err := idx.Delete(id); err != nil {
+					idx.Close()
+					return err
+				}
+			}
+		}
+		return idx.Close()
+	}
+	return nil
+}

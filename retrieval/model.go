@@ -1,0 +1,192 @@
+package retrieval
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"rgunit/embed"
+	"rgunit/generator"
+	"rgunit/nn"
+	"rgunit/storage"
+)
+
+// ModelName is the name retrieval checkpoints are stored under.
+const ModelName = "retrieval"
+
+// Config is a retrieval model's training configuration.
+type Config struct {
+	Dim       int     `json:"dim"`       // embedding length (default 100)
+	Negatives string  `json:"negatives"` // "all" or a comma list of kinds
+	Pool      int     `json:"pool"`      // triplets made with stage 1 before training (default 2048)
+	Batch     int     `json:"batch"`     // triplets per step (default 32)
+	Seed      uint64  `json:"seed"`
+	LR        float64 `json:"lr"` // Adam (betas 0.9, 0.999); default 5e-4
+}
+
+func (c *Config) defaults() {
+	if c.Dim == 0 {
+		c.Dim = embed.DefaultEmbedDim
+	}
+	if c.Negatives == "" {
+		c.Negatives = "all"
+	}
+	if c.Pool == 0 {
+		c.Pool = 2048
+	}
+	if c.Batch == 0 {
+		c.Batch = 32
+	}
+	if c.LR == 0 {
+		c.LR = 5e-4
+	}
+}
+
+// Check validates a configuration.
+func (c Config) Check() error {
+	if _, err := embed.ParseNegatives(c.Negatives); err != nil {
+		return err
+	}
+	if c.Pool < 1 || c.Pool > 1<<20 || c.Batch < 1 || c.Batch > 4096 {
+		return fmt.Errorf("retrieval: pool %d, batch %d", c.Pool, c.Batch)
+	}
+	return nil
+}
+
+// Model is a retrieval checkpoint: the embedder and its optimizer, with the
+// frozen stage-1 networks (E_c, E_a, G) it was trained on, so the index it
+// defines never depends on a stage-1 checkpoint that may be pruned.
+type Model struct {
+	Config Config
+	// Stage1 holds the frozen E_c, E_a and G (its D and optimizers are not
+	// saved with the model).
+	Stage1        *generator.UNIT
+	Stage1Version uint64
+	Emb           *embed.Embedder
+	Opt           *nn.Adam
+	Step          int
+}
+
+// New returns an untrained embedder over the stage-1 model u (version ver
+// of generator.ModelName).
+func New(u *generator.UNIT, ver uint64, c Config) (*Model, error) {
+	c.defaults()
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
+	e, err := embed.NewEmbedder(u.Config.Arch, u.Config.Schema, c.Dim, c.Seed+11)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Config: c, Stage1: u, Stage1Version: ver, Emb: e, Opt: nn.NewAdam(c.LR, 0.9, 0.999)}, nil
+}
+
+// Schema is the model's attribute schema.
+func (m *Model) Schema() embed.Schema { return m.Stage1.Config.Schema }
+
+// Size is the model's image side.
+func (m *Model) Size() int { return m.Stage1.Config.Arch.Size }
+
+type header struct {
+	Format        int              `json:"format"`
+	Step          int              `json:"step"`
+	Config        Config           `json:"config"`
+	Stage1        generator.Config `json:"stage1"`
+	Stage1Version uint64           `json:"stage1_version"`
+	Stage1Step    int              `json:"stage1_step"`
+}
+
+const magic = "RGUNIT-RETRIEVAL\n"
+
+// MarshalBinary encodes a checkpoint: magic, uvarint header length, JSON
+// header (format, step, config, the stage-1 config, version and step), the
+// parameters of E_c, E_a, G and the embedder, then the optimizer's state.
+func (m *Model) MarshalBinary() ([]byte, error) {
+	h, err := json.Marshal(header{Format: 1, Step: m.Step, Config: m.Config, Stage1: m.Stage1.Config,
+		Stage1Version: m.Stage1Version, Stage1Step: m.Stage1.Step})
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(magic), binary.AppendUvarint(nil, uint64(len(h)))...)
+	b = append(b, h...)
+	for _, p := range []*nn.Params{m.Stage1.Ec.P, m.Stage1.Ea.P, m.Stage1.G.P, m.Emb.P} {
+		b = nn.AppendParams(b, p)
+	}
+	return nn.AppendAdam(b, m.Opt), nil
+}
+
+// Unmarshal decodes a checkpoint.
+func Unmarshal(b []byte) (*Model, error) {
+	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: not a retrieval checkpoint", ErrCheckpoint)
+	}
+	b = b[len(magic):]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, fmt.Errorf("%w: bad header length", ErrCheckpoint)
+	}
+	var h header
+	if err := json.Unmarshal(b[k:k+int(n)], &h); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrCheckpoint, err)
+	}
+	if h.Format != 1 {
+		return nil, fmt.Errorf("%w: format %d", ErrCheckpoint, h.Format)
+	}
+	u, err := generator.NewUNIT(h.Stage1)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	u.Step = h.Stage1Step
+	m, err := New(u, h.Stage1Version, h.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	m.Step = h.Step
+	b = b[k+int(n):]
+	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, m.Emb.P} {
+		if b, err = nn.ReadParams(b, p); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		}
+	}
+	if m.Opt, b, err = nn.ReadAdam(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCheckpoint, len(b))
+	}
+	return m, nil
+}
+
+// Load returns the latest retrieval model in st (ErrNoModel when there is
+// none).
+func Load(st *storage.Store) (*Model, uint64, error) {
+	blob, ver, err := st.Model(ModelName, 0)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, 0, fmt.Errorf("%w %s: run rgunit train retrieval", ErrNoModel, st.Path())
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	m, err := Unmarshal(blob)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s version %d: %w", ModelName, ver, err)
+	}
+	return m, ver, nil
+}
+
+// Checkpoint stores m as a new version and prunes all but keep versions.
+func Checkpoint(st *storage.Store, m *Model, keep int) (uint64, error) {
+	blob, err := m.MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	ver, err := st.PutModel(ModelName, blob)
+	if err != nil {
+		return 0, fmt.Errorf("retrieval: checkpoint: %w", err)
+	}
+	if _, err := st.PruneModels(ModelName, max(keep, 1)); err != nil {
+		return ver, fmt.Errorf("retrieval: pruning checkpoints: %w", err)
+	}
+	return ver, nil
+}

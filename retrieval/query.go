@@ -1,0 +1,334 @@
+package retrieval
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"rgunit/embed"
+	"rgunit/index"
+	"rgunit/storage"
+)
+
+// DB is a store opened for queries: its latest retrieval model and the
+// index built with it.
+type DB struct {
+	St      *storage.Store
+	Model   *Model
+	Version uint64
+	idx     *index.Stored
+	attrs   map[uint64]attrInfo // loaded on first use
+}
+
+type attrInfo struct {
+	known []int8    // 0: unknown
+	prob  []float32 // P(+1) per attribute
+}
+
+// Open opens st's latest retrieval model and its index. Without a model:
+// ErrNoModel; with an index of another version only: ErrStale; with no
+// index: ErrNoIndex (both say to run reindex).
+func Open(st *storage.Store) (*DB, error) {
+	m, ver, err := Load(st)
+	if err != nil {
+		return nil, err
+	}
+	names, err := st.Indexes()
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(names, indexName(ver)) {
+		for _, n := range names {
+			if strings.HasPrefix(n, "retrieval-") {
+				return nil, fmt.Errorf("%w: the index was built with %s %s, the latest model is version %d: run rgunit reindex", ErrStale,
+					ModelName, strings.Replace(n, "retrieval-", "version ", 1), ver)
+			}
+		}
+		return nil, fmt.Errorf("%w: %s version %d has no index in %s: run rgunit reindex", ErrNoIndex, ModelName, ver, st.Path())
+	}
+	if st.ReadOnly() {
+		return nil, fmt.Errorf("retrieval: open %s writable to query it", st.Path())
+	}
+	idx, err := openIndex(st, m, ver, false)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{St: st, Model: m, Version: ver, idx: idx}, nil
+}
+
+// Close closes the index (not the store).
+func (d *DB) Close() error { return d.idx.Close() }
+
+// Len is the number of indexed items.
+func (d *DB) Len() int { return d.idx.Len() }
+
+// Neighbour is one query result.
+type Neighbour struct {
+	ID       uint64         `json:"id"`
+	Path     string         `json:"path"`
+	Distance float32        `json:"distance"`
+	Labels   storage.Labels `json:"labels,omitempty"`
+	// For queries by attributes: whether the match rests on predicted
+	// attributes, and its probability (1 for known labels).
+	Predicted   bool    `json:"predicted"`
+	Probability float32 `json:"probability,omitempty"`
+}
+
+// Query is a neighbour query.
+type Query struct {
+	Image   []float32       // the source image (3*S*S, CHW, [-1, 1])
+	Source  []int8          // its known attribute values (nil: estimated by E_a)
+	Targets string          // "Blond_Hair,Young,-Male"
+	K, Ef   int             // results; beam width (0: the index's default)
+	Filter  map[string]int8 // attribute -> required value (known label, else predicted)
+	Exclude uint64          // an id never returned (the source item); 0: none
+}
+
+// Result is a query's answer.
+type Result struct {
+	Source     []int8      `json:"source"` // the source's attribute values (known or estimated)
+	Target     []int8      `json:"target"`
+	Estimated  bool        `json:"estimated"` // Source came from E_a
+	Neighbours []Neighbour `json:"neighbours"`
+}
+
+// ParseFilter reads "Attr=+1" or "Attr=-1".
+func ParseFilter(s embed.Schema, spec string) (string, int8, error) {
+	name, val, ok := strings.Cut(spec, "=")
+	if !ok || s.Index(name) < 0 {
+		return "", 0, fmt.Errorf("%w: filter %q (want Attr=+1 or Attr=-1 with Attr one of %s)", ErrQuery, spec, strings.Join(s.Attrs, ", "))
+	}
+	switch val {
+	case "+1", "1":
+		return name, 1, nil
+	case "-1":
+		return name, -1, nil
+	}
+	return "", 0, fmt.Errorf("%w: filter %q: the value must be +1 or -1", ErrQuery, spec)
+}
+
+// Query returns the k items nearest to emb(E_c(source), target means).
+func (d *DB) Query(q Query) (*Result, error) {
+	if q.K <= 0 {
+		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, q.K)
+	}
+	if q.Ef < 0 {
+		return nil, fmt.Errorf("%w: ef must be positive (got %d)", ErrQuery, q.Ef)
+	}
+	if d.idx.Len() == 0 {
+		return nil, fmt.Errorf("%w: no item is indexed", ErrEmpty)
+	}
+	m, s := d.Model, d.Model.Schema()
+	size := m.Size()
+	if len(q.Image) != 3*size*size {
+		return nil, fmt.Errorf("%w: image of %d values for a %d px model", ErrQuery, len(q.Image), size)
+	}
+	content, err := m.Stage1.Content(q.Image, 1)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Source: q.Source}
+	if q.Source == nil {
+		codes, err := m.Stage1.Codes(q.Image, 1)
+		if err != nil {
+			return nil, err
+		}
+		res.Source, res.Estimated = s.Values(codes), true
+	}
+	if res.Target, err = s.ParseTargets(q.Targets, res.Source); err != nil {
+		return nil, err
+	}
+	code := make([]float32, s.CodeDim())
+	s.Means(res.Target, code)
+	qv, err := m.Emb.Embed(content, code, 1, m.Stage1.ContentShape())
+	if err != nil {
+		return nil, err
+	}
+	opts := &index.SearchOptions{Ef: q.Ef}
+	var filter func(uint64) bool
+	if len(q.Filter) > 0 {
+		if err := d.loadAttrs(); err != nil {
+			return nil, err
+		}
+		want := make([]int8, len(s.Attrs))
+		for name, v := range q.Filter {
+			want[s.Index(name)] = v
+		}
+		filter = func(id uint64) bool {
+			_, ok := d.matches(id, want)
+			return ok
+		}
+	}
+	if filter != nil || q.Exclude != 0 {
+		opts.Filter = func(id uint64) bool { return id != q.Exclude && (filter == nil || filter(id)) }
+	}
+	hits, err := d.idx.Search(qv, q.K, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hits {
+		it, err := d.St.Get(h.ID)
+		if err != nil {
+			return nil, err
+		}
+		res.Neighbours = append(res.Neighbours, Neighbour{ID: h.ID, Path: it.Path, Distance: h.Distance, Labels: it.Labels})
+	}
+	return res, nil
+}
+
+// loadAttrs reads every item's known labels and predicted posteriors.
+func (d *DB) loadAttrs() error {
+	if d.attrs != nil {
+		return nil
+	}
+	s := d.Model.Schema()
+	attrs := map[uint64]attrInfo{}
+	if err := d.St.ForEach(func(it storage.Item) error {
+		known := make([]int8, len(s.Attrs))
+		for i, a := range s.Attrs {
+			known[i] = it.Labels[a]
+		}
+		attrs[it.ID] = attrInfo{known: known}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := d.St.ForEachVector(attrsName(d.Version), func(id uint64, p []float32) error {
+		if info, ok := attrs[id]; ok && len(p) == len(s.Attrs) {
+			info.prob = p
+			attrs[id] = info
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	d.attrs = attrs
+	return nil
+}
+
+// matches reports whether item id has the wanted values (0: any): by its
+// known labels, else by its predicted attributes, with the probability of
+// the match (1 for known labels).
+func (d *DB) matches(id uint64, want []int8) (prob float32, ok bool) {
+	info, found := d.attrs[id]
+	if !found {
+		return 0, false
+	}
+	prob = 1
+	for a, w := range want {
+		if w == 0 {
+			continue
+		}
+		if k := info.known[a]; k != 0 {
+			if k != w {
+				return 0, false
+			}
+			continue
+		}
+		if info.prob == nil {
+			return 0, false
+		}
+		p := info.prob[a]
+		if w < 0 {
+			p = 1 - p
+		}
+		if p <= 0.5 {
+			return 0, false
+		}
+		prob *= p
+	}
+	return prob, true
+}
+
+// QueryAttrs lists up to k items whose attributes match targets (only the
+// attributes named, and the hair colours a named colour turns off): items
+// whose known labels match first (by id), then items matched by predicted
+// attributes, most probable first.
+func (d *DB) QueryAttrs(targets string, k int) ([]Neighbour, error) {
+	if k <= 0 {
+		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, k)
+	}
+	s := d.Model.Schema()
+	want, err := s.ParseTargets(targets, make([]int8, len(s.Attrs)))
+	if err != nil {
+		return nil, err
+	}
+	if err := d.loadAttrs(); err != nil {
+		return nil, err
+	}
+	var known, predicted []Neighbour
+	for id, info := range d.attrs {
+		p, ok := d.matches(id, want)
+		if !ok {
+			continue
+		}
+		n := Neighbour{ID: id, Probability: p}
+		n.Predicted = false
+		for a, w := range want {
+			if w != 0 && info.known[a] == 0 {
+				n.Predicted = true
+			}
+		}
+		if n.Predicted {
+			predicted = append(predicted, n)
+		} else {
+			known = append(known, n)
+		}
+	}
+	sort.Slice(known, func(i, j int) bool { return known[i].ID < known[j].ID })
+	sort.Slice(predicted, func(i, j int) bool {
+		if predicted[i].Probability != predicted[j].Probability {
+			return predicted[i].Probability > predicted[j].Probability
+		}
+		return predicted[i].ID < predicted[j].ID
+	})
+	out := append(known, predicted...)
+	if len(out) > k {
+		out = out[:k]
+	}
+	for i := range out {
+		it, err := d.St.Get(out[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Path, out[i].Labels = it.Path, it.Labels
+	}
+	return out, nil
+}
+
+// PredictedCount returns how many items carry predicted rather than known
+// values for some attribute of the model (they are unlabelled for it), and
+// how many items have attribute predictions at all.
+func PredictedCount(st *storage.Store) (predicted, withPredictions int, err error) {
+	m, ver, err := Load(st)
+	if errors.Is(err, ErrNoModel) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	s := m.Schema()
+	has := map[uint64]bool{}
+	if err := st.ForEachVector(attrsName(ver), func(id uint64, _ []float32) error {
+		has[id] = true
+		return nil
+	}); err != nil {
+		return 0, 0, err
+	}
+	err = st.ForEach(func(it storage.Item) error {
+		if !has[it.ID] {
+			return nil
+		}
+		withPredictions++
+		for _, a := range s.Attrs {
+			if _, ok := it.Labels[a]; !ok {
+				predicted++
+				break
+			}
+		}
+		return nil
+	})
+	return predicted, withPredictions, err
+}

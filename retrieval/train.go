@@ -1,0 +1,99 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"rgunit/embed"
+	"rgunit/storage"
+)
+
+// Losses of one retrieval training step.
+type Losses struct {
+	Step    int                `json:"step"`
+	Loss    float64            `json:"loss"`     // mean over the negative kinds
+	PerKind map[string]float64 `json:"per_kind"` // triplet loss per negative kind
+	Seconds float64            `json:"seconds"`
+}
+
+// TrainOptions configure Train.
+type TrainOptions struct {
+	Steps           int // train until the model has taken this many steps
+	CheckpointEvery int // default 200
+	KeepCheckpoints int // default 3
+	OnPool          func(done, total int)
+	OnStep          func(Losses)
+	OnCheckpoint    func(version uint64)
+}
+
+// HeldBack reports whether an item is held back from training for the
+// benches (every tenth id, as for the evaluation classifier).
+func HeldBack(id uint64) bool { return id%10 == 0 }
+
+// Train makes the triplet pool with m's frozen stage 1 (the same pool for a
+// given seed, so a resumed run is the same run), then trains the embedder
+// from m.Step to o.Steps, checkpointing into st every o.CheckpointEvery
+// steps and when it stops. It returns the version of the last checkpoint.
+func Train(ctx context.Context, st *storage.Store, m *Model, data *embed.Labelled, o TrainOptions) (last Losses, ver uint64, err error) {
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 200
+	}
+	if o.KeepCheckpoints <= 0 {
+		o.KeepCheckpoints = 3
+	}
+	kinds, err := embed.ParseNegatives(m.Config.Negatives)
+	if err != nil {
+		return last, 0, err
+	}
+	pool, err := embed.BuildPool(ctx, m.Stage1, m.Schema(), data, m.Config.Pool, 64, kinds, m.Config.Seed, o.OnPool)
+	if err != nil {
+		return last, 0, err
+	}
+	tr, err := embed.NewEmbedTrainer(m.Emb, m.Opt, m.Config.Batch, pool.Roles(), m.Stage1.ContentShape())
+	if err != nil {
+		return last, 0, err
+	}
+	defer tr.Close()
+	saved, ver := m.Step, uint64(0)
+	save := func() error {
+		if m.Step == saved {
+			return nil
+		}
+		v, err := Checkpoint(st, m, o.KeepCheckpoints)
+		if err != nil {
+			return err
+		}
+		saved, ver = m.Step, v
+		if o.OnCheckpoint != nil {
+			o.OnCheckpoint(v)
+		}
+		return nil
+	}
+	for m.Step < o.Steps {
+		if err := ctx.Err(); err != nil {
+			return last, ver, errors.Join(err, save())
+		}
+		start := time.Now()
+		rng := rand.New(rand.NewPCG(m.Config.Seed, uint64(m.Step)))
+		loss, per, err := tr.Step(pool, rng)
+		if err != nil {
+			return last, ver, err
+		}
+		m.Step++
+		last = Losses{Step: m.Step, Loss: loss, PerKind: map[string]float64{}, Seconds: time.Since(start).Seconds()}
+		for i, k := range kinds {
+			last.PerKind[k.String()] = per[i]
+		}
+		if o.OnStep != nil {
+			o.OnStep(last)
+		}
+		if m.Step%o.CheckpointEvery == 0 {
+			if err := save(); err != nil {
+				return last, ver, err
+			}
+		}
+	}
+	return last, ver, save()
+}
