@@ -74,7 +74,7 @@ func TestDatasetAndBadInput(t *testing.T) {
 	if _, err := s.ParseTargets("Blond_Hair,-Bald", make([]int8, 5)); !errors.Is(err, embed.ErrAttribute) {
 		t.Fatalf("unknown target: %v", err)
 	}
-	if v, err := s.ParseTargets("Blond_Hair,-Male", []int8{1, -1, -1, 1, 1}); err != nil || !reflect.DeepEqual(v, []int8{-1, 1, -1, -1, 1}) // hair stays one-hot {
+	if v, err := s.ParseTargets("Blond_Hair,-Male", []int8{1, -1, -1, 1, 1}); err != nil || !reflect.DeepEqual(v, []int8{-1, 1, -1, -1, 1}) { // hair stays one-hot
 		t.Fatalf("targets %v %v", v, err)
 	}
 }
