@@ -8,11 +8,12 @@ import (
 
 	"rgunit/classifier"
 	"rgunit/generator"
+	"rgunit/retrieval"
 )
 
 // HeldOut reports whether an item is held back from the evaluation
 // classifier's training: every tenth id.
-func HeldOut(id uint64) bool { return id%10 == 0 }
+func HeldOut(id uint64) bool { return retrieval.HeldBack(id) }
 
 // Split divides a dataset into training items and held-back items.
 func Split(d *generator.Dataset) (train, held classifier.Data) {

@@ -327,3 +327,52 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// TestResume: stopping after 3 steps and resuming to 6 gives the weights of
+// an uninterrupted 6-step run, bit for bit (the pool and the batches depend
+// only on the seed and the step; Adam's state is in the checkpoint).
+func TestResume(t *testing.T) {
+	p := newPipeline(t) // trained to 5
+	d, err := generator.LoadDataset(p.st, p.m.Schema(), 32, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() *Model {
+		u, _, err := generator.LoadLatest(p.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := New(u, 1, Config{Dim: 16, Pool: 24, Batch: 8, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	whole := fresh()
+	if _, _, err := Train(context.Background(), p.st, whole, labelled(d), TrainOptions{Steps: 6}); err != nil {
+		t.Fatal(err)
+	}
+	part := fresh()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, _, err = Train(ctx, p.st, part, labelled(d), TrainOptions{Steps: 6, OnStep: func(l Losses) {
+		if l.Step == 3 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || part.Step != 3 {
+		t.Fatalf("interrupted run: step %d, %v", part.Step, err)
+	}
+	resumed, _, err := Load(p.st)
+	if err != nil || resumed.Step != 3 {
+		t.Fatalf("checkpoint at the interruption: %v", err)
+	}
+	if _, _, err := Train(context.Background(), p.st, resumed, labelled(d), TrainOptions{Steps: 6}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range whole.Emb.P.Names() {
+		a, b := whole.Emb.P.Get(name).Data().([]float32), resumed.Emb.P.Get(name).Data().([]float32)
+		if !slices.Equal(a, b) {
+			t.Fatalf("%s differs after resume", name)
+		}
+	}
+}

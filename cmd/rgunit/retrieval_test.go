@@ -119,3 +119,41 @@ func TestRetrievalCLI(t *testing.T) {
 		t.Fatalf("empty database: %v", err)
 	}
 }
+
+// TestBenchRetrievalCLI: the bench runs end to end on the shipped faces
+// (content from their list_content.txt) and prints every setting, random
+// retrieval, the ordering verdict and the unlabelled check.
+func TestBenchRetrievalCLI(t *testing.T) {
+	db := ingested(t)
+	mustRun(t, "train", "unit", "--db", db, "--steps", "1", "--width", "4", "--res-blocks", "1", "--batch", "2", "-q")
+	out := mustRun(t, "bench", "retrieval", "--db", db, "--content", filepath.Join(faces, "list_content.txt"),
+		"--steps", "3", "--pool", "8", "--batch", "4", "--dim", "8", "--unlabelled", "--json", "-q")
+	var r struct {
+		Queries int `json:"queries"`
+		Rows    []struct {
+			Setting    string  `json:"setting"`
+			AttrP10    float64 `json:"attr_p10"`
+			ContentP10 float64 `json:"content_p10"`
+		} `json:"rows"`
+		OrderDetail string `json:"order_detail"`
+		Unlabelled  *struct {
+			Diff float64 `json:"diff"`
+		} `json:"unlabelled"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	var names []string
+	for _, row := range r.Rows {
+		names = append(names, row.Setting)
+		if row.AttrP10 < -1 || row.AttrP10 > 1 || row.ContentP10 < -1 || row.ContentP10 > 1 || row.ContentP10 == 0 {
+			t.Fatalf("row %+v out of range", row)
+		}
+	}
+	if strings.Join(names, ",") != "easy,medium,hard,hardest,all,random" || r.Queries != 30 || r.Unlabelled == nil || r.OrderDetail == "" {
+		t.Fatalf("bench retrieval: %s", out)
+	}
+	if _, _, err := run(t, "bench", "retrieval", "--db", db, "-q"); err == nil || !strings.Contains(err.Error(), "--content") {
+		t.Fatalf("no content attributes: %v", err)
+	}
+}
