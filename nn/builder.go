@@ -74,6 +74,14 @@ func (b *Builder) Input(name string, shape ...int) *G.Node {
 	return G.NewTensor(b.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name))
 }
 
+// Fail records err as the builder's error (the first one wins), for
+// layers that find their inputs unusable.
+func (b *Builder) Fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
 // must records the first error and returns n (nil after an error).
 func (b *Builder) must(n *G.Node, err error) *G.Node {
 	if err != nil && b.err == nil {

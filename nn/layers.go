@@ -138,12 +138,17 @@ func (b *Builder) Flatten(x *G.Node) *G.Node {
 	return b.must(apply(flattenOp(x.Shape().Clone()), x))
 }
 
-// Concat joins (N, a) and (N, b) into (N, a+b).
-func (b *Builder) Concat(x, y *G.Node) *G.Node {
-	if !b.ok(x, y) {
+// Concat joins its arguments along axis 1: (N, a) and (N, b) into
+// (N, a+b), or feature maps (N, C1, H, W), (N, C2, H, W) into
+// (N, C1+C2, H, W).
+func (b *Builder) Concat(xs ...*G.Node) *G.Node {
+	if len(xs) == 0 || !b.ok(xs...) {
 		return nil
 	}
-	return b.must(G.Concat(1, x, y))
+	if len(xs) == 1 {
+		return xs[0]
+	}
+	return b.must(G.Concat(1, xs...))
 }
 
 // L2Normalize scales each row of (N, D) to unit length.

@@ -257,6 +257,7 @@ func TestInstanceNormValues(t *testing.T) {
 func TestEmbeddingOpsGradient(t *testing.T) {
 	gradCheck(t, "Flatten", func(b *Builder, in []*G.Node) *G.Node { return b.Flatten(in[0]) }, []int{2, 3, 2, 2})
 	gradCheck(t, "Concat", func(b *Builder, in []*G.Node) *G.Node { return b.Concat(in[0], in[1]) }, []int{2, 3}, []int{2, 4})
+	gradCheck(t, "Concat maps", func(b *Builder, in []*G.Node) *G.Node { return b.Concat(in[0], in[1], in[2]) }, []int{2, 1, 2, 2}, []int{2, 2, 2, 2}, []int{2, 1, 2, 2})
 	gradCheck(t, "L2Normalize", func(b *Builder, in []*G.Node) *G.Node { return b.L2Normalize(in[0]) }, []int{3, 5})
 	gradCheck(t, "Distance", func(b *Builder, in []*G.Node) *G.Node { return b.Distance(in[0], in[1]) }, []int{3, 5}, []int{3, 5})
 	gradCheck(t, "Triplet", func(b *Builder, in []*G.Node) *G.Node {
