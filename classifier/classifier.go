@@ -7,8 +7,6 @@ package classifier
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -225,12 +223,10 @@ func (c *Classifier) Save(st *storage.Store) (uint64, error) {
 // MarshalBinary encodes the classifier: uvarint length, JSON config, then
 // the parameters (package nn's encoding).
 func (c *Classifier) MarshalBinary() ([]byte, error) {
-	h, err := json.Marshal(c.Config)
+	blob, err := nn.AppendHeader(nil, "", c.Config)
 	if err != nil {
 		return nil, err
 	}
-	blob := binary.AppendUvarint(nil, uint64(len(h)))
-	blob = append(blob, h...)
 	return nn.AppendParams(blob, c.P), nil
 }
 
@@ -245,19 +241,16 @@ func Load(st *storage.Store) (*Classifier, error) {
 
 // Decode reads a stored classifier.
 func Decode(blob []byte) (*Classifier, error) {
-	n, k := binary.Uvarint(blob)
-	if k <= 0 || n > uint64(len(blob)-k) {
-		return nil, fmt.Errorf("%w: bad header", ErrModel)
-	}
 	var cfg Config
-	if err := json.Unmarshal(blob[k:k+int(n)], &cfg); err != nil {
+	rest, err := nn.ReadHeader(blob, "", &cfg)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrModel, err)
 	}
 	c, err := New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrModel, err)
 	}
-	rest, err := nn.ReadParams(blob[k+int(n):], c.P)
+	rest, err = nn.ReadParams(rest, c.P)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrModel, err)
 	}

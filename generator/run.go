@@ -25,12 +25,9 @@ func Checkpoint(st *storage.Store, u *UNIT, keep int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	ver, err := st.PutModel(ModelName, blob)
+	ver, err := st.PutModelKeep(ModelName, blob, max(keep, 1))
 	if err != nil {
-		return 0, fmt.Errorf("generator: checkpoint: %w", err)
-	}
-	if _, err := st.PruneModels(ModelName, max(keep, 1)); err != nil {
-		return ver, fmt.Errorf("generator: pruning checkpoints: %w", err)
+		return ver, fmt.Errorf("generator: checkpoint: %w", err)
 	}
 	return ver, nil
 }

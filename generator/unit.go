@@ -1,8 +1,6 @@
 package generator
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -110,12 +108,10 @@ const checkpointMagic = "RGUNIT-GMMUNIT\n"
 // header (format, step, config), then the parameters of E_c, E_a, G and D
 // and the two optimizers' states (package nn's encodings).
 func (u *UNIT) MarshalBinary() ([]byte, error) {
-	h, err := json.Marshal(header{Format: 1, Step: u.Step, Config: u.Config})
+	b, err := nn.AppendHeader(nil, checkpointMagic, header{Format: 1, Step: u.Step, Config: u.Config})
 	if err != nil {
 		return nil, err
 	}
-	b := append([]byte(checkpointMagic), binary.AppendUvarint(nil, uint64(len(h)))...)
-	b = append(b, h...)
 	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P} {
 		b = nn.AppendParams(b, p)
 	}
@@ -125,17 +121,10 @@ func (u *UNIT) MarshalBinary() ([]byte, error) {
 
 // UnmarshalUNIT decodes a checkpoint into a new model.
 func UnmarshalUNIT(b []byte) (*UNIT, error) {
-	if len(b) < len(checkpointMagic) || string(b[:len(checkpointMagic)]) != checkpointMagic {
-		return nil, fmt.Errorf("%w: not a GMM-UNIT checkpoint", ErrCheckpoint)
-	}
-	b = b[len(checkpointMagic):]
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return nil, fmt.Errorf("%w: bad header length", ErrCheckpoint)
-	}
 	var h header
-	if err := json.Unmarshal(b[k:k+int(n)], &h); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrCheckpoint, err)
+	b, err := nn.ReadHeader(b, checkpointMagic, &h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	if h.Format != 1 {
 		return nil, fmt.Errorf("%w: format %d", ErrCheckpoint, h.Format)
@@ -145,7 +134,6 @@ func UnmarshalUNIT(b []byte) (*UNIT, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	u.Step = h.Step
-	b = b[k+int(n):]
 	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P} {
 		if b, err = nn.ReadParams(b, p); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)

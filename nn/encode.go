@@ -2,10 +2,12 @@ package nn
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // ErrFormat: serialized parameters or optimizer state that do not decode,
@@ -177,4 +179,33 @@ func ReadAdam(b []byte) (*Adam, []byte, error) {
 		return nil, nil, r.err
 	}
 	return a, r.b, nil
+}
+
+// AppendHeader appends a model blob's header: magic, then the uvarint
+// length of header's JSON encoding, then that JSON.
+func AppendHeader(w []byte, magic string, header any) ([]byte, error) {
+	h, err := json.Marshal(header)
+	if err != nil {
+		return nil, err
+	}
+	w = append(w, magic...)
+	w = binary.AppendUvarint(w, uint64(len(h)))
+	return append(w, h...), nil
+}
+
+// ReadHeader reads a header written by AppendHeader into header and
+// returns the bytes after it (errors wrap ErrFormat).
+func ReadHeader(b []byte, magic string, header any) ([]byte, error) {
+	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: not a %q blob", ErrFormat, strings.TrimSpace(magic))
+	}
+	b = b[len(magic):]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, fmt.Errorf("%w: bad header length", ErrFormat)
+	}
+	if err := json.Unmarshal(b[k:k+int(n)], header); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrFormat, err)
+	}
+	return b[k+int(n):], nil
 }

@@ -63,3 +63,25 @@ func FuzzReadParams(f *testing.F) {
 		}
 	})
 }
+
+func TestHeader(t *testing.T) {
+	type h struct {
+		A int    `json:"a"`
+		B string `json:"b"`
+	}
+	blob, err := AppendHeader([]byte("x"), "MAGIC\n", h{A: 3, B: "q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob = append(blob, 9, 9)
+	var got h
+	rest, err := ReadHeader(blob[1:], "MAGIC\n", &got)
+	if err != nil || got != (h{A: 3, B: "q"}) || len(rest) != 2 {
+		t.Fatalf("read back %+v, %d trailing, %v", got, len(rest), err)
+	}
+	for _, bad := range [][]byte{nil, []byte("MAGIC"), []byte("OTHER\n\x02{}"), []byte("MAGIC\n\x7f{}"), []byte("MAGIC\n\x02{]")} {
+		if _, err := ReadHeader(bad, "MAGIC\n", &got); !errors.Is(err, ErrFormat) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package retrieval
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -103,13 +101,11 @@ const magic = "RGUNIT-RETRIEVAL\n"
 // header (format, step, config, the stage-1 config, version and step), the
 // parameters of E_c, E_a, G and the embedder, then the optimizer's state.
 func (m *Model) MarshalBinary() ([]byte, error) {
-	h, err := json.Marshal(header{Format: 1, Step: m.Step, Config: m.Config, Stage1: m.Stage1.Config,
+	b, err := nn.AppendHeader(nil, magic, header{Format: 1, Step: m.Step, Config: m.Config, Stage1: m.Stage1.Config,
 		Stage1Version: m.Stage1Version, Stage1Step: m.Stage1.Step})
 	if err != nil {
 		return nil, err
 	}
-	b := append([]byte(magic), binary.AppendUvarint(nil, uint64(len(h)))...)
-	b = append(b, h...)
 	for _, p := range []*nn.Params{m.Stage1.Ec.P, m.Stage1.Ea.P, m.Stage1.G.P, m.Emb.P} {
 		b = nn.AppendParams(b, p)
 	}
@@ -118,17 +114,10 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 
 // Unmarshal decodes a checkpoint.
 func Unmarshal(b []byte) (*Model, error) {
-	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
-		return nil, fmt.Errorf("%w: not a retrieval checkpoint", ErrCheckpoint)
-	}
-	b = b[len(magic):]
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return nil, fmt.Errorf("%w: bad header length", ErrCheckpoint)
-	}
 	var h header
-	if err := json.Unmarshal(b[k:k+int(n)], &h); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrCheckpoint, err)
+	b, err := nn.ReadHeader(b, magic, &h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	if h.Format != 1 {
 		return nil, fmt.Errorf("%w: format %d", ErrCheckpoint, h.Format)
@@ -143,7 +132,6 @@ func Unmarshal(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	m.Step = h.Step
-	b = b[k+int(n):]
 	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, m.Emb.P} {
 		if b, err = nn.ReadParams(b, p); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
@@ -181,12 +169,9 @@ func Checkpoint(st *storage.Store, m *Model, keep int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	ver, err := st.PutModel(ModelName, blob)
+	ver, err := st.PutModelKeep(ModelName, blob, max(keep, 1))
 	if err != nil {
-		return 0, fmt.Errorf("retrieval: checkpoint: %w", err)
-	}
-	if _, err := st.PruneModels(ModelName, max(keep, 1)); err != nil {
-		return ver, fmt.Errorf("retrieval: pruning checkpoints: %w", err)
+		return ver, fmt.Errorf("retrieval: checkpoint: %w", err)
 	}
 	return ver, nil
 }

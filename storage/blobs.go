@@ -29,6 +29,19 @@ func (s *Store) PutModel(name string, blob []byte) (uint64, error) {
 	return ver, err
 }
 
+// PutModelKeep stores a model blob as a new version, then deletes all but
+// the latest keep versions (a checkpoint and its pruning).
+func (s *Store) PutModelKeep(name string, blob []byte, keep int) (uint64, error) {
+	ver, err := s.PutModel(name, blob)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.PruneModels(name, keep); err != nil {
+		return ver, fmt.Errorf("pruning %s: %w", name, err)
+	}
+	return ver, nil
+}
+
 // Model returns a model blob; version 0 means the latest. The error wraps
 // ErrNotFound when there is none.
 func (s *Store) Model(name string, version uint64) ([]byte, uint64, error) {
