@@ -12,6 +12,7 @@ import (
 	"rgunit/generator"
 	"rgunit/index"
 	"rgunit/nn"
+	"rgunit/retrieval"
 )
 
 // RetrievalItem is one item of the retrieval bench.
@@ -308,11 +309,12 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 	r.OrderHolds, r.OrderDetail = checkOrder(byName)
 
 	if o.Unlabelled {
-		// Train on the labelled half only (even ids); the odd half stands
-		// for images ingested without labels.
+		// Train on the labelled half only; the other half (by a hash of
+		// the id, not its parity: see retrieval.HeldBack) stands for
+		// images ingested without labels.
 		var half []int
 		for _, i := range train {
-			if items[i].ID%2 == 0 {
+			if labelledHalf(items[i].ID) {
 				half = append(half, i)
 			}
 		}
@@ -324,11 +326,11 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 		if err != nil {
 			return nil, err
 		}
-		lab, err := search(all, qv, func(i int) bool { return items[i].ID%2 == 0 })
+		lab, err := search(all, qv, func(i int) bool { return labelledHalf(items[i].ID) })
 		if err != nil {
 			return nil, err
 		}
-		unl, err := search(all, qv, func(i int) bool { return items[i].ID%2 == 1 })
+		unl, err := search(all, qv, func(i int) bool { return !labelledHalf(items[i].ID) })
 		if err != nil {
 			return nil, err
 		}
@@ -342,6 +344,9 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 	r.Seconds = time.Since(start).Seconds()
 	return r, nil
 }
+
+// labelledHalf splits items in two halves for the unlabelled check.
+func labelledHalf(id uint64) bool { return retrieval.Mix(id^0x6c6162656c)&1 == 0 }
 
 // subPool returns a view of p with the anchor, the positive and the
 // negatives of kinds only.

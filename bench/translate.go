@@ -12,7 +12,7 @@ import (
 )
 
 // HeldOut reports whether an item is held back from the evaluation
-// classifier's training: every tenth id.
+// classifier's training: one id in ten (see retrieval.HeldBack).
 func HeldOut(id uint64) bool { return retrieval.HeldBack(id) }
 
 // Split divides a dataset into training items and held-back items.

@@ -195,8 +195,8 @@ func newBenchTranslateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "translate",
 		Short: "Score the GMM-UNIT model with the evaluation classifier on held-back images",
-		Long: `Translates held-back images (every tenth id, which the evaluation classifier
-did not train on) to the attributes of other held-back images and prints:
+		Long: `Translates held-back images (one id in ten, chosen by a hash of the id; the
+evaluation classifier did not train on them) to the attributes of other held-back images and prints:
 the classifier's accuracy on the real images; target-attribute accuracy of the
 translations; FD-cls, the Fréchet distance between translations and real
 images in the classifier's penultimate features (not Inception FID), next to

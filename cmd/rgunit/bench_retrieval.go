@@ -29,15 +29,15 @@ func newBenchRetrievalCmd() *cobra.Command {
 		Long: `Trains the retrieval embedder once per negatives setting (easy, medium, hard,
 hardest, all) on one triplet pool made with the database's latest GMM-UNIT
 model from the labelled items that are not held back, embeds every labelled
-item, and queries with every held-back item (every tenth id): its content with
+item, and queries with every held-back item (one id in ten, by a hash): its content with
 a target that flips one attribute. P@K for attributes is the mean cosine
 similarity between the target's +-1 vector and each neighbour's labels; for
 content, between the query's and each neighbour's non-domain attributes:
 those of --content (a list_attr-format file, e.g. faces12k's
 list_content.txt), else the item's own labels outside the model's attributes
 (CelebA's 35 others). Random retrieval is the baseline. --unlabelled adds the
-unlabelled-ingestion check: an embedder trained on the labelled half (even
-ids) only, and the attribute P@K of neighbours from each half.
+unlabelled-ingestion check: an embedder trained on a labelled half (chosen by
+a hash of the id) only, and the attribute P@K of neighbours from each half.
 Nothing is written to the database.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

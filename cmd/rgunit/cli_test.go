@@ -332,7 +332,7 @@ func TestTrainAndTranslate(t *testing.T) {
 	// The evaluation classifier and the translation bench.
 	out = mustRun(t, "train", "classifier", "--db", db, "--steps", "5", "--width", "4", "--batch", "8", "--json", "-q")
 	var c map[string]any
-	if err := json.Unmarshal([]byte(out), &c); err != nil || c["held_out_images"].(float64) != 30 || c["train_images"].(float64) != 270 {
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c["held_out_images"].(float64) != float64(heldBack(300)) || c["train_images"].(float64) != float64(300-heldBack(300)) {
 		t.Fatalf("train classifier: %q %v", out, err)
 	}
 	gridPath := filepath.Join(t.TempDir(), "grid.png")

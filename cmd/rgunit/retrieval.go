@@ -39,7 +39,8 @@ of its attributes; the positive is its translation, re-encoded; the negatives
 are easy (a random real image), medium (another image translated to the
 target), hard (the image translated to another domain) and hardest (the image
 reconstructed in its own domain). --pool triplets are made once, then the
-embedder trains on them (every tenth item is held back for the benches).
+embedder trains on them (one item in ten, chosen by a hash of its id, is held
+back for the benches).
 Checkpoints go into the database as versions of the model "retrieval"; the
 command resumes from the latest (--fresh starts over). When training ends,
 every item, labelled or not, is embedded and indexed.`,

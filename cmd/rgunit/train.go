@@ -153,7 +153,7 @@ func newTrainClassifierCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "classifier",
-		Short: "Train the evaluation classifier on real labelled images (every tenth id held back)",
+		Short: "Train the evaluation classifier on real labelled images (one id in ten held back, by a hash)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := db.open(true, false, 0)
