@@ -112,8 +112,8 @@ func (c *Classifier) Train(ctx context.Context, d Data, steps, batch int, onStep
 	tT := tensor.New(tensor.WithShape(batch, na), tensor.WithBacking(make([]float32, batch*na)))
 	G.Let(x, xT)
 	G.Let(t, tT)
-	m := G.NewTapeMachine(b.G, G.BindDualValues(b.Learnables...))
-	defer m.Close()
+	m := nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
+	defer nn.CloseMachine(m)
 	opt := nn.NewAdam(1e-3, 0.9, 0.999)
 	xs, ts := xT.Data().([]float32), tT.Data().([]float32)
 	per := 3 * s * s
@@ -159,8 +159,8 @@ func (c *Classifier) Predict(x []float32, n int) (logits, feats [][]float32, err
 		return nil, nil, err
 	}
 	G.Let(xin, tensor.New(tensor.WithShape(n, 3, s, s), tensor.WithBacking(append([]float32(nil), x...))))
-	m := G.NewTapeMachine(b.G)
-	defer m.Close()
+	m := nn.NewMachine(b.G)
+	defer nn.CloseMachine(m)
 	if err := m.RunAll(); err != nil {
 		return nil, nil, err
 	}

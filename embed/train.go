@@ -70,7 +70,7 @@ func NewEmbedTrainer(e *Embedder, opt *nn.Adam, batch, roles int, contentShape [
 	if _, err := G.Grad(t.loss, b.Learnables...); err != nil {
 		return nil, err
 	}
-	t.m = G.NewTapeMachine(b.G, G.BindDualValues(b.Learnables...))
+	t.m = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
 	return t, nil
 }
 
@@ -83,7 +83,7 @@ func newDense(shape ...int) *tensor.Dense {
 }
 
 // Close releases the machine.
-func (t *EmbedTrainer) Close() { t.m.Close() }
+func (t *EmbedTrainer) Close() { nn.CloseMachine(t.m) }
 
 // Step trains on batch triplets of p drawn with rng and returns the loss
 // and the loss per negative kind.
@@ -138,8 +138,8 @@ func (e *Embedder) Embed(content, codes []float32, n int, contentShape [3]int) (
 	}
 	G.Let(c, tensor.New(tensor.WithShape(n, contentShape[0], contentShape[1], contentShape[2]), tensor.WithBacking(content)))
 	G.Let(z, tensor.New(tensor.WithShape(n, cd), tensor.WithBacking(codes)))
-	m := G.NewTapeMachine(b.G)
-	defer m.Close()
+	m := nn.NewMachine(b.G)
+	defer nn.CloseMachine(m)
 	if err := m.RunAll(); err != nil {
 		return nil, err
 	}

@@ -97,8 +97,8 @@ func (u *UNIT) runGraph(ins []graphInput, build func(b *nn.Builder, in []*G.Node
 	for i, in := range ins {
 		G.Let(nodes[i], tensor.New(tensor.WithShape(in.shape...), tensor.WithBacking(append([]float32(nil), in.data...))))
 	}
-	m := G.NewTapeMachine(b.G)
-	defer m.Close()
+	m := nn.NewMachine(b.G)
+	defer nn.CloseMachine(m)
 	if err := m.RunAll(); err != nil {
 		return nil, err
 	}

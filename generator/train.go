@@ -168,15 +168,15 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 			return nil, err
 		}
 	}
-	t.gm = G.NewTapeMachine(b.G, G.BindDualValues(b.Learnables...))
-	t.dm = G.NewTapeMachine(d.G, G.BindDualValues(d.Learnables...))
+	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
+	t.dm = nn.NewMachine(d.G, G.BindDualValues(d.Learnables...))
 	return t, nil
 }
 
 // Close releases the machines.
 func (t *Trainer) Close() {
-	t.gm.Close()
-	t.dm.Close()
+	nn.CloseMachine(t.gm)
+	nn.CloseMachine(t.dm)
 }
 
 func scalar(n *G.Node) float64 {

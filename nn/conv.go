@@ -38,6 +38,7 @@ type convOp struct {
 // maxCachedCols values are recomputed rather than kept.
 type colsCache struct {
 	mu    sync.Mutex
+	used  bool // a weight-gradient op reads it (set by SymDiff)
 	x     *float32
 	n     int
 	valid bool
@@ -54,6 +55,9 @@ func (c *colsCache) store(x []float32, n int) []float32 {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.used { // a forward-only graph: nothing will read the columns
+		return nil
+	}
 	if cap(c.buf) < n {
 		c.buf = make([]float32, n)
 	}
@@ -278,6 +282,11 @@ func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 		return nil, fmt.Errorf("nn: conv gradients are not differentiable")
 	}
 	x, w := inputs[0], inputs[1]
+	if op.cols != nil {
+		op.cols.mu.Lock()
+		op.cols.used = true
+		op.cols.mu.Unlock()
+	}
 	gx, err := G.ApplyOp(convOp{k: op.k, stride: op.stride, pad: op.pad, kind: convGradX, out: x.Shape().Clone()}, w, grad)
 	if err != nil {
 		return nil, err
