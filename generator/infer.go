@@ -46,10 +46,7 @@ func (u *UNIT) EncodeAttrs(x []float32, n int) ([][]float32, error) {
 	if n == 0 || len(x) != n*3*s*s {
 		return nil, fmt.Errorf("generator: %d values for %d images of %d px", len(x), n, s)
 	}
-	out, err := u.run(n, func(b *nn.Builder, xin, _ *G.Node) *G.Node {
-		mu, _ := u.Ea.Build(b, xin)
-		return mu
-	}, x, make([]float32, n*cd))
+	out, err := u.Codes(x, n)
 	if err != nil {
 		return nil, err
 	}

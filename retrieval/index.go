@@ -2,7 +2,6 @@ package retrieval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -166,22 +165,16 @@ func Posteriors(m *Model, code []float32) []float32 {
 	return out
 }
 
-// Remove deletes items from the current index (after they were deleted
-// from the store). It does nothing without a model or an index.
+// Remove deletes items from the retrieval index (after they were deleted
+// from the store). It does nothing when there is no index. (Sync keeps one
+// retrieval index; every one found is updated, without loading a model.)
 func Remove(st *storage.Store, ids []uint64) error {
-	_, ver, err := Load(st)
-	if errors.Is(err, ErrNoModel) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	names, err := st.Indexes()
 	if err != nil {
 		return err
 	}
 	for _, n := range names {
-		if n != indexName(ver) {
+		if !strings.HasPrefix(n, "retrieval-") {
 			continue
 		}
 		idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, n}, nil)
@@ -196,7 +189,9 @@ func Remove(st *storage.Store, ids []uint64) error {
 				}
 			}
 		}
-		return idx.Close()
+		if err := idx.Close(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

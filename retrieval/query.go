@@ -265,7 +265,6 @@ func (d *DB) QueryAttrs(targets string, k int) ([]Neighbour, error) {
 			continue
 		}
 		n := Neighbour{ID: id, Probability: p}
-		n.Predicted = false
 		for a, w := range want {
 			if w != 0 && info.known[a] == 0 {
 				n.Predicted = true
