@@ -162,14 +162,23 @@ func RGBATensor(img *image.RGBA, size int) ([]float32, error) {
 // Batch draws n random items; each one's target is the attribute values of
 // another random item (so targets are domains that exist).
 func (d *Dataset) Batch(rng *rand.Rand, n int) Batch {
+	b, _ := d.BatchIndices(rng, n)
+	return b
+}
+
+// BatchIndices is Batch that also returns the dataset indices of the
+// batch's images.
+func (d *Dataset) BatchIndices(rng *rand.Rand, n int) (Batch, []int) {
 	per := 3 * d.Size * d.Size
 	b := Batch{X: make([]float32, 0, n*per)}
+	idx := make([]int, 0, n)
 	for range n {
 		i, j := rng.IntN(len(d.X)), rng.IntN(len(d.X))
 		b.X = append(b.X, d.X[i]...)
 		b.Src, b.Tgt = append(b.Src, d.Labels[i]), append(b.Tgt, d.Labels[j])
+		idx = append(idx, i)
 	}
-	return b
+	return b, idx
 }
 
 // TensorImage converts CHW float32 in [-1, 1] back to an image.

@@ -74,13 +74,19 @@ type graphInput struct {
 // runGraph builds a forward-only graph over the model's weights with the
 // given inputs and returns its output's values.
 func (u *UNIT) runGraph(ins []graphInput, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
+	return u.runGraphWith(nil, ins, build)
+}
+
+// runGraphWith is runGraph with more parameter sets bound (a stage-3
+// model's decoder and fusion).
+func (u *UNIT) runGraphWith(extra []*nn.Params, ins []graphInput, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("generator: inference graph: %v", r)
 		}
 	}()
 	b := nn.NewBuilder()
-	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P} {
+	for _, p := range append([]*nn.Params{u.Ec.P, u.Ea.P, u.G.P}, extra...) {
 		b.Use(p)
 	}
 	nodes := make([]*G.Node, len(ins))

@@ -78,8 +78,7 @@ type Trainer struct {
 	x, srcMeans, eps, zt, tgt01                    *G.Node
 	adv, cls, rec, content, code, cycle, kl, total *G.Node
 	fake                                           G.Value
-	// D graph.
-	dx, dfake, src01, dadv, dcls, dtotal *G.Node
+	dstep                                          *dStep
 
 	xT, srcMeansT, epsT, ztT, tgt01T, src01T, fakeT *tensor.Dense
 
@@ -146,37 +145,101 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	t.FLOPs = 3 * b.FLOPs
 
 	// D step.
-	d := nn.NewBuilder(u.D.P)
-	t.db = d
-	t.dx, t.dfake, t.src01 = d.Input("x", n, 3, s, s), d.Input("fake", n, 3, s, s), d.Input("src01", n, na)
-	preal, lreal := u.D.Build(d, t.dx)
-	pfake, _ := u.D.Build(d, t.dfake)
-	t.dadv = d.WeightedSum([]*G.Node{d.MSEConst(preal, 1), d.MSEConst(pfake, 0)}, []float64{1, 1})
-	t.dcls = d.BCEWithLogits(lreal, t.src01)
-	t.dtotal = d.WeightedSum([]*G.Node{t.dadv, t.dcls}, []float64{w.Adv, w.Cls})
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("generator: building the D step: %w", err)
+	if t.dstep, err = newDStep(u.D, n, s, na, c.Weights); err != nil {
+		return nil, err
 	}
-	if _, err := G.Grad(t.dtotal, d.Learnables...); err != nil {
-		return nil, fmt.Errorf("generator: D step gradients: %w", err)
-	}
-	t.FLOPs += 3 * d.FLOPs
+	t.FLOPs += t.dstep.flops
 
 	for node, val := range map[*G.Node]*tensor.Dense{t.x: t.xT, t.srcMeans: t.srcMeansT, t.eps: t.epsT, t.zt: t.ztT,
-		t.tgt01: t.tgt01T, t.dx: t.xT, t.dfake: t.fakeT, t.src01: t.src01T} {
+		t.tgt01: t.tgt01T} {
 		if err := G.Let(node, val); err != nil {
 			return nil, err
 		}
 	}
+	if err := t.dstep.bind(t.xT, t.fakeT, t.src01T); err != nil {
+		return nil, err
+	}
 	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
-	t.dm = nn.NewMachine(d.G, G.BindDualValues(d.Learnables...))
 	return t, nil
+}
+
+// dStep is the discriminator's step, shared by stage 1 and stage 3: LSGAN
+// real/fake and the attribute loss on real images.
+type dStep struct {
+	d                            *Discriminator
+	b                            *nn.Builder
+	m                            G.VM
+	x, fake, src01, adv, cls, tl *G.Node
+	flops                        int64
+}
+
+func newDStep(dis *Discriminator, n, s, na int, w Weights) (*dStep, error) {
+	d := nn.NewBuilder(dis.P)
+	t := &dStep{d: dis, b: d}
+	t.x, t.fake, t.src01 = d.Input("x", n, 3, s, s), d.Input("fake", n, 3, s, s), d.Input("src01", n, na)
+	preal, lreal := dis.Build(d, t.x)
+	pfake, _ := dis.Build(d, t.fake)
+	t.adv = d.WeightedSum([]*G.Node{d.MSEConst(preal, 1), d.MSEConst(pfake, 0)}, []float64{1, 1})
+	t.cls = d.BCEWithLogits(lreal, t.src01)
+	t.tl = d.WeightedSum([]*G.Node{t.adv, t.cls}, []float64{w.Adv, w.Cls})
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("generator: building the D step: %w", err)
+	}
+	if _, err := G.Grad(t.tl, d.Learnables...); err != nil {
+		return nil, fmt.Errorf("generator: D step gradients: %w", err)
+	}
+	t.flops = 3 * d.FLOPs
+	return t, nil
+}
+
+// bind sets the step's inputs and makes its machine.
+func (t *dStep) bind(x, fake, src01 *tensor.Dense) error {
+	for node, val := range map[*G.Node]*tensor.Dense{t.x: x, t.fake: fake, t.src01: src01} {
+		if err := G.Let(node, val); err != nil {
+			return err
+		}
+	}
+	t.m = nn.NewMachine(t.b.G, G.BindDualValues(t.b.Learnables...))
+	return nil
+}
+
+// run runs the step and updates D with opt.
+func (t *dStep) run(opt *nn.Adam, l *Losses) error {
+	if err := t.m.RunAll(); err != nil {
+		return fmt.Errorf("generator: D step: %w", err)
+	}
+	l.DAdv, l.DCls = scalar(t.adv), scalar(t.cls)
+	if err := opt.Update(t.b, t.d.P); err != nil {
+		return err
+	}
+	t.m.Reset()
+	return nil
+}
+
+// fillInputs writes a step's noise and targets for batch: the source
+// domains' means, reparametrization noise, codes sampled from the target
+// Gaussians, and the 0/1 target and source values. They depend on (seed,
+// step) only, so a resumed run is the same run.
+func fillInputs(c Config, seed uint64, step int, batch Batch, means, eps, zt, tgt01, src01 []float32) {
+	cd, na := c.Schema.CodeDim(), len(c.Schema.Attrs)
+	rng := rand.New(rand.NewPCG(seed^0x6e6f697365, uint64(step)))
+	for i := range batch.Src {
+		c.Schema.Means(batch.Src[i], means[i*cd:(i+1)*cd])
+		c.Schema.Sample(batch.Tgt[i], rng, zt[i*cd:(i+1)*cd])
+		for j := range cd {
+			eps[i*cd+j] = float32(rng.NormFloat64())
+		}
+		for a := range na {
+			tgt01[i*na+a] = float32(max(batch.Tgt[i][a], 0))
+			src01[i*na+a] = float32(max(batch.Src[i][a], 0))
+		}
+	}
 }
 
 // Close releases the machines.
 func (t *Trainer) Close() {
 	nn.CloseMachine(t.gm)
-	nn.CloseMachine(t.dm)
+	nn.CloseMachine(t.dstep.m)
 }
 
 func scalar(n *G.Node) float64 {
@@ -201,22 +264,8 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 		return Losses{}, fmt.Errorf("generator: batch of %d values, %d sources, %d targets", len(batch.X), len(batch.Src), len(batch.Tgt))
 	}
 	copy(t.xT.Data().([]float32), batch.X)
-	cd, na := c.Schema.CodeDim(), len(c.Schema.Attrs)
-	// Noise depends on (seed, step) only, so a resumed run is the same run.
-	rng := rand.New(rand.NewPCG(c.Seed^0x6e6f697365, uint64(u.Step)))
-	means, eps, zt := t.srcMeansT.Data().([]float32), t.epsT.Data().([]float32), t.ztT.Data().([]float32)
-	tgt01, src01 := t.tgt01T.Data().([]float32), t.src01T.Data().([]float32)
-	for i := range c.Batch {
-		c.Schema.Means(batch.Src[i], means[i*cd:(i+1)*cd])
-		c.Schema.Sample(batch.Tgt[i], rng, zt[i*cd:(i+1)*cd])
-		for j := range cd {
-			eps[i*cd+j] = float32(rng.NormFloat64())
-		}
-		for a := range na {
-			tgt01[i*na+a] = float32(max(batch.Tgt[i][a], 0))
-			src01[i*na+a] = float32(max(batch.Src[i][a], 0))
-		}
-	}
+	fillInputs(c, c.Seed, u.Step, batch, t.srcMeansT.Data().([]float32), t.epsT.Data().([]float32), t.ztT.Data().([]float32),
+		t.tgt01T.Data().([]float32), t.src01T.Data().([]float32))
 	var l Losses
 	if err := t.gm.RunAll(); err != nil {
 		return l, fmt.Errorf("generator: G step: %w", err)
@@ -231,14 +280,9 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 		return l, err
 	}
 	t.gm.Reset()
-	if err := t.dm.RunAll(); err != nil {
-		return l, fmt.Errorf("generator: D step: %w", err)
-	}
-	l.DAdv, l.DCls = scalar(t.dadv), scalar(t.dcls)
-	if err := u.OptD.Update(t.db, u.D.P); err != nil {
+	if err := t.dstep.run(u.OptD, &l); err != nil {
 		return l, err
 	}
-	t.dm.Reset()
 	u.Step++
 	l.Step = u.Step
 	l.Seconds = time.Since(start).Seconds()

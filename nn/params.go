@@ -78,3 +78,32 @@ func (p *Params) Sorted() []string {
 	sort.Strings(s)
 	return s
 }
+
+// CopyFrom copies the values of every tensor of src into p's tensor of the
+// same name; the two sets must have the same names and shapes.
+func (p *Params) CopyFrom(src *Params) error {
+	if len(p.names) != len(src.names) {
+		return fmt.Errorf("%w: %d parameters, the source has %d", ErrFormat, len(p.names), len(src.names))
+	}
+	for _, n := range p.names {
+		s := src.byName[n]
+		if s == nil || !s.Shape().Eq(p.byName[n].Shape()) {
+			return fmt.Errorf("%w: parameter %q missing or of another shape in the source", ErrFormat, n)
+		}
+		copy(p.byName[n].Data().([]float32), s.Data().([]float32))
+	}
+	return nil
+}
+
+// Subset returns the parameters of p whose names keep accepts, sharing
+// p's tensors (a graph can train a subset and bind the rest as constants).
+func (p *Params) Subset(keep func(name string) bool) *Params {
+	s := &Params{byName: map[string]*tensor.Dense{}, rng: p.rng}
+	for _, n := range p.names {
+		if keep(n) {
+			s.names = append(s.names, n)
+			s.byName[n] = p.byName[n]
+		}
+	}
+	return s
+}

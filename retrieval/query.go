@@ -331,3 +331,49 @@ func PredictedCount(st *storage.Store) (predicted, withPredictions int, err erro
 	})
 	return predicted, withPredictions, err
 }
+
+// Neighbours returns, for each of n images given by their content maps
+// (E_c of the model, n*C*H*W values) and target values, the ids of the k
+// items nearest to emb(content, target means), nearest first, never
+// exclude[i] (0: nothing excluded; exclude may be nil). Fewer than k ids
+// come back when the index holds fewer items.
+func (d *DB) Neighbours(content []float32, targets [][]int8, k int, exclude []uint64) ([][]uint64, error) {
+	if k <= 0 {
+		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, k)
+	}
+	if d.idx.Len() == 0 {
+		return nil, fmt.Errorf("%w: no item is indexed", ErrEmpty)
+	}
+	m, s := d.Model, d.Model.Schema()
+	n := len(targets)
+	if exclude != nil && len(exclude) != n {
+		return nil, fmt.Errorf("%w: %d exclusions for %d images", ErrQuery, len(exclude), n)
+	}
+	codes := make([]float32, n*s.CodeDim())
+	for i, t := range targets {
+		if len(t) != len(s.Attrs) {
+			return nil, fmt.Errorf("%w: target %d has %d values, the schema %d", ErrQuery, i, len(t), len(s.Attrs))
+		}
+		s.Means(t, codes[i*s.CodeDim():(i+1)*s.CodeDim()])
+	}
+	embs, err := m.Emb.Embed(content, codes, n, m.Stage1.ContentShape())
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]uint64, n)
+	for i := range n {
+		var opts *index.SearchOptions
+		if exclude != nil && exclude[i] != 0 {
+			ex := exclude[i]
+			opts = &index.SearchOptions{Filter: func(id uint64) bool { return id != ex }}
+		}
+		hits, err := d.idx.Search(embs[i*m.Config.Dim:(i+1)*m.Config.Dim], min(k, d.idx.Len()), opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hits {
+			out[i] = append(out[i], h.ID)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,183 @@
+package generator
+
+import (
+	"fmt"
+	"strings"
+
+	"rgunit/nn"
+)
+
+// RGModelName is the name RG-UNIT (stage 3) checkpoints are stored under.
+const RGModelName = "rg-unit"
+
+// RGConfig is a stage-3 model's configuration, stored in its checkpoints.
+type RGConfig struct {
+	K       int     `json:"k"` // neighbours fused
+	Batch   int     `json:"batch"`
+	Seed    uint64  `json:"seed"`
+	LR      float64 `json:"lr"`
+	Beta1   float64 `json:"beta1"`
+	Beta2   float64 `json:"beta2"`
+	Weights Weights `json:"weights"` // KL is unused: E_a is frozen
+	// Retrieval is the version of the retrieval model whose frozen E_c,
+	// E_a and index the model was trained with: it only runs on top of
+	// that version.
+	Retrieval uint64 `json:"retrieval_version"`
+}
+
+// Check validates a configuration.
+func (c RGConfig) Check() error {
+	if c.K < 1 || c.K > 16 {
+		return fmt.Errorf("generator: %d neighbours (want 1 to 16)", c.K)
+	}
+	if c.Batch < 1 || c.Batch > 1024 {
+		return fmt.Errorf("generator: batch %d", c.Batch)
+	}
+	return nil
+}
+
+// RG is the stage-3 model, RG-UNIT: the frozen encoders of a stage-1 model
+// (Base: E_c, E_a, and the stage-1 G it started from), a decoder initialized
+// from that G whose code MLP stays frozen (so codes keep their meaning), the
+// retrieval fusion convs and a discriminator, with their optimizers.
+type RG struct {
+	Config RGConfig
+	Base   *UNIT
+	G      *Decoder
+	Fusion *Fusion
+	D      *Discriminator
+	OptG   *nn.Adam // G (but its code MLP) and the fusion
+	OptD   *nn.Adam
+	Step   int
+}
+
+// NewRG returns a stage-3 model over base: G starts as a copy of base's G,
+// D as a copy of d (a fresh D when d is nil), and the fusion as the
+// identity on the source's content, so an untrained RG-UNIT decodes exactly
+// what GMM-UNIT decodes.
+func NewRG(base *UNIT, d *Discriminator, c RGConfig) (*RG, error) {
+	if c.K == 0 {
+		c.K = DefaultK
+	}
+	if c.Batch == 0 {
+		c.Batch = base.Config.Batch
+	}
+	if c.LR == 0 {
+		c.LR, c.Beta1, c.Beta2 = 1e-4, 0.5, 0.999
+	}
+	if c.Weights == (Weights{}) {
+		c.Weights = DefaultWeights
+	}
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
+	a, s := base.Config.Arch, base.Config.Schema
+	f, err := NewFusion(a, c.K, c.Seed+21)
+	if err != nil {
+		return nil, err
+	}
+	r := &RG{Config: c, Base: base, G: NewDecoder(a, s, c.Seed+22), Fusion: f, D: NewDiscriminator(a, s, c.Seed+23),
+		OptG: nn.NewAdam(c.LR, c.Beta1, c.Beta2), OptD: nn.NewAdam(c.LR, c.Beta1, c.Beta2)}
+	if err := r.G.P.CopyFrom(base.G.P); err != nil {
+		return nil, err
+	}
+	if d != nil {
+		if err := r.D.P.CopyFrom(d.P); err != nil {
+			return nil, fmt.Errorf("generator: the discriminator does not fit the model: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// isCodeMLP reports whether a decoder parameter belongs to the code MLP
+// (AdaIN's scales and biases), which stage 3 keeps frozen.
+func isCodeMLP(name string) bool { return strings.HasPrefix(name, "m") }
+
+// trainableG is the part of G that stage 3 trains.
+func (r *RG) trainableG() *nn.Params {
+	return r.G.P.Subset(func(n string) bool { return !isCodeMLP(n) })
+}
+
+// Params returns the parameter count of the trained G part, the fusion and D.
+func (r *RG) Params() (g, fusion, d int) {
+	return r.trainableG().Count(), r.Fusion.P.Count(), r.D.P.Count()
+}
+
+type rgHeader struct {
+	Format     int      `json:"format"`
+	Step       int      `json:"step"`
+	Config     RGConfig `json:"config"`
+	Stage1     Config   `json:"stage1"`
+	Stage1Step int      `json:"stage1_step"`
+}
+
+const rgMagic = "RGUNIT-RGUNIT\n"
+
+// MarshalBinary encodes a checkpoint: magic, uvarint header length, JSON
+// header (format, step, config, the base's config and step), the
+// parameters of G, the fusion and D, and the two optimizers' states. The
+// frozen encoders are not included: they belong to the retrieval model
+// (version Config.Retrieval) the checkpoint is loaded over.
+func (r *RG) MarshalBinary() ([]byte, error) {
+	b, err := nn.AppendHeader(nil, rgMagic, rgHeader{Format: 1, Step: r.Step, Config: r.Config,
+		Stage1: r.Base.Config, Stage1Step: r.Base.Step})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []*nn.Params{r.G.P, r.Fusion.P, r.D.P} {
+		b = nn.AppendParams(b, p)
+	}
+	b = nn.AppendAdam(b, r.OptG)
+	return nn.AppendAdam(b, r.OptD), nil
+}
+
+// UnmarshalRG decodes a checkpoint over base, the frozen stage-1 networks
+// of the retrieval model it was trained with; the base's configuration
+// must be the one the checkpoint records.
+func UnmarshalRG(b []byte, base *UNIT) (*RG, error) {
+	var h rgHeader
+	b, err := nn.ReadHeader(b, rgMagic, &h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if h.Format != 1 {
+		return nil, fmt.Errorf("%w: format %d", ErrCheckpoint, h.Format)
+	}
+	if base == nil {
+		return nil, fmt.Errorf("%w: no stage-1 model to load RG-UNIT over", ErrCheckpoint)
+	}
+	if fmt.Sprint(h.Stage1.Arch, h.Stage1.Schema) != fmt.Sprint(base.Config.Arch, base.Config.Schema) {
+		return nil, fmt.Errorf("%w: RG-UNIT was trained over a %v %v model, the retrieval model is %v %v", ErrCheckpoint,
+			h.Stage1.Arch, h.Stage1.Schema.Attrs, base.Config.Arch, base.Config.Schema.Attrs)
+	}
+	r, err := NewRG(base, nil, h.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	r.Step = h.Step
+	for _, p := range []*nn.Params{r.G.P, r.Fusion.P, r.D.P} {
+		if b, err = nn.ReadParams(b, p); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		}
+	}
+	if r.OptG, b, err = nn.ReadAdam(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if r.OptD, b, err = nn.ReadAdam(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCheckpoint, len(b))
+	}
+	return r, nil
+}
+
+// RGVersion reads the retrieval version and step an RG-UNIT checkpoint
+// records, without decoding its weights.
+func RGVersion(b []byte) (retrieval uint64, step int, err error) {
+	var h rgHeader
+	if _, err := nn.ReadHeader(b, rgMagic, &h); err != nil {
+		return 0, 0, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	return h.Config.Retrieval, h.Step, nil
+}

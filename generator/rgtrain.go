@@ -1,0 +1,209 @@
+package generator
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"rgunit/nn"
+)
+
+// RGBatch is a stage-3 batch: a stage-1 batch with, for each image, the
+// content maps of the K neighbours retrieved for its target (NbTgt) and
+// for its own domain (NbSrc, used to reconstruct it). NbTgt[k] holds the
+// k-th neighbour of every image: N*C*H*W values.
+type RGBatch struct {
+	Batch
+	NbTgt, NbSrc [][]float32
+}
+
+// RGTrainer runs stage-3 steps: a G step (G but its code MLP, and the
+// fusion, through the stage-1 generator losses; E_c, E_a and D frozen) and
+// a D step.
+type RGTrainer struct {
+	r  *RG
+	gb *nn.Builder
+	gm G.VM
+	gt *nn.Params // the trained part of G
+
+	x, srcMeans, eps, zt, tgt01                *G.Node
+	nbT, nbS                                   []*G.Node
+	adv, cls, rec, content, code, cycle, total *G.Node
+	fake                                       G.Value
+	dstep                                      *dStep
+
+	xT, srcMeansT, epsT, ztT, tgt01T, src01T, fakeT *tensor.Dense
+	nbTT, nbST                                      []*tensor.Dense
+}
+
+// NewRGTrainer builds the two graphs for r's batch size.
+func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t, err = nil, fmt.Errorf("generator: building the stage-3 graphs: %v", p)
+		}
+	}()
+	c, bc := r.Config, r.Base.Config
+	n, s, cd, na := c.Batch, bc.Arch.Size, bc.Schema.CodeDim(), len(bc.Schema.Attrs)
+	cs := r.Base.ContentShape()
+	t = &RGTrainer{r: r, gt: r.trainableG()}
+	t.xT, t.fakeT = newInput(n, 3, s, s), newInput(n, 3, s, s)
+	t.srcMeansT, t.epsT, t.ztT = newInput(n, cd), newInput(n, cd), newInput(n, cd)
+	t.tgt01T, t.src01T = newInput(n, na), newInput(n, na)
+
+	b := nn.NewBuilder(t.gt, r.Fusion.P)
+	for _, p := range []*nn.Params{r.G.P, r.Base.Ec.P, r.Base.Ea.P, r.D.P} {
+		b.Use(p)
+	}
+	t.gb = b
+	t.x, t.srcMeans, t.eps = b.Input("x", n, 3, s, s), b.Input("src_means", n, cd), b.Input("eps", n, cd)
+	t.zt, t.tgt01 = b.Input("z_target", n, cd), b.Input("tgt01", n, na)
+	for k := range c.K {
+		t.nbT = append(t.nbT, b.Input(fmt.Sprint("nb_tgt", k), n, cs[0], cs[1], cs[2]))
+		t.nbS = append(t.nbS, b.Input(fmt.Sprint("nb_src", k), n, cs[0], cs[1], cs[2]))
+		t.nbTT, t.nbST = append(t.nbTT, newInput(n, cs[0], cs[1], cs[2])), append(t.nbST, newInput(n, cs[0], cs[1], cs[2]))
+	}
+	u := r.Base
+	content := u.Ec.Build(b, t.x)
+	mu, logvar := u.Ea.Build(b, t.x)
+	z := b.Reparam(mu, logvar, t.eps)
+	xrec := r.G.Build(b, r.Fusion.Build(b, content, t.nbS), z)
+	xfake := r.G.Build(b, r.Fusion.Build(b, content, t.nbT), t.zt)
+	patch, logits := r.D.Build(b, xfake)
+	cfake := u.Ec.Build(b, xfake)
+	mufake, _ := u.Ea.Build(b, xfake)
+	xcyc := r.G.Build(b, r.Fusion.Build(b, cfake, t.nbS), z)
+	t.adv = b.MSEConst(patch, 1)
+	t.cls = b.BCEWithLogits(logits, t.tgt01)
+	t.rec = b.L1(xrec, t.x)
+	t.content = b.L1(cfake, content)
+	t.code = b.L1(mufake, t.zt)
+	t.cycle = b.L1(xcyc, t.x)
+	w := c.Weights
+	t.total = b.WeightedSum(
+		[]*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle},
+		[]float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle})
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("generator: building the stage-3 G step: %w", err)
+	}
+	G.Read(xfake, &t.fake)
+	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
+		return nil, fmt.Errorf("generator: stage-3 G step gradients: %w", err)
+	}
+	if t.dstep, err = newDStep(r.D, n, s, na, w); err != nil {
+		return nil, err
+	}
+	lets := map[*G.Node]*tensor.Dense{t.x: t.xT, t.srcMeans: t.srcMeansT, t.eps: t.epsT, t.zt: t.ztT, t.tgt01: t.tgt01T}
+	for k := range c.K {
+		lets[t.nbT[k]], lets[t.nbS[k]] = t.nbTT[k], t.nbST[k]
+	}
+	for node, val := range lets {
+		if err := G.Let(node, val); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.dstep.bind(t.xT, t.fakeT, t.src01T); err != nil {
+		return nil, err
+	}
+	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
+	return t, nil
+}
+
+// Close releases the machines.
+func (t *RGTrainer) Close() {
+	nn.CloseMachine(t.gm)
+	nn.CloseMachine(t.dstep.m)
+}
+
+// Step runs one G step and one D step and returns the losses (KL is not
+// trained in stage 3 and reads 0).
+func (t *RGTrainer) Step(batch RGBatch) (Losses, error) {
+	start := time.Now()
+	r := t.r
+	c, bc := r.Config, r.Base.Config
+	if len(batch.X) != len(t.xT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch ||
+		len(batch.NbTgt) != c.K || len(batch.NbSrc) != c.K {
+		return Losses{}, fmt.Errorf("generator: stage-3 batch of %d values, %d sources, %d targets, %d+%d neighbour maps",
+			len(batch.X), len(batch.Src), len(batch.Tgt), len(batch.NbTgt), len(batch.NbSrc))
+	}
+	for k := range c.K {
+		for _, p := range [][2][]float32{{t.nbTT[k].Data().([]float32), batch.NbTgt[k]}, {t.nbST[k].Data().([]float32), batch.NbSrc[k]}} {
+			if len(p[0]) != len(p[1]) {
+				return Losses{}, fmt.Errorf("generator: neighbour map of %d values, want %d", len(p[1]), len(p[0]))
+			}
+			copy(p[0], p[1])
+		}
+	}
+	copy(t.xT.Data().([]float32), batch.X)
+	fillInputs(bc, c.Seed, r.Step, batch.Batch, t.srcMeansT.Data().([]float32), t.epsT.Data().([]float32), t.ztT.Data().([]float32),
+		t.tgt01T.Data().([]float32), t.src01T.Data().([]float32))
+	var l Losses
+	if err := t.gm.RunAll(); err != nil {
+		return l, fmt.Errorf("generator: stage-3 G step: %w", err)
+	}
+	l.Adv, l.Cls, l.Rec, l.Content = scalar(t.adv), scalar(t.cls), scalar(t.rec), scalar(t.content)
+	l.Code, l.Cycle, l.GTotal = scalar(t.code), scalar(t.cycle), scalar(t.total)
+	if t.fake == nil {
+		return l, fmt.Errorf("generator: stage-3 G step produced no image")
+	}
+	copy(t.fakeT.Data().([]float32), t.fake.Data().([]float32))
+	if err := r.OptG.Update(t.gb, t.gt, r.Fusion.P); err != nil {
+		return l, err
+	}
+	t.gm.Reset()
+	if err := t.dstep.run(r.OptD, &l); err != nil {
+		return l, err
+	}
+	r.Step++
+	l.Step = r.Step
+	l.Seconds = time.Since(start).Seconds()
+	if math.IsNaN(l.GTotal) || math.IsInf(l.GTotal, 0) {
+		return l, fmt.Errorf("generator: stage-3 loss diverged at step %d (%v)", r.Step, l.GTotal)
+	}
+	return l, nil
+}
+
+// Translate decodes n images with retrieval guidance: G(F(E_c(x_i),
+// neighbours), codes[i]). neighbours[k] holds the k-th neighbour's content
+// map of every image (n*C*H*W values).
+func (r *RG) Translate(x []float32, codes [][]float32, neighbours [][]float32) ([][]float32, error) {
+	u := r.Base
+	s, cd := u.Config.Arch.Size, u.Config.Schema.CodeDim()
+	cs := u.ContentShape()
+	per, cper := 3*s*s, cs[0]*cs[1]*cs[2]
+	n := len(codes)
+	if n == 0 || len(x) != n*per {
+		return nil, fmt.Errorf("generator: %d values for %d images of %d px", len(x), n, s)
+	}
+	if len(neighbours) != r.Config.K {
+		return nil, fmt.Errorf("generator: %d neighbour maps for a model that fuses %d", len(neighbours), r.Config.K)
+	}
+	flat := make([]float32, 0, n*cd)
+	for i, c := range codes {
+		if len(c) != cd {
+			return nil, fmt.Errorf("generator: code %d has %d values, want %d", i, len(c), cd)
+		}
+		flat = append(flat, c...)
+	}
+	ins := []graphInput{{"x", []int{n, 3, s, s}, x}, {"code", []int{n, cd}, flat}}
+	for k, nb := range neighbours {
+		if len(nb) != n*cper {
+			return nil, fmt.Errorf("generator: neighbour map %d has %d values, want %d", k, len(nb), n*cper)
+		}
+		ins = append(ins, graphInput{fmt.Sprint("nb", k), []int{n, cs[0], cs[1], cs[2]}, nb})
+	}
+	out, err := u.runGraphWith([]*nn.Params{r.G.P, r.Fusion.P}, ins, func(b *nn.Builder, in []*G.Node) *G.Node {
+		return r.G.Build(b, r.Fusion.Build(b, u.Ec.Build(b, in[0]), in[2:]), in[1])
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := make([][]float32, n)
+	for i := range res {
+		res[i] = out[i*per : (i+1)*per]
+	}
+	return res, nil
+}

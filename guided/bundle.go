@@ -1,0 +1,240 @@
+package guided
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"rgunit/generator"
+	"rgunit/nn"
+	"rgunit/retrieval"
+	"rgunit/storage"
+)
+
+// BundleModelName is the model name an imported bundle's provenance is
+// stored under.
+const BundleModelName = "bundle"
+
+const bundleMagic = "RGUNIT-BUNDLE\n"
+
+// Provenance says what made a bundle.
+type Provenance struct {
+	Format  int    `json:"format"`
+	Command string `json:"command"` // the command that trained the models
+	Data    string `json:"data"`    // the data set they were trained on
+	Commit  string `json:"commit"`  // the rgunit commit that trained them
+	Created string `json:"created"` // when the bundle was written (RFC 3339)
+
+	Size          int      `json:"size"` // model image side
+	Attrs         []string `json:"attrs"`
+	Stage1Step    int      `json:"stage1_step"`
+	RetrievalStep int      `json:"retrieval_step"`
+	RGStep        int      `json:"rg_step"`
+	K             int      `json:"k"`
+
+	RetrievalSHA256 string `json:"retrieval_sha256"`
+	RGSHA256        string `json:"rg_sha256"`
+}
+
+// ID names the bundle's models in messages: the first 12 hex digits of the
+// retrieval blob's hash.
+func (p Provenance) ID() string { return p.RetrievalSHA256[:min(12, len(p.RetrievalSHA256))] }
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// Export encodes st's latest retrieval model and the RG-UNIT model trained
+// over it as a bundle, without optimizer state. p's command, data, commit
+// and created are kept; the rest is filled in.
+func Export(st *storage.Store, p Provenance) ([]byte, error) {
+	m, mver, err := retrieval.Load(st)
+	if err != nil {
+		return nil, err
+	}
+	blob, ver, err := st.Model(generator.RGModelName, 0)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w %s: run rgunit train rg first", ErrNoModel, st.Path())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rv, _, err := generator.RGVersion(blob); err != nil {
+		return nil, err
+	} else if rv != mver {
+		return nil, fmt.Errorf("%w: %s version %d was trained over retrieval version %d, the latest is %d", ErrVersion, generator.RGModelName, ver, rv, mver)
+	}
+	r, err := generator.UnmarshalRG(blob, m.Stage1)
+	if err != nil {
+		return nil, err
+	}
+	m.Opt = nn.NewAdam(m.Opt.LR, m.Opt.Beta1, m.Opt.Beta2)
+	r.OptG, r.OptD = nn.NewAdam(r.OptG.LR, r.OptG.Beta1, r.OptG.Beta2), nn.NewAdam(r.OptD.LR, r.OptD.Beta1, r.OptD.Beta2)
+	r.Config.Retrieval = 0 // set again on import, to the version it gets there
+	mb, err := m.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	rb, err := r.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	p.Format, p.Size, p.Attrs, p.K = 1, m.Size(), m.Schema().Attrs, r.Config.K
+	p.Stage1Step, p.RetrievalStep, p.RGStep = m.Stage1.Step, m.Step, r.Step
+	p.RetrievalSHA256, p.RGSHA256 = sum(mb), sum(rb)
+	out, err := nn.AppendHeader(nil, bundleMagic, p)
+	if err != nil {
+		return nil, err
+	}
+	out = appendBlob(out, mb)
+	return appendBlob(out, rb), nil
+}
+
+func appendBlob(w, b []byte) []byte {
+	return append(binary.AppendUvarint(w, uint64(len(b))), b...)
+}
+
+func readBlob(b []byte) (blob, rest []byte, err error) {
+	x, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, nil, fmt.Errorf("%w: truncated length", ErrBundle)
+	}
+	b = b[n:]
+	if x > uint64(len(b)) {
+		return nil, nil, fmt.Errorf("%w: a blob of %d bytes, %d left", ErrBundle, x, len(b))
+	}
+	return b[:x], b[x:], nil
+}
+
+// Bundle is a decoded bundle.
+type Bundle struct {
+	Provenance Provenance
+	Retrieval  []byte // checkpoint blobs
+	RG         []byte
+}
+
+// DecodeBundle checks a bundle's framing and hashes (not its weights).
+func DecodeBundle(b []byte) (*Bundle, error) {
+	var p Provenance
+	rest, err := nn.ReadHeader(b, bundleMagic, &p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if p.Format != 1 {
+		return nil, fmt.Errorf("%w: format %d", ErrBundle, p.Format)
+	}
+	out := &Bundle{Provenance: p}
+	if out.Retrieval, rest, err = readBlob(rest); err != nil {
+		return nil, err
+	}
+	if out.RG, rest, err = readBlob(rest); err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBundle, len(rest))
+	}
+	if sum(out.Retrieval) != p.RetrievalSHA256 || sum(out.RG) != p.RGSHA256 {
+		return nil, fmt.Errorf("%w: a model's checksum does not match (the file is damaged)", ErrBundle)
+	}
+	return out, nil
+}
+
+// Imported is what Import did.
+type Imported struct {
+	Provenance       Provenance
+	RetrievalVersion uint64
+	RGVersion        uint64
+	Already          bool // the database already held these models
+}
+
+// Import stores a bundle's models in st as new versions of the retrieval
+// and RG-UNIT models. A database that already has a retrieval model other
+// than the bundle's is refused with ErrVersion (its index belongs to that
+// model); importing the same bundle again does nothing. The caller indexes
+// the items afterwards (retrieval.Sync).
+func Import(st *storage.Store, data []byte) (*Imported, error) {
+	bd, err := DecodeBundle(data)
+	if err != nil {
+		return nil, err
+	}
+	p := bd.Provenance
+	m, err := retrieval.Unmarshal(bd.Retrieval)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	r, err := generator.UnmarshalRG(bd.RG, m.Stage1)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if stored := st.ImageSize(); stored < m.Size() || stored%m.Size() != 0 {
+		return nil, fmt.Errorf("%w: %s holds %d px images; the bundle's %d px model needs a multiple of %d",
+			generator.ErrResolution, st.Path(), stored, m.Size(), m.Size())
+	}
+	res := &Imported{Provenance: p}
+	cur, ver, err := st.Model(retrieval.ModelName, 0)
+	switch {
+	case err == nil && sum(cur) == p.RetrievalSHA256:
+		res.RetrievalVersion = ver // imported before (perhaps interrupted after this step)
+	case err == nil:
+		how := "trained in it"
+		if pb, _, err := st.Model(BundleModelName, 0); err == nil {
+			var old Provenance
+			if json.Unmarshal(pb, &old) == nil {
+				how = "imported from bundle " + old.ID()
+			}
+		}
+		return nil, fmt.Errorf("%w: %s already has retrieval model version %d (%s), not bundle %s's; use a new database for these models",
+			ErrVersion, st.Path(), ver, how, p.ID())
+	case errors.Is(err, storage.ErrNotFound):
+		if res.RetrievalVersion, err = st.PutModel(retrieval.ModelName, bd.Retrieval); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, err
+	}
+	if cur, ver, err := st.Model(generator.RGModelName, 0); err == nil {
+		if rv, _, err := generator.RGVersion(cur); err == nil && rv == res.RetrievalVersion {
+			res.RGVersion, res.Already = ver, true
+		}
+	}
+	if res.RGVersion == 0 {
+		r.Config.Retrieval = res.RetrievalVersion
+		rb, err := r.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		if res.RGVersion, err = st.PutModel(generator.RGModelName, rb); err != nil {
+			return nil, err
+		}
+		pj, err := json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := st.PutModelKeep(BundleModelName, pj, 1); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// ImportedProvenance returns the provenance of the bundle st's models came
+// from, or nil when they were not imported (or there are none).
+func ImportedProvenance(st *storage.Store) (*Provenance, error) {
+	pb, _, err := st.Model(BundleModelName, 0)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p Provenance
+	if err := json.NewDecoder(bytes.NewReader(pb)).Decode(&p); err != nil {
+		return nil, fmt.Errorf("%w: stored provenance: %v", ErrBundle, err)
+	}
+	return &p, nil
+}

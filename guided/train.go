@@ -1,0 +1,151 @@
+package guided
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"rgunit/generator"
+	"rgunit/retrieval"
+	"rgunit/storage"
+)
+
+// Load returns the latest RG-UNIT model of db's store, over db's retrieval
+// model. ErrNoModel when there is none; ErrVersion when it was trained over
+// another retrieval version than db's (retrain it with rgunit train rg).
+func Load(db *retrieval.DB) (*generator.RG, uint64, error) {
+	st := db.St
+	blob, ver, err := st.Model(generator.RGModelName, 0)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, 0, fmt.Errorf("%w %s: run rgunit train rg (or translate with --no-retrieval)", ErrNoModel, st.Path())
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	rv, step, err := generator.RGVersion(blob)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s version %d: %w", generator.RGModelName, ver, err)
+	}
+	if rv != db.Version {
+		return nil, 0, fmt.Errorf("%w: %s version %d (step %d) was trained over %s version %d, but %s's retrieval model is version %d: run rgunit train rg --fresh",
+			ErrVersion, generator.RGModelName, ver, step, retrieval.ModelName, rv, st.Path(), db.Version)
+	}
+	r, err := generator.UnmarshalRG(blob, db.Model.Stage1)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s version %d: %w", generator.RGModelName, ver, err)
+	}
+	return r, ver, nil
+}
+
+// Checkpoint stores r as a new version of the RG-UNIT model and prunes all
+// but keep versions.
+func Checkpoint(st *storage.Store, r *generator.RG, keep int) (uint64, error) {
+	blob, err := r.MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	ver, err := st.PutModelKeep(generator.RGModelName, blob, max(keep, 1))
+	if err != nil {
+		return ver, fmt.Errorf("guided: checkpoint: %w", err)
+	}
+	return ver, nil
+}
+
+// TrainOptions configure Train.
+type TrainOptions struct {
+	Steps           int // train until the model has taken this many steps
+	CheckpointEvery int // default 200
+	KeepCheckpoints int // default 3
+	OnStep          func(l generator.Losses)
+	OnCheckpoint    func(version uint64)
+}
+
+// Train runs stage-3 steps on d (labelled items of db's store) from r's
+// step up to o.Steps. Each image's neighbours are retrieved through db's
+// index for its target and for its own domain, never the image itself.
+// Checkpoints go into the store every o.CheckpointEvery steps and when
+// training stops; batches and noise depend on (seed, step) only, so a
+// resumed run is the same run.
+func Train(ctx context.Context, db *retrieval.DB, r *generator.RG, d *generator.Dataset, o TrainOptions) (last generator.Losses, err error) {
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 200
+	}
+	if o.KeepCheckpoints <= 0 {
+		o.KeepCheckpoints = 3
+	}
+	if d.Size != r.Base.Config.Arch.Size {
+		return last, fmt.Errorf("%w: data at %d px, model at %d px", generator.ErrResolution, d.Size, r.Base.Config.Arch.Size)
+	}
+	if db.Len() < 2 {
+		return last, fmt.Errorf("%w: %d items indexed; stage 3 needs at least 2", ErrNoNeighbours, db.Len())
+	}
+	pos := make(map[uint64]int, len(d.IDs))
+	for i, id := range d.IDs {
+		pos[id] = i
+	}
+	g := &Guide{DB: db, K: r.Config.K, Images: func(id uint64) ([]float32, bool) {
+		i, ok := pos[id]
+		if !ok {
+			return nil, false
+		}
+		return d.X[i], true
+	}}
+	tr, err := generator.NewRGTrainer(r)
+	if err != nil {
+		return last, err
+	}
+	defer tr.Close()
+	saved := r.Step
+	save := func() error {
+		if r.Step == saved {
+			return nil
+		}
+		ver, err := Checkpoint(db.St, r, o.KeepCheckpoints)
+		if err != nil {
+			return err
+		}
+		saved = r.Step
+		if o.OnCheckpoint != nil {
+			o.OnCheckpoint(ver)
+		}
+		return nil
+	}
+	for r.Step < o.Steps {
+		if err := ctx.Err(); err != nil {
+			return last, errors.Join(err, save())
+		}
+		rng := rand.New(rand.NewPCG(r.Config.Seed, uint64(r.Step)))
+		b, idx := d.BatchIndices(rng, r.Config.Batch)
+		exclude := make([]uint64, len(idx))
+		for i, j := range idx {
+			exclude[i] = d.IDs[j]
+		}
+		content, err := g.Content(b.X, len(idx))
+		if err != nil {
+			return last, err
+		}
+		tgt, err := g.Retrieve(content, b.Tgt, exclude)
+		if err != nil {
+			return last, err
+		}
+		src, err := g.Retrieve(content, b.Src, exclude)
+		if err != nil {
+			return last, err
+		}
+		l, err := tr.Step(generator.RGBatch{Batch: b, NbTgt: tgt.Maps, NbSrc: src.Maps})
+		if err != nil {
+			return last, err // the model may be half-updated: keep the last checkpoint
+		}
+		last = l
+		if o.OnStep != nil {
+			o.OnStep(l)
+		}
+		if r.Step%o.CheckpointEvery == 0 {
+			if err := save(); err != nil {
+				return last, err
+			}
+		}
+	}
+	return last, save()
+}
