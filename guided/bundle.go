@@ -238,3 +238,20 @@ func ImportedProvenance(st *storage.Store) (*Provenance, error) {
 	}
 	return &p, nil
 }
+
+// FromBundle reports whether st's latest retrieval model is the one an
+// imported bundle brought (not one trained in st).
+func FromBundle(st *storage.Store) (bool, error) {
+	p, err := ImportedProvenance(st)
+	if err != nil || p == nil {
+		return false, err
+	}
+	cur, _, err := st.Model(retrieval.ModelName, 0)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sum(cur) == p.RetrievalSHA256, nil
+}

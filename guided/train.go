@@ -28,7 +28,7 @@ func Load(db *retrieval.DB) (*generator.RG, uint64, error) {
 		return nil, 0, fmt.Errorf("%s version %d: %w", generator.RGModelName, ver, err)
 	}
 	if rv != db.Version {
-		return nil, 0, fmt.Errorf("%w: %s version %d (step %d) was trained over %s version %d, but %s's retrieval model is version %d: run rgunit train rg --fresh",
+		return nil, 0, fmt.Errorf("%w: %s version %d (step %d) was trained over %s version %d, but %s's retrieval model is version %d: run rgunit train rg",
 			ErrVersion, generator.RGModelName, ver, step, retrieval.ModelName, rv, st.Path(), db.Version)
 	}
 	r, err := generator.UnmarshalRG(blob, db.Model.Stage1)

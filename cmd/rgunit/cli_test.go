@@ -45,7 +45,7 @@ func mustRun(t *testing.T, args ...string) string {
 func ingested(t *testing.T) string {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "cli.db")
-	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "--size", "32", "-q")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "--size", "32", "--model", "none", "-q")
 	return db
 }
 
@@ -172,32 +172,15 @@ func TestCLIBadInput(t *testing.T) {
 	}
 }
 
-func TestDemo(t *testing.T) {
-	wd, _ := os.Getwd()
-	os.Chdir("../..")
-	defer os.Chdir(wd)
-	db := filepath.Join(t.TempDir(), "demo", "demo.db")
-	out := mustRun(t, "demo", "--db", db)
-	for _, want := range []string{"300 added (300 labelled, 0 unlabelled)", "items      300", "Male  150  150"} {
-		if !strings.Contains(out, want) {
-			t.Fatalf("demo output lacks %q:\n%s", want, out)
-		}
-	}
-	// Running it again starts from a fresh database.
-	if out := mustRun(t, "demo", "--db", db); !strings.Contains(out, "300 added") {
-		t.Fatalf("second demo:\n%s", out)
-	}
-}
-
 func TestProgressLogLines(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "p.db")
-	_, stderr, _ := run(t, "ingest", faces, "--db", db)
+	_, stderr, _ := run(t, "ingest", faces, "--db", db, "--model", "none")
 	if stderr != "" {
 		t.Fatalf("a run shorter than the log interval printed %q", stderr)
 	}
 	defer func(d time.Duration) { progressEvery = d }(progressEvery)
 	progressEvery = 0
-	_, stderr, err := run(t, "ingest", faces, "--db", filepath.Join(t.TempDir(), "q.db"))
+	_, stderr, err := run(t, "ingest", faces, "--db", filepath.Join(t.TempDir(), "q.db"), "--model", "none")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,28 +283,22 @@ func TestTrainAndTranslate(t *testing.T) {
 			}
 		}
 	}
-	png := filepath.Join(t.TempDir(), "t.png")
-	out = mustRun(t, "translate", img, "--db", db, "--to", "Blond_Hair,-Male", "--no-retrieval", "--samples", "3", "--out", png)
-	if !strings.Contains(out, "3 output(s)") {
+	dir := t.TempDir()
+	out = mustRun(t, "translate", img, "--db", db, "--to", "Blond_Hair,-Male", "--no-retrieval", "--samples", "3", "--out", dir)
+	if !strings.Contains(out, "_to_Blond_Hair+-Male_3.png") || !strings.Contains(out, "sheet: ") {
 		t.Fatalf("translate: %s", out)
 	}
-	f, err := os.Open(png)
-	if err != nil {
-		t.Fatal(err)
-	}
-	grid, err := pngDecode(f)
-	f.Close()
-	if err != nil || grid.Bounds().Dx() != 4*32 || grid.Bounds().Dy() != 32 {
-		t.Fatalf("grid %v %v", grid.Bounds(), err)
-	}
+	checkImage(t, filepath.Join(dir, "000001_to_Blond_Hair+-Male_1.png"), 32, 32)
+	checkImage(t, filepath.Join(dir, "000001_sheet.png"), 4*(32+4)+12, 32+8) // input, gap, 3 outputs
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"translate", img, "--db", db, "--to", "Bald", "--no-retrieval", "--out", png}, "bad attribute"},
-		{[]string{"translate", img, "--db", db, "--to", "Blond_Hair", "--out", png}, "--no-retrieval"},
-		{[]string{"translate", img, "--db", db, "--to", "Blond_Hair", "--no-retrieval", "--out", png, "--samples", "0"}, "--samples"},
-		{[]string{"translate", "missing.png", "--db", db, "--to", "Blond_Hair", "--no-retrieval", "--out", png}, "no such file"},
+		{[]string{"translate", img, "--db", db, "--to", "Bald", "--no-retrieval", "--out", dir}, "bad attribute"},
+		{[]string{"translate", img, "--db", db, "--to", "Blond_Hair", "--out", dir}, "train retrieval"},
+		{[]string{"translate", img, "--db", db, "--to", "Blond_Hair", "--no-retrieval", "--out", dir, "--samples", "0"}, "--samples"},
+		{[]string{"translate", "missing.png", "--db", db, "--to", "Blond_Hair", "--no-retrieval", "--out", dir}, "no such file"},
+		{[]string{"translate", img, "--db", db, "--no-retrieval", "--out", dir}, "--to"},
 		{[]string{"train", "unit", "--db", db, "--fresh", "--attrs", "Wearing_Hat", "-q"}, "bad attribute"},
 		{[]string{"train", "unit", "--db", db, "--fresh", "--size", "128", "-q"}, "image size 128"},
 	} {
@@ -346,19 +323,38 @@ func TestTrainAndTranslate(t *testing.T) {
 			t.Fatalf("bench translate: %s = %v", k, r[k])
 		}
 	}
-	f, _ = os.Open(gridPath)
-	grid, err = pngDecode(f)
-	f.Close()
-	if err != nil || grid.Bounds().Dx() != 6*32 || grid.Bounds().Dy() != 3*32 {
-		t.Fatalf("grid %v %v", grid.Bounds(), err)
-	}
+	checkImage(t, gridPath, 6*32, 3*32)
 
 	// No labelled items.
 	un := filepath.Join(t.TempDir(), "un.db")
-	mustRun(t, "ingest", faces, "--db", un, "--size", "32", "-q")
+	mustRun(t, "ingest", faces, "--db", un, "--size", "32", "--model", "none", "-q")
 	if _, _, err := run(t, "train", "unit", "--db", un, "-q"); err == nil || !strings.Contains(err.Error(), "no labelled items") {
 		t.Errorf("unlabelled database: %v", err)
 	}
 }
 
-var pngDecode = png.Decode
+// checkImage checks that path is a w x h PNG that is not one flat colour.
+func checkImage(t *testing.T, path string, w, h int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if img.Bounds().Dx() != w || img.Bounds().Dy() != h {
+		t.Fatalf("%s is %v, want %dx%d", path, img.Bounds(), w, h)
+	}
+	first := img.At(img.Bounds().Min.X, img.Bounds().Min.Y)
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			if img.At(x, y) != first {
+				return
+			}
+		}
+	}
+	t.Fatalf("%s is one flat colour", path)
+}

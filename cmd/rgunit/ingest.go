@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"rgunit/guided"
 	"rgunit/ingest"
 	"rgunit/retrieval"
 	"rgunit/storage"
@@ -24,6 +26,7 @@ func newIngestCmd() *cobra.Command {
 		workers int
 		asJSON  bool
 		quiet   bool
+		model   string
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
@@ -33,7 +36,13 @@ TIFF, WebP) to the database, normalized to the database's resolution (centre
 crop, resize). Files already stored (same content) are not added again.
 Labels in CelebA list_attr format may cover some, all or none of the files.
 Bad files are skipped with a reason and never stop the run. Ctrl-C stops
-after the batch in flight; a killed run is completed by running it again.`,
+after the batch in flight; a killed run is completed by running it again.
+
+A new database gets the shipped default model (a retrieval model and an
+RG-UNIT model trained on procedural faces; rgunit model info default), so
+its items are indexed and it can translate without training. --model FILE
+uses another bundle (rgunit model export), --model none no model (to train
+your own). Once a database has models, new items are indexed with them.`,
 		Example: `  rgunit ingest photos/ --db faces.db
   rgunit ingest celeba/img/ --labels celeba/list_attr.txt --size 64 --db celeba.db`,
 		Args: cobra.MinimumNArgs(1),
@@ -46,11 +55,36 @@ after the batch in flight; a killed run is completed by running it again.`,
 				}
 				opts.Labels = t
 			}
+			var bundle []byte
+			_, statErr := os.Stat(db.path)
+			isNew := errors.Is(statErr, os.ErrNotExist)
+			if model != "none" && (isNew || cmd.Flags().Changed("model")) {
+				b, err := loadBundle(model)
+				if err != nil {
+					return err
+				}
+				if _, err := guided.DecodeBundle(b); err != nil {
+					return fmt.Errorf("--model %s: %w", model, err)
+				}
+				bundle = b
+			}
 			st, err := db.open(true, true, size)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if bundle != nil {
+				if _, err := guided.Import(st, bundle); err != nil {
+					if isNew {
+						st.Close()
+						os.Remove(db.path) // nothing was ingested into it yet
+					}
+					if model == "default" {
+						return fmt.Errorf("the shipped default model: %w (pass --model none to ingest without a model)", err)
+					}
+					return fmt.Errorf("--model %s: %w", model, err)
+				}
+			}
 			sum, err := runIngest(cmd, st, args, opts, quiet)
 			if err != nil {
 				return err
@@ -87,6 +121,7 @@ after the batch in flight; a killed run is completed by running it again.`,
 	f.IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	f.StringVar(&model, "model", "default", "models for a new database: default (the shipped bundle), a bundle FILE, or none")
 	return cmd
 }
 

@@ -8,11 +8,14 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"rgunit/generator"
+	"rgunit/guided"
 	"rgunit/retrieval"
 	"rgunit/storage"
 )
@@ -101,6 +104,10 @@ type statsJSON struct {
 	// Items whose attributes (for the retrieval model's schema) are
 	// partly or wholly predicted by E_a rather than known labels.
 	PredictedAttributes int `json:"predicted_attributes"`
+	// Latest version of each model (0: none) and, when they came from a
+	// bundle, its provenance.
+	Models map[string]uint64   `json:"models"`
+	Bundle *guided.Provenance `json:"bundle,omitempty"`
 }
 
 func newStatsCmd() *cobra.Command {
@@ -138,6 +145,17 @@ func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
 		return err
 	}
 	sj.PredictedAttributes = pred
+	sj.Models = map[string]uint64{}
+	for _, name := range []string{generator.ModelName, retrieval.ModelName, generator.RGModelName} {
+		_, ver, err := st.Model(name, 0)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		sj.Models[name] = ver
+	}
+	if sj.Bundle, err = guided.ImportedProvenance(st); err != nil {
+		return err
+	}
 	if s.Items > 0 {
 		sj.BytesPerImage = float64(s.SizeBytes) / float64(s.Items)
 	}
@@ -166,6 +184,18 @@ func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
 	}
 	for _, m := range slices.Sorted(maps.Keys(s.Vectors)) {
 		fmt.Fprintf(out, "vectors    %s: %d\n", m, s.Vectors[m])
+	}
+	var ms []string
+	for _, name := range []string{generator.ModelName, retrieval.ModelName, generator.RGModelName} {
+		if v := sj.Models[name]; v > 0 {
+			ms = append(ms, fmt.Sprintf("%s v%d", name, v))
+		} else {
+			ms = append(ms, name+" none")
+		}
+	}
+	fmt.Fprintf(out, "models     %s\n", strings.Join(ms, ", "))
+	if b := sj.Bundle; b != nil {
+		fmt.Fprintf(out, "bundle     %s: %s on %s, commit %s\n", b.ID(), b.Command, b.Data, b.Commit)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
@@ -17,6 +18,7 @@ import (
 
 	"rgunit/embed"
 	"rgunit/generator"
+	"rgunit/guided"
 	"rgunit/imageio"
 	"rgunit/retrieval"
 	"rgunit/storage"
@@ -53,6 +55,18 @@ every item, labelled or not, is embedded and indexed.`,
 			defer st.Close()
 			errw := cmd.ErrOrStderr()
 			m, ver, err := retrieval.Load(st)
+			if err == nil && !fresh {
+				// A model imported from a bundle is not resumed: this
+				// database trains its own over its own stage 1.
+				imported, ierr := guided.FromBundle(st)
+				if ierr != nil {
+					return ierr
+				}
+				if imported {
+					fmt.Fprintf(errw, "the retrieval model came from a bundle: training a new one over this database's stage 1\n")
+					fresh = true
+				}
+			}
 			switch {
 			case err == nil && !fresh:
 				for _, f := range []string{"negatives", "pool", "batch", "dim", "seed"} {
@@ -223,11 +237,25 @@ type source struct {
 func loadSource(st *storage.Store, arg string, s embed.Schema, size int) (*source, error) {
 	src := &source{name: arg}
 	var img *image.RGBA
+	var id uint64
+	var data []byte
 	if strings.HasPrefix(arg, "id:") {
-		id, err := parseID(arg)
-		if err != nil {
+		var err error
+		if id, err = parseID(arg); err != nil {
 			return nil, err
 		}
+	} else {
+		var err error
+		if data, err = os.ReadFile(arg); err != nil {
+			return nil, err
+		}
+		// A file already in the database is that item: its labels are
+		// known and it is never its own neighbour.
+		if found, ok, err := st.LookupHash(sha256.Sum256(data)); err == nil && ok {
+			id = found
+		}
+	}
+	if id != 0 {
 		it, err := st.Get(id)
 		if err != nil {
 			return nil, err
@@ -239,7 +267,10 @@ func loadSource(st *storage.Store, arg string, s embed.Schema, size int) (*sourc
 		if img, err = imageio.DecodePNG(png); err != nil {
 			return nil, err
 		}
-		src.id, src.name = id, it.Path
+		src.id = id
+		if data == nil {
+			src.name = it.Path
+		}
 		vals := make([]int8, len(s.Attrs))
 		for i, a := range s.Attrs {
 			if vals[i] = it.Labels[a]; vals[i] == 0 {
@@ -249,10 +280,7 @@ func loadSource(st *storage.Store, arg string, s embed.Schema, size int) (*sourc
 		}
 		src.labels = vals
 	} else {
-		data, err := os.ReadFile(arg)
-		if err != nil {
-			return nil, err
-		}
+		var err error
 		if img, _, err = imageio.Load(data, st.ImageSize(), 100_000_000); err != nil {
 			return nil, fmt.Errorf("%s: %w", arg, err)
 		}

@@ -18,7 +18,7 @@ import (
 
 func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "train", Short: "Train rgunit's models on a database"}
-	cmd.AddCommand(newTrainUnitCmd(), newTrainClassifierCmd(), newTrainRetrievalCmd())
+	cmd.AddCommand(newTrainUnitCmd(), newTrainClassifierCmd(), newTrainRetrievalCmd(), newTrainRGCmd())
 	return cmd
 }
 

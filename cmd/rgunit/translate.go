@@ -4,98 +4,350 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"rgunit/embed"
 	"rgunit/generator"
+	"rgunit/guided"
 	"rgunit/imageio"
+	"rgunit/retrieval"
 	"rgunit/storage"
 )
+
+// translation is one input translated to one target.
+type translation struct {
+	Input      string   `json:"input"`
+	Target     string   `json:"target"`
+	Source     string   `json:"source_attrs"`
+	TargetVals string   `json:"target_attrs"`
+	Estimated  bool     `json:"estimated"` // the source's attributes came from E_a
+	Outputs    []string `json:"outputs"`
+	Neighbours []uint64 `json:"neighbours"`
+	Found      int      `json:"found"` // neighbours the index had (fewer than k on a small database)
+	Retrieval  bool     `json:"retrieval"`
+
+	imgs [][]float32
+}
+
+// translator is the model a translate run uses: RG-UNIT with its
+// retrieval database, or GMM-UNIT alone.
+type translator struct {
+	st     *storage.Store
+	rg     *guided.Translator
+	u      *generator.UNIT
+	schema embed.Schema
+	size   int
+	k      int
+}
+
+func openTranslator(st *storage.Store, noRetrieval bool, k int) (*translator, func(), error) {
+	t := &translator{st: st, k: k}
+	if noRetrieval {
+		u, _, err := generator.LoadLatest(st)
+		if errors.Is(err, storage.ErrNotFound) {
+			// A database using a bundle has no stage-1 checkpoint of its
+			// own: its retrieval model's frozen stage 1 is GMM-UNIT.
+			m, _, rerr := retrieval.Load(st)
+			if rerr != nil {
+				return nil, nil, fmt.Errorf("%s has no GMM-UNIT model yet: train one with rgunit train unit", st.Path())
+			}
+			u = m.Stage1
+		} else if err != nil {
+			return nil, nil, err
+		}
+		t.u, t.schema, t.size = u, u.Config.Schema, u.Config.Arch.Size
+		return t, func() {}, nil
+	}
+	if n, err := st.Len(); err != nil {
+		return nil, nil, err
+	} else if n == 0 {
+		return nil, nil, fmt.Errorf("%w: %s has no items to guide with (add some with rgunit ingest, or pass --no-retrieval)", retrieval.ErrEmpty, st.Path())
+	}
+	db, err := retrieval.Open(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := guided.NewTranslator(db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if t.k == 0 {
+		t.k = tr.K()
+	}
+	if t.k < 1 || t.k > tr.K() {
+		db.Close()
+		return nil, nil, fmt.Errorf("-k %d: this RG-UNIT model fuses up to %d neighbours (it was trained with k = %d)", t.k, tr.K(), tr.K())
+	}
+	t.rg, t.schema, t.size = tr, db.Model.Schema(), db.Model.Size()
+	return t, func() { db.Close() }, nil
+}
+
+// run translates src to the target of spec.
+func (t *translator) run(src *source, spec string, samples int, rng *rand.Rand) (*translation, error) {
+	tr := &translation{Input: src.name, Target: spec, Retrieval: t.rg != nil}
+	if t.rg != nil {
+		o, err := t.rg.Image(guided.Request{Image: src.x, Source: src.labels, Targets: spec, Samples: samples, K: t.k, Exclude: src.id, Rng: rng})
+		if err != nil {
+			return nil, err
+		}
+		tr.imgs, tr.Neighbours, tr.Found, tr.Estimated = o.Outputs, o.Neighbours, o.Found, o.Estimated
+		tr.Source, tr.TargetVals = t.schema.Format(o.Source), t.schema.Format(o.Target)
+		return tr, nil
+	}
+	res, err := generator.TranslateImage(t.u, src.x, spec, samples, rng)
+	if err != nil {
+		return nil, err
+	}
+	tr.imgs, tr.Estimated = res.Outputs, true
+	tr.Source, tr.TargetVals = t.schema.Format(res.Source), t.schema.Format(res.Target)
+	return tr, nil
+}
 
 func newTranslateCmd() *cobra.Command {
 	var (
 		db          dbFlag
-		to, out     string
-		samples     int
+		targets     []string
+		out         string
+		samples, k  int
 		seed        uint64
 		noRetrieval bool
+		asJSON      bool
+		quiet       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "translate IMG",
-		Short: "Translate an image to target attributes",
-		Long: `Translates IMG to the attributes of --to: a comma-separated list where a name
-sets the attribute and -name clears it (Blond_Hair,Young,-Male); attributes not
-named keep the value the attribute encoder reads from IMG. --no-retrieval uses
-the GMM-UNIT model alone (retrieval guidance comes with the later stages).
-With --samples N, N codes are drawn from the target Gaussians; otherwise their
-means are used. The output PNG shows the input, then each translation.`,
+		Use:   "translate IMG|id:N|DIR",
+		Short: "Translate images to target attributes, guided by retrieved neighbours",
+		Long: `Translates IMG (an image file, id:N for a stored item, or a folder of images) to
+the attributes of each --to: a comma-separated list where a name sets the
+attribute and -name clears it (Blond_Hair,Young,-Male); attributes not named
+keep IMG's values (its known labels for a stored item, else what the
+attribute encoder reads). Hair colours stay one-hot.
+
+By default RG-UNIT translates: the k items the retrieval index returns for
+(IMG, target) guide the generator (a stored item is never its own
+neighbour; a database with fewer than k other items uses those it has and
+says so). --no-retrieval runs the GMM-UNIT baseline. With --samples N, N codes
+are drawn from the target Gaussians (diverse outputs); otherwise their means
+are used.
+
+Writes into --out: each output as NAME_to_TARGET_i.png and a sheet,
+NAME_sheet.png, with one row per target: the input, the neighbours used, the
+outputs. A folder is translated image by image with a progress bar.`,
+		Example: `  rgunit translate face.png --to Blond_Hair --to -Young --db faces.db --out out/
+  rgunit translate id:42 --to Black_Hair,-Male --samples 4 --json --db faces.db
+  rgunit translate photos/ --to Young --out photos-young/ --db faces.db`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !noRetrieval {
-				return fmt.Errorf("retrieval-guided translation needs the retrieval stages, which are not built yet; pass --no-retrieval for the GMM-UNIT baseline")
-			}
-			if out == "" {
-				return fmt.Errorf("--out is required")
+			if len(targets) == 0 {
+				return fmt.Errorf("--to is required")
 			}
 			if samples < 1 || samples > 64 {
 				return fmt.Errorf("--samples %d: want 1 to 64", samples)
 			}
-			st, err := db.open(false, false, 0)
+			if cmd.Flags().Changed("k") && noRetrieval {
+				return fmt.Errorf("-k has no use with --no-retrieval")
+			}
+			if k < 0 {
+				return fmt.Errorf("-k %d: want a positive count", k)
+			}
+			inputs, err := translateInputs(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := db.open(!noRetrieval, false, 0)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			u, _, err := generator.LoadLatest(st)
-			if errors.Is(err, storage.ErrNotFound) {
-				return fmt.Errorf("%s has no GMM-UNIT model yet: train one with rgunit train unit", st.Path())
-			}
+			t, done, err := openTranslator(st, noRetrieval, k)
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(args[0])
-			if err != nil {
+			defer done()
+			if t.rg != nil {
+				for _, spec := range targets { // refuse bad targets before any work
+					if _, err := t.schema.ParseTargets(spec, make([]int8, len(t.schema.Attrs))); err != nil {
+						return err
+					}
+				}
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			size := u.Config.Arch.Size
-			img, _, err := imageio.Load(data, size, 100_000_000)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			w := cmd.OutOrStdout()
+			pr := newProgress(cmd.ErrOrStderr(), len(inputs), "translate", "img", quiet || len(inputs) == 1)
+			failed := 0
+			for i, in := range inputs {
+				src, err := loadSource(st, in, t.schema, t.size)
+				var trs []*translation
+				if err == nil {
+					trs, err = translateOne(t, src, targets, samples, rand.New(rand.NewPCG(seed, uint64(i))), out)
+				}
+				if err != nil {
+					if len(inputs) == 1 {
+						return err
+					}
+					failed++
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", in, err)
+					continue
+				}
+				for _, tr := range trs {
+					if asJSON {
+						writeJSONLine(w, tr)
+						continue
+					}
+					fmt.Fprintf(w, "%s: %s -> %s (%s): %s\n", relPath(tr.Input), tr.Source, tr.TargetVals, tr.Target, strings.Join(tr.Outputs, ", "))
+					if tr.Retrieval {
+						note := ""
+						if tr.Found < t.k {
+							note = fmt.Sprintf(" (only %d item(s) to retrieve from; k is %d: the neighbours found are reused)", tr.Found, t.k)
+						}
+						fmt.Fprintf(w, "  guided by %s%s\n", fmtIDs(tr.Neighbours), note)
+					}
+				}
+				if !asJSON && len(inputs) == 1 {
+					fmt.Fprintf(w, "sheet: %s\n", sheetPath(out, src.name))
+				}
+				pr.update(i+1, len(inputs), "")
 			}
-			x, err := generator.RGBATensor(img, size)
-			if err != nil {
-				return err
+			pr.finish(len(inputs), len(inputs), "")
+			if failed > 0 {
+				return fmt.Errorf("%d of %d inputs could not be translated", failed, len(inputs))
 			}
-			res, err := generator.TranslateImage(u, x, to, samples, rand.New(rand.NewPCG(seed, 0)))
-			if err != nil {
-				return err
-			}
-			grid := image.NewRGBA(image.Rect(0, 0, size*(1+len(res.Outputs)), size))
-			draw.Draw(grid, image.Rect(0, 0, size, size), img, image.Point{}, draw.Src)
-			for i, o := range res.Outputs {
-				draw.Draw(grid, image.Rect(size*(i+1), 0, size*(i+2), size), generator.TensorImage(o, size), image.Point{}, draw.Src)
-			}
-			png, err := imageio.EncodePNG(grid)
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(out, png, 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: source %s -> target %s, %d output(s)\n", out,
-				res.Schema.Format(res.Source), res.Schema.Format(res.Target), len(res.Outputs))
 			return nil
 		},
 	}
 	db.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&to, "to", "", "target attributes, e.g. Blond_Hair,Young,-Male")
-	f.StringVar(&out, "out", "", "output PNG")
+	f.StringArrayVar(&targets, "to", nil, "target attributes, e.g. Blond_Hair,Young,-Male (repeat for several targets)")
+	f.StringVar(&out, "out", "translations", "output folder")
 	f.IntVar(&samples, "samples", 1, "codes drawn from the target Gaussians (1: their means)")
+	f.IntVarP(&k, "k", "k", 0, "neighbours used (default: the model's k)")
 	f.Uint64Var(&seed, "seed", 1, "seed of the sampled codes")
-	f.BoolVar(&noRetrieval, "no-retrieval", false, "translate with GMM-UNIT alone")
-	cmd.MarkFlagRequired("to")
+	f.BoolVar(&noRetrieval, "no-retrieval", false, "translate with GMM-UNIT alone (the baseline)")
+	f.BoolVar(&asJSON, "json", false, "one JSON object per input and target: outputs and neighbour ids")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
+}
+
+// translateInputs expands a folder into its image files (sorted); other
+// arguments are one input.
+func translateInputs(arg string) ([]string, error) {
+	fi, err := os.Stat(arg)
+	if err != nil || !fi.IsDir() {
+		return []string{arg}, nil // a file, id:N, or an error loadSource reports
+	}
+	ents, err := os.ReadDir(arg)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") && imageio.HasImageExt(e.Name()) {
+			out = append(out, filepath.Join(arg, e.Name()))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no image files", arg)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func stem(name string) string {
+	b := filepath.Base(name)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+func sheetPath(dir, name string) string { return filepath.Join(dir, stem(name)+"_sheet.png") }
+
+func targetSlug(spec string) string {
+	return strings.NewReplacer(",", "+", "/", "_", " ", "").Replace(spec)
+}
+
+// translateOne translates src to every target, writes the outputs and the
+// sheet into dir.
+func translateOne(t *translator, src *source, targets []string, samples int, rng *rand.Rand, dir string) ([]*translation, error) {
+	var trs []*translation
+	for _, spec := range targets {
+		tr, err := t.run(src, spec, samples, rng)
+		if err != nil {
+			return nil, err
+		}
+		for i, x := range tr.imgs {
+			p := filepath.Join(dir, fmt.Sprintf("%s_to_%s_%d.png", stem(src.name), targetSlug(spec), i+1))
+			if err := writePNG(p, upscale(generator.TensorImage(x, t.size), t.st.ImageSize())); err != nil {
+				return nil, err
+			}
+			tr.Outputs = append(tr.Outputs, p)
+		}
+		trs = append(trs, tr)
+	}
+	return trs, writeTranslateSheet(t, sheetPath(dir, src.name), src, trs)
+}
+
+func writePNG(path string, img image.Image) error {
+	b, err := imageio.EncodePNG(img)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// writeTranslateSheet draws one row per target: the input, a gap, the
+// neighbours used, a gap, the outputs.
+func writeTranslateSheet(t *translator, path string, src *source, trs []*translation) error {
+	side := t.st.ImageSize()
+	const gap = 4
+	cols := 0
+	for _, tr := range trs {
+		cols = max(cols, 1+len(tr.Neighbours)+len(tr.imgs))
+	}
+	sheet := image.NewRGBA(image.Rect(0, 0, cols*(side+gap)+3*gap, len(trs)*(side+gap)+gap))
+	draw.Draw(sheet, sheet.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	for r, tr := range trs {
+		y := gap + r*(side+gap)
+		x := gap
+		put := func(img image.Image) {
+			draw.Draw(sheet, image.Rect(x, y, x+side, y+side), img, img.Bounds().Min, draw.Src)
+			x += side + gap
+		}
+		put(upscale(src.img, side))
+		x += gap
+		for _, id := range tr.Neighbours {
+			png, err := t.st.Image(id)
+			if err != nil {
+				return err
+			}
+			img, err := imageio.DecodePNG(png)
+			if err != nil {
+				return err
+			}
+			put(img)
+		}
+		if len(tr.Neighbours) > 0 {
+			x += gap
+		}
+		for _, o := range tr.imgs {
+			put(upscale(generator.TensorImage(o, t.size), side))
+		}
+	}
+	return writePNG(path, sheet)
+}
+
+func fmtIDs(ids []uint64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprintf("id:%d", id)
+	}
+	return strings.Join(parts, ", ")
 }

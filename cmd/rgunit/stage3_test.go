@@ -1,0 +1,165 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStage3CLI: stages 1-3 for a few steps, translation with retrieval
+// (JSON, sheet, folder mode), a bundle exported and used by a new
+// database, and each bad input of the issue.
+func TestStage3CLI(t *testing.T) {
+	db := ingested(t) // 32 px, no model
+	img := filepath.Join(faces, "000001.png")
+	mustRun(t, "train", "unit", "--db", db, "--steps", "2", "--width", "4", "--res-blocks", "1", "--batch", "2", "-q")
+	if _, _, err := run(t, "train", "rg", "--db", db, "-q"); err == nil || !strings.Contains(err.Error(), "train retrieval") {
+		t.Fatalf("train rg without a retrieval model: %v", err)
+	}
+	mustRun(t, "train", "retrieval", "--db", db, "--steps", "2", "--pool", "8", "--batch", "4", "--dim", "8", "-q")
+	if _, _, err := run(t, "translate", img, "--db", db, "--to", "Young", "--out", t.TempDir()); err == nil || !strings.Contains(err.Error(), "train rg") {
+		t.Fatalf("translate without an RG-UNIT model: %v", err)
+	}
+	out := mustRun(t, "train", "rg", "--db", db, "--steps", "2", "--batch", "2", "--checkpoint-every", "1", "--json", "-q")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var l map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &l); err != nil || l["step"].(float64) != 2 || l["rec"].(float64) <= 0 {
+		t.Fatalf("train rg: %s", out)
+	}
+	if _, stderr, err := run(t, "train", "rg", "--db", db, "--steps", "3", "--batch", "2", "-q"); err == nil || !strings.Contains(err.Error(), "--fresh") {
+		t.Fatalf("changing --batch on resume: %v %s", err, stderr)
+	}
+	if _, stderr, err := run(t, "train", "rg", "--db", db, "--steps", "3", "-q"); err != nil || !strings.Contains(stderr, "resuming rg-unit version") {
+		t.Fatalf("resume: %v %s", err, stderr)
+	}
+
+	// Translate with retrieval: JSON lists outputs and neighbours; a
+	// stored item is never its own neighbour.
+	dir := t.TempDir()
+	out = mustRun(t, "translate", "id:1", "--db", db, "--to", "Blond_Hair", "--to", "-Young", "--samples", "2", "--json", "--out", dir)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("translate --json: %s", out)
+	}
+	for _, line := range lines {
+		var tr translation
+		if err := json.Unmarshal([]byte(line), &tr); err != nil {
+			t.Fatal(err)
+		}
+		if !tr.Retrieval || len(tr.Neighbours) != 3 || tr.Found != 3 || len(tr.Outputs) != 2 {
+			t.Fatalf("translation %+v", tr)
+		}
+		for _, id := range tr.Neighbours {
+			if id == 1 {
+				t.Fatalf("id:1 guided by itself: %v", tr.Neighbours)
+			}
+		}
+		for _, p := range tr.Outputs {
+			checkImage(t, p, 32, 32)
+		}
+	}
+	// Two rows (targets) of input, 3 neighbours, 2 outputs.
+	checkImage(t, filepath.Join(dir, "000001_sheet.png"), 6*(32+4)+12, 2*(32+4)+4)
+	out = mustRun(t, "translate", img, "--db", db, "--to", "Black_Hair,-Male", "-k", "2", "--out", dir)
+	if !strings.Contains(out, "guided by id:") || strings.Count(out, "id:") != 2 {
+		t.Fatalf("translate -k 2: %s", out)
+	}
+	// A folder in, a folder out.
+	in := t.TempDir()
+	for _, n := range []string{"000002.png", "000003.png"} {
+		b, _ := os.ReadFile(filepath.Join(faces, n))
+		os.WriteFile(filepath.Join(in, n), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(in, "notes.txt"), []byte("not an image"), 0o644)
+	outDir := filepath.Join(t.TempDir(), "batch")
+	out = mustRun(t, "translate", in, "--db", db, "--to", "Young", "--out", outDir, "-q")
+	for _, n := range []string{"000002_to_Young_1.png", "000003_to_Young_1.png", "000002_sheet.png", "000003_sheet.png"} {
+		if _, err := os.Stat(filepath.Join(outDir, n)); err != nil {
+			t.Fatalf("folder mode: %v\n%s", err, out)
+		}
+	}
+
+	// Bad input.
+	bad := filepath.Join(t.TempDir(), "bad.png")
+	os.WriteFile(bad, []byte("\x89PNG\r\n\x1a\nnot really"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"translate", img, "--db", db, "--to", "Wearing_Hat", "--out", dir}, "bad attribute"},
+		{[]string{"translate", img, "--db", db, "--to", "Blond_Hair,Black_Hair", "--out", dir}, "contradict"},
+		{[]string{"translate", bad, "--db", db, "--to", "Young", "--out", dir}, "bad.png"},
+		{[]string{"translate", img, "--db", db, "--to", "Young", "-k", "4", "--out", dir}, "up to 3"},
+		{[]string{"translate", "id:999", "--db", db, "--to", "Young", "--out", dir}, "999"},
+		{[]string{"translate", img, "--db", db, "--to", "Young", "-k", "2", "--no-retrieval", "--out", dir}, "-k"},
+	} {
+		if _, _, err := run(t, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error containing %q", c.args, err, c.want)
+		}
+	}
+
+	// A bundle: exported, described, used by a new database (fewer items
+	// than k: it uses what exists and says so), refused by a database
+	// with other models.
+	bundle := filepath.Join(t.TempDir(), "m.rgm")
+	mustRun(t, "model", "export", "--db", db, "--out", bundle, "--command", "test", "--data", "testdata/faces", "--commit", "c0ffee")
+	var p map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, "model", "info", bundle, "--json")), &p); err != nil || p["commit"] != "c0ffee" || p["rg_step"].(float64) != 3 || p["k"].(float64) != 3 {
+		t.Fatalf("model info: %v %v", p, err)
+	}
+	small := filepath.Join(t.TempDir(), "small.db")
+	out = mustRun(t, "ingest", filepath.Join(faces, "000002.png"), filepath.Join(faces, "000003.png"), "--db", small, "--model", bundle, "-q")
+	if !strings.Contains(out, "2 items embedded, 2 indexed") {
+		t.Fatalf("ingest --model: %s", out)
+	}
+	out = mustRun(t, "translate", img, "--db", small, "--to", "Young", "--out", dir)
+	if !strings.Contains(out, "only 2 item(s)") {
+		t.Fatalf("translate on a 2-item database: %s", out)
+	}
+	if !strings.Contains(mustRun(t, "stats", "--db", small), "c0ffee") {
+		t.Fatal("stats does not show the bundle")
+	}
+	if _, _, err := run(t, "ingest", faces, "--db", db, "--model", bundle, "-q"); err == nil || !strings.Contains(err.Error(), "already has retrieval model") {
+		t.Fatalf("a bundle over a database with other models: %v", err)
+	}
+	damaged := filepath.Join(t.TempDir(), "d.rgm")
+	b, _ := os.ReadFile(bundle)
+	os.WriteFile(damaged, b[:len(b)/2], 0o644)
+	fresh := filepath.Join(t.TempDir(), "f.db")
+	if _, _, err := run(t, "ingest", faces, "--db", fresh, "--model", damaged, "-q"); err == nil || !strings.Contains(err.Error(), "bad model bundle") {
+		t.Fatalf("damaged bundle: %v", err)
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Fatal("a refused bundle left a database behind")
+	}
+	if _, _, err := run(t, "ingest", faces, "--db", fresh, "--size", "16", "-q"); err == nil || !strings.Contains(err.Error(), "--model none") {
+		t.Fatalf("the shipped model on a 16 px database: %v", err)
+	}
+}
+
+// TestDemo: the README's main job runs on the shipped model and writes
+// translations of the right size that are not flat.
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	if err := os.Chdir("../.."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	out := mustRun(t, "demo", "--db", filepath.Join(dir, "demo.db"))
+	for _, want := range []string{"300 added (300 labelled, 0 unlabelled)", "items      300", "Male  150  150", "300 indexed", "guided by id:", "sheet (input | neighbours | output"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, tgt := range []string{"Blond_Hair", "-Young"} {
+		checkImage(t, filepath.Join(dir, "translations", "000001_to_"+tgt+"_1.png"), 64, 64)
+	}
+	checkImage(t, filepath.Join(dir, "translations", "000001_sheet.png"), 5*(64+4)+12, 2*(64+4)+4)
+	// Running it again starts from a fresh database.
+	if out := mustRun(t, "demo", "--db", filepath.Join(dir, "demo.db")); !strings.Contains(out, "300 added") {
+		t.Fatalf("second demo:\n%s", out)
+	}
+}
