@@ -106,7 +106,7 @@ type statsJSON struct {
 	PredictedAttributes int `json:"predicted_attributes"`
 	// Latest version of each model (0: none) and, when they came from a
 	// bundle, its provenance.
-	Models map[string]uint64   `json:"models"`
+	Models map[string]uint64  `json:"models"`
 	Bundle *guided.Provenance `json:"bundle,omitempty"`
 }
 
