@@ -85,62 +85,87 @@ func ParsePairs(dir string, s embed.Schema) ([]Pair, error) {
 	return out, nil
 }
 
-// PairedResult is the mean L1 (images in [-1, 1]) between translations and
-// their rendered ground truth, per kind of change, next to the L1 of doing
-// nothing (the source itself against the target).
+// PairedResult is the mean L1 (images in [-1, 1]) and SSIM between
+// translations and their rendered ground truth, per kind of change, next
+// to those of doing nothing (the source itself against the target).
 type PairedResult struct {
-	Pairs       int     `json:"pairs"`
-	HairL1      float64 `json:"paired_l1_hair"`
-	AgeL1       float64 `json:"paired_l1_age"`
-	HairL1Ident float64 `json:"paired_l1_hair_identity"`
-	AgeL1Ident  float64 `json:"paired_l1_age_identity"`
+	Method        string  `json:"method"`
+	Pairs         int     `json:"pairs"`
+	HairL1        float64 `json:"paired_l1_hair"`
+	AgeL1         float64 `json:"paired_l1_age"`
+	HairL1Ident   float64 `json:"paired_l1_hair_identity"`
+	AgeL1Ident    float64 `json:"paired_l1_age_identity"`
+	HairSSIM      float64 `json:"paired_ssim_hair"`
+	AgeSSIM       float64 `json:"paired_ssim_age"`
+	HairSSIMIdent float64 `json:"paired_ssim_hair_identity"`
+	AgeSSIMIdent  float64 `json:"paired_ssim_age_identity"`
+}
+
+// Source is a pair's source image and its store id.
+type Source struct {
+	X  []float32
+	ID uint64
 }
 
 // Paired translates each pair's source (looked up by base name in sources)
-// to the pair's attributes with the target means, and measures L1 against
-// the rendered target. Pairs whose source is not in sources are skipped.
-func Paired(u *generator.UNIT, pairs []Pair, sources map[string][]float32, limit int) (*PairedResult, error) {
-	size := u.Config.Arch.Size
-	s := u.Config.Schema
-	var sum, ident, n [2]float64
-	r := &PairedResult{}
+// to the pair's attributes with the target means, and measures L1 and SSIM
+// against the rendered target. Pairs whose source is not in sources are
+// skipped; at most limit pairs are used (0: all).
+func Paired(m Method, pairs []Pair, sources map[string]Source, limit int) (*PairedResult, error) {
+	size := m.Size
+	s := m.Schema
+	var use []Pair
 	for _, p := range pairs {
-		if limit > 0 && r.Pairs >= limit {
-			break
+		if _, ok := sources[p.Source]; ok && (limit <= 0 || len(use) < limit) {
+			use = append(use, p)
 		}
-		src, ok := sources[p.Source]
-		if !ok {
-			continue
-		}
-		data, err := os.ReadFile(p.Target)
-		if err != nil {
-			return nil, err
-		}
-		img, _, err := imageio.Load(data, size, 1<<24)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.Target, err)
-		}
-		tgt, err := generator.RGBATensor(img, size)
-		if err != nil {
-			return nil, err
-		}
-		code := make([]float32, s.CodeDim())
-		s.Means(p.Attrs, code)
-		out, err := u.Translate(src, [][]float32{code})
-		if err != nil {
-			return nil, err
-		}
-		k := 0
-		if p.Kind == "age" {
-			k = 1
-		}
-		sum[k] += l1(out[0], tgt)
-		ident[k] += l1(src, tgt)
-		n[k]++
-		r.Pairs++
 	}
-	if r.Pairs == 0 {
+	if len(use) == 0 {
 		return nil, fmt.Errorf("%w: no pair's source is among the held-back items", ErrPairs)
+	}
+	var l1s, ssims, l1i, ssimi, n [2]float64
+	for lo := 0; lo < len(use); lo += 32 {
+		chunk := use[lo:min(lo+32, len(use))]
+		var xs []float32
+		var ids []uint64
+		var tgts [][]int8
+		var codes [][]float32
+		var truth [][]float32
+		for _, p := range chunk {
+			data, err := os.ReadFile(p.Target)
+			if err != nil {
+				return nil, err
+			}
+			img, _, err := imageio.Load(data, size, 1<<24)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p.Target, err)
+			}
+			tgt, err := generator.RGBATensor(img, size)
+			if err != nil {
+				return nil, err
+			}
+			code := make([]float32, s.CodeDim())
+			s.Means(p.Attrs, code)
+			src := sources[p.Source]
+			xs, ids, tgts = append(xs, src.X...), append(ids, src.ID), append(tgts, p.Attrs)
+			codes, truth = append(codes, code), append(truth, tgt)
+		}
+		outs, err := m.Translate(xs, ids, tgts, codes)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range chunk {
+			k := 0
+			if p.Kind == "age" {
+				k = 1
+			}
+			src := sources[p.Source].X
+			l1s[k] += l1(outs[i], truth[i])
+			l1i[k] += l1(src, truth[i])
+			ssims[k] += SSIM(outs[i], truth[i], size)
+			ssimi[k] += SSIM(src, truth[i], size)
+			n[k]++
+		}
 	}
 	div := func(a, b float64) float64 {
 		if b == 0 {
@@ -148,9 +173,10 @@ func Paired(u *generator.UNIT, pairs []Pair, sources map[string][]float32, limit
 		}
 		return a / b
 	}
-	r.HairL1, r.AgeL1 = div(sum[0], n[0]), div(sum[1], n[1])
-	r.HairL1Ident, r.AgeL1Ident = div(ident[0], n[0]), div(ident[1], n[1])
-	return r, nil
+	return &PairedResult{Method: m.Name, Pairs: len(use),
+		HairL1: div(l1s[0], n[0]), AgeL1: div(l1s[1], n[1]), HairL1Ident: div(l1i[0], n[0]), AgeL1Ident: div(l1i[1], n[1]),
+		HairSSIM: div(ssims[0], n[0]), AgeSSIM: div(ssims[1], n[1]), HairSSIMIdent: div(ssimi[0], n[0]), AgeSSIMIdent: div(ssimi[1], n[1]),
+	}, nil
 }
 
 func l1(a, b []float32) float64 {
@@ -159,4 +185,63 @@ func l1(a, b []float32) float64 {
 		s += math.Abs(float64(a[i] - b[i]))
 	}
 	return s / float64(len(a))
+}
+
+// ssimWindow is the 11x11 Gaussian window (sigma 1.5) of Wang et al.'s
+// SSIM, normalized to sum 1.
+var ssimWindow = func() [11][11]float64 {
+	var w [11][11]float64
+	var sum float64
+	for y := range 11 {
+		for x := range 11 {
+			dy, dx := float64(y-5), float64(x-5)
+			w[y][x] = math.Exp(-(dx*dx + dy*dy) / (2 * 1.5 * 1.5))
+			sum += w[y][x]
+		}
+	}
+	for y := range 11 {
+		for x := range 11 {
+			w[y][x] /= sum
+		}
+	}
+	return w
+}()
+
+// SSIM is the structural similarity of two size x size images (CHW in
+// [-1, 1]) on their luma: the mean over every 11x11 Gaussian window that
+// fits (Wang et al. 2004; K1 0.01, K2 0.03, dynamic range 2). 1 means
+// identical.
+func SSIM(a, b []float32, size int) float64 {
+	luma := func(x []float32) []float64 {
+		p := size * size
+		y := make([]float64, p)
+		for i := range y {
+			y[i] = 0.299*float64(x[i]) + 0.587*float64(x[p+i]) + 0.114*float64(x[2*p+i])
+		}
+		return y
+	}
+	ya, yb := luma(a), luma(b)
+	const c1, c2 = (0.01 * 2) * (0.01 * 2), (0.03 * 2) * (0.03 * 2)
+	var total float64
+	var count int
+	for oy := 0; oy+11 <= size; oy++ {
+		for ox := 0; ox+11 <= size; ox++ {
+			var ma, mb, saa, sbb, sab float64
+			for y := range 11 {
+				for x := range 11 {
+					w := ssimWindow[y][x]
+					va, vb := ya[(oy+y)*size+ox+x], yb[(oy+y)*size+ox+x]
+					ma, mb = ma+w*va, mb+w*vb
+					saa, sbb, sab = saa+w*va*va, sbb+w*vb*vb, sab+w*va*vb
+				}
+			}
+			saa, sbb, sab = saa-ma*ma, sbb-mb*mb, sab-ma*mb
+			total += ((2*ma*mb + c1) * (2*sab + c2)) / ((ma*ma + mb*mb + c1) * (saa + sbb + c2))
+			count++
+		}
+	}
+	if count == 0 {
+		return math.NaN()
+	}
+	return total / float64(count)
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,11 +50,45 @@ func TestPairs(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "000001.png"))
 	img, _, _ := imageio.Load(b, 32, 1<<24)
 	x, _ := generator.RGBATensor(img, 32)
-	r, err := Paired(u, ps, map[string][]float32{"000001.png": x}, 0)
-	if err != nil || r.Pairs != 1 || r.HairL1 <= 0 || r.HairL1Ident != 0 {
+	m := UNITMethod("gmm-unit", u)
+	r, err := Paired(m, ps, map[string]Source{"000001.png": {X: x, ID: 1}}, 0)
+	if err != nil || r.Pairs != 1 || r.HairL1 <= 0 || r.HairL1Ident != 0 || r.HairSSIMIdent != 1 || r.HairSSIM >= 1 || r.Method != "gmm-unit" {
 		t.Fatalf("%+v %v", r, err)
 	}
-	if _, err := Paired(u, ps, map[string][]float32{}, 0); !errors.Is(err, ErrPairs) {
+	if _, err := Paired(m, ps, map[string]Source{}, 0); !errors.Is(err, ErrPairs) {
 		t.Fatalf("no sources: %v", err)
+	}
+}
+
+// TestSSIM: 1 for identical images; for two flat images the closed form
+// (2ab + C1) / (a^2 + b^2 + C1); symmetric; lower for noise.
+func TestSSIM(t *testing.T) {
+	const size = 16
+	flat := func(v float32) []float32 {
+		x := make([]float32, 3*size*size)
+		for i := range x {
+			x[i] = v
+		}
+		return x
+	}
+	a, b := flat(0.2), flat(-0.4)
+	if s := SSIM(a, a, size); math.Abs(s-1) > 1e-12 {
+		t.Fatalf("identical: %v", s)
+	}
+	c1 := 0.02 * 0.02
+	la, lb := 0.2*(0.299+0.587+0.114), -0.4*(0.299+0.587+0.114)
+	want := (2*la*lb + c1) / (la*la + lb*lb + c1)
+	if s := SSIM(a, b, size); math.Abs(s-want) > 1e-6 {
+		t.Fatalf("flat images: %v, want %v", s, want)
+	}
+	noise := flat(0)
+	for i := range noise {
+		noise[i] = float32(i%7)/3 - 1
+	}
+	if s1, s2 := SSIM(a, noise, size), SSIM(noise, a, size); math.Abs(s1-s2) > 1e-12 || s1 >= 0.5 {
+		t.Fatalf("noise: %v %v", s1, s2)
+	}
+	if !math.IsNaN(SSIM(flat(0)[:3*8*8], flat(0)[:3*8*8], 8)) {
+		t.Fatal("an image smaller than the window has an SSIM")
 	}
 }

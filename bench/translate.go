@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"rgunit/classifier"
+	"rgunit/embed"
 	"rgunit/generator"
 	"rgunit/retrieval"
 )
@@ -17,14 +18,48 @@ func HeldOut(id uint64) bool { return retrieval.HeldBack(id) }
 
 // Split divides a dataset into training items and held-back items.
 func Split(d *generator.Dataset) (train, held classifier.Data) {
+	h := SplitHeld(d)
 	for i, id := range d.IDs {
-		if HeldOut(id) {
-			held.X, held.Labels = append(held.X, d.X[i]), append(held.Labels, d.Labels[i])
-		} else {
+		if !HeldOut(id) {
 			train.X, train.Labels = append(train.X, d.X[i]), append(train.Labels, d.Labels[i])
 		}
 	}
-	return train, held
+	return train, h.Data
+}
+
+// Held is the held-back items with their ids.
+type Held struct {
+	classifier.Data
+	IDs []uint64
+}
+
+// SplitHeld returns the held-back items of a dataset, with their ids.
+func SplitHeld(d *generator.Dataset) Held {
+	var h Held
+	for i, id := range d.IDs {
+		if HeldOut(id) {
+			h.X, h.Labels, h.IDs = append(h.X, d.X[i]), append(h.Labels, d.Labels[i]), append(h.IDs, id)
+		}
+	}
+	return h
+}
+
+// Method is a translation method under test: it translates images (with
+// their store ids, which retrieval must not return) to targets, decoding
+// with the given codes.
+type Method struct {
+	Name      string
+	Schema    embed.Schema
+	Size      int
+	Translate func(x []float32, ids []uint64, targets [][]int8, codes [][]float32) ([][]float32, error)
+}
+
+// UNITMethod is GMM-UNIT: G(E_c(x), code).
+func UNITMethod(name string, u *generator.UNIT) Method {
+	return Method{Name: name, Schema: u.Config.Schema, Size: u.Config.Arch.Size,
+		Translate: func(x []float32, _ []uint64, _ [][]int8, codes [][]float32) ([][]float32, error) {
+			return u.Translate(x, codes)
+		}}
 }
 
 // TranslateResult is the translation bench's figures.
@@ -37,20 +72,22 @@ type TranslateResult struct {
 	FDclsRealReal  float64   `json:"fd_cls_real_real"` // two halves of the real images: the floor
 	FDclsInputs    float64   `json:"fd_cls_inputs"`    // untranslated inputs vs real: no translation at all
 	Diversity      float64   `json:"diversity"`        // mean pairwise L1 of 4 samples per input
-	Step           int       `json:"model_step"`
+	Method         string    `json:"method"`
 }
 
-// Translate scores u on n held-back images: each is translated to the
-// attributes of another random held-back image (a different domain), with
-// the target means; the classifier checks the targets and gives FD-cls.
-func Translate(u *generator.UNIT, cls *classifier.Classifier, held classifier.Data, n int, seed uint64) (*TranslateResult, error) {
+// Translate scores a method on n held-back images: each is translated to
+// the attributes of another random held-back image (a different domain),
+// with the target means; the classifier checks the targets and gives
+// FD-cls. The targets depend on the seed only, so methods scored with one
+// seed face the same targets.
+func Translate(m Method, cls *classifier.Classifier, held Held, n int, seed uint64) (*TranslateResult, error) {
 	n = min(n, len(held.X))
 	if n < 8 {
 		return nil, fmt.Errorf("bench: %d held-back images; need at least 8", n)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0))
-	s := u.Config.Schema
-	r := &TranslateResult{Images: n, Step: u.Step}
+	s := m.Schema
+	r := &TranslateResult{Images: n, Method: m.Name}
 	logits, realFeats, err := cls.PredictAll(held.X)
 	if err != nil {
 		return nil, err
@@ -64,6 +101,7 @@ func Translate(u *generator.UNIT, cls *classifier.Classifier, held classifier.Da
 		hi := min(lo+32, n)
 		var xs []float32
 		var codes [][]float32
+		var tgts [][]int8
 		for i := lo; i < hi; i++ {
 			tgt := held.Labels[rng.IntN(len(held.Labels))]
 			for tries := 0; tries < 20 && equal(tgt, held.Labels[i]); tries++ {
@@ -71,9 +109,10 @@ func Translate(u *generator.UNIT, cls *classifier.Classifier, held classifier.Da
 			}
 			code := make([]float32, s.CodeDim())
 			s.Means(tgt, code)
-			xs, codes, targets = append(xs, held.X[i]...), append(codes, code), append(targets, tgt)
+			xs, codes, tgts = append(xs, held.X[i]...), append(codes, code), append(tgts, tgt)
 		}
-		o, err := u.Translate(xs, codes)
+		targets = append(targets, tgts...)
+		o, err := m.Translate(xs, held.IDs[lo:hi], tgts, codes)
 		if err != nil {
 			return nil, err
 		}
@@ -92,22 +131,24 @@ func Translate(u *generator.UNIT, cls *classifier.Classifier, held classifier.Da
 	r.FDclsInputs = classifier.FrechetDistance(inFeats, realFeats)
 	// Diversity: 4 sampled codes for each of the first 16 inputs.
 	var div float64
-	m := min(16, n)
-	for i := range m {
+	nd := min(16, n)
+	for i := range nd {
 		codes := make([][]float32, 4)
 		var xs []float32
+		var ids []uint64
+		var tgts [][]int8
 		for k := range codes {
 			codes[k] = make([]float32, s.CodeDim())
 			s.Sample(targets[i], rng, codes[k])
-			xs = append(xs, held.X[i]...)
+			xs, ids, tgts = append(xs, held.X[i]...), append(ids, held.IDs[i]), append(tgts, targets[i])
 		}
-		o, err := u.Translate(xs, codes)
+		o, err := m.Translate(xs, ids, tgts, codes)
 		if err != nil {
 			return nil, err
 		}
 		div += classifier.Diversity(o)
 	}
-	r.Diversity = div / float64(m)
+	r.Diversity = div / float64(nd)
 	return r, nil
 }
 
@@ -157,9 +198,9 @@ func gridTargets(s []string, src []int8) [][]int8 {
 
 // Grid renders translations of rows held-back images: one row per input,
 // the input first, then one column per target of gridTargets.
-func Grid(u *generator.UNIT, held classifier.Data, rows int) (*image.RGBA, []string, error) {
-	s := u.Config.Schema
-	size := u.Config.Arch.Size
+func Grid(m Method, held Held, rows int) (*image.RGBA, []string, error) {
+	s := m.Schema
+	size := m.Size
 	rows = min(rows, len(held.X))
 	var cols []string
 	var grid *image.RGBA
@@ -170,13 +211,14 @@ func Grid(u *generator.UNIT, held classifier.Data, rows int) (*image.RGBA, []str
 			cols = gridColumns(s.Attrs)
 		}
 		var xs []float32
+		var ids []uint64
 		codes := make([][]float32, len(targets))
 		for k, t := range targets {
 			codes[k] = make([]float32, s.CodeDim())
 			s.Means(t, codes[k])
-			xs = append(xs, held.X[r]...)
+			xs, ids = append(xs, held.X[r]...), append(ids, held.IDs[r])
 		}
-		outs, err := u.Translate(xs, codes)
+		outs, err := m.Translate(xs, ids, targets, codes)
 		if err != nil {
 			return nil, nil, err
 		}

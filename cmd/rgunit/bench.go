@@ -1,18 +1,23 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"rgunit/classifier"
-	"rgunit/generator"
-	"rgunit/imageio"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"rgunit/bench"
+	"rgunit/classifier"
+	"rgunit/generator"
+	"rgunit/guided"
+	"rgunit/retrieval"
+	"rgunit/storage"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -184,117 +189,213 @@ func opt(x float64, format string) string {
 
 func newBenchTranslateCmd() *cobra.Command {
 	var (
-		db     dbFlag
-		n      int
-		grid   string
-		pairs  string
-		rows   int
-		asJSON bool
-		seed   uint64
+		db           dbFlag
+		n, rows, k   int
+		grid, pairs  string
+		htmlOut      string
+		asJSON       bool
+		seed         uint64
+		noRetrieval  bool
+		title, label string
 	)
 	cmd := &cobra.Command{
 		Use:   "translate",
-		Short: "Score the GMM-UNIT model with the evaluation classifier on held-back images",
+		Short: "Score GMM-UNIT, RG-UNIT and RG-UNIT with random neighbours on held-back images (the paper's Table 2)",
 		Long: `Translates held-back images (one id in ten, chosen by a hash of the id; the
-evaluation classifier did not train on them) to the attributes of other held-back images and prints:
-the classifier's accuracy on the real images; target-attribute accuracy of the
-translations; FD-cls, the Fréchet distance between translations and real
-images in the classifier's penultimate features (not Inception FID), next to
-its floor (two halves of the real images) and to the untranslated inputs;
-and diversity (mean pairwise L1 of 4 sampled codes per input). --pairs reads
-facegen's paired ground truth (the same face rendered with the target hair or
-age) and reports the L1 of translations to it, next to doing nothing. --grid writes a
-PNG: one row per input, columns input then each target.`,
+evaluation classifier did not train on them) to the attributes of other
+held-back images, with each method on the same inputs and targets:
+GMM-UNIT (the stage-1 model RG-UNIT was trained over), RG-UNIT (guided by the
+k items retrieved for each image and target, never the image itself) and
+RG-UNIT guided by k random items instead (the control). A database without
+an RG-UNIT model (or --no-retrieval) scores GMM-UNIT alone.
+
+Per method: target-attribute accuracy (the evaluation classifier, rgunit
+train classifier), FD-cls (the Fréchet distance between translations and
+real images in the classifier's penultimate features; not Inception FID),
+next to its floor (two halves of the real images) and to the untranslated
+inputs, and diversity (mean pairwise L1 of 4 sampled codes per input).
+--pairs reads facegen's paired ground truth (the same face rendered with the
+target hair or age) and reports L1 and SSIM of the translations to it, next
+to doing nothing. --grid writes a PNG per method (rows: inputs; columns: the
+input, then each target); --html writes a self-contained report with the
+table and the grids.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := db.open(false, false, 0)
+			st, err := db.open(true, false, 0)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			u, _, err := generator.LoadLatest(st)
-			if err != nil {
-				return fmt.Errorf("no GMM-UNIT model (rgunit train unit): %w", err)
-			}
 			cls, err := classifier.Load(st)
 			if err != nil {
 				return fmt.Errorf("no evaluation classifier (rgunit train classifier): %w", err)
 			}
-			if cls.Config.Size != u.Config.Arch.Size {
-				return fmt.Errorf("classifier at %d px, model at %d px", cls.Config.Size, u.Config.Arch.Size)
-			}
-			d, err := generator.LoadDataset(st, u.Config.Schema, u.Config.Arch.Size, 0)
+			methods, done, err := benchMethods(st, noRetrieval, k, seed)
 			if err != nil {
 				return err
 			}
-			_, held := bench.Split(d)
-			r, err := bench.Translate(u, cls, held, n, seed)
+			defer done()
+			m0 := methods[0]
+			if cls.Config.Size != m0.Size {
+				return fmt.Errorf("classifier at %d px, model at %d px", cls.Config.Size, m0.Size)
+			}
+			d, err := generator.LoadDataset(st, m0.Schema, m0.Size, 0)
 			if err != nil {
 				return err
 			}
-			var paired *bench.PairedResult
+			held := bench.SplitHeld(d)
+			var ps []bench.Pair
+			sources := map[string]bench.Source{}
 			if pairs != "" {
-				ps, err := bench.ParsePairs(pairs, u.Config.Schema)
-				if err != nil {
+				if ps, err = bench.ParsePairs(pairs, m0.Schema); err != nil {
 					return err
 				}
-				sources := map[string][]float32{}
 				for i, id := range d.IDs {
 					if bench.HeldOut(id) {
-						sources[d.Names[i]] = d.X[i]
+						sources[d.Names[i]] = bench.Source{X: d.X[i], ID: id}
 					}
 				}
-				if paired, err = bench.Paired(u, ps, sources, n); err != nil {
-					return err
+			}
+			if label == "" {
+				label = st.Path()
+			}
+			table, err := bench.RunTable(label, methods, cls, held, n, seed, ps, sources)
+			if err != nil {
+				return err
+			}
+			var figs []bench.Figure
+			if grid != "" || htmlOut != "" {
+				for i, m := range methods {
+					img, cols, err := bench.Grid(m, held, rows)
+					if err != nil {
+						return err
+					}
+					figs = append(figs, bench.Figure{Caption: fmt.Sprintf("%s: one row per held-back input; columns %s", m.Name, strings.Join(cols, " | ")), Image: img})
+					if grid != "" {
+						p := grid
+						if i > 0 {
+							p = strings.TrimSuffix(grid, filepath.Ext(grid)) + "-" + methodSlug(m.Name) + filepath.Ext(grid)
+						}
+						if err := writePNG(p, img); err != nil {
+							return err
+						}
+						fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s, columns %s\n", p, m.Name, strings.Join(cols, " | "))
+					}
 				}
 			}
-			if grid != "" {
-				img, cols, err := bench.Grid(u, held, rows)
+			if htmlOut != "" {
+				f, err := os.Create(htmlOut)
 				if err != nil {
 					return err
 				}
-				png, err := imageio.EncodePNG(img)
-				if err != nil {
+				note := fmt.Sprintf("rgunit bench translate --n %d --seed %d on %s.", n, seed, label)
+				if err := bench.WriteHTML(f, title, note, []*bench.Table{table}, figs); err != nil {
+					f.Close()
 					return err
 				}
-				if err := os.WriteFile(grid, png, 0o644); err != nil {
+				if err := f.Close(); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: columns %s\n", grid, strings.Join(cols, " | "))
+				fmt.Fprintf(cmd.ErrOrStderr(), "report: %s\n", htmlOut)
 			}
 			if asJSON {
-				if err := writeJSONLine(cmd.OutOrStdout(), r); err != nil {
-					return err
-				}
-				if paired != nil {
-					return writeJSONLine(cmd.OutOrStdout(), paired)
-				}
-				return nil
+				return writeJSONLine(cmd.OutOrStdout(), table)
 			}
-			out := cmd.OutOrStdout()
-			if paired != nil {
-				defer fmt.Fprintf(out, "paired ground truth (%d pairs): L1 hair %.4f (no change %.4f), age %.4f (no change %.4f)\n",
-					paired.Pairs, paired.HairL1, paired.HairL1Ident, paired.AgeL1, paired.AgeL1Ident)
-			}
-			fmt.Fprintf(out, "model step %d, %d held-back inputs\n", r.Step, r.Images)
-			fmt.Fprintf(out, "classifier accuracy on real images  %.4f\n", r.ClassifierAcc)
-			fmt.Fprintf(out, "target-attribute accuracy           %.4f  (per attribute %s)\n", r.TargetAcc, fmtFloats(r.TargetAccAttrs))
-			fmt.Fprintf(out, "FD-cls translations vs real         %.4f\n", r.FDcls)
-			fmt.Fprintf(out, "FD-cls real vs real (floor)         %.4f\n", r.FDclsRealReal)
-			fmt.Fprintf(out, "FD-cls inputs vs real               %.4f\n", r.FDclsInputs)
-			fmt.Fprintf(out, "diversity (mean pairwise L1)        %.4f\n", r.Diversity)
+			printTable(cmd.OutOrStdout(), table)
 			return nil
 		},
 	}
 	db.register(cmd)
 	f := cmd.Flags()
-	f.IntVar(&n, "n", 500, "held-back images to translate")
-	f.StringVar(&grid, "grid", "", "write a PNG grid of translations here")
-	f.StringVar(&pairs, "pairs", "", "facegen pairs folder (pairs.txt): paired ground-truth L1 for hair and age changes")
+	f.IntVar(&n, "n", 500, "held-back images to translate (and pairs to score)")
+	f.StringVar(&grid, "grid", "", "write a PNG grid of translations here (one file per method)")
+	f.StringVar(&pairs, "pairs", "", "facegen pairs folder (pairs.txt): paired ground-truth L1 and SSIM for hair and age changes")
+	f.StringVar(&htmlOut, "html", "", "write a self-contained HTML report here")
+	f.StringVar(&title, "title", "rgunit: retrieval-guided translation (Table 2)", "title of the HTML report")
+	f.StringVar(&label, "label", "", "name of the data set in the report (default: the database path)")
 	f.IntVar(&rows, "rows", 8, "grid rows")
-	f.Uint64Var(&seed, "seed", 1, "seed of targets and samples")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	f.IntVarP(&k, "k", "k", 0, "neighbours for RG-UNIT (default: the model's k)")
+	f.BoolVar(&noRetrieval, "no-retrieval", false, "score GMM-UNIT alone")
+	f.Uint64Var(&seed, "seed", 1, "seed of targets, samples and random neighbours")
+	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	return cmd
+}
+
+// benchMethods is what bench translate compares: GMM-UNIT, RG-UNIT and
+// RG-UNIT with random neighbours when the database has an RG-UNIT model,
+// else the latest GMM-UNIT checkpoint alone.
+func benchMethods(st *storage.Store, noRetrieval bool, k int, seed uint64) ([]bench.Method, func(), error) {
+	if !noRetrieval {
+		if _, _, err := st.Model(generator.RGModelName, 0); err == nil {
+			db, err := retrieval.Open(st)
+			if err != nil {
+				return nil, nil, err
+			}
+			tr, err := guided.NewTranslator(db)
+			if err != nil {
+				db.Close()
+				return nil, nil, err
+			}
+			if k == 0 {
+				k = tr.K()
+			}
+			base := db.Model.Stage1
+			return []bench.Method{
+				bench.UNITMethod(fmt.Sprintf("GMM-UNIT (stage 1, step %d)", base.Step), base),
+				bench.RGMethod(fmt.Sprintf("RG-UNIT (k %d, step %d)", k, tr.RG.Step), tr, k, nil),
+				bench.RGMethod("RG-UNIT, random neighbours", tr, k, rand.New(rand.NewPCG(seed, 7))),
+			}, func() { db.Close() }, nil
+		}
+	}
+	u, _, err := generator.LoadLatest(st)
+	if errors.Is(err, storage.ErrNotFound) {
+		m, _, rerr := retrieval.Load(st)
+		if rerr != nil {
+			return nil, nil, fmt.Errorf("no GMM-UNIT model (rgunit train unit): %w", err)
+		}
+		u = m.Stage1
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return []bench.Method{bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d)", u.Step), u)}, func() {}, nil
+}
+
+func methodSlug(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+func printTable(out io.Writer, t *bench.Table) {
+	fmt.Fprintf(out, "%s: %d held-back inputs; classifier accuracy on real images %.4f; FD-cls floor (real vs real) %.3f, untranslated inputs %.3f\n",
+		t.Data, t.Images, t.ClassifierAcc, t.FDFloor, t.FDInputs)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "method\ttarget acc\tper attribute\tFD-cls\tdiversity\tL1 hair\tL1 age\tSSIM hair\tSSIM age")
+	for _, r := range t.Rows {
+		fmt.Fprintf(tw, "%s\t%.4f\t%s\t%.3f\t%.4f", r.Method, r.TargetAcc, fmtFloats(r.TargetAccAttrs), r.FDcls, r.Diversity)
+		if p := r.Paired; p != nil {
+			fmt.Fprintf(tw, "\t%.4f\t%.4f\t%.4f\t%.4f\n", p.HairL1, p.AgeL1, p.HairSSIM, p.AgeSSIM)
+		} else {
+			fmt.Fprintf(tw, "\t-\t-\t-\t-\n")
+		}
+	}
+	if p := t.Rows[0].Paired; p != nil {
+		fmt.Fprintf(tw, "no change (source itself)\t\t\t\t\t%.4f\t%.4f\t%.4f\t%.4f\n", p.HairL1Ident, p.AgeL1Ident, p.HairSSIMIdent, p.AgeSSIMIdent)
+	}
+	tw.Flush()
+	if p := t.Rows[0].Paired; p != nil {
+		fmt.Fprintf(out, "paired ground truth: %d pairs per method\n", p.Pairs)
+	}
+	if t.Verdict != "" {
+		fmt.Fprintf(out, "verdict: %s\n", t.Verdict)
+	}
 }
 
 func fmtFloats(xs []float64) string {

@@ -314,13 +314,18 @@ func TestTrainAndTranslate(t *testing.T) {
 	}
 	gridPath := filepath.Join(t.TempDir(), "grid.png")
 	out = mustRun(t, "bench", "translate", "--db", db, "--n", "20", "--rows", "3", "--grid", gridPath, "--json")
-	var r map[string]any
-	if err := json.Unmarshal([]byte(out), &r); err != nil || r["images"].(float64) != 20 {
+	var r struct {
+		Images        int              `json:"images"`
+		ClassifierAcc float64          `json:"classifier_acc"`
+		FDFloor       float64          `json:"fd_cls_real_real"`
+		Rows          []map[string]any `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Images != 20 || len(r.Rows) != 1 || r.ClassifierAcc < 0 || r.FDFloor < 0 {
 		t.Fatalf("bench translate: %q %v", out, err)
 	}
-	for _, k := range []string{"target_acc", "fd_cls", "fd_cls_real_real", "diversity", "classifier_acc"} {
-		if v, ok := r[k].(float64); !ok || v < 0 {
-			t.Fatalf("bench translate: %s = %v", k, r[k])
+	for _, k := range []string{"target_acc", "fd_cls", "diversity"} {
+		if v, ok := r.Rows[0][k].(float64); !ok || v < 0 {
+			t.Fatalf("bench translate: %s = %v", k, r.Rows[0][k])
 		}
 	}
 	checkImage(t, gridPath, 6*32, 3*32)

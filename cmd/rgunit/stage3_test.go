@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"rgunit/retrieval"
 )
 
 // TestStage3CLI: stages 1-3 for a few steps, translation with retrieval
@@ -98,6 +101,50 @@ func TestStage3CLI(t *testing.T) {
 		if _, _, err := run(t, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error containing %q", c.args, err, c.want)
 		}
+	}
+
+	// Table 2: GMM-UNIT, RG-UNIT and random neighbours on the same inputs,
+	// with paired ground truth (each face paired with itself: "no change"
+	// scores L1 0, SSIM 1) and the HTML report.
+	mustRun(t, "train", "classifier", "--db", db, "--steps", "3", "--width", "4", "--batch", "8", "-q")
+	pairs := t.TempDir()
+	var rowsTxt []string
+	for id := 1; id <= 300; id++ {
+		if retrieval.HeldBack(uint64(id)) {
+			n := fmt.Sprintf("%06d.png", id)
+			b, _ := os.ReadFile(filepath.Join(faces, n))
+			os.WriteFile(filepath.Join(pairs, n), b, 0o644)
+			rowsTxt = append(rowsTxt, n+" "+n+" 1 -1 -1 1 1")
+		}
+	}
+	os.WriteFile(filepath.Join(pairs, "pairs.txt"), []byte("source target_image Black_Hair Blond_Hair Brown_Hair Male Young\n"+strings.Join(rowsTxt, "\n")+"\n"), 0o644)
+	report := filepath.Join(t.TempDir(), "r.html")
+	out = mustRun(t, "bench", "translate", "--db", db, "--n", "12", "--rows", "2", "--pairs", pairs, "--html", report, "--json")
+	var tab struct {
+		Rows []struct {
+			Method    string  `json:"method"`
+			TargetAcc float64 `json:"target_acc"`
+			Paired    *struct {
+				Pairs         int     `json:"pairs"`
+				HairL1        float64 `json:"paired_l1_hair"`
+				HairL1Ident   float64 `json:"paired_l1_hair_identity"`
+				HairSSIMIdent float64 `json:"paired_ssim_hair_identity"`
+			} `json:"paired"`
+		} `json:"rows"`
+		Verdict string `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) != 3 || !strings.Contains(tab.Verdict, "RG-UNIT") {
+		t.Fatalf("bench translate with RG-UNIT: %s %v", out, err)
+	}
+	for i, want := range []string{"GMM-UNIT", "RG-UNIT (k 3", "RG-UNIT, random"} {
+		r := tab.Rows[i]
+		if !strings.HasPrefix(r.Method, want) || r.Paired == nil || r.Paired.Pairs == 0 || r.Paired.HairL1 <= 0 || r.Paired.HairL1Ident != 0 || r.Paired.HairSSIMIdent != 1 {
+			t.Fatalf("row %d: %+v", i, r)
+		}
+	}
+	html, err := os.ReadFile(report)
+	if err != nil || strings.Count(string(html), "data:image/png;base64,") != 3 || !strings.Contains(string(html), "Verdict") {
+		t.Fatalf("report: %v (%d bytes)", err, len(html))
 	}
 
 	// A bundle: exported, described, used by a new database (fewer items
