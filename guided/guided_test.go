@@ -72,6 +72,13 @@ func newSetup(t *testing.T, paths ...string) *setup {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &setup{st: st, db: indexAndOpen(t, st, m, ver), d: d, u: u}
+}
+
+// indexAndOpen indexes st's items with model version ver and opens it for
+// queries.
+func indexAndOpen(t *testing.T, st *storage.Store, m *retrieval.Model, ver uint64) *retrieval.DB {
+	t.Helper()
 	if _, err := retrieval.Sync(context.Background(), st, m, ver, retrieval.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +87,7 @@ func newSetup(t *testing.T, paths ...string) *setup {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &setup{st: st, db: db, d: d, u: u}
+	return db
 }
 
 // train trains a new RG-UNIT for steps and returns its losses.
@@ -294,15 +301,7 @@ func importAndIndex(t *testing.T, st *storage.Store, b []byte) *retrieval.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := retrieval.Sync(context.Background(), st, m, ver, retrieval.SyncOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	db, err := retrieval.Open(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return indexAndOpen(t, st, m, ver)
 }
 
 func FuzzDecodeBundle(f *testing.F) {

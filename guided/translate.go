@@ -163,3 +163,21 @@ func (t *Translator) Image(q Request) (*Output, error) {
 	o.Found = len(o.Neighbours)
 	return o, nil
 }
+
+// Open opens st's retrieval model, its index and the RG-UNIT model trained
+// over them; Close closes the index.
+func Open(st *storage.Store) (*Translator, error) {
+	db, err := retrieval.Open(st)
+	if err != nil {
+		return nil, err
+	}
+	t, err := NewTranslator(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close closes the retrieval index (not the store).
+func (t *Translator) Close() error { return t.DB.Close() }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -16,7 +15,6 @@ import (
 	"rgunit/classifier"
 	"rgunit/generator"
 	"rgunit/guided"
-	"rgunit/retrieval"
 	"rgunit/storage"
 )
 
@@ -327,34 +325,23 @@ table and the grids.`,
 func benchMethods(st *storage.Store, noRetrieval bool, k int, seed uint64) ([]bench.Method, func(), error) {
 	if !noRetrieval {
 		if _, _, err := st.Model(generator.RGModelName, 0); err == nil {
-			db, err := retrieval.Open(st)
+			tr, err := guided.Open(st)
 			if err != nil {
-				return nil, nil, err
-			}
-			tr, err := guided.NewTranslator(db)
-			if err != nil {
-				db.Close()
 				return nil, nil, err
 			}
 			if k == 0 {
 				k = tr.K()
 			}
-			base := db.Model.Stage1
+			base := tr.RG.Base
 			return []bench.Method{
 				bench.UNITMethod(fmt.Sprintf("GMM-UNIT (stage 1, step %d)", base.Step), base),
 				bench.RGMethod(fmt.Sprintf("RG-UNIT (k %d, step %d)", k, tr.RG.Step), tr, k, nil),
 				bench.RGMethod("RG-UNIT, random neighbours", tr, k, rand.New(rand.NewPCG(seed, 7))),
-			}, func() { db.Close() }, nil
+			}, func() { tr.Close() }, nil
 		}
 	}
-	u, _, err := generator.LoadLatest(st)
-	if errors.Is(err, storage.ErrNotFound) {
-		m, _, rerr := retrieval.Load(st)
-		if rerr != nil {
-			return nil, nil, fmt.Errorf("no GMM-UNIT model (rgunit train unit): %w", err)
-		}
-		u = m.Stage1
-	} else if err != nil {
+	u, err := loadStage1(st)
+	if err != nil {
 		return nil, nil, err
 	}
 	return []bench.Method{bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d)", u.Step), u)}, func() {}, nil

@@ -51,16 +51,8 @@ type translator struct {
 func openTranslator(st *storage.Store, noRetrieval bool, k int) (*translator, func(), error) {
 	t := &translator{st: st, k: k}
 	if noRetrieval {
-		u, _, err := generator.LoadLatest(st)
-		if errors.Is(err, storage.ErrNotFound) {
-			// A database using a bundle has no stage-1 checkpoint of its
-			// own: its retrieval model's frozen stage 1 is GMM-UNIT.
-			m, _, rerr := retrieval.Load(st)
-			if rerr != nil {
-				return nil, nil, fmt.Errorf("%s has no GMM-UNIT model yet: train one with rgunit train unit", st.Path())
-			}
-			u = m.Stage1
-		} else if err != nil {
+		u, err := loadStage1(st)
+		if err != nil {
 			return nil, nil, err
 		}
 		t.u, t.schema, t.size = u, u.Config.Schema, u.Config.Arch.Size
@@ -71,24 +63,34 @@ func openTranslator(st *storage.Store, noRetrieval bool, k int) (*translator, fu
 	} else if n == 0 {
 		return nil, nil, fmt.Errorf("%w: %s has no items to guide with (add some with rgunit ingest, or pass --no-retrieval)", retrieval.ErrEmpty, st.Path())
 	}
-	db, err := retrieval.Open(st)
+	tr, err := guided.Open(st)
 	if err != nil {
-		return nil, nil, err
-	}
-	tr, err := guided.NewTranslator(db)
-	if err != nil {
-		db.Close()
 		return nil, nil, err
 	}
 	if t.k == 0 {
 		t.k = tr.K()
 	}
 	if t.k < 1 || t.k > tr.K() {
-		db.Close()
+		tr.Close()
 		return nil, nil, fmt.Errorf("-k %d: this RG-UNIT model fuses up to %d neighbours (it was trained with k = %d)", t.k, tr.K(), tr.K())
 	}
-	t.rg, t.schema, t.size = tr, db.Model.Schema(), db.Model.Size()
-	return t, func() { db.Close() }, nil
+	t.rg, t.schema, t.size = tr, tr.DB.Model.Schema(), tr.DB.Model.Size()
+	return t, func() { tr.Close() }, nil
+}
+
+// loadStage1 returns the latest GMM-UNIT checkpoint, or, in a database
+// whose models came from a bundle (no stage-1 checkpoint of its own), the
+// frozen stage 1 of its retrieval model.
+func loadStage1(st *storage.Store) (*generator.UNIT, error) {
+	u, _, err := generator.LoadLatest(st)
+	if errors.Is(err, storage.ErrNotFound) {
+		m, _, rerr := retrieval.Load(st)
+		if rerr != nil {
+			return nil, fmt.Errorf("%s has no GMM-UNIT model yet: train one with rgunit train unit", st.Path())
+		}
+		return m.Stage1, nil
+	}
+	return u, err
 }
 
 // run translates src to the target of spec.

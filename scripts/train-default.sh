@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Trains the shipped default model (models/default.rgm) from scratch:
+# stages 1-3 on faces12k_64, then exports the bundle with a record of this
+# command, the data and the commit. About 2 hours on 2 cores.
+#
+#   bash scripts/train-default.sh [DATA [DB]]
+#
+# DATA defaults to ../shared/data/faces12k_64, DB to faces-default.db (kept,
+# so that the benches can run on it afterwards). Every step resumes where it
+# stopped when the script is run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${1:-../shared/data/faces12k_64}
+db=${2:-faces-default.db}
+stage1_steps=${STAGE1_STEPS:-6000}
+retrieval_steps=${RETRIEVAL_STEPS:-2000}
+rg_steps=${RG_STEPS:-2500}
+
+go build -o rgunit ./cmd/rgunit
+./rgunit ingest "$data" --labels "$data/list_attr.txt" --db "$db" --model none -q
+./rgunit train unit --db "$db" --steps "$stage1_steps" --checkpoint-every 200 -q
+./rgunit train retrieval --db "$db" --steps "$retrieval_steps" -q
+./rgunit train rg --db "$db" --steps "$rg_steps" -q
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+./rgunit model export --db "$db" --out models/default.rgm \
+  --command "bash scripts/train-default.sh (STAGE1_STEPS=$stage1_steps RETRIEVAL_STEPS=$retrieval_steps RG_STEPS=$rg_steps)" \
+  --data "faces12k_64: $(ls "$data" | grep -c '\.png$') procedural faces, labels $data/list_attr.txt" \
+  --commit "$commit"
+./rgunit model info models/default.rgm
