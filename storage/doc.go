@@ -19,6 +19,10 @@
 //	hashes   sha256 (32 B)  -> id (uint64 BE)   content-hash dedupe
 //	vectors  <model version> (bucket) : id (uint64 BE) -> float32 LE ...
 //	models   <name> (bucket)          : version (uint64 BE) -> blob
+//	         names in use: gmm-unit (stage 1, package generator), retrieval
+//	         (stage 2, package retrieval), rg-unit (stage 3, package
+//	         generator), classifier (package classifier), bundle (the
+//	         provenance JSON of an imported bundle, package guided)
 //	index    <index name> (bucket)    : an HNSW graph and its vectors (see package index)
 //
 // Ids come from the items bucket's sequence, so an id is never reused, and a
