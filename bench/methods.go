@@ -97,11 +97,10 @@ func verdict(rows []Row) string {
 		how = "guidance does not help on any measure"
 	}
 	s := fmt.Sprintf("%s vs %s: %s: %s", rg.Method, base.Method, how, strings.Join(parts, "; "))
-	if len(rows) >= 3 {
-		rnd := rows[2]
-		s += fmt.Sprintf(". %s: target accuracy %.4f, FD-cls %.3f", rnd.Method, rnd.TargetAcc, rnd.FDcls)
-		if rnd.Paired != nil {
-			s += fmt.Sprintf(", paired L1 hair %.4f, age %.4f", rnd.Paired.HairL1, rnd.Paired.AgeL1)
+	for _, r := range rows[min(2, len(rows)):] {
+		s += fmt.Sprintf(". %s: target accuracy %.4f, FD-cls %.3f", r.Method, r.TargetAcc, r.FDcls)
+		if r.Paired != nil {
+			s += fmt.Sprintf(", paired L1 hair %.4f, age %.4f", r.Paired.HairL1, r.Paired.AgeL1)
 		}
 	}
 	return s

@@ -195,6 +195,7 @@ func newBenchTranslateCmd() *cobra.Command {
 		seed         uint64
 		noRetrieval  bool
 		title, label string
+		baselines    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "translate",
@@ -216,7 +217,10 @@ inputs, and diversity (mean pairwise L1 of 4 sampled codes per input).
 target hair or age) and reports L1 and SSIM of the translations to it, next
 to doing nothing. --grid writes a PNG per method (rows: inputs; columns: the
 input, then each target); --html writes a self-contained report with the
-table and the grids.`,
+table and the grids. --baseline DB adds a row for the latest GMM-UNIT
+checkpoint of another database of the same items (for instance stage 1
+trained on for as many steps as stage 3 took: the same compute without
+retrieval).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := db.open(true, false, 0)
@@ -233,6 +237,21 @@ table and the grids.`,
 				return err
 			}
 			defer done()
+			for _, p := range baselines {
+				other, err := (&dbFlag{path: p}).open(false, false, 0)
+				if err != nil {
+					return fmt.Errorf("--baseline: %w", err)
+				}
+				defer other.Close()
+				u, _, err := generator.LoadLatest(other)
+				if err != nil {
+					return fmt.Errorf("--baseline %s: %w", p, err)
+				}
+				if u.Config.Arch.Size != methods[0].Size || strings.Join(u.Config.Schema.Attrs, ",") != strings.Join(methods[0].Schema.Attrs, ",") {
+					return fmt.Errorf("--baseline %s: a %d px model of %v, not %d px of %v", p, u.Config.Arch.Size, u.Config.Schema.Attrs, methods[0].Size, methods[0].Schema.Attrs)
+				}
+				methods = append(methods, bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d, %s)", u.Step, filepath.Base(p)), u))
+			}
 			m0 := methods[0]
 			if cls.Config.Size != m0.Size {
 				return fmt.Errorf("classifier at %d px, model at %d px", cls.Config.Size, m0.Size)
@@ -314,6 +333,7 @@ table and the grids.`,
 	f.IntVar(&rows, "rows", 8, "grid rows")
 	f.IntVarP(&k, "k", "k", 0, "neighbours for RG-UNIT (default: the model's k)")
 	f.BoolVar(&noRetrieval, "no-retrieval", false, "score GMM-UNIT alone")
+	f.StringArrayVar(&baselines, "baseline", nil, "another database of the same items whose latest GMM-UNIT checkpoint gets a row (repeatable)")
 	f.Uint64Var(&seed, "seed", 1, "seed of targets, samples and random neighbours")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	return cmd

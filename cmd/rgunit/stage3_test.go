@@ -119,7 +119,10 @@ func TestStage3CLI(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(pairs, "pairs.txt"), []byte("source target_image Black_Hair Blond_Hair Brown_Hair Male Young\n"+strings.Join(rowsTxt, "\n")+"\n"), 0o644)
 	report := filepath.Join(t.TempDir(), "r.html")
-	out = mustRun(t, "bench", "translate", "--db", db, "--n", "12", "--rows", "2", "--pairs", pairs, "--html", report, "--json")
+	baseline := filepath.Join(t.TempDir(), "baseline.db")
+	raw, _ := os.ReadFile(db)
+	os.WriteFile(baseline, raw, 0o644)
+	out = mustRun(t, "bench", "translate", "--db", db, "--n", "12", "--rows", "2", "--pairs", pairs, "--html", report, "--json", "--baseline", baseline)
 	var tab struct {
 		Rows []struct {
 			Method    string  `json:"method"`
@@ -133,17 +136,17 @@ func TestStage3CLI(t *testing.T) {
 		} `json:"rows"`
 		Verdict string `json:"verdict"`
 	}
-	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) != 3 || !strings.Contains(tab.Verdict, "RG-UNIT") {
+	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) != 4 || !strings.Contains(tab.Verdict, "RG-UNIT") || !strings.Contains(tab.Verdict, "baseline.db") {
 		t.Fatalf("bench translate with RG-UNIT: %s %v", out, err)
 	}
-	for i, want := range []string{"GMM-UNIT", "RG-UNIT (k 3", "RG-UNIT, random"} {
+	for i, want := range []string{"GMM-UNIT", "RG-UNIT (k 3", "RG-UNIT, random", "GMM-UNIT (step 2, baseline.db)"} {
 		r := tab.Rows[i]
 		if !strings.HasPrefix(r.Method, want) || r.Paired == nil || r.Paired.Pairs == 0 || r.Paired.HairL1 <= 0 || r.Paired.HairL1Ident != 0 || r.Paired.HairSSIMIdent != 1 {
 			t.Fatalf("row %d: %+v", i, r)
 		}
 	}
 	html, err := os.ReadFile(report)
-	if err != nil || strings.Count(string(html), "data:image/png;base64,") != 3 || !strings.Contains(string(html), "Verdict") {
+	if err != nil || strings.Count(string(html), "data:image/png;base64,") != 4 || !strings.Contains(string(html), "Verdict") {
 		t.Fatalf("report: %v (%d bytes)", err, len(html))
 	}
 
