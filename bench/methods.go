@@ -62,46 +62,43 @@ func RunTable(data string, methods []Method, cls *classifier.Classifier, held He
 	return t, nil
 }
 
-// verdict compares the second row (RG-UNIT) with the first (GMM-UNIT) and
-// the third (random neighbours), in words.
+// verdict compares the second row (RG-UNIT) with every other row in
+// words: with the first (GMM-UNIT, the stage 1 it started from), with the
+// third (the same model guided by random items: what retrieval itself
+// adds) and with any baseline (for instance stage 1 trained for as many
+// more steps: the same compute without retrieval).
 func verdict(rows []Row) string {
 	if len(rows) < 2 {
 		return ""
 	}
-	base, rg := rows[0], rows[1]
-	var parts []string
-	better, worse := 0, 0
-	cmp := func(name string, a, b float64, lowerBetter bool, f string) {
-		d := b - a
-		good := (d > 0) != lowerBetter && d != 0
-		if good {
-			better++
-		} else if d != 0 {
-			worse++
+	rg := rows[1]
+	var out []string
+	for i, base := range rows {
+		if i == 1 {
+			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s "+f+" -> "+f+" (%+"+f[1:]+")", name, a, b, d))
-	}
-	cmp("target accuracy", base.TargetAcc, rg.TargetAcc, false, "%.4f")
-	cmp("FD-cls", base.FDcls, rg.FDcls, true, "%.3f")
-	if base.Paired != nil && rg.Paired != nil {
-		cmp("paired L1 hair", base.Paired.HairL1, rg.Paired.HairL1, true, "%.4f")
-		cmp("paired L1 age", base.Paired.AgeL1, rg.Paired.AgeL1, true, "%.4f")
-		cmp("paired SSIM hair", base.Paired.HairSSIM, rg.Paired.HairSSIM, false, "%.4f")
-		cmp("paired SSIM age", base.Paired.AgeSSIM, rg.Paired.AgeSSIM, false, "%.4f")
-	}
-	how := "guidance helps on every measure"
-	switch {
-	case worse > 0 && better > 0:
-		how = fmt.Sprintf("guidance helps on %d of %d measures", better, better+worse)
-	case better == 0:
-		how = "guidance does not help on any measure"
-	}
-	s := fmt.Sprintf("%s vs %s: %s: %s", rg.Method, base.Method, how, strings.Join(parts, "; "))
-	for _, r := range rows[min(2, len(rows)):] {
-		s += fmt.Sprintf(". %s: target accuracy %.4f, FD-cls %.3f", r.Method, r.TargetAcc, r.FDcls)
-		if r.Paired != nil {
-			s += fmt.Sprintf(", paired L1 hair %.4f, age %.4f", r.Paired.HairL1, r.Paired.AgeL1)
+		var parts []string
+		better, worse := 0, 0
+		cmp := func(name string, a, b float64, lowerBetter bool, f string) {
+			d := b - a
+			switch {
+			case d == 0:
+			case (d < 0) == lowerBetter:
+				better++
+			default:
+				worse++
+			}
+			parts = append(parts, fmt.Sprintf("%s "+f+" vs "+f+" (%+"+f[1:]+")", name, b, a, d))
 		}
+		cmp("target accuracy", base.TargetAcc, rg.TargetAcc, false, "%.4f")
+		cmp("FD-cls", base.FDcls, rg.FDcls, true, "%.3f")
+		if base.Paired != nil && rg.Paired != nil {
+			cmp("paired L1 hair", base.Paired.HairL1, rg.Paired.HairL1, true, "%.4f")
+			cmp("paired L1 age", base.Paired.AgeL1, rg.Paired.AgeL1, true, "%.4f")
+			cmp("paired SSIM hair", base.Paired.HairSSIM, rg.Paired.HairSSIM, false, "%.4f")
+			cmp("paired SSIM age", base.Paired.AgeSSIM, rg.Paired.AgeSSIM, false, "%.4f")
+		}
+		out = append(out, fmt.Sprintf("%s is better than %s on %d of %d measures (%s)", rg.Method, base.Method, better, better+worse, strings.Join(parts, "; ")))
 	}
-	return s
+	return strings.Join(out, ". ") + "."
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"math"
+	"strings"
 	"os"
 	"path/filepath"
 	"testing"
@@ -90,5 +91,22 @@ func TestSSIM(t *testing.T) {
 	}
 	if !math.IsNaN(SSIM(flat(0)[:3*8*8], flat(0)[:3*8*8], 8)) {
 		t.Fatal("an image smaller than the window has an SSIM")
+	}
+}
+
+// TestVerdict: RG-UNIT (the second row) is compared with every other row,
+// counting the measures it wins.
+func TestVerdict(t *testing.T) {
+	row := func(name string, acc, fd float64) Row {
+		return Row{TranslateResult: &TranslateResult{Method: name, TargetAcc: acc, FDcls: fd}}
+	}
+	v := verdict([]Row{row("base", 0.90, 2.0), row("rg", 0.95, 1.5), row("random", 0.97, 1.6)})
+	for _, want := range []string{"rg is better than base on 2 of 2 measures", "rg is better than random on 1 of 2 measures", "FD-cls 1.500 vs 2.000 (-0.500)"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("verdict %q lacks %q", v, want)
+		}
+	}
+	if verdict([]Row{row("base", 0.9, 2)}) != "" {
+		t.Fatal("a verdict with one row")
 	}
 }

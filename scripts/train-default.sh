@@ -14,7 +14,7 @@ data=${1:-../shared/data/faces12k_64}
 db=${2:-faces-default.db}
 stage1_steps=${STAGE1_STEPS:-6000}
 retrieval_steps=${RETRIEVAL_STEPS:-800}
-rg_steps=${RG_STEPS:-2500}
+rg_steps=${RG_STEPS:-2000}
 
 go build -o rgunit ./cmd/rgunit
 ./rgunit ingest "$data" --labels "$data/list_attr.txt" --db "$db" --model none -q
