@@ -3,9 +3,9 @@ package bench
 import (
 	"errors"
 	"math"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"rgunit/embed"
