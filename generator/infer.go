@@ -20,12 +20,9 @@ func (u *UNIT) Translate(x []float32, codes [][]float32) ([][]float32, error) {
 	if n == 0 || len(x) != n*per {
 		return nil, fmt.Errorf("generator: %d values for %d images of %d px", len(x), n, s)
 	}
-	flat := make([]float32, 0, n*cd)
-	for i, c := range codes {
-		if len(c) != cd {
-			return nil, fmt.Errorf("generator: code %d has %d values, want %d", i, len(c), cd)
-		}
-		flat = append(flat, c...)
+	flat, err := flatCodes(codes, cd)
+	if err != nil {
+		return nil, err
 	}
 	out, err := u.run(n, func(b *nn.Builder, xin, code *G.Node) *G.Node {
 		return u.G.Build(b, u.Ec.Build(b, xin), code)
@@ -33,11 +30,28 @@ func (u *UNIT) Translate(x []float32, codes [][]float32) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	return rows(out, n, per), nil
+}
+
+// flatCodes joins per-image codes of cd values each.
+func flatCodes(codes [][]float32, cd int) ([]float32, error) {
+	flat := make([]float32, 0, len(codes)*cd)
+	for i, c := range codes {
+		if len(c) != cd {
+			return nil, fmt.Errorf("generator: code %d has %d values, want %d", i, len(c), cd)
+		}
+		flat = append(flat, c...)
+	}
+	return flat, nil
+}
+
+// rows splits n*per values into n slices.
+func rows(out []float32, n, per int) [][]float32 {
 	res := make([][]float32, n)
 	for i := range res {
 		res[i] = out[i*per : (i+1)*per]
 	}
-	return res, nil
+	return res
 }
 
 // EncodeAttrs returns E_a's mean code for each of n images.

@@ -2,7 +2,6 @@ package generator
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -157,13 +156,7 @@ func (t *RGTrainer) Step(batch RGBatch) (Losses, error) {
 	if err := t.dstep.run(r.OptD, &l); err != nil {
 		return l, err
 	}
-	r.Step++
-	l.Step = r.Step
-	l.Seconds = time.Since(start).Seconds()
-	if math.IsNaN(l.GTotal) || math.IsInf(l.GTotal, 0) {
-		return l, fmt.Errorf("generator: stage-3 loss diverged at step %d (%v)", r.Step, l.GTotal)
-	}
-	return l, nil
+	return l, endStep(&l, &r.Step, start)
 }
 
 // Translate decodes n images with retrieval guidance: G(F(E_c(x_i),
@@ -181,12 +174,9 @@ func (r *RG) Translate(x []float32, codes [][]float32, neighbours [][]float32) (
 	if len(neighbours) != r.Config.K {
 		return nil, fmt.Errorf("generator: %d neighbour maps for a model that fuses %d", len(neighbours), r.Config.K)
 	}
-	flat := make([]float32, 0, n*cd)
-	for i, c := range codes {
-		if len(c) != cd {
-			return nil, fmt.Errorf("generator: code %d has %d values, want %d", i, len(c), cd)
-		}
-		flat = append(flat, c...)
+	flat, err := flatCodes(codes, cd)
+	if err != nil {
+		return nil, err
 	}
 	ins := []graphInput{{"x", []int{n, 3, s, s}, x}, {"code", []int{n, cd}, flat}}
 	for k, nb := range neighbours {
@@ -201,9 +191,5 @@ func (r *RG) Translate(x []float32, codes [][]float32, neighbours [][]float32) (
 	if err != nil {
 		return nil, err
 	}
-	res := make([][]float32, n)
-	for i := range res {
-		res[i] = out[i*per : (i+1)*per]
-	}
-	return res, nil
+	return rows(out, n, per), nil
 }

@@ -283,11 +283,17 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 	if err := t.dstep.run(u.OptD, &l); err != nil {
 		return l, err
 	}
-	u.Step++
-	l.Step = u.Step
+	return l, endStep(&l, &u.Step, start)
+}
+
+// endStep counts a finished step into *step and l, times it, and reports a
+// diverged loss.
+func endStep(l *Losses, step *int, start time.Time) error {
+	*step++
+	l.Step = *step
 	l.Seconds = time.Since(start).Seconds()
 	if math.IsNaN(l.GTotal) || math.IsInf(l.GTotal, 0) {
-		return l, fmt.Errorf("generator: loss diverged at step %d (%v)", u.Step, l.GTotal)
+		return fmt.Errorf("generator: loss diverged at step %d (%v)", *step, l.GTotal)
 	}
-	return l, nil
+	return nil
 }
