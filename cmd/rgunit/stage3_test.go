@@ -171,6 +171,19 @@ func TestStage3CLI(t *testing.T) {
 	if !strings.Contains(mustRun(t, "stats", "--db", small), "c0ffee") {
 		t.Fatal("stats does not show the bundle")
 	}
+	// model import into an existing database without models indexes it.
+	plain := filepath.Join(t.TempDir(), "plain.db")
+	mustRun(t, "ingest", faces, "--db", plain, "--model", "none", "-q")
+	out = mustRun(t, "model", "import", bundle, "--db", plain, "-q")
+	if !strings.Contains(out, "models: bundle") || !strings.Contains(out, "300 items embedded, 300 indexed") {
+		t.Fatalf("model import: %s", out)
+	}
+	if out := mustRun(t, "model", "import", bundle, "--db", plain, "-q"); strings.Contains(out, "models: bundle") || !strings.Contains(out, "0 items embedded") {
+		t.Fatalf("second model import: %s", out)
+	}
+	if _, _, err := run(t, "model", "import", bundle, "--db", db, "-q"); err == nil || !strings.Contains(err.Error(), "already has retrieval model") {
+		t.Fatalf("model import over other models: %v", err)
+	}
 	if _, _, err := run(t, "ingest", faces, "--db", db, "--model", bundle, "-q"); err == nil || !strings.Contains(err.Error(), "already has retrieval model") {
 		t.Fatalf("a bundle over a database with other models: %v", err)
 	}
