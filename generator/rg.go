@@ -23,6 +23,8 @@ type RGConfig struct {
 	// E_a and index the model was trained with: it only runs on top of
 	// that version.
 	Retrieval uint64 `json:"retrieval_version"`
+	// Labelled: the fraction of labelled items trained on (see Config).
+	Labelled float64 `json:"labelled,omitempty"`
 }
 
 // Check validates a configuration.

@@ -39,6 +39,9 @@ type Config struct {
 	Beta1   float64      `json:"beta1"`
 	Beta2   float64      `json:"beta2"`
 	Weights Weights      `json:"weights"`
+	// Labelled, in (0, 1), trains on that fraction of the labelled items
+	// (by a hash of the id, InFraction); 0 means all of them.
+	Labelled float64 `json:"labelled,omitempty"`
 }
 
 // Check validates a configuration.

@@ -21,6 +21,9 @@ type Config struct {
 	Batch     int     `json:"batch"`     // triplets per step (default 32)
 	Seed      uint64  `json:"seed"`
 	LR        float64 `json:"lr"` // Adam (betas 0.9, 0.999); default 5e-4
+	// Labelled: the fraction of labelled items triplets are made from
+	// (see generator.Config).
+	Labelled float64 `json:"labelled,omitempty"`
 }
 
 func (c *Config) defaults() {

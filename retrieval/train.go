@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"rgunit/embed"
+	"rgunit/generator"
 	"rgunit/storage"
 )
 
@@ -35,14 +36,8 @@ type TrainOptions struct {
 // its 12 domains among the multiples of 10.)
 func HeldBack(id uint64) bool { return Mix(id)%10 == 0 }
 
-// Mix is a fixed bijective hash of an id (splitmix64's finalizer), for
-// splits that must not follow the ingestion order.
-func Mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
+// Mix is a fixed bijective hash of an id (see generator.Mix).
+func Mix(x uint64) uint64 { return generator.Mix(x) }
 
 // Train makes the triplet pool with m's frozen stage 1 (the same pool for a
 // given seed, so a resumed run is the same run), then trains the embedder

@@ -30,6 +30,7 @@ func newTrainRetrievalCmd() *cobra.Command {
 		steps, every        int
 		fresh, quiet, jsonl bool
 		cfg                 = retrieval.Config{Seed: 1}
+		lab                 labelledFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "retrieval",
@@ -69,7 +70,7 @@ every item, labelled or not, is embedded and indexed.`,
 			}
 			switch {
 			case err == nil && !fresh:
-				for _, f := range []string{"negatives", "pool", "batch", "dim", "seed"} {
+				for _, f := range []string{"negatives", "pool", "batch", "dim", "seed", "labelled"} {
 					if cmd.Flags().Changed(f) {
 						return fmt.Errorf("--%s cannot change a model being resumed (retrieval version %d at step %d); pass --fresh to start over", f, ver, m.Step)
 					}
@@ -83,6 +84,9 @@ every item, labelled or not, is embedded and indexed.`,
 				if err != nil {
 					return err
 				}
+				if cfg.Labelled, err = lab.value(); err != nil {
+					return err
+				}
 				if m, err = retrieval.New(u, uver, cfg); err != nil {
 					return err
 				}
@@ -92,6 +96,9 @@ every item, labelled or not, is embedded and indexed.`,
 			}
 			d, err := generator.LoadDataset(st, m.Schema(), m.Size(), 0)
 			if err != nil {
+				return err
+			}
+			if err := keepLabelled(errw, d, m.Config.Labelled); err != nil {
 				return err
 			}
 			data := &embed.Labelled{}
@@ -154,6 +161,7 @@ every item, labelled or not, is embedded and indexed.`,
 		},
 	}
 	db.register(cmd)
+	lab.register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&steps, "steps", 2000, "train until the model has taken this many steps")
 	f.StringVar(&cfg.Negatives, "negatives", "all", "negatives: easy, medium, hard, hardest or all (or a comma list)")

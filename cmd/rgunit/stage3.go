@@ -23,6 +23,7 @@ func newTrainRGCmd() *cobra.Command {
 		steps, every        int
 		fresh, quiet, jsonl bool
 		cfg                 = generator.RGConfig{K: generator.DefaultK, Batch: 8, Seed: 1}
+		lab                 labelledFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "rg",
@@ -54,7 +55,7 @@ only) or --fresh is given.`,
 			r, ver, err := guided.Load(rdb)
 			switch {
 			case err == nil && !fresh:
-				for _, f := range []string{"k", "batch", "seed"} {
+				for _, f := range []string{"k", "batch", "seed", "labelled"} {
 					if cmd.Flags().Changed(f) {
 						return fmt.Errorf("--%s cannot change a model being resumed (rg-unit version %d at step %d); pass --fresh to start over", f, ver, r.Step)
 					}
@@ -70,6 +71,9 @@ only) or --fresh is given.`,
 					d = u.D // the stage-1 discriminator, when it fits
 				}
 				cfg.Retrieval = rdb.Version
+				if cfg.Labelled, err = lab.value(); err != nil {
+					return err
+				}
 				if r, err = generator.NewRG(rdb.Model.Stage1, d, cfg); err != nil {
 					return err
 				}
@@ -83,6 +87,9 @@ only) or --fresh is given.`,
 			}
 			d, err := generator.LoadDataset(st, rdb.Model.Schema(), rdb.Model.Size(), 0)
 			if err != nil {
+				return err
+			}
+			if err := keepLabelled(errw, d, r.Config.Labelled); err != nil {
 				return err
 			}
 			g, f, dp := r.Params()
@@ -131,6 +138,7 @@ only) or --fresh is given.`,
 		},
 	}
 	db.register(cmd)
+	lab.register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&steps, "steps", 3000, "train until the model has taken this many steps")
 	f.IntVarP(&cfg.K, "k", "k", cfg.K, "neighbours retrieved and fused per image")

@@ -202,6 +202,36 @@ func TestStage3CLI(t *testing.T) {
 	}
 }
 
+// TestLabelledFraction: --labelled trains on a hashed fraction of the
+// labelled items, is kept on resume, and refuses a value out of (0, 1].
+func TestLabelledFraction(t *testing.T) {
+	db := ingested(t)
+	small := []string{"--width", "4", "--res-blocks", "1", "--batch", "2", "-q"}
+	_, stderr, err := run(t, append([]string{"train", "unit", "--db", db, "--steps", "1", "--labelled", "0.25"}, small...)...)
+	if err != nil || !strings.Contains(stderr, "of the 300 labelled items (--labelled 0.25)") {
+		t.Fatalf("train unit --labelled: %v %s", err, stderr)
+	}
+	if _, stderr, err := run(t, "train", "unit", "--db", db, "--steps", "2", "-q"); err != nil || !strings.Contains(stderr, "--labelled 0.25") {
+		t.Fatalf("resume keeps the fraction: %v %s", err, stderr)
+	}
+	if _, _, err := run(t, "train", "unit", "--db", db, "--steps", "3", "--labelled", "0.5", "-q"); err == nil || !strings.Contains(err.Error(), "--fresh") {
+		t.Fatalf("changing --labelled on resume: %v", err)
+	}
+	for _, bad := range []string{"0", "1.5", "-1"} {
+		if _, _, err := run(t, append([]string{"train", "unit", "--db", db, "--fresh", "--steps", "1", "--labelled", bad}, small...)...); err == nil || !strings.Contains(err.Error(), "fraction") {
+			t.Fatalf("--labelled %s: %v", bad, err)
+		}
+	}
+	_, stderr, err = run(t, "train", "retrieval", "--db", db, "--steps", "1", "--pool", "8", "--batch", "4", "--dim", "8", "--labelled", "0.5", "-q")
+	if err != nil || !strings.Contains(stderr, "--labelled 0.5") {
+		t.Fatalf("train retrieval --labelled: %v %s", err, stderr)
+	}
+	_, stderr, err = run(t, "train", "rg", "--db", db, "--steps", "1", "--batch", "2", "--labelled", "0.5", "-q")
+	if err != nil || !strings.Contains(stderr, "--labelled 0.5") || !strings.Contains(stderr, "300 items indexed") {
+		t.Fatalf("train rg --labelled (the retrieval set stays every item): %v %s", err, stderr)
+	}
+}
+
 // TestDemo: the README's main job runs on the shipped model and writes
 // translations of the right size that are not flat.
 func TestDemo(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func newTrainUnitCmd() *cobra.Command {
 		attrs               string
 		fresh, quiet, jsonl bool
 		cfg                 = generator.Config{Arch: embed.DefaultArch, Schema: embed.Schema{Dim: embed.DefaultAttrDim}, Batch: 8, Seed: 1}
+		lab                 labelledFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "unit",
@@ -50,7 +52,7 @@ step, so a resumed run is the same run.`,
 			u, ver, err := generator.LoadLatest(st)
 			switch {
 			case err == nil && !fresh:
-				for _, f := range []string{"size", "width", "res-blocks", "attrs", "attr-dim", "batch", "seed"} {
+				for _, f := range []string{"size", "width", "res-blocks", "attrs", "attr-dim", "batch", "seed", "labelled"} {
 					if cmd.Flags().Changed(f) {
 						return fmt.Errorf("--%s cannot change a model being resumed (checkpoint version %d at step %d); pass --fresh to start over", f, ver, u.Step)
 					}
@@ -62,6 +64,9 @@ step, so a resumed run is the same run.`,
 					return err
 				}
 				cfg.Schema.Attrs = s.Attrs
+				if cfg.Labelled, err = lab.value(); err != nil {
+					return err
+				}
 				if u, err = generator.NewUNIT(cfg); err != nil {
 					return err
 				}
@@ -71,6 +76,9 @@ step, so a resumed run is the same run.`,
 			c := u.Config
 			d, err := generator.LoadDataset(st, c.Schema, c.Arch.Size, limit)
 			if err != nil {
+				return err
+			}
+			if err := keepLabelled(cmd.ErrOrStderr(), d, c.Labelled); err != nil {
 				return err
 			}
 			ec, ea, g, dp := u.Params()
@@ -125,6 +133,7 @@ step, so a resumed run is the same run.`,
 		},
 	}
 	db.register(cmd)
+	lab.register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&steps, "steps", 20000, "train until the model has taken this many steps")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
@@ -214,6 +223,39 @@ func newTrainClassifierCmd() *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// labelledFlag is --labelled: the fraction of the labelled items a
+// training uses (the others count as unlabelled), for the label-fraction
+// experiments of the paper's Table 3.
+type labelledFlag struct{ f float64 }
+
+func (l *labelledFlag) register(cmd *cobra.Command) {
+	cmd.Flags().Float64Var(&l.f, "labelled", 1, "train on this fraction of the labelled items, chosen by a hash of the id (the rest count as unlabelled)")
+}
+
+// value is the fraction to store in a new model's configuration (0: all).
+func (l *labelledFlag) value() (float64, error) {
+	if !(l.f > 0 && l.f <= 1) {
+		return 0, fmt.Errorf("--labelled %v: want a fraction in (0, 1]", l.f)
+	}
+	if l.f == 1 {
+		return 0, nil
+	}
+	return l.f, nil
+}
+
+// keepLabelled applies a model's stored fraction to its training data.
+func keepLabelled(w io.Writer, d *generator.Dataset, f float64) error {
+	if f <= 0 || f >= 1 {
+		return nil
+	}
+	all := len(d.IDs)
+	if d.KeepFraction(f) == 0 {
+		return fmt.Errorf("%w: --labelled %v keeps none of the %d labelled items", generator.ErrNoLabelled, f, all)
+	}
+	fmt.Fprintf(w, "training on %d of the %d labelled items (--labelled %v)\n", len(d.IDs), all, f)
+	return nil
 }
 
 // chooseSchema is the attributes named by --attrs (each must be labelled),
