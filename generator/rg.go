@@ -126,11 +126,7 @@ func (r *RG) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range []*nn.Params{r.G.P, r.Fusion.P, r.D.P} {
-		b = nn.AppendParams(b, p)
-	}
-	b = nn.AppendAdam(b, r.OptG)
-	return nn.AppendAdam(b, r.OptD), nil
+	return appendBody(b, []*nn.Params{r.G.P, r.Fusion.P, r.D.P}, r.OptG, r.OptD), nil
 }
 
 // UnmarshalRG decodes a checkpoint over base, the frozen stage-1 networks
@@ -157,19 +153,8 @@ func UnmarshalRG(b []byte, base *UNIT) (*RG, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	r.Step = h.Step
-	for _, p := range []*nn.Params{r.G.P, r.Fusion.P, r.D.P} {
-		if b, err = nn.ReadParams(b, p); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-		}
-	}
-	if r.OptG, b, err = nn.ReadAdam(b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-	}
-	if r.OptD, b, err = nn.ReadAdam(b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCheckpoint, len(b))
+	if r.OptG, r.OptD, err = readBody(b, []*nn.Params{r.G.P, r.Fusion.P, r.D.P}); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

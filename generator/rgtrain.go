@@ -28,14 +28,12 @@ type RGTrainer struct {
 	gm G.VM
 	gt *nn.Params // the trained part of G
 
-	x, srcMeans, eps, zt, tgt01                *G.Node
+	stepInputs
 	nbT, nbS                                   []*G.Node
+	nbTT, nbST                                 []*tensor.Dense
 	adv, cls, rec, content, code, cycle, total *G.Node
 	fake                                       G.Value
 	dstep                                      *dStep
-
-	xT, srcMeansT, epsT, ztT, tgt01T, src01T, fakeT *tensor.Dense
-	nbTT, nbST                                      []*tensor.Dense
 }
 
 // NewRGTrainer builds the two graphs for r's batch size.
@@ -49,17 +47,13 @@ func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
 	n, s, cd, na := c.Batch, bc.Arch.Size, bc.Schema.CodeDim(), len(bc.Schema.Attrs)
 	cs := r.Base.ContentShape()
 	t = &RGTrainer{r: r, gt: r.trainableG()}
-	t.xT, t.fakeT = newInput(n, 3, s, s), newInput(n, 3, s, s)
-	t.srcMeansT, t.epsT, t.ztT = newInput(n, cd), newInput(n, cd), newInput(n, cd)
-	t.tgt01T, t.src01T = newInput(n, na), newInput(n, na)
 
 	b := nn.NewBuilder(t.gt, r.Fusion.P)
 	for _, p := range []*nn.Params{r.G.P, r.Base.Ec.P, r.Base.Ea.P, r.D.P} {
 		b.Use(p)
 	}
 	t.gb = b
-	t.x, t.srcMeans, t.eps = b.Input("x", n, 3, s, s), b.Input("src_means", n, cd), b.Input("eps", n, cd)
-	t.zt, t.tgt01 = b.Input("z_target", n, cd), b.Input("tgt01", n, na)
+	t.stepInputs = newStepInputs(b, n, s, cd, na)
 	for k := range c.K {
 		t.nbT = append(t.nbT, b.Input(fmt.Sprint("nb_tgt", k), n, cs[0], cs[1], cs[2]))
 		t.nbS = append(t.nbS, b.Input(fmt.Sprint("nb_src", k), n, cs[0], cs[1], cs[2]))
@@ -95,16 +89,11 @@ func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
 	if t.dstep, err = newDStep(r.D, n, s, na, w); err != nil {
 		return nil, err
 	}
-	lets := map[*G.Node]*tensor.Dense{t.x: t.xT, t.srcMeans: t.srcMeansT, t.eps: t.epsT, t.zt: t.ztT, t.tgt01: t.tgt01T}
+	nbs := map[*G.Node]*tensor.Dense{}
 	for k := range c.K {
-		lets[t.nbT[k]], lets[t.nbS[k]] = t.nbTT[k], t.nbST[k]
+		nbs[t.nbT[k]], nbs[t.nbS[k]] = t.nbTT[k], t.nbST[k]
 	}
-	for node, val := range lets {
-		if err := G.Let(node, val); err != nil {
-			return nil, err
-		}
-	}
-	if err := t.dstep.bind(t.xT, t.fakeT, t.src01T); err != nil {
+	if err := t.bind(t.dstep, nbs); err != nil {
 		return nil, err
 	}
 	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
@@ -136,9 +125,7 @@ func (t *RGTrainer) Step(batch RGBatch) (Losses, error) {
 			copy(p[0], p[1])
 		}
 	}
-	copy(t.xT.Data().([]float32), batch.X)
-	fillInputs(bc, c.Seed, r.Step, batch.Batch, t.srcMeansT.Data().([]float32), t.epsT.Data().([]float32), t.ztT.Data().([]float32),
-		t.tgt01T.Data().([]float32), t.src01T.Data().([]float32))
+	t.load(bc, c.Seed, r.Step, batch.Batch)
 	var l Losses
 	if err := t.gm.RunAll(); err != nil {
 		return l, fmt.Errorf("generator: stage-3 G step: %w", err)

@@ -70,21 +70,76 @@ type Batch struct {
 // every generator loss, D frozen) and a D step, on two gorgonia graphs that
 // bind the same weight tensors.
 type Trainer struct {
-	u      *UNIT
-	gb, db *nn.Builder
-	gm, dm G.VM
+	u  *UNIT
+	gb *nn.Builder
+	gm G.VM
+	stepInputs
 
-	// G graph inputs and outputs.
-	x, srcMeans, eps, zt, tgt01                    *G.Node
+	// G graph outputs.
 	adv, cls, rec, content, code, cycle, kl, total *G.Node
 	fake                                           G.Value
 	dstep                                          *dStep
 
-	xT, srcMeansT, epsT, ztT, tgt01T, src01T, fakeT *tensor.Dense
-
 	// FLOPs is the estimated work of one step (forward x 3 for the
 	// backward pass, G and D graphs together).
 	FLOPs int64
+}
+
+// stepInputs are the G step's inputs, shared by stages 1 and 3: the
+// images, the source means, the reparametrization noise, the target codes
+// and 0/1 targets (nodes of the G graph and the tensors bound to them), and
+// the 0/1 source values and fakes the D step reads.
+type stepInputs struct {
+	x, srcMeans, eps, zt, tgt01                     *G.Node
+	xT, srcMeansT, epsT, ztT, tgt01T, src01T, fakeT *tensor.Dense
+}
+
+func newStepInputs(b *nn.Builder, n, s, cd, na int) stepInputs {
+	return stepInputs{
+		x: b.Input("x", n, 3, s, s), srcMeans: b.Input("src_means", n, cd), eps: b.Input("eps", n, cd),
+		zt: b.Input("z_target", n, cd), tgt01: b.Input("tgt01", n, na),
+		xT: newInput(n, 3, s, s), fakeT: newInput(n, 3, s, s),
+		srcMeansT: newInput(n, cd), epsT: newInput(n, cd), ztT: newInput(n, cd),
+		tgt01T: newInput(n, na), src01T: newInput(n, na),
+	}
+}
+
+// bind lets the inputs (and more, a node to a tensor each) into their
+// graph and binds the D step's inputs.
+func (in *stepInputs) bind(d *dStep, more map[*G.Node]*tensor.Dense) error {
+	lets := map[*G.Node]*tensor.Dense{in.x: in.xT, in.srcMeans: in.srcMeansT, in.eps: in.epsT, in.zt: in.ztT, in.tgt01: in.tgt01T}
+	for n, v := range more {
+		lets[n] = v
+	}
+	for node, val := range lets {
+		if err := G.Let(node, val); err != nil {
+			return err
+		}
+	}
+	return d.bind(in.xT, in.fakeT, in.src01T)
+}
+
+// load copies a batch in and draws the step's noise and targets: the
+// source domains' means, reparametrization noise, codes sampled from the
+// target Gaussians, and the 0/1 target and source values. They depend on
+// (seed, step) only, so a resumed run is the same run.
+func (in *stepInputs) load(c Config, seed uint64, step int, batch Batch) {
+	copy(in.xT.Data().([]float32), batch.X)
+	means, eps, zt := in.srcMeansT.Data().([]float32), in.epsT.Data().([]float32), in.ztT.Data().([]float32)
+	tgt01, src01 := in.tgt01T.Data().([]float32), in.src01T.Data().([]float32)
+	cd, na := c.Schema.CodeDim(), len(c.Schema.Attrs)
+	rng := rand.New(rand.NewPCG(seed^0x6e6f697365, uint64(step)))
+	for i := range batch.Src {
+		c.Schema.Means(batch.Src[i], means[i*cd:(i+1)*cd])
+		c.Schema.Sample(batch.Tgt[i], rng, zt[i*cd:(i+1)*cd])
+		for j := range cd {
+			eps[i*cd+j] = float32(rng.NormFloat64())
+		}
+		for a := range na {
+			tgt01[i*na+a] = float32(max(batch.Tgt[i][a], 0))
+			src01[i*na+a] = float32(max(batch.Src[i][a], 0))
+		}
+	}
 }
 
 func newInput(shape ...int) *tensor.Dense {
@@ -105,16 +160,12 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	c := u.Config
 	n, s, cd, na := c.Batch, c.Arch.Size, c.Schema.CodeDim(), len(c.Schema.Attrs)
 	t = &Trainer{u: u}
-	t.xT, t.fakeT = newInput(n, 3, s, s), newInput(n, 3, s, s)
-	t.srcMeansT, t.epsT, t.ztT = newInput(n, cd), newInput(n, cd), newInput(n, cd)
-	t.tgt01T, t.src01T = newInput(n, na), newInput(n, na)
 
 	// G step.
 	b := nn.NewBuilder(u.Ec.P, u.Ea.P, u.G.P)
 	b.Use(u.D.P)
 	t.gb = b
-	t.x, t.srcMeans, t.eps = b.Input("x", n, 3, s, s), b.Input("src_means", n, cd), b.Input("eps", n, cd)
-	t.zt, t.tgt01 = b.Input("z_target", n, cd), b.Input("tgt01", n, na)
+	t.stepInputs = newStepInputs(b, n, s, cd, na)
 	content := u.Ec.Build(b, t.x)
 	mu, logvar := u.Ea.Build(b, t.x)
 	z := b.Reparam(mu, logvar, t.eps)
@@ -150,13 +201,7 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	}
 	t.FLOPs += t.dstep.flops
 
-	for node, val := range map[*G.Node]*tensor.Dense{t.x: t.xT, t.srcMeans: t.srcMeansT, t.eps: t.epsT, t.zt: t.ztT,
-		t.tgt01: t.tgt01T} {
-		if err := G.Let(node, val); err != nil {
-			return nil, err
-		}
-	}
-	if err := t.dstep.bind(t.xT, t.fakeT, t.src01T); err != nil {
+	if err := t.bind(t.dstep, nil); err != nil {
 		return nil, err
 	}
 	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
@@ -216,26 +261,6 @@ func (t *dStep) run(opt *nn.Adam, l *Losses) error {
 	return nil
 }
 
-// fillInputs writes a step's noise and targets for batch: the source
-// domains' means, reparametrization noise, codes sampled from the target
-// Gaussians, and the 0/1 target and source values. They depend on (seed,
-// step) only, so a resumed run is the same run.
-func fillInputs(c Config, seed uint64, step int, batch Batch, means, eps, zt, tgt01, src01 []float32) {
-	cd, na := c.Schema.CodeDim(), len(c.Schema.Attrs)
-	rng := rand.New(rand.NewPCG(seed^0x6e6f697365, uint64(step)))
-	for i := range batch.Src {
-		c.Schema.Means(batch.Src[i], means[i*cd:(i+1)*cd])
-		c.Schema.Sample(batch.Tgt[i], rng, zt[i*cd:(i+1)*cd])
-		for j := range cd {
-			eps[i*cd+j] = float32(rng.NormFloat64())
-		}
-		for a := range na {
-			tgt01[i*na+a] = float32(max(batch.Tgt[i][a], 0))
-			src01[i*na+a] = float32(max(batch.Src[i][a], 0))
-		}
-	}
-}
-
 // Close releases the machines.
 func (t *Trainer) Close() {
 	nn.CloseMachine(t.gm)
@@ -263,9 +288,7 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 	if len(batch.X) != len(t.xT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch {
 		return Losses{}, fmt.Errorf("generator: batch of %d values, %d sources, %d targets", len(batch.X), len(batch.Src), len(batch.Tgt))
 	}
-	copy(t.xT.Data().([]float32), batch.X)
-	fillInputs(c, c.Seed, u.Step, batch, t.srcMeansT.Data().([]float32), t.epsT.Data().([]float32), t.ztT.Data().([]float32),
-		t.tgt01T.Data().([]float32), t.src01T.Data().([]float32))
+	t.load(c, c.Seed, u.Step, batch)
 	var l Losses
 	if err := t.gm.RunAll(); err != nil {
 		return l, fmt.Errorf("generator: G step: %w", err)

@@ -115,11 +115,37 @@ func (u *UNIT) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P} {
+	return appendBody(b, []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P}, u.OptG, u.OptD), nil
+}
+
+// appendBody appends a checkpoint's parameter sets, then its two
+// optimizers' states.
+func appendBody(b []byte, ps []*nn.Params, optG, optD *nn.Adam) []byte {
+	for _, p := range ps {
 		b = nn.AppendParams(b, p)
 	}
-	b = nn.AppendAdam(b, u.OptG)
-	return nn.AppendAdam(b, u.OptD), nil
+	b = nn.AppendAdam(b, optG)
+	return nn.AppendAdam(b, optD)
+}
+
+// readBody reads what appendBody wrote into ps and returns the two
+// optimizers; nothing may follow.
+func readBody(b []byte, ps []*nn.Params) (optG, optD *nn.Adam, err error) {
+	for _, p := range ps {
+		if b, err = nn.ReadParams(b, p); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		}
+	}
+	if optG, b, err = nn.ReadAdam(b); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if optD, b, err = nn.ReadAdam(b); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if len(b) != 0 {
+		return nil, nil, fmt.Errorf("%w: %d trailing bytes", ErrCheckpoint, len(b))
+	}
+	return optG, optD, nil
 }
 
 // UnmarshalUNIT decodes a checkpoint into a new model.
@@ -137,19 +163,8 @@ func UnmarshalUNIT(b []byte) (*UNIT, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	u.Step = h.Step
-	for _, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P} {
-		if b, err = nn.ReadParams(b, p); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-		}
-	}
-	if u.OptG, b, err = nn.ReadAdam(b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-	}
-	if u.OptD, b, err = nn.ReadAdam(b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCheckpoint, len(b))
+	if u.OptG, u.OptD, err = readBody(b, []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P}); err != nil {
+		return nil, err
 	}
 	return u, nil
 }

@@ -24,8 +24,7 @@ type Retrieved struct {
 	IDs [][]uint64 // per image: the neighbours found, nearest first (may be fewer than K)
 	// Maps[k] holds the k-th neighbour's content map of every image; an
 	// image with fewer than K neighbours repeats them in order.
-	Maps  [][]float32
-	Short int // images that had fewer than K neighbours
+	Maps [][]float32
 }
 
 // Content returns the content maps of n images (n*3*S*S values).
@@ -58,9 +57,6 @@ func (g *Guide) assemble(ids [][]uint64) (*Retrieved, error) {
 	for _, nb := range ids {
 		if len(nb) == 0 {
 			return nil, fmt.Errorf("%w: the index holds no item but the source", ErrNoNeighbours)
-		}
-		if len(nb) < g.K {
-			r.Short++
 		}
 		for k := range g.K {
 			r.Maps[k] = append(r.Maps[k], g.cache[nb[k%len(nb)]]...)

@@ -152,7 +152,7 @@ func TestRetrieveExcludesSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(with.IDs[0]) != 3 || len(without.IDs[0]) != 3 || slices.Contains(without.IDs[0], id) {
+	if len(with.IDs[0]) != 3 || len(without.IDs[0]) != 3 || !slices.Contains(with.IDs[0], id) || slices.Contains(without.IDs[0], id) {
 		t.Fatalf("with %v, without %v (source %d)", with.IDs, without.IDs, id)
 	}
 	if len(with.Maps) != 3 || len(with.Maps[0]) != len(content) {

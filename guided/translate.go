@@ -63,9 +63,6 @@ func (t *Translator) Batch(x []float32, targets [][]int8, codes [][]float32, exc
 	for i := range maps {
 		maps[i] = rt.Maps[i%k]
 	}
-	if k < t.K() {
-		rt.Short = n
-	}
 	outs, err := t.RG.Translate(x, codes, maps)
 	if err != nil {
 		return nil, nil, err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -99,42 +98,9 @@ only) or --fresh is given.`,
 				fmt.Fprintf(errw, "the model has already taken %d steps (--steps %d)\n", r.Step, steps)
 				return nil
 			}
-			out := cmd.OutOrStdout()
-			pr := newProgress(errw, steps, "train rg", "steps", quiet)
-			pr.base = r.Step
-			if pr.bar != nil {
-				pr.bar.Set(r.Step)
-			}
-			start, startStep := time.Now(), r.Step
-			summary := func(l generator.Losses) string {
-				rate := float64(l.Step-startStep) / time.Since(start).Seconds()
-				return fmt.Sprintf(" | G %.3f (rec %.3f cyc %.3f adv %.3f cls %.3f) D %.3f | %.2f steps/s",
-					l.GTotal, l.Rec, l.Cycle, l.Adv, l.Cls, l.DAdv+l.DCls, rate)
-			}
-			var last, window generator.Losses
-			last, err = guided.Train(cmd.Context(), rdb, r, d, guided.TrainOptions{
-				Steps: steps, CheckpointEvery: every,
-				OnStep: func(l generator.Losses) {
-					pr.update(l.Step, steps, summary(l))
-					window.Add(l)
-					if jsonl && l.Step%every == 0 {
-						writeJSONLine(out, window.Mean())
-						window = generator.Losses{}
-					}
-				},
-			})
-			pr.finish(r.Step, steps, summary(last))
-			if errors.Is(err, context.Canceled) {
-				return fmt.Errorf("%w at step %d (checkpoint saved); run the same command again to resume", errInterrupted, r.Step)
-			}
-			if err != nil {
-				return err
-			}
-			if jsonl {
-				return writeJSONLine(out, last)
-			}
-			fmt.Fprintf(out, "rg-unit trained to step %d%s\n", r.Step, summary(last))
-			return nil
+			run := newGANRun(cmd, "train rg", r.Step, steps, every, quiet, jsonl, false)
+			last, err := guided.Train(cmd.Context(), rdb, r, d, guided.TrainOptions{Steps: steps, CheckpointEvery: every, OnStep: run.onStep})
+			return run.finish(err, last, r.Step, "rg-unit ")
 		},
 	}
 	db.register(cmd)

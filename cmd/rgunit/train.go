@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -88,48 +86,16 @@ step, so a resumed run is the same run.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "the model has already taken %d steps (--steps %d)\n", u.Step, steps)
 				return nil
 			}
-			out := cmd.OutOrStdout()
-			pr := newProgress(cmd.ErrOrStderr(), steps, "train unit", "steps", quiet)
-			pr.base = u.Step
-			if pr.bar != nil {
-				pr.bar.Set(u.Step)
-			}
-			start, startStep := time.Now(), u.Step
-			summary := func(l generator.Losses) string {
-				rate := float64(l.Step-startStep) / time.Since(start).Seconds()
-				return fmt.Sprintf(" | G %.3f (rec %.3f cyc %.3f adv %.3f cls %.3f kl %.3f) D %.3f | %.2f steps/s",
-					l.GTotal, l.Rec, l.Cycle, l.Adv, l.Cls, l.KL, l.DAdv+l.DCls, rate)
-			}
-			var last, window generator.Losses // window: sums since the last JSON line
-			last, err = generator.Train(cmd.Context(), st, u, d, generator.TrainOptions{
-				Steps: steps, CheckpointEvery: every,
-				OnStep: func(l generator.Losses) {
-					pr.describe("step " + summary(l))
-					pr.update(l.Step, steps, summary(l))
-					window.Add(l)
-					if jsonl && l.Step%every == 0 {
-						writeJSONLine(out, window.Mean())
-						window = generator.Losses{}
-					}
-				},
+			run := newGANRun(cmd, "train unit", u.Step, steps, every, quiet, jsonl, true)
+			last, err := generator.Train(cmd.Context(), st, u, d, generator.TrainOptions{
+				Steps: steps, CheckpointEvery: every, OnStep: run.onStep,
 				OnCheckpoint: func(v uint64) {
-					if !quiet && pr.bar == nil {
+					if !quiet && run.pr.bar == nil {
 						fmt.Fprintf(cmd.ErrOrStderr(), "checkpoint: version %d at step %d\n", v, u.Step)
 					}
 				},
 			})
-			pr.finish(u.Step, steps, summary(last))
-			if errors.Is(err, context.Canceled) {
-				return fmt.Errorf("%w at step %d (checkpoint saved); run the same command again to resume", errInterrupted, u.Step)
-			}
-			if err != nil {
-				return err
-			}
-			if jsonl {
-				return writeJSONLine(out, last)
-			}
-			fmt.Fprintf(out, "trained to step %d%s\n", u.Step, summary(last))
-			return nil
+			return run.finish(err, last, u.Step, "")
 		},
 	}
 	db.register(cmd)
