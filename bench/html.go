@@ -17,8 +17,11 @@ type Figure struct {
 }
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f3": func(x float64) string { return fmt.Sprintf("%.3f", x) },
-	"f4": func(x float64) string { return fmt.Sprintf("%.4f", x) },
+	"f3":      func(x float64) string { return fmt.Sprintf("%.3f", x) },
+	"f4":      func(x float64) string { return fmt.Sprintf("%.4f", x) },
+	"pctf":    func(f float64) string { return fmt.Sprintf("%g%%", f*100) },
+	"pctd":    func(f float64) string { return fmt.Sprintf("%+.1f%%", f*100) },
+	"rowPair": func(r LabelsRow) []Row { return []Row{r.GMM, r.RG} },
 }).Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>
@@ -41,6 +44,16 @@ FD-cls is the Fréchet distance in the classifier's penultimate features (not In
 {{end}}{{with index .Rows 0}}{{if .Paired}}<tr class="note"><td>no change (the source itself)</td><td></td><td></td><td></td><td>{{f4 .Paired.HairL1Ident}}</td><td>{{f4 .Paired.AgeL1Ident}}</td><td>{{f4 .Paired.HairSSIMIdent}}</td><td>{{f4 .Paired.AgeSSIMIdent}}</td><td></td></tr>{{end}}{{end}}
 </table>
 <p><b>Verdict.</b> {{.Verdict}}</p>
+{{with .Labels}}
+<h3>Table 3: fewer labels, every item in the retrieval set</h3>
+<p>Stages 1-3 trained on a fraction of the labelled items (chosen by a hash of the id); the retrieval index holds every item, the unlabelled rest included. Same inputs, targets and classifier as above.</p>
+<table><tr><th>labels</th><th>method</th><th>target-attribute accuracy</th><th>FD-cls</th><th>FD-cls change</th><th>diversity</th>
+<th>paired L1 hair</th><th>paired L1 age</th><th>paired SSIM hair</th><th>paired SSIM age</th></tr>
+{{range .Rows}}{{$r := .}}{{range $i, $row := rowPair .}}<tr><td>{{pctf $r.Fraction}}</td><td>{{$row.Method}}</td><td>{{f4 $row.TargetAcc}}</td><td>{{f3 $row.FDcls}}</td><td>{{if $i}}{{pctd $r.FDGain}}{{end}}</td><td>{{f4 $row.Diversity}}</td>
+{{if $row.Paired}}<td>{{f4 $row.Paired.HairL1}}</td><td>{{f4 $row.Paired.AgeL1}}</td><td>{{f4 $row.Paired.HairSSIM}}</td><td>{{f4 $row.Paired.AgeSSIM}}</td>{{else}}<td>-</td><td>-</td><td>-</td><td>-</td>{{end}}</tr>
+{{end}}{{end}}</table>
+<p><b>Verdict (Table 3).</b> {{.Verdict}}</p>
+{{end}}
 {{end}}
 {{range .Figures}}<figure><img src="data:image/png;base64,{{.Src}}" width="{{.W}}"><figcaption>{{.Caption}}</figcaption></figure>
 {{end}}

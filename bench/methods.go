@@ -37,6 +37,8 @@ type Table struct {
 	FDInputs      float64 `json:"fd_cls_inputs"`
 	Rows          []Row   `json:"rows"`
 	Verdict       string  `json:"verdict"`
+	// Labels is Table 3 (stages 1-3 on fewer labels), when asked for.
+	Labels *LabelsTable `json:"table3,omitempty"`
 }
 
 // RunTable scores each method on the same held-back inputs and targets
@@ -45,18 +47,12 @@ func RunTable(data string, methods []Method, cls *classifier.Classifier, held He
 	pairs []Pair, sources map[string]Source) (*Table, error) {
 	t := &Table{Data: data}
 	for _, m := range methods {
-		r, err := Translate(m, cls, held, n, seed)
+		row, err := ScoreRow(m, cls, held, n, seed, pairs, sources)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Name, err)
-		}
-		row := Row{TranslateResult: r}
-		if len(pairs) > 0 {
-			if row.Paired, err = Paired(m, pairs, sources, n); err != nil {
-				return nil, fmt.Errorf("%s: %w", m.Name, err)
-			}
+			return nil, err
 		}
 		t.Rows = append(t.Rows, row)
-		t.Images, t.ClassifierAcc, t.FDFloor, t.FDInputs = r.Images, r.ClassifierAcc, r.FDclsRealReal, r.FDclsInputs
+		t.Images, t.ClassifierAcc, t.FDFloor, t.FDInputs = row.Images, row.ClassifierAcc, row.FDclsRealReal, row.FDclsInputs
 	}
 	t.Verdict = verdict(t.Rows)
 	return t, nil

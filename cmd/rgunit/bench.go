@@ -196,6 +196,7 @@ func newBenchTranslateCmd() *cobra.Command {
 		noRetrieval  bool
 		title, label string
 		baselines    []string
+		labelDBs     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "translate",
@@ -232,11 +233,16 @@ retrieval).`,
 			if err != nil {
 				return fmt.Errorf("no evaluation classifier (rgunit train classifier): %w", err)
 			}
-			methods, done, err := benchMethods(st, noRetrieval, k, seed)
+			methods, tr, err := benchMethods(st, noRetrieval, k, seed)
 			if err != nil {
 				return err
 			}
-			defer done()
+			if tr != nil {
+				defer tr.Close()
+			}
+			if len(labelDBs) > 0 && tr == nil {
+				return fmt.Errorf("--labels-db: %s has no RG-UNIT model (rgunit train rg), so Table 3 has no row for its labels", st.Path())
+			}
 			for _, p := range baselines {
 				other, err := (&dbFlag{path: p}).open(false, false, 0)
 				if err != nil {
@@ -279,6 +285,26 @@ retrieval).`,
 			table, err := bench.RunTable(label, methods, cls, held, n, seed, ps, sources)
 			if err != nil {
 				return err
+			}
+			if len(labelDBs) > 0 {
+				rows := []bench.LabelsRow{{Fraction: tr.RG.Config.Labelled, Data: st.Path(), GMM: table.Rows[0], RG: table.Rows[1]}}
+				for i, p := range labelDBs {
+					for _, q := range append([]string{st.Path()}, labelDBs[:i]...) {
+						if sameFile(p, q) {
+							return fmt.Errorf("--labels-db %s: the same database as %s", p, q)
+						}
+					}
+					r, err := labelsRow(st, p, methods[0], held, k, func(m bench.Method) (bench.Row, error) {
+						return bench.ScoreRow(m, cls, held, n, seed, ps, sources)
+					})
+					if err != nil {
+						return fmt.Errorf("--labels-db %s: %w", p, err)
+					}
+					rows = append(rows, r)
+				}
+				if table.Labels, err = bench.NewLabelsTable(rows); err != nil {
+					return err
+				}
 			}
 			var figs []bench.Figure
 			if grid != "" || htmlOut != "" {
@@ -333,6 +359,7 @@ retrieval).`,
 	f.IntVar(&rows, "rows", 8, "grid rows")
 	f.IntVarP(&k, "k", "k", 0, "neighbours for RG-UNIT (default: the model's k)")
 	f.BoolVar(&noRetrieval, "no-retrieval", false, "score GMM-UNIT alone")
+	f.StringArrayVar(&labelDBs, "labels-db", nil, "another database of the same items whose stages 1-3 were trained with --labelled F: a row of Table 3 (repeatable)")
 	f.StringArrayVar(&baselines, "baseline", nil, "another database of the same items whose latest GMM-UNIT checkpoint gets a row (repeatable)")
 	f.Uint64Var(&seed, "seed", 1, "seed of targets, samples and random neighbours")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
@@ -340,9 +367,10 @@ retrieval).`,
 }
 
 // benchMethods is what bench translate compares: GMM-UNIT, RG-UNIT and
-// RG-UNIT with random neighbours when the database has an RG-UNIT model,
-// else the latest GMM-UNIT checkpoint alone.
-func benchMethods(st *storage.Store, noRetrieval bool, k int, seed uint64) ([]bench.Method, func(), error) {
+// RG-UNIT with random neighbours when the database has an RG-UNIT model
+// (returned, for the caller to close), else the latest GMM-UNIT checkpoint
+// alone.
+func benchMethods(st *storage.Store, noRetrieval bool, k int, seed uint64) ([]bench.Method, *guided.Translator, error) {
 	if !noRetrieval {
 		if _, _, err := st.Model(generator.RGModelName, 0); err == nil {
 			tr, err := guided.Open(st)
@@ -357,14 +385,81 @@ func benchMethods(st *storage.Store, noRetrieval bool, k int, seed uint64) ([]be
 				bench.UNITMethod(fmt.Sprintf("GMM-UNIT (stage 1, step %d)", base.Step), base),
 				bench.RGMethod(fmt.Sprintf("RG-UNIT (k %d, step %d)", k, tr.RG.Step), tr, k, nil),
 				bench.RGMethod("RG-UNIT, random neighbours", tr, k, rand.New(rand.NewPCG(seed, 7))),
-			}, func() { tr.Close() }, nil
+			}, tr, nil
 		}
 	}
 	u, err := loadStage1(st)
 	if err != nil {
 		return nil, nil, err
 	}
-	return []bench.Method{bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d)", u.Step), u)}, func() {}, nil
+	return []bench.Method{bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d)", u.Step), u)}, nil, nil
+}
+
+// labelsRow scores GMM-UNIT and RG-UNIT of the database at path, whose
+// stages 1-3 trained on a fraction of the labels, on the held-back inputs
+// of st: the two databases must hold the same items under the same ids
+// (the same files ingested in the same order), so that the inputs, the
+// targets and the excluded source ids mean the same in both.
+func labelsRow(st *storage.Store, path string, m0 bench.Method, held bench.Held, k int,
+	score func(bench.Method) (bench.Row, error)) (bench.LabelsRow, error) {
+	other, err := (&dbFlag{path: path}).open(true, false, 0) // writable: the index may need a sync
+	if err != nil {
+		return bench.LabelsRow{}, err
+	}
+	defer other.Close()
+	if _, _, err := other.Model(generator.RGModelName, 0); err != nil {
+		return bench.LabelsRow{}, fmt.Errorf("no RG-UNIT model (train stages 1-3 there with --labelled): %w", err)
+	}
+	tr, err := guided.Open(other)
+	if err != nil {
+		return bench.LabelsRow{}, err
+	}
+	defer tr.Close()
+	u := tr.RG.Base
+	if u.Config.Arch.Size != m0.Size || strings.Join(u.Config.Schema.Attrs, ",") != strings.Join(m0.Schema.Attrs, ",") {
+		return bench.LabelsRow{}, fmt.Errorf("a %d px model of %v, not %d px of %v", u.Config.Arch.Size, u.Config.Schema.Attrs, m0.Size, m0.Schema.Attrs)
+	}
+	if a, b := fraction(u.Config.Labelled), fraction(tr.RG.Config.Labelled); a != b {
+		return bench.LabelsRow{}, fmt.Errorf("stage 1 trained on %g of the labels, stage 3 on %g: not one row", a, b)
+	}
+	for _, id := range held.IDs {
+		a, err := st.Get(id)
+		if err != nil {
+			return bench.LabelsRow{}, err
+		}
+		b, err := other.Get(id)
+		if err != nil || a.Hash != b.Hash {
+			return bench.LabelsRow{}, fmt.Errorf("item %d (%s) of %s is not item %d there: ingest the same files in the same order", id, a.Path, st.Path(), id)
+		}
+	}
+	if k == 0 {
+		k = tr.K()
+	}
+	f := fraction(u.Config.Labelled)
+	gmm, err := score(bench.UNITMethod(fmt.Sprintf("GMM-UNIT, %g%% labels (step %d)", f*100, u.Step), u))
+	if err != nil {
+		return bench.LabelsRow{}, err
+	}
+	rg, err := score(bench.RGMethod(fmt.Sprintf("RG-UNIT, %g%% labels (k %d, step %d)", f*100, k, tr.RG.Step), tr, k, nil))
+	if err != nil {
+		return bench.LabelsRow{}, err
+	}
+	return bench.LabelsRow{Fraction: f, Data: path, GMM: gmm, RG: rg}, nil
+}
+
+// sameFile reports whether two paths name one existing file.
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// fraction is a model's labelled fraction, 1 for its zero value.
+func fraction(f float64) float64 {
+	if f <= 0 || f > 1 {
+		return 1
+	}
+	return f
 }
 
 func methodSlug(name string) string {
@@ -403,6 +498,32 @@ func printTable(out io.Writer, t *bench.Table) {
 	if t.Verdict != "" {
 		fmt.Fprintf(out, "verdict: %s\n", t.Verdict)
 	}
+	if t.Labels != nil {
+		printLabels(out, t.Labels)
+	}
+}
+
+func printLabels(out io.Writer, t *bench.LabelsTable) {
+	fmt.Fprintln(out, "\nTable 3: stages 1-3 trained on a fraction of the labels, every item in the retrieval set")
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "labels\tmethod\ttarget acc\tFD-cls\tFD-cls change\tdiversity\tL1 hair\tL1 age\tSSIM hair\tSSIM age\tdatabase")
+	for _, r := range t.Rows {
+		for i, row := range []bench.Row{r.GMM, r.RG} {
+			change := ""
+			if i == 1 {
+				change = fmt.Sprintf("%+.1f%%", r.FDGain()*100)
+			}
+			fmt.Fprintf(tw, "%g%%\t%s\t%.4f\t%.3f\t%s\t%.4f", r.Fraction*100, row.Method, row.TargetAcc, row.FDcls, change, row.Diversity)
+			if p := row.Paired; p != nil {
+				fmt.Fprintf(tw, "\t%.4f\t%.4f\t%.4f\t%.4f", p.HairL1, p.AgeL1, p.HairSSIM, p.AgeSSIM)
+			} else {
+				fmt.Fprintf(tw, "\t-\t-\t-\t-")
+			}
+			fmt.Fprintf(tw, "\t%s\n", r.Data)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "verdict (Table 3): %s\n", t.Verdict)
 }
 
 func fmtFloats(xs []float64) string {

@@ -256,3 +256,95 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("second demo:\n%s", out)
 	}
 }
+
+// TestTable3: bench translate --labels-db adds a row per database whose
+// stages 1-3 trained on fewer labels, scored on the main database's inputs,
+// and refuses databases that cannot make a row.
+func TestTable3(t *testing.T) {
+	small := []string{"--width", "4", "--res-blocks", "1", "--batch", "2", "-q"}
+	pipeline := func(db string, labelled ...string) {
+		mustRun(t, append(append([]string{"train", "unit", "--db", db, "--steps", "2"}, small...), labelled...)...)
+		mustRun(t, append([]string{"train", "retrieval", "--db", db, "--steps", "1", "--pool", "8", "--batch", "4", "--dim", "8", "-q"}, labelled...)...)
+		mustRun(t, append([]string{"train", "rg", "--db", db, "--steps", "1", "--batch", "2", "-q"}, labelled...)...)
+	}
+	full, half, mixed := ingested(t), ingested(t), ingested(t)
+	pipeline(full)
+	mustRun(t, "train", "classifier", "--db", full, "--steps", "3", "--width", "4", "--batch", "8", "-q")
+	pipeline(half, "--labelled", "0.5")
+	mustRun(t, append([]string{"train", "unit", "--db", mixed, "--steps", "2", "--labelled", "0.25"}, small...)...)
+	mustRun(t, "train", "retrieval", "--db", mixed, "--steps", "1", "--pool", "8", "--batch", "4", "--dim", "8", "--labelled", "0.5", "-q")
+	mustRun(t, "train", "rg", "--db", mixed, "--steps", "1", "--batch", "2", "--labelled", "0.5", "-q")
+	// The same files under other ids: one face ingested first.
+	shifted := filepath.Join(t.TempDir(), "shifted.db")
+	mustRun(t, "ingest", filepath.Join(faces, "000150.png"), "--labels", faces+"/list_attr.txt", "--db", shifted, "--size", "32", "--model", "none", "-q")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", shifted, "--model", "none", "-q")
+	pipeline(shifted, "--labelled", "0.25")
+
+	report := filepath.Join(t.TempDir(), "r.html")
+	out := mustRun(t, "bench", "translate", "--db", full, "--n", "12", "--rows", "1", "--labels-db", half, "--json", "--html", report)
+	var tab struct {
+		Rows   []json.RawMessage `json:"rows"`
+		Table3 *struct {
+			Rows []struct {
+				Fraction float64 `json:"labelled_fraction"`
+				Data     string  `json:"data"`
+				GMM      struct {
+					Method string  `json:"method"`
+					Images int     `json:"images"`
+					FD     float64 `json:"fd_cls"`
+				} `json:"gmm_unit"`
+				RG struct {
+					Method string  `json:"method"`
+					Images int     `json:"images"`
+					FD     float64 `json:"fd_cls"`
+				} `json:"rg_unit"`
+			} `json:"rows"`
+			Verdict string `json:"verdict"`
+		} `json:"table3"`
+	}
+	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) != 3 || tab.Table3 == nil || len(tab.Table3.Rows) != 2 {
+		t.Fatalf("bench translate --labels-db: %v\n%s", err, out)
+	}
+	t3 := tab.Table3
+	if r := t3.Rows[0]; r.Fraction != 1 || r.Data != full || !strings.HasPrefix(r.GMM.Method, "GMM-UNIT (stage 1") || !strings.HasPrefix(r.RG.Method, "RG-UNIT (k 3") {
+		t.Fatalf("100%% row: %+v", r)
+	}
+	if r := t3.Rows[1]; r.Fraction != 0.5 || r.Data != half || r.GMM.Method != "GMM-UNIT, 50% labels (step 2)" || r.RG.Method != "RG-UNIT, 50% labels (k 3, step 1)" ||
+		r.GMM.Images != 12 || r.RG.Images != 12 || r.GMM.FD <= 0 || r.RG.FD <= 0 {
+		t.Fatalf("50%% row: %+v", r)
+	}
+	if !strings.Contains(t3.Verdict, "with 100% of the labels RG-UNIT changes FD-cls") || !strings.Contains(t3.Verdict, "with 50% of the labels") || !strings.Contains(t3.Verdict, "fewer labels") {
+		t.Fatalf("verdict: %s", t3.Verdict)
+	}
+	html, err := os.ReadFile(report)
+	if err != nil || !strings.Contains(string(html), "Table 3") || !strings.Contains(string(html), "RG-UNIT, 50% labels") {
+		t.Fatalf("report without Table 3: %v", err)
+	}
+	text := mustRun(t, "bench", "translate", "--db", full, "--n", "12", "--labels-db", half)
+	if !strings.Contains(text, "Table 3:") || !strings.Contains(text, "GMM-UNIT, 50% labels") || !strings.Contains(text, "verdict (Table 3)") {
+		t.Fatalf("bench translate text: %s", text)
+	}
+
+	plain := ingested(t)
+	halfCopy := filepath.Join(t.TempDir(), "copy.db")
+	raw, _ := os.ReadFile(half)
+	os.WriteFile(halfCopy, raw, 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--labels-db", mixed}, "stage 1 trained on 0.25 of the labels, stage 3 on 0.5"},
+		{[]string{"--labels-db", shifted}, "ingest the same files in the same order"},
+		{[]string{"--labels-db", plain}, "no RG-UNIT model"},
+		{[]string{"--labels-db", full}, "the same database as"},
+		{[]string{"--labels-db", half, "--labels-db", half}, "the same database as"},
+		{[]string{"--labels-db", half, "--labels-db", halfCopy}, "two Table 3 rows at 50%"},
+		{[]string{"--labels-db", filepath.Join(t.TempDir(), "none.db")}, "none.db"},
+		{[]string{"--labels-db", half, "--no-retrieval"}, "has no RG-UNIT model"},
+	} {
+		args := append([]string{"bench", "translate", "--db", full, "--n", "12"}, c.args...)
+		if _, _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error containing %q", c.args, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+)
+
+func labelsRow(f, gmmFD, rgFD float64) LabelsRow {
+	return LabelsRow{Fraction: f, Data: "x.db",
+		GMM: Row{TranslateResult: &TranslateResult{Method: "GMM-UNIT", FDcls: gmmFD, TargetAcc: 0.9}},
+		RG:  Row{TranslateResult: &TranslateResult{Method: "RG-UNIT", FDcls: rgFD, TargetAcc: 0.92}}}
+}
+
+func TestNewLabelsTable(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		rows  []LabelsRow
+		order []float64
+		want  []string
+	}{
+		{"guidance helps more with fewer labels (the paper)",
+			[]LabelsRow{labelsRow(0.25, 2, 1.5), labelsRow(0, 2, 1.8), labelsRow(0.5, 2, 1.7)},
+			[]float64{1, 0.5, 0.25},
+			[]string{"with 100% of the labels RG-UNIT changes FD-cls by -10.0% (2.000 -> 1.800) and target accuracy by +0.0200",
+				"with 25% of the labels RG-UNIT changes FD-cls by -25.0%", "Guidance helps more with fewer labels (FD-cls -25.0% at 25% vs -10.0% at 100%)"}},
+		{"guidance helps less with fewer labels",
+			[]LabelsRow{labelsRow(1, 2, 1.5), labelsRow(0.25, 2, 1.9)},
+			[]float64{1, 0.25},
+			[]string{"does not help more with fewer labels here (FD-cls -5.0% at 25% vs -25.0% at 100%)"}},
+		{"one row",
+			[]LabelsRow{labelsRow(0.5, 2, 2.2)},
+			[]float64{0.5},
+			[]string{"with 50% of the labels RG-UNIT changes FD-cls by +10.0%"}},
+	} {
+		tab, err := NewLabelsTable(c.rows)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		for i, f := range c.order {
+			if tab.Rows[i].Fraction != f {
+				t.Errorf("%s: row %d at %g, want %g", c.name, i, tab.Rows[i].Fraction, f)
+			}
+		}
+		for _, w := range c.want {
+			if !strings.Contains(tab.Verdict, w) {
+				t.Errorf("%s: verdict %q lacks %q", c.name, tab.Verdict, w)
+			}
+		}
+		if len(c.rows) == 1 && strings.Contains(tab.Verdict, "fewer labels") {
+			t.Errorf("%s: a trend from one row: %s", c.name, tab.Verdict)
+		}
+	}
+	if _, err := NewLabelsTable(nil); err == nil {
+		t.Error("no rows: no error")
+	}
+	if _, err := NewLabelsTable([]LabelsRow{labelsRow(0, 2, 1), labelsRow(1, 2, 1)}); err == nil || !strings.Contains(err.Error(), "two Table 3 rows at 100%") {
+		t.Errorf("0 and 1 are both every label: %v", err)
+	}
+}
