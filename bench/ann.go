@@ -71,9 +71,14 @@ type ANNRow struct {
 	RecallAllCores  float64 `json:"recall_all_cores,omitempty"`
 	// ReopenSeconds: closing and reopening the stored index; Identical:
 	// its results equal those before closing, for every query.
-	ReopenSeconds  float64 `json:"reopen_seconds,omitempty"`
-	Identical      bool    `json:"reopen_identical,omitempty"`
-	Relinked       int     `json:"reopen_relinked,omitempty"` // nodes the reopen had to link again (0 expected)
+	ReopenSeconds float64 `json:"reopen_seconds,omitempty"`
+	Identical     bool    `json:"reopen_identical,omitempty"`
+	Relinked      int     `json:"reopen_relinked,omitempty"` // nodes the reopen had to link again (0 expected)
+	// Remote engines (weaviate): nodes, replication factor, and gRPC batch
+	// insert throughput (the embedded index's is n / the all-cores build).
+	Nodes          int     `json:"nodes,omitempty"`
+	Replication    int     `json:"replication,omitempty"`
+	InsertPerSec   float64 `json:"insert_per_second,omitempty"`
 	BytesPerVec    float64 `json:"bytes_per_vector"`
 	BudgetPerVec   float64 `json:"budget_bytes_per_vector,omitempty"` // raw + 10 bytes per neighbour slot
 	RawBytesPerVec float64 `json:"raw_bytes_per_vector"`
@@ -278,7 +283,7 @@ func annRgunit(ctx context.Context, d *ANNData, o ANNOptions, iopts index.Option
 			return nil, err
 		}
 		rows = append(rows, ANNRow{Dataset: d.Name, Engine: "rgunit", Ef: ef, Recall: recall, QPS: qps,
-			BuildSeconds: build, BuildSecondsAll: buildAll, Threads: threads, RecallAllCores: recallAll,
+			BuildSeconds: build, BuildSecondsAll: buildAll, Threads: threads, RecallAllCores: recallAll, InsertPerSec: float64(len(ids)) / buildAll,
 			ReopenSeconds: reopen, Identical: reflect.DeepEqual(before[ef], after), Relinked: s.Opened().Relinked,
 			BytesPerVec: mem, BudgetPerVec: budget, RawBytesPerVec: float64(4 * dim)})
 		say("%s: rgunit ef=%d recall@10=%.4f (all-cores build %.4f) qps=%.0f", d.Name, ef, recall, recallAll, qps)

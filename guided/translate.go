@@ -163,8 +163,12 @@ func (t *Translator) Image(q Request) (*Output, error) {
 
 // Open opens st's retrieval model, its index and the RG-UNIT model trained
 // over them; Close closes the index.
-func Open(st *storage.Store) (*Translator, error) {
-	db, err := retrieval.Open(st)
+func Open(st *storage.Store) (*Translator, error) { return OpenWith(st, nil) }
+
+// OpenWith is Open with the retrieval index's options (a remote index,
+// partial answers).
+func OpenWith(st *storage.Store, o *retrieval.OpenOptions) (*Translator, error) {
+	db, err := retrieval.OpenWith(st, o)
 	if err != nil {
 		return nil, err
 	}

@@ -3,11 +3,14 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"errors"
 	"math"
+	"strconv"
 	"strings"
 
 	"rgunit/generator"
 	"rgunit/index"
+	"rgunit/index/weaviate"
 	"rgunit/storage"
 )
 
@@ -28,9 +31,15 @@ func openIndex(st *storage.Store, m *Model, ver uint64, create bool) (*index.Sto
 // SyncStats is what Sync did.
 type SyncStats struct {
 	Version uint64 `json:"version"`
-	Added   int    `json:"added"`   // items embedded and indexed
+	Added   int    `json:"added"`   // items embedded (and indexed, or pending)
 	Indexed int    `json:"indexed"` // items in the index afterwards
 	Dropped int    `json:"dropped"` // indexes of other versions deleted
+	// With a remote index: where, what was pushed, what is still pending,
+	// and why (the cluster unreachable).
+	Remote      string `json:"remote,omitempty"`
+	Pushed      int    `json:"pushed,omitempty"`
+	Pending     int    `json:"pending,omitempty"`
+	Unreachable string `json:"unreachable,omitempty"`
 }
 
 // SyncOptions configure Sync.
@@ -50,6 +59,13 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 	stats := SyncStats{Version: ver}
 	if o.Batch <= 0 {
 		o.Batch = 256
+	}
+	url, err := st.IndexURL()
+	if err != nil {
+		return stats, err
+	}
+	if url != "" {
+		return syncRemote(ctx, st, m, ver, o, url)
 	}
 	names, err := st.Indexes()
 	if err != nil {
@@ -77,7 +93,23 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 		return stats, err
 	}
 	defer idx.Close()
-	var todo []uint64
+	// Items embedded before (an index moved back from a cluster) are
+	// indexed from their stored embeddings; the others are embedded.
+	var todo, stored []uint64
+	var vecs [][]float32
+	if err := st.ForEachVector(vectorName(ver), func(id uint64, v []float32) error {
+		if !idx.Has(id) {
+			stored, vecs = append(stored, id), append(vecs, v)
+		}
+		return nil
+	}); err != nil {
+		return stats, err
+	}
+	if len(stored) > 0 {
+		if err := idx.AddBatch(ctx, stored, vecs, 0); err != nil {
+			return stats, err
+		}
+	}
 	if err := st.ForEach(func(it storage.Item) error {
 		if !idx.Has(it.ID) {
 			todo = append(todo, it.ID)
@@ -86,28 +118,39 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 	}); err != nil {
 		return stats, err
 	}
+	err = embedItems(ctx, st, m, ver, todo, o, func(ids []uint64, vecs [][]float32) error {
+		stats.Added += len(ids)
+		return idx.AddBatch(ctx, ids, vecs, 0)
+	})
+	stats.Indexed = idx.Len()
+	return stats, err
+}
+
+// embedItems embeds ids in batches, stores their embeddings and attribute
+// posteriors under version ver, then hands each batch to done.
+func embedItems(ctx context.Context, st *storage.Store, m *Model, ver uint64, todo []uint64, o SyncOptions,
+	done func(ids []uint64, vecs [][]float32) error) error {
 	size := m.Size()
 	for start := 0; start < len(todo); start += o.Batch {
 		if err := ctx.Err(); err != nil {
-			stats.Indexed = idx.Len()
-			return stats, err
+			return err
 		}
 		ids := todo[start:min(start+o.Batch, len(todo))]
 		x := make([]float32, 0, len(ids)*3*size*size)
 		for _, id := range ids {
 			png, err := st.Image(id)
 			if err != nil {
-				return stats, err
+				return err
 			}
 			t, err := generator.ImageTensor(png, size)
 			if err != nil {
-				return stats, fmt.Errorf("item %d: %w", id, err)
+				return fmt.Errorf("item %d: %w", id, err)
 			}
 			x = append(x, t...)
 		}
 		embs, codes, err := m.EmbedImages(x, len(ids))
 		if err != nil {
-			return stats, err
+			return err
 		}
 		vecs, probs := make([][]float32, len(ids)), make([][]float32, len(ids))
 		cd, d := m.Schema().CodeDim(), m.Config.Dim
@@ -116,20 +159,151 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 			probs[i] = Posteriors(m, codes[i*cd:(i+1)*cd])
 		}
 		if err := st.PutVectors(vectorName(ver), ids, vecs); err != nil {
-			return stats, err
+			return err
 		}
 		if err := st.PutVectors(attrsName(ver), ids, probs); err != nil {
-			return stats, err
+			return err
 		}
-		if err := idx.AddBatch(ctx, ids, vecs, 0); err != nil {
-			return stats, err
+		if err := done(ids, vecs); err != nil {
+			return err
 		}
-		stats.Added += len(ids)
 		if o.OnProgress != nil {
 			o.OnProgress(start+len(ids), len(todo))
 		}
 	}
-	stats.Indexed = idx.Len()
+	return nil
+}
+
+// syncRemote is Sync for a database whose index is on a cluster: the
+// embedded indexes are dropped (the cluster holds the index), items
+// without an embedding of version ver are embedded and stored, each batch
+// is marked pending and pushed, and whatever is pending from before is
+// pushed too. An unreachable cluster is not an error: the items stay
+// pending (stats.Unreachable says why) for the next sync.
+func syncRemote(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOptions, url string) (SyncStats, error) {
+	stats := SyncStats{Version: ver, Remote: url}
+	name := indexName(ver)
+	names, err := st.Indexes()
+	if err != nil {
+		return stats, err
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "retrieval-") {
+			if err := st.DropIndex(n); err != nil {
+				return stats, err
+			}
+		}
+	}
+	x, err := openRemote(ctx, url, m, ver, true)
+	switch {
+	case errors.Is(err, weaviate.ErrUnreachable):
+		stats.Unreachable = err.Error()
+	case err != nil:
+		return stats, err
+	}
+	if x != nil {
+		defer x.Close()
+	}
+	// Other versions: their vectors, pending records and classes go.
+	sets, err := st.VectorSets()
+	if err != nil {
+		return stats, err
+	}
+	for _, set := range sets {
+		v, ok := strings.CutPrefix(set, "retrieval-")
+		if !ok || set == vectorName(ver) {
+			continue
+		}
+		old, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		if x != nil {
+			if err := weaviate.DropClass(ctx, x, old); err != nil {
+				return stats, err
+			}
+		}
+		for _, drop := range []func(string) error{st.DropVectors, st.DropPending} {
+			if err := drop(set); err != nil {
+				return stats, err
+			}
+		}
+		if err := st.DropVectors(attrsName(old)); err != nil {
+			return stats, err
+		}
+		stats.Dropped++
+	}
+	if o.Rebuild {
+		if x != nil {
+			if err := x.Drop(ctx); err != nil {
+				return stats, err
+			}
+			x.Close()
+			if x, err = openRemote(ctx, url, m, ver, true); err != nil {
+				return stats, err
+			}
+		}
+		for _, drop := range []func(string) error{st.DropVectors, st.DropPending} {
+			if err := drop(name); err != nil {
+				return stats, err
+			}
+		}
+		if err := st.DropVectors(attrsName(ver)); err != nil {
+			return stats, err
+		}
+	}
+	// Pending from before first, then the items never embedded.
+	push := func() error {
+		if x == nil {
+			return nil
+		}
+		n, err := pushPending(ctx, st, m, ver, x, nil)
+		stats.Pushed += n
+		if errors.Is(err, weaviate.ErrUnreachable) {
+			stats.Unreachable = err.Error()
+			x.Close()
+			x = nil
+			return nil
+		}
+		return err
+	}
+	if err := push(); err != nil {
+		return stats, err
+	}
+	has := map[uint64]bool{}
+	if err := st.ForEachVector(vectorName(ver), func(id uint64, _ []float32) error {
+		has[id] = true
+		return nil
+	}); err != nil {
+		return stats, err
+	}
+	var todo []uint64
+	if err := st.ForEach(func(it storage.Item) error {
+		if !has[it.ID] {
+			todo = append(todo, it.ID)
+		}
+		return nil
+	}); err != nil {
+		return stats, err
+	}
+	err = embedItems(ctx, st, m, ver, todo, o, func(ids []uint64, _ [][]float32) error {
+		stats.Added += len(ids)
+		if err := st.MarkPending(name, storage.PendingAdd, ids); err != nil {
+			return err
+		}
+		return push()
+	})
+	if err != nil {
+		return stats, err
+	}
+	if stats.Pending, err = st.PendingCount(name); err != nil {
+		return stats, err
+	}
+	if x != nil {
+		if stats.Indexed, err = x.Count(ctx); err != nil {
+			return stats, err
+		}
+	}
 	return stats, nil
 }
 
@@ -169,6 +343,13 @@ func Posteriors(m *Model, code []float32) []float32 {
 // from the store). It does nothing when there is no index. (Sync keeps one
 // retrieval index; every one found is updated, without loading a model.)
 func Remove(st *storage.Store, ids []uint64) error {
+	url, err := st.IndexURL()
+	if err != nil {
+		return err
+	}
+	if url != "" {
+		return removeRemote(st, url, ids)
+	}
 	names, err := st.Indexes()
 	if err != nil {
 		return err
@@ -194,4 +375,35 @@ func Remove(st *storage.Store, ids []uint64) error {
 		}
 	}
 	return nil
+}
+
+// removeRemote deletes ids from the cluster, or marks them pending deletes
+// when it is unreachable.
+func removeRemote(st *storage.Store, url string, ids []uint64) error {
+	m, ver, err := Load(st)
+	if errors.Is(err, ErrNoModel) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := st.MarkPending(indexName(ver), storage.PendingDelete, ids); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	x, err := openRemote(ctx, url, m, ver, true)
+	if errors.Is(err, weaviate.ErrUnreachable) {
+		return nil // pending: the next sync deletes them
+	}
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	if err := x.DeleteIDs(ctx, ids); err != nil {
+		if errors.Is(err, weaviate.ErrUnreachable) {
+			return nil
+		}
+		return err
+	}
+	return st.ClearPending(indexName(ver), ids)
 }

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,13 +14,26 @@ import (
 )
 
 // DB is a store opened for queries: its latest retrieval model and the
-// index built with it.
+// index built with it (embedded, or on the remote cluster the database
+// names).
 type DB struct {
 	St      *storage.Store
 	Model   *Model
 	Version uint64
-	idx     *index.Stored
+	// URL is the remote index ("" for the embedded one); Pending, the
+	// items it has not acknowledged yet (not searchable until a sync).
+	URL     string
+	Pending int
+	be      backend
 	attrs   map[uint64]attrInfo // loaded on first use
+}
+
+// backend is where a DB searches: want holds the required attribute values
+// (0: any), exclude an id never returned (0: none).
+type backend interface {
+	search(q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error)
+	len() int
+	close() error
 }
 
 type attrInfo struct {
@@ -27,13 +41,55 @@ type attrInfo struct {
 	prob  []float32 // P(+1) per attribute
 }
 
+// OpenOptions configure OpenWith. The zero value is Open.
+type OpenOptions struct {
+	// Index overrides the database's index: a weaviate:// URL.
+	Index string
+	// AllowPartial answers from a remote index with some shard down,
+	// marking the results partial, instead of failing.
+	AllowPartial bool
+}
+
 // Open opens st's latest retrieval model and its index. Without a model:
 // ErrNoModel; with an index of another version only: ErrStale; with no
 // index: ErrNoIndex (both say to run reindex).
-func Open(st *storage.Store) (*DB, error) {
+func Open(st *storage.Store) (*DB, error) { return OpenWith(st, nil) }
+
+// OpenWith is Open with options.
+func OpenWith(st *storage.Store, o *OpenOptions) (*DB, error) {
+	var opts OpenOptions
+	if o != nil {
+		opts = *o
+	}
 	m, ver, err := Load(st)
 	if err != nil {
 		return nil, err
+	}
+	if st.ReadOnly() {
+		return nil, fmt.Errorf("retrieval: open %s writable to query it", st.Path())
+	}
+	url := opts.Index
+	if url == "" {
+		if url, err = st.IndexURL(); err != nil {
+			return nil, err
+		}
+	}
+	if url != "" {
+		x, err := openRemote(context.Background(), url, m, ver, opts.AllowPartial)
+		if err != nil {
+			return nil, err
+		}
+		n, err := x.Count(context.Background())
+		if err != nil {
+			x.Close()
+			return nil, err
+		}
+		pending, err := st.PendingCount(indexName(ver))
+		if err != nil {
+			x.Close()
+			return nil, err
+		}
+		return &DB{St: st, Model: m, Version: ver, URL: url, Pending: pending, be: &remoteBackend{x: x, n: n}}, nil
 	}
 	names, err := st.Indexes()
 	if err != nil {
@@ -48,21 +104,49 @@ func Open(st *storage.Store) (*DB, error) {
 		}
 		return nil, fmt.Errorf("%w: %s version %d has no index in %s: run rgunit reindex", ErrNoIndex, ModelName, ver, st.Path())
 	}
-	if st.ReadOnly() {
-		return nil, fmt.Errorf("retrieval: open %s writable to query it", st.Path())
-	}
 	idx, err := openIndex(st, m, ver, false)
 	if err != nil {
 		return nil, err
 	}
-	return &DB{St: st, Model: m, Version: ver, idx: idx}, nil
+	d := &DB{St: st, Model: m, Version: ver}
+	d.be = &localBackend{idx: idx, d: d}
+	return d, nil
 }
 
 // Close closes the index (not the store).
-func (d *DB) Close() error { return d.idx.Close() }
+func (d *DB) Close() error { return d.be.close() }
 
-// Len is the number of indexed items.
-func (d *DB) Len() int { return d.idx.Len() }
+// Len is the number of indexed items (for a remote index: when opened).
+func (d *DB) Len() int { return d.be.len() }
+
+// localBackend searches the embedded index, filtering by the stored labels
+// and predictions.
+type localBackend struct {
+	idx *index.Stored
+	d   *DB
+}
+
+func (l *localBackend) search(q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error) {
+	opts := &index.SearchOptions{Ef: ef}
+	var filter func(uint64) bool
+	if slices.ContainsFunc(want, func(w int8) bool { return w != 0 }) {
+		if err := l.d.loadAttrs(); err != nil {
+			return nil, false, err
+		}
+		filter = func(id uint64) bool {
+			_, ok := l.d.matches(id, want)
+			return ok
+		}
+	}
+	if filter != nil || exclude != 0 {
+		opts.Filter = func(id uint64) bool { return id != exclude && (filter == nil || filter(id)) }
+	}
+	hits, err := l.idx.Search(q, min(k, max(l.idx.Len(), 1)), opts)
+	return hits, false, err
+}
+
+func (l *localBackend) len() int     { return l.idx.Len() }
+func (l *localBackend) close() error { return l.idx.Close() }
 
 // Neighbour is one query result.
 type Neighbour struct {
@@ -92,6 +176,9 @@ type Result struct {
 	Target     []int8      `json:"target"`
 	Estimated  bool        `json:"estimated"` // Source came from E_a
 	Neighbours []Neighbour `json:"neighbours"`
+	// Partial: a remote index answered with some shard unreachable
+	// (only with AllowPartial; otherwise the query fails).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // ParseFilter reads "Attr=+1" or "Attr=-1".
@@ -117,8 +204,8 @@ func (d *DB) Query(q Query) (*Result, error) {
 	if q.Ef < 0 {
 		return nil, fmt.Errorf("%w: ef must be positive (got %d)", ErrQuery, q.Ef)
 	}
-	if d.idx.Len() == 0 {
-		return nil, fmt.Errorf("%w: no item is indexed", ErrEmpty)
+	if d.be.len() == 0 {
+		return nil, d.emptyErr()
 	}
 	m, s := d.Model, d.Model.Schema()
 	size := m.Size()
@@ -146,28 +233,15 @@ func (d *DB) Query(q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := &index.SearchOptions{Ef: q.Ef}
-	var filter func(uint64) bool
-	if len(q.Filter) > 0 {
-		if err := d.loadAttrs(); err != nil {
-			return nil, err
-		}
-		want := make([]int8, len(s.Attrs))
-		for name, v := range q.Filter {
-			want[s.Index(name)] = v
-		}
-		filter = func(id uint64) bool {
-			_, ok := d.matches(id, want)
-			return ok
-		}
+	want := make([]int8, len(s.Attrs))
+	for name, v := range q.Filter {
+		want[s.Index(name)] = v
 	}
-	if filter != nil || q.Exclude != 0 {
-		opts.Filter = func(id uint64) bool { return id != q.Exclude && (filter == nil || filter(id)) }
-	}
-	hits, err := d.idx.Search(qv, q.K, opts)
+	hits, partial, err := d.be.search(qv, q.K, q.Ef, want, q.Exclude)
 	if err != nil {
 		return nil, err
 	}
+	res.Partial = partial
 	for _, h := range hits {
 		it, err := d.St.Get(h.ID)
 		if err != nil {
@@ -341,8 +415,8 @@ func (d *DB) Neighbours(content []float32, targets [][]int8, k int, exclude []ui
 	if k <= 0 {
 		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, k)
 	}
-	if d.idx.Len() == 0 {
-		return nil, fmt.Errorf("%w: no item is indexed", ErrEmpty)
+	if d.be.len() == 0 {
+		return nil, d.emptyErr()
 	}
 	m, s := d.Model, d.Model.Schema()
 	n := len(targets)
@@ -362,12 +436,11 @@ func (d *DB) Neighbours(content []float32, targets [][]int8, k int, exclude []ui
 	}
 	out := make([][]uint64, n)
 	for i := range n {
-		var opts *index.SearchOptions
-		if exclude != nil && exclude[i] != 0 {
-			ex := exclude[i]
-			opts = &index.SearchOptions{Filter: func(id uint64) bool { return id != ex }}
+		var ex uint64
+		if exclude != nil {
+			ex = exclude[i]
 		}
-		hits, err := d.idx.Search(embs[i*m.Config.Dim:(i+1)*m.Config.Dim], min(k, d.idx.Len()), opts)
+		hits, _, err := d.be.search(embs[i*m.Config.Dim:(i+1)*m.Config.Dim], k, 0, nil, ex)
 		if err != nil {
 			return nil, err
 		}
@@ -376,4 +449,12 @@ func (d *DB) Neighbours(content []float32, targets [][]int8, k int, exclude []ui
 		}
 	}
 	return out, nil
+}
+
+// emptyErr says why nothing can be searched.
+func (d *DB) emptyErr() error {
+	if d.URL != "" && d.Pending > 0 {
+		return fmt.Errorf("%w: nothing is indexed on %s yet (%d items pending: run rgunit sync)", ErrEmpty, d.URL, d.Pending)
+	}
+	return fmt.Errorf("%w: no item is indexed", ErrEmpty)
 }

@@ -203,3 +203,15 @@ func (s *Store) DropIndex(name string) error {
 		return err
 	})
 }
+
+// VectorSets lists the model versions that have vectors stored.
+func (s *Store) VectorSets() ([]string, error) {
+	var names []string
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketVectors).ForEachBucket(func(k []byte) error {
+			names = append(names, string(k))
+			return nil
+		})
+	})
+	return names, err
+}

@@ -96,6 +96,7 @@ func newBenchANNCmd() *cobra.Command {
 		base, query, gt string
 		limit           int
 		asJSON          bool
+		remotes         []string
 	)
 	cmd := &cobra.Command{
 		Use:   "ann",
@@ -108,13 +109,17 @@ engine and ef: recall@10, single-thread QPS and its ratio to the exact scan
 measured in the same run, build seconds on one thread and on all cores (the
 all-cores build goes into a stored index, commits included), the seconds to
 reopen that index and whether its results are identical, and bytes per vector
-next to the budget (raw vector + 10 bytes per neighbour slot).`,
+next to the budget (raw vector + 10 bytes per neighbour slot).
+--index weaviate://... adds a Weaviate cluster to the table on the same data:
+its gRPC batch insert rate (insert/s; the embedded index's is the all-cores
+build's), then recall@10 and QPS at each ef, every query followed by the
+shard check rgunit makes before answering.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 			if !asJSON {
-				fmt.Fprintln(tw, "dataset\tengine\tef\trecall@10\tQPS (1 thread)\tx exact\tbuild s (1 thread)\tbuild s (all cores)\trecall (all-cores build)\treopen s\tidentical\tbytes/vector\tbudget\t")
+				fmt.Fprintln(tw, "dataset\tengine\tef\trecall@10\tQPS (1 thread)\tx exact\tinsert/s\tbuild s (1 thread)\tbuild s (all cores)\trecall (all-cores build)\treopen s\tidentical\tbytes/vector\tbudget\t")
 			}
 			var data []*bench.ANNData
 			if base != "" || query != "" {
@@ -141,9 +146,20 @@ next to the budget (raw vector + 10 bytes per neighbour slot).`,
 			}
 			defer os.RemoveAll(dir)
 			for _, d := range data {
-				rows, err := bench.ANN(cmd.Context(), d, opts, engines, dir, func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) })
+				say := func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
+				rows, err := bench.ANN(cmd.Context(), d, opts, engines, dir, say)
 				if err != nil {
 					return err
+				}
+				for _, u := range remotes {
+					rr, err := bench.ANNRemote(cmd.Context(), d, u, opts.Efs, func(f string, a ...any) { say(fmt.Sprintf(f, a...)) })
+					if err != nil {
+						return fmt.Errorf("--index %s: %w", u, err)
+					}
+					for i := range rr {
+						rr[i].OverExact = rr[i].QPS / rows[0].QPS
+					}
+					rows = append(rows, rr...)
 				}
 				for _, r := range rows {
 					if asJSON {
@@ -152,7 +168,7 @@ next to the budget (raw vector + 10 bytes per neighbour slot).`,
 						}
 						continue
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact,
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact, opt(r.InsertPerSec, "%.0f"),
 						opt(r.BuildSeconds, "%.1f"), opt(r.BuildSecondsAll, "%.1f"), opt(r.RecallAllCores, "%.4f"), opt(r.ReopenSeconds, "%.3f"),
 						map[bool]string{true: "yes", false: "-"}[r.Identical], opt(r.BytesPerVec, "%.0f"), opt(r.BudgetPerVec, "%.0f"))
 				}
@@ -163,6 +179,7 @@ next to the budget (raw vector + 10 bytes per neighbour slot).`,
 	f := cmd.Flags()
 	f.StringSliceVar(&sets, "data", []string{"clustered", "gaussian"}, "data sets to generate: clustered, gaussian")
 	f.StringSliceVar(&engines, "engines", bench.Engines, "engines besides the exact scan: rgunit, coder-hnsw")
+	f.StringArrayVar(&remotes, "index", nil, "also measure a Weaviate cluster: weaviate://HOST:PORT[/Prefix]?grpc=PORT (repeatable; the class RgunitBenchV1 is dropped before and after)")
 	f.StringVar(&base, "base", "", "base vectors (.fvecs) instead of generated data")
 	f.StringVar(&query, "query", "", "query vectors (.fvecs), with --base")
 	f.StringVar(&gt, "gt", "", "ground truth (.ivecs, 0-based positions); computed when absent")

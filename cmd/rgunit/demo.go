@@ -78,7 +78,7 @@ read and nothing is trained.`,
 			}
 			dir := filepath.Join(filepath.Dir(dbp), "translations")
 			fmt.Fprintf(out, "\n== rgunit translate id:1 --to %s --db %s --out %s\n", strings.Join(demoTargets, " --to "), dbp, dir)
-			t, done, err := openTranslator(st, false, 0)
+			t, done, err := openTranslator(st, false, 0, nil)
 			if err != nil {
 				return err
 			}

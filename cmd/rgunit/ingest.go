@@ -27,6 +27,7 @@ func newIngestCmd() *cobra.Command {
 		asJSON  bool
 		quiet   bool
 		model   string
+		idx     indexFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
@@ -54,6 +55,9 @@ your own). Once a database has models, new items are indexed with them.`,
 					return err
 				}
 				opts.Labels = t
+			}
+			if err := idx.check(); err != nil {
+				return err
 			}
 			var bundle []byte
 			_, statErr := os.Stat(db.path)
@@ -85,6 +89,9 @@ your own). Once a database has models, new items are indexed with them.`,
 					return fmt.Errorf("--model %s: %w", model, err)
 				}
 			}
+			if err := idx.apply(st); err != nil {
+				return err
+			}
 			sum, err := runIngest(cmd, st, args, opts, quiet)
 			if err != nil {
 				return err
@@ -114,6 +121,7 @@ your own). Once a database has models, new items are indexed with them.`,
 		},
 	}
 	db.register(cmd)
+	idx.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&labels, "labels", "", "labels file in CelebA list_attr format")
 	f.IntVar(&size, "size", 0, fmt.Sprintf("side of the normalized images, fixed when the database is created (default %d)", storage.DefaultImageSize))

@@ -108,6 +108,10 @@ type statsJSON struct {
 	// bundle, its provenance.
 	Models map[string]uint64  `json:"models"`
 	Bundle *guided.Provenance `json:"bundle,omitempty"`
+	// Index is the remote index ("" for the embedded one); Pending, the
+	// items it has not acknowledged (rgunit sync pushes them).
+	Index   string `json:"index,omitempty"`
+	Pending int    `json:"pending"`
 }
 
 func newStatsCmd() *cobra.Command {
@@ -156,6 +160,12 @@ func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
 	if sj.Bundle, err = guided.ImportedProvenance(st); err != nil {
 		return err
 	}
+	if sj.Index, err = retrieval.IndexURL(st); err != nil {
+		return err
+	}
+	if sj.Pending, err = retrieval.PendingCount(st); err != nil {
+		return err
+	}
 	if s.Items > 0 {
 		sj.BytesPerImage = float64(s.SizeBytes) / float64(s.Items)
 	}
@@ -196,6 +206,12 @@ func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
 	fmt.Fprintf(out, "models     %s\n", strings.Join(ms, ", "))
 	if b := sj.Bundle; b != nil {
 		fmt.Fprintf(out, "bundle     %s: %s on %s, commit %s\n", b.ID(), b.Command, b.Data, b.Commit)
+	}
+	switch {
+	case sj.Index != "" && sj.Pending > 0:
+		fmt.Fprintf(out, "index      %s: %d items pending (not searchable until rgunit sync)\n", sj.Index, sj.Pending)
+	case sj.Index != "":
+		fmt.Fprintf(out, "index      %s: nothing pending\n", sj.Index)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"rgunit/generator"
 	"rgunit/guided"
 	"rgunit/imageio"
+	"rgunit/index/weaviate"
 	"rgunit/retrieval"
 	"rgunit/storage"
 )
@@ -195,13 +196,95 @@ func syncIndex(cmd *cobra.Command, st *storage.Store, m *retrieval.Model, ver ui
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "index: retrieval version %d, %d items embedded, %d indexed\n", ver, s.Added, s.Indexed)
+	out := cmd.OutOrStdout()
+	if s.Remote == "" {
+		fmt.Fprintf(out, "index: retrieval version %d, %d items embedded, %d indexed\n", ver, s.Added, s.Indexed)
+		return nil
+	}
+	if s.Unreachable != "" {
+		fmt.Fprintf(out, "index: %s unreachable; retrieval version %d, %d items embedded and committed here, %d pushed, %d pending (run rgunit sync when the cluster is back)\n  %s\n",
+			s.Remote, ver, s.Added, s.Pushed, s.Pending, s.Unreachable)
+		return nil
+	}
+	fmt.Fprintf(out, "index: %s, retrieval version %d, %d items embedded, %d pushed, %d indexed, %d pending\n", s.Remote, ver, s.Added, s.Pushed, s.Indexed, s.Pending)
 	return nil
+}
+
+// indexFlag is --index: where a database keeps its retrieval index.
+type indexFlag struct{ url string }
+
+func (f *indexFlag) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.url, "index", "", "keep the retrieval index on a Weaviate cluster (weaviate://HOST:PORT[/Prefix][?grpc=PORT]), or 'embedded' (in the database file); recorded in the database (default: its setting)")
+}
+
+// check validates the flag before anything is written.
+func (f *indexFlag) check() error {
+	if f.url == "" || f.url == "embedded" {
+		return nil
+	}
+	_, err := weaviate.ParseURL(f.url)
+	return err
+}
+
+// apply records the flag in st (every embedded item becomes pending for a
+// new remote index).
+func (f *indexFlag) apply(st *storage.Store) error {
+	switch f.url {
+	case "":
+		return nil
+	case "embedded":
+		return retrieval.SetIndex(st, "")
+	}
+	return retrieval.SetIndex(st, f.url)
+}
+
+func newSyncCmd() *cobra.Command {
+	var (
+		db    dbFlag
+		idx   indexFlag
+		quiet bool
+	)
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Push pending items to the remote index (and embed items not yet embedded)",
+		Long: `With the index on a Weaviate cluster, ingest commits items to the database
+file first and pushes their embeddings after; what the cluster has not
+acknowledged (it was unreachable, or the command was stopped) is pending.
+sync pushes the pending additions and deletions and embeds any item that has
+no embedding yet. --index moves the index: to a cluster (every embedding is
+pushed, nothing is embedded again) or back into the file ('embedded').`,
+		Example: `  rgunit sync --db faces.db
+  rgunit sync --db faces.db --index weaviate://127.0.0.1:8080/Faces?grpc=50051`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := idx.check(); err != nil {
+				return err
+			}
+			st, err := db.open(true, false, 0)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := idx.apply(st); err != nil {
+				return err
+			}
+			m, ver, err := retrieval.Load(st)
+			if err != nil {
+				return err
+			}
+			return syncIndex(cmd, st, m, ver, false, quiet)
+		},
+	}
+	db.register(cmd)
+	idx.register(cmd)
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	return cmd
 }
 
 func newReindexCmd() *cobra.Command {
 	var (
 		db     dbFlag
+		idx    indexFlag
 		quiet  bool
 		update bool
 	)
@@ -213,11 +296,17 @@ rebuilds the index, dropping indexes built with other model versions.
 --update only adds the items missing from the current index.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := idx.check(); err != nil {
+				return err
+			}
 			st, err := db.open(true, false, 0)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if err := idx.apply(st); err != nil {
+				return err
+			}
 			m, ver, err := retrieval.Load(st)
 			if err != nil {
 				return err
@@ -226,6 +315,7 @@ rebuilds the index, dropping indexes built with other model versions.
 		},
 	}
 	db.register(cmd)
+	idx.register(cmd)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	cmd.Flags().BoolVar(&update, "update", false, "only add the items missing from the index")
 	return cmd
@@ -314,6 +404,8 @@ type attrLine struct {
 type queryLine struct {
 	retrieval.Neighbour
 	Rank int `json:"rank"`
+	// Partial: the remote index answered without some shard (--allow-partial).
+	Partial bool `json:"partial,omitempty"`
 }
 
 func newQueryCmd() *cobra.Command {
@@ -324,6 +416,8 @@ func newQueryCmd() *cobra.Command {
 		filters  []string
 		asJSON   bool
 		sheetOut string
+
+		allowPartial bool
 	)
 	cmd := &cobra.Command{
 		Use:   "query [IMG]",
@@ -359,11 +453,12 @@ most probable first.`,
 			} else if n == 0 {
 				return fmt.Errorf("%w: %s has no items (add some with rgunit ingest)", retrieval.ErrEmpty, st.Path())
 			}
-			d, err := retrieval.Open(st)
+			d, err := retrieval.OpenWith(st, &retrieval.OpenOptions{AllowPartial: allowPartial})
 			if err != nil {
 				return err
 			}
 			defer d.Close()
+			warnPending(cmd, d)
 			s := d.Model.Schema()
 			out := cmd.OutOrStdout()
 			if len(args) == 0 {
@@ -374,7 +469,7 @@ most probable first.`,
 				if err != nil {
 					return err
 				}
-				return printNeighbours(out, res, asJSON, true)
+				return printNeighbours(out, res, asJSON, true, false)
 			}
 			q := retrieval.Query{Targets: to, K: k, Ef: ef, Filter: map[string]int8{}}
 			for _, f := range filters {
@@ -400,7 +495,7 @@ most probable first.`,
 				}
 				fmt.Fprintf(out, "query %s: source %s (%s) -> target %s\n", src.name, s.Format(res.Source), how, s.Format(res.Target))
 			}
-			if err := printNeighbours(out, res.Neighbours, asJSON, false); err != nil {
+			if err := printNeighbours(out, res.Neighbours, asJSON, false, res.Partial); err != nil {
 				return err
 			}
 			if sheetOut != "" {
@@ -422,14 +517,15 @@ most probable first.`,
 	f.StringArrayVar(&filters, "filter", nil, "Attr=+1 or Attr=-1 (repeatable)")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per result")
 	f.StringVar(&sheetOut, "sheet", "", "write a contact sheet PNG: the query, its target translation, the neighbours")
+	f.BoolVar(&allowPartial, "allow-partial", false, "with a remote index missing a shard, answer with the results marked partial instead of failing")
 	cmd.MarkFlagRequired("to")
 	return cmd
 }
 
-func printNeighbours(w interface{ Write([]byte) (int, error) }, ns []retrieval.Neighbour, asJSON, byAttrs bool) error {
+func printNeighbours(w interface{ Write([]byte) (int, error) }, ns []retrieval.Neighbour, asJSON, byAttrs, partial bool) error {
 	if asJSON {
 		for i, n := range ns {
-			var v any = queryLine{Neighbour: n, Rank: i + 1}
+			var v any = queryLine{Neighbour: n, Rank: i + 1, Partial: partial}
 			if byAttrs { // no distance
 				v = attrLine{ID: n.ID, Path: n.Path, Labels: n.Labels, Predicted: n.Predicted, Probability: n.Probability, Rank: i + 1}
 			}
@@ -438,6 +534,9 @@ func printNeighbours(w interface{ Write([]byte) (int, error) }, ns []retrieval.N
 			}
 		}
 		return nil
+	}
+	if partial {
+		fmt.Fprintln(w, "PARTIAL: some shard of the remote index was unreachable; these results may miss items (--allow-partial)")
 	}
 	if len(ns) == 0 {
 		fmt.Fprintln(w, "no matching items")
@@ -537,4 +636,11 @@ func upscale(img *image.RGBA, side int) *image.RGBA {
 		}
 	}
 	return out
+}
+
+// warnPending says on stderr that a remote index lacks some items.
+func warnPending(cmd *cobra.Command, d *retrieval.DB) {
+	if d.URL != "" && d.Pending > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d items are pending for %s and cannot be found yet (run rgunit sync)\n", d.Pending, d.URL)
+	}
 }

@@ -48,7 +48,7 @@ type translator struct {
 	k      int
 }
 
-func openTranslator(st *storage.Store, noRetrieval bool, k int) (*translator, func(), error) {
+func openTranslator(st *storage.Store, noRetrieval bool, k int, ro *retrieval.OpenOptions) (*translator, func(), error) {
 	t := &translator{st: st, k: k}
 	if noRetrieval {
 		u, err := loadStage1(st)
@@ -63,7 +63,7 @@ func openTranslator(st *storage.Store, noRetrieval bool, k int) (*translator, fu
 	} else if n == 0 {
 		return nil, nil, fmt.Errorf("%w: %s has no items to guide with (add some with rgunit ingest, or pass --no-retrieval)", retrieval.ErrEmpty, st.Path())
 	}
-	tr, err := guided.Open(st)
+	tr, err := guided.OpenWith(st, ro)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,14 +116,15 @@ func (t *translator) run(src *source, spec string, samples int, rng *rand.Rand) 
 
 func newTranslateCmd() *cobra.Command {
 	var (
-		db          dbFlag
-		targets     []string
-		out         string
-		samples, k  int
-		seed        uint64
-		noRetrieval bool
-		asJSON      bool
-		quiet       bool
+		db           dbFlag
+		targets      []string
+		out          string
+		samples, k   int
+		seed         uint64
+		noRetrieval  bool
+		allowPartial bool
+		asJSON       bool
+		quiet        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "translate IMG|id:N|DIR",
@@ -170,7 +171,7 @@ outputs. A folder is translated image by image with a progress bar.`,
 				return err
 			}
 			defer st.Close()
-			t, done, err := openTranslator(st, noRetrieval, k)
+			t, done, err := openTranslator(st, noRetrieval, k, &retrieval.OpenOptions{AllowPartial: allowPartial})
 			if err != nil {
 				return err
 			}
@@ -236,6 +237,7 @@ outputs. A folder is translated image by image with a progress bar.`,
 	f.IntVarP(&k, "k", "k", 0, "neighbours used (default: the model's k)")
 	f.Uint64Var(&seed, "seed", 1, "seed of the sampled codes")
 	f.BoolVar(&noRetrieval, "no-retrieval", false, "translate with GMM-UNIT alone (the baseline)")
+	f.BoolVar(&allowPartial, "allow-partial", false, "with a remote index missing a shard, guide with the neighbours it finds instead of failing")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per input and target: outputs and neighbour ids")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
