@@ -2,6 +2,7 @@ package weaviate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,6 +12,10 @@ import (
 )
 
 var propRE = regexp.MustCompile(`^[_0-9A-Za-z]{1,200}$`)
+
+// errUnsettled: the cluster's status call failed because a member did not
+// answer (it is down but not yet dropped).
+var errUnsettled = errors.New("the cluster is settling after losing a node")
 
 // Health is what the cluster says of the class's shards.
 type Health struct {
@@ -43,8 +48,9 @@ func (x *Index) Health(ctx context.Context) (Health, error) {
 	if err != nil {
 		var we *fault.WeaviateClientError
 		if asWE(err, &we) && we.StatusCode >= 500 {
-			// The node we ask could not gather the others' answers.
-			return Health{}, fmt.Errorf("%w: cluster status of %s: %v", ErrPartial, x.class, err)
+			// The node we ask could not gather the others' answers: a
+			// node is gone but still a member.
+			return Health{}, fmt.Errorf("%w: %w: cluster status of %s: %v", ErrPartial, errUnsettled, x.class, err)
 		}
 		return Health{}, x.wrap(err)
 	}

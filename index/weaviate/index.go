@@ -76,6 +76,9 @@ func Open(ctx context.Context, o Options, spec Spec) (*Index, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
+	if o.Settle == 0 {
+		o.Settle = 10 * time.Second
+	}
 	if spec.Dim <= 0 || spec.Dim > 65536 {
 		return nil, fmt.Errorf("%w: dimension %d", ErrQuery, spec.Dim)
 	}
@@ -422,15 +425,50 @@ func (x *Index) Find(ctx context.Context, q Query) (Answer, error) {
 	if q.Exclude != 0 {
 		ops = append(ops, filters.Where().WithPath([]string{"item"}).WithOperator(filters.NotEqual).WithValueInt(int64(q.Exclude)))
 	}
-	s := x.c.Experimental().Search().WithCollection(x.class).WithLimit(q.K).
-		WithNearVector((&graphql.NearVectorArgumentBuilder{}).WithVector(q.Vector)).
-		WithProperties("item").WithMetadata(&graphql.Metadata{ID: true, Distance: true})
+	var where *filters.WhereBuilder
 	switch len(ops) {
 	case 0:
 	case 1:
-		s = s.WithWhere(ops[0])
+		where = ops[0]
 	default:
-		s = s.WithWhere(filters.Where().WithOperator(filters.And).WithOperands(ops))
+		where = filters.Where().WithOperator(filters.And).WithOperands(ops)
+	}
+	// While the cluster settles after losing a node, its status call
+	// fails: search again until it answers (up to Settle), so that the
+	// answer comes with a status taken after it.
+	deadline := time.Now().Add(x.o.Settle)
+	for {
+		a, err := x.find(ctx, q, where)
+		if err != nil {
+			return Answer{}, err
+		}
+		if a.Health, err = x.Health(ctx); err != nil {
+			if errors.Is(err, errUnsettled) && time.Now().Before(deadline) {
+				select {
+				case <-ctx.Done():
+					return Answer{}, ctx.Err()
+				case <-time.After(250 * time.Millisecond):
+				}
+				continue
+			}
+			return Answer{}, err
+		}
+		if !a.Health.Complete() {
+			if !x.o.AllowPartial {
+				return Answer{}, fmt.Errorf("%w: %s (pass --allow-partial for results marked partial)", ErrPartial, a.Health)
+			}
+			a.Partial = true
+		}
+		return a, nil
+	}
+}
+
+func (x *Index) find(ctx context.Context, q Query, where *filters.WhereBuilder) (Answer, error) {
+	s := x.c.Experimental().Search().WithCollection(x.class).WithLimit(q.K).
+		WithNearVector((&graphql.NearVectorArgumentBuilder{}).WithVector(q.Vector)).
+		WithProperties("item").WithMetadata(&graphql.Metadata{ID: true, Distance: true})
+	if where != nil {
+		s = s.WithWhere(where)
 	}
 	res, err := s.Do(ctx)
 	if err != nil {
@@ -443,16 +481,6 @@ func (x *Index) Find(ctx context.Context, q Query) (Answer, error) {
 			return Answer{}, fmt.Errorf("weaviate: object %s of %s has no item id", r.ID, x.class)
 		}
 		a.Results = append(a.Results, index.Result{ID: uint64(id), Distance: r.Metadata.Distance})
-	}
-	// The check comes after the search, so a node lost during it counts.
-	if a.Health, err = x.Health(ctx); err != nil {
-		return Answer{}, err
-	}
-	if !a.Health.Complete() {
-		if !x.o.AllowPartial {
-			return Answer{}, fmt.Errorf("%w: %s (pass --allow-partial for results marked partial)", ErrPartial, a.Health)
-		}
-		a.Partial = true
 	}
 	return a, nil
 }

@@ -29,6 +29,9 @@ type Options struct {
 	AllowPartial bool
 	// Timeout bounds each request (default 30 s).
 	Timeout time.Duration
+	// Settle is how long a search waits for the cluster to agree on its
+	// state after losing a node (default 10 s; negative: not at all).
+	Settle time.Duration
 }
 
 var prefixRE = regexp.MustCompile(`^[A-Z][_0-9A-Za-z]{0,200}$`)
