@@ -2,8 +2,8 @@ package retrieval
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
