@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts (or stops) a local Weaviate cluster on loopback for rgunit's remote
-# index: node i serves REST on 8080+i and gRPC on 50051+i.
+# index: node i serves REST on 8080+i and gRPC on 50051+i (every port
+# shifted by $WV_PORT_OFFSET, default 0, to run two clusters side by side).
 #
 #   scripts/weaviate-cluster.sh start N DIR   # N nodes, data and logs under DIR
 #   scripts/weaviate-cluster.sh stop DIR      # stop every node of DIR
@@ -15,6 +16,7 @@
 # $(go env GOPATH)/bin/weaviate-server (go install
 # github.com/weaviate/weaviate/cmd/weaviate-server@v1.35.2 with GOFLAGS=-mod=mod).
 set -euo pipefail
+off=${WV_PORT_OFFSET:-0}
 
 server() {
   if [ -n "${RGUNIT_WEAVIATE_SERVER:-}" ]; then echo "$RGUNIT_WEAVIATE_SERVER"; return; fi
@@ -28,18 +30,18 @@ server() {
 
 start_node() { # DIR I N
   local dir=$1 i=$2 n=$3 join=() j
-  for ((j = 0; j < n; j++)); do join+=("n$j:$((8300 + 2 * j))"); done
+  for ((j = 0; j < n; j++)); do join+=("n$j:$((off + 8300 + 2 * j))"); done
   mkdir -p "$dir/n$i"
   (
     export PERSISTENCE_DATA_PATH="$dir/n$i" AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true \
       DEFAULT_VECTORIZER_MODULE=none ENABLE_MODULES= CLUSTER_HOSTNAME="n$i" \
       CLUSTER_BIND_ADDR=127.0.0.1 CLUSTER_ADVERTISE_ADDR=127.0.0.1 CLUSTER_IN_LOCALHOST=true \
       GO_PROFILING_DISABLE=true DISABLE_TELEMETRY=true LOG_LEVEL=warning \
-      GRPC_PORT=$((50051 + i)) CLUSTER_GOSSIP_BIND_PORT=$((7100 + 2 * i)) CLUSTER_DATA_BIND_PORT=$((7101 + 2 * i)) \
-      RAFT_PORT=$((8300 + 2 * i)) RAFT_INTERNAL_RPC_PORT=$((8301 + 2 * i)) \
+      GRPC_PORT=$((off + 50051 + i)) CLUSTER_GOSSIP_BIND_PORT=$((off + 7100 + 2 * i)) CLUSTER_DATA_BIND_PORT=$((off + 7101 + 2 * i)) \
+      RAFT_PORT=$((off + 8300 + 2 * i)) RAFT_INTERNAL_RPC_PORT=$((off + 8301 + 2 * i)) \
       RAFT_JOIN="$(IFS=,; echo "${join[*]}")" RAFT_BOOTSTRAP_EXPECT="$n"
-    if [ "$i" -gt 0 ]; then export CLUSTER_JOIN=127.0.0.1:7100; fi
-    exec "$(server)" --host 127.0.0.1 --port $((8080 + i)) --scheme http >>"$dir/n$i.log" 2>&1
+    if [ "$i" -gt 0 ]; then export CLUSTER_JOIN=127.0.0.1:$((off + 7100)); fi
+    exec "$(server)" --host 127.0.0.1 --port $((off + 8080 + i)) --scheme http >>"$dir/n$i.log" 2>&1
   ) &
   echo $! >"$dir/n$i.pid"
   echo "$n" >"$dir/nodes"
@@ -47,7 +49,7 @@ start_node() { # DIR I N
 
 wait_node() { # I PATH
   for _ in $(seq 600); do
-    if curl -fsS "http://127.0.0.1:$((8080 + $1))$2" >/dev/null 2>&1; then return 0; fi
+    if curl -fsS "http://127.0.0.1:$((off + 8080 + $1))$2" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done
   echo "node n$1 not ready; see its log" >&2
@@ -63,7 +65,7 @@ start)
     if [ "$i" -eq 0 ] && [ "$n" -gt 1 ]; then wait_node 0 /v1/.well-known/live; fi
   done
   for ((i = 0; i < n; i++)); do wait_node "$i" /v1/.well-known/ready; done
-  for ((i = 0; i < n; i++)); do echo "n$i: weaviate://127.0.0.1:$((8080 + i))/Rgunit?grpc=$((50051 + i))"; done
+  for ((i = 0; i < n; i++)); do echo "n$i: weaviate://127.0.0.1:$((off + 8080 + i))/Rgunit?grpc=$((off + 50051 + i))"; done
   ;;
 stop)
   dir=${2:?DIR}

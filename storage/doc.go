@@ -14,6 +14,7 @@
 //	meta     "schema"      -> uint32 BE   schema version (SchemaVersion)
 //	         "image_size"  -> uint32 BE   side of the normalized square images
 //	         "created"     -> int64 BE    unix nanoseconds
+//	         "index_url"   -> string      remote index (weaviate://...), absent for the embedded one
 //	items    id (uint64 BE) -> item record (below)
 //	images   id (uint64 BE) -> PNG bytes of the normalized image
 //	hashes   sha256 (32 B)  -> id (uint64 BE)   content-hash dedupe
@@ -24,6 +25,9 @@
 //	         generator), classifier (package classifier), bundle (the
 //	         provenance JSON of an imported bundle, package guided)
 //	index    <index name> (bucket)    : an HNSW graph and its vectors (see package index)
+//	remote   <index name> (bucket)    : id (uint64 BE) -> 'a' | 'd'   changes the remote
+//	         index has not acknowledged (pending add / delete); created on first
+//	         use, so files without it need no migration
 //
 // Ids come from the items bucket's sequence, so an id is never reused, and a
 // transaction that rolls back (a crash mid-batch) leaves no gap.
