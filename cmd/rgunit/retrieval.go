@@ -238,6 +238,26 @@ func (f *indexFlag) apply(st *storage.Store) error {
 	return retrieval.SetIndex(st, f.url)
 }
 
+// moveAndSync records --index in the database, then syncs its index.
+func moveAndSync(cmd *cobra.Command, db *dbFlag, idx *indexFlag, rebuild, quiet bool) error {
+	if err := idx.check(); err != nil {
+		return err
+	}
+	st, err := db.open(true, false, 0)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := idx.apply(st); err != nil {
+		return err
+	}
+	m, ver, err := retrieval.Load(st)
+	if err != nil {
+		return err
+	}
+	return syncIndex(cmd, st, m, ver, rebuild, quiet)
+}
+
 func newSyncCmd() *cobra.Command {
 	var (
 		db    dbFlag
@@ -257,22 +277,7 @@ pushed, nothing is embedded again) or back into the file ('embedded').`,
   rgunit sync --db faces.db --index weaviate://127.0.0.1:8080/Faces?grpc=50051`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := idx.check(); err != nil {
-				return err
-			}
-			st, err := db.open(true, false, 0)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := idx.apply(st); err != nil {
-				return err
-			}
-			m, ver, err := retrieval.Load(st)
-			if err != nil {
-				return err
-			}
-			return syncIndex(cmd, st, m, ver, false, quiet)
+			return moveAndSync(cmd, &db, &idx, false, quiet)
 		},
 	}
 	db.register(cmd)
@@ -296,22 +301,7 @@ rebuilds the index, dropping indexes built with other model versions.
 --update only adds the items missing from the current index.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := idx.check(); err != nil {
-				return err
-			}
-			st, err := db.open(true, false, 0)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := idx.apply(st); err != nil {
-				return err
-			}
-			m, ver, err := retrieval.Load(st)
-			if err != nil {
-				return err
-			}
-			return syncIndex(cmd, st, m, ver, !update, quiet)
+			return moveAndSync(cmd, &db, &idx, !update, quiet)
 		},
 	}
 	db.register(cmd)
