@@ -163,11 +163,13 @@ func (x *Index) ensureClass(ctx context.Context) error {
 			ShardingConfig:    map[string]any{"desiredCount": n},
 			Properties:        props,
 		}
-		if err := x.c.Schema().ClassCreator().WithClass(cl).Do(ctx); err != nil {
-			return x.wrap(fmt.Errorf("create class %s: %w", x.class, err))
-		}
-		if cl, err = x.c.Schema().ClassGetter().WithClassName(x.class).Do(ctx); err != nil {
-			return x.wrap(err)
+		createErr := x.c.Schema().ClassCreator().WithClass(cl).Do(ctx)
+		// Another client may have created it first: what exists counts.
+		if cl, err = x.c.Schema().ClassGetter().WithClassName(x.class).Do(ctx); err != nil || cl == nil {
+			if createErr != nil {
+				return x.wrap(fmt.Errorf("create class %s: %w", x.class, createErr))
+			}
+			return x.wrap(fmt.Errorf("class %s after creating it: %v", x.class, err))
 		}
 	}
 	if err := x.checkClass(cl); err != nil {

@@ -154,6 +154,32 @@ func TestSingleNode(t *testing.T) {
 			t.Fatalf("filtered search returned %d", h.ID)
 		}
 	}
+	// Concurrent searches (two efs) during a batch insert.
+	more := clustered(600, 16, 9)
+	for i := range more {
+		more[i].ID += 10_000
+	}
+	errs := make(chan error, 5)
+	go func() { errs <- x.AddObjects(ctx, more) }()
+	for g := range 4 {
+		go func() {
+			for i := range 20 {
+				if _, err := x.Find(ctx, Query{Vector: objs[(g*20+i)%len(objs)].Vector, K: 10, Ef: 64 + 64*(g%2)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent use: %v", err)
+		}
+	}
+	if err := x.DeleteIDs(ctx, idsOfObjects(more)); err != nil {
+		t.Fatal(err)
+	}
 	// Delete.
 	if err := x.DeleteIDs(ctx, []uint64{objs[0].ID, 99999}); err != nil {
 		t.Fatal(err)
@@ -313,6 +339,14 @@ func idsOf(rs []index.Result) []uint64 {
 	var ids []uint64
 	for _, r := range rs {
 		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func idsOfObjects(objs []Object) []uint64 {
+	ids := make([]uint64, len(objs))
+	for i, o := range objs {
+		ids[i] = o.ID
 	}
 	return ids
 }
