@@ -257,7 +257,7 @@ func syncRemote(ctx context.Context, st *storage.Store, m *Model, ver uint64, o 
 		if x == nil {
 			return nil
 		}
-		n, err := pushPending(ctx, st, m, ver, x, nil)
+		n, err := pushPending(ctx, st, m, ver, x)
 		stats.Pushed += n
 		if errors.Is(err, weaviate.ErrUnreachable) {
 			stats.Unreachable = err.Error()

@@ -103,7 +103,7 @@ func objectAttrs(m *Model, labels storage.Labels, probs []float32) []int8 {
 // pushPending sends the pending adds and deletes of version ver to x in
 // batches and clears what the cluster acknowledged. It returns how many
 // were pushed.
-func pushPending(ctx context.Context, st *storage.Store, m *Model, ver uint64, x *weaviate.Index, progress func(done, total int)) (int, error) {
+func pushPending(ctx context.Context, st *storage.Store, m *Model, ver uint64, x *weaviate.Index) (int, error) {
 	name := indexName(ver)
 	adds, deletes, err := st.Pending(name)
 	if err != nil {
@@ -135,9 +135,6 @@ func pushPending(ctx context.Context, st *storage.Store, m *Model, ver uint64, x
 			return pushed, err
 		}
 		pushed += len(objs)
-		if progress != nil {
-			progress(lo+len(ids), len(adds))
-		}
 	}
 	return pushed, nil
 }
