@@ -24,7 +24,6 @@ type Health struct {
 	Down      []string `json:"down,omitempty"` // nodes not HEALTHY, with their status
 	Shards    int      `json:"shards"`         // physical shards of the class
 	Reachable int      `json:"reachable"`      // shards with a replica on a healthy node
-	Missing   []string `json:"missing,omitempty"`
 	Replicas  int      `json:"replication"`
 }
 
@@ -47,7 +46,7 @@ func (x *Index) Health(ctx context.Context) (Health, error) {
 	resp, err := x.c.Cluster().NodesStatusGetter().WithClass(x.class).WithOutput("verbose").Do(ctx)
 	if err != nil {
 		var we *fault.WeaviateClientError
-		if asWE(err, &we) && we.StatusCode >= 500 {
+		if errors.As(err, &we) && we.StatusCode >= 500 {
 			// The node we ask could not gather the others' answers: a
 			// node is gone but still a member.
 			return Health{}, fmt.Errorf("%w: %w: cluster status of %s: %v", ErrPartial, errUnsettled, x.class, err)
@@ -73,24 +72,6 @@ func (x *Index) Health(ctx context.Context) (Health, error) {
 		}
 	}
 	h.Reachable = len(seen)
-	if h.Reachable < h.Shards {
-		h.Missing = append(h.Missing, fmt.Sprintf("%d shard(s)", h.Shards-h.Reachable))
-	}
 	slices.Sort(h.Down)
 	return h, nil
-}
-
-func asWE(err error, we **fault.WeaviateClientError) bool {
-	for e := err; e != nil; {
-		if w, ok := e.(*fault.WeaviateClientError); ok {
-			*we = w
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
 }
