@@ -304,7 +304,7 @@ retrieval).`,
 				return err
 			}
 			if len(labelDBs) > 0 {
-				rows := []bench.LabelsRow{{Fraction: tr.RG.Config.Labelled, Data: st.Path(), GMM: table.Rows[0], RG: table.Rows[1]}}
+				rows := []bench.LabelsRow{{Fraction: tr.RG.Config.Labelled, Data: st.Path(), Run: runOf(tr), GMM: table.Rows[0], RG: table.Rows[1]}}
 				for i, p := range labelDBs {
 					for _, q := range append([]string{st.Path()}, labelDBs[:i]...) {
 						if sameFile(p, q) {
@@ -461,7 +461,12 @@ func labelsRow(st *storage.Store, path string, m0 bench.Method, held bench.Held,
 	if err != nil {
 		return bench.LabelsRow{}, err
 	}
-	return bench.LabelsRow{Fraction: f, Data: path, GMM: gmm, RG: rg}, nil
+	return bench.LabelsRow{Fraction: f, Data: path, Run: runOf(tr), GMM: gmm, RG: rg}, nil
+}
+
+// runOf names the training run of a database's stage-1 and stage-3 models.
+func runOf(tr *guided.Translator) bench.Run {
+	return bench.Run{Stage1Seed: tr.RG.Base.Config.Seed, Stage1Step: tr.RG.Base.Step, Stage3Seed: tr.RG.Config.Seed, Stage3Step: tr.RG.Step}
 }
 
 // sameFile reports whether two paths name one existing file.

@@ -329,6 +329,45 @@ func TestTable3(t *testing.T) {
 	halfCopy := filepath.Join(t.TempDir(), "copy.db")
 	raw, _ := os.ReadFile(half)
 	os.WriteFile(halfCopy, raw, 0o644)
+
+	// Another stage-3 run at the same fraction (a copy retrained with another
+	// seed) is a second row at 50%, and the verdict compares mean gains.
+	rerun := filepath.Join(t.TempDir(), "rerun.db")
+	os.WriteFile(rerun, raw, 0o644)
+	mustRun(t, "train", "rg", "--db", rerun, "--steps", "1", "--batch", "2", "--labelled", "0.5", "--fresh", "--seed", "2", "-q")
+	out = mustRun(t, "bench", "translate", "--db", full, "--n", "12", "--rows", "1", "--labels-db", half, "--labels-db", rerun, "--json")
+	var runs struct {
+		Table3 struct {
+			Rows []struct {
+				Fraction float64 `json:"labelled_fraction"`
+				Data     string  `json:"data"`
+				Run      struct {
+					Seed1 uint64 `json:"stage1_seed"`
+					Seed3 uint64 `json:"stage3_seed"`
+					Step3 int    `json:"stage3_step"`
+				} `json:"run"`
+				RG struct {
+					FD float64 `json:"fd_cls"`
+				} `json:"rg_unit"`
+			} `json:"rows"`
+			Verdict string `json:"verdict"`
+		} `json:"table3"`
+	}
+	if err := json.Unmarshal([]byte(out), &runs); err != nil || len(runs.Table3.Rows) != 3 {
+		t.Fatalf("two runs at 50%%: %v\n%s", err, out)
+	}
+	r1, r2 := runs.Table3.Rows[1], runs.Table3.Rows[2]
+	if r1.Fraction != 0.5 || r2.Fraction != 0.5 || r1.Data != half || r2.Data != rerun || r1.Run.Seed3 != 1 || r2.Run.Seed3 != 2 || r1.Run.Seed1 != r2.Run.Seed1 || r2.Run.Step3 != 1 {
+		t.Fatalf("two runs at 50%%: %+v", runs.Table3.Rows)
+	}
+	if r1.RG.FD == r2.RG.FD {
+		t.Errorf("two stage-3 seeds score the same FD-cls %g: the rerun did not retrain", r1.RG.FD)
+	}
+	for _, want := range []string{"with 50% of the labels (stage 1 seed 1 step 2, stage 3 seed 1 step 1)", "stage 3 seed 2 step 1)", "mean FD-cls"} {
+		if !strings.Contains(runs.Table3.Verdict, want) {
+			t.Errorf("verdict lacks %q: %s", want, runs.Table3.Verdict)
+		}
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -338,7 +377,7 @@ func TestTable3(t *testing.T) {
 		{[]string{"--labels-db", plain}, "no RG-UNIT model"},
 		{[]string{"--labels-db", full}, "the same database as"},
 		{[]string{"--labels-db", half, "--labels-db", half}, "the same database as"},
-		{[]string{"--labels-db", half, "--labels-db", halfCopy}, "two Table 3 rows at 50%"},
+		{[]string{"--labels-db", half, "--labels-db", halfCopy}, "two Table 3 rows at 50% labels from the same training run"},
 		{[]string{"--labels-db", filepath.Join(t.TempDir(), "none.db")}, "none.db"},
 		{[]string{"--labels-db", half, "--no-retrieval"}, "has no RG-UNIT model"},
 	} {
