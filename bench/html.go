@@ -48,9 +48,9 @@ FD-cls is the Fréchet distance in the classifier's penultimate features (not In
 <h3>Table 3: fewer labels, every item in the retrieval set</h3>
 <p>Stages 1-3 trained on a fraction of the labelled items (chosen by a hash of the id); the retrieval index holds every item, the unlabelled rest included. Same inputs, targets and classifier as above.</p>
 <table><tr><th>labels</th><th>method</th><th>target-attribute accuracy</th><th>FD-cls</th><th>FD-cls change</th><th>diversity</th>
-<th>paired L1 hair</th><th>paired L1 age</th><th>paired SSIM hair</th><th>paired SSIM age</th></tr>
+<th>paired L1 hair</th><th>paired L1 age</th><th>paired SSIM hair</th><th>paired SSIM age</th><th>training run</th></tr>
 {{range .Rows}}{{$r := .}}{{range $i, $row := rowPair .}}<tr><td>{{pctf $r.Fraction}}</td><td>{{$row.Method}}</td><td>{{f4 $row.TargetAcc}}</td><td>{{f3 $row.FDcls}}</td><td>{{if $i}}{{pctd $r.FDGain}}{{end}}</td><td>{{f4 $row.Diversity}}</td>
-{{if $row.Paired}}<td>{{f4 $row.Paired.HairL1}}</td><td>{{f4 $row.Paired.AgeL1}}</td><td>{{f4 $row.Paired.HairSSIM}}</td><td>{{f4 $row.Paired.AgeSSIM}}</td>{{else}}<td>-</td><td>-</td><td>-</td><td>-</td>{{end}}</tr>
+{{if $row.Paired}}<td>{{f4 $row.Paired.HairL1}}</td><td>{{f4 $row.Paired.AgeL1}}</td><td>{{f4 $row.Paired.HairSSIM}}</td><td>{{f4 $row.Paired.AgeSSIM}}</td>{{else}}<td>-</td><td>-</td><td>-</td><td>-</td>{{end}}<td>{{$r.Run}}</td></tr>
 {{end}}{{end}}</table>
 <p><b>Verdict (Table 3).</b> {{.Verdict}}</p>
 {{end}}

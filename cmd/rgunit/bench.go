@@ -528,7 +528,7 @@ func printTable(out io.Writer, t *bench.Table) {
 func printLabels(out io.Writer, t *bench.LabelsTable) {
 	fmt.Fprintln(out, "\nTable 3: stages 1-3 trained on a fraction of the labels, every item in the retrieval set")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "labels\tmethod\ttarget acc\tFD-cls\tFD-cls change\tdiversity\tL1 hair\tL1 age\tSSIM hair\tSSIM age\tdatabase")
+	fmt.Fprintln(tw, "labels\tmethod\ttarget acc\tFD-cls\tFD-cls change\tdiversity\tL1 hair\tL1 age\tSSIM hair\tSSIM age\tdatabase\ttraining run")
 	for _, r := range t.Rows {
 		for i, row := range []bench.Row{r.GMM, r.RG} {
 			change := ""
@@ -541,7 +541,7 @@ func printLabels(out io.Writer, t *bench.LabelsTable) {
 			} else {
 				fmt.Fprintf(tw, "\t-\t-\t-\t-")
 			}
-			fmt.Fprintf(tw, "\t%s\n", r.Data)
+			fmt.Fprintf(tw, "\t%s\t%s\n", r.Data, r.Run)
 		}
 	}
 	tw.Flush()

@@ -317,11 +317,11 @@ func TestTable3(t *testing.T) {
 		t.Fatalf("verdict: %s", t3.Verdict)
 	}
 	html, err := os.ReadFile(report)
-	if err != nil || !strings.Contains(string(html), "Table 3") || !strings.Contains(string(html), "RG-UNIT, 50% labels") {
+	if err != nil || !strings.Contains(string(html), "Table 3") || !strings.Contains(string(html), "RG-UNIT, 50% labels") || !strings.Contains(string(html), "<td>stage 1 seed 1 step 2, stage 3 seed 1 step 1</td>") {
 		t.Fatalf("report without Table 3: %v", err)
 	}
 	text := mustRun(t, "bench", "translate", "--db", full, "--n", "12", "--labels-db", half)
-	if !strings.Contains(text, "Table 3:") || !strings.Contains(text, "GMM-UNIT, 50% labels") || !strings.Contains(text, "verdict (Table 3)") {
+	if !strings.Contains(text, "Table 3:") || !strings.Contains(text, "GMM-UNIT, 50% labels") || !strings.Contains(text, "verdict (Table 3)") || !strings.Contains(text, "training run") || !strings.Contains(text, half+"  stage 1 seed 1 step 2, stage 3 seed 1 step 1") {
 		t.Fatalf("bench translate text: %s", text)
 	}
 
