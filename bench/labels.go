@@ -30,12 +30,15 @@ type LabelsRow struct {
 type Run struct {
 	Stage1Seed uint64 `json:"stage1_seed"`
 	Stage1Step int    `json:"stage1_step"`
+	Stage2Seed uint64 `json:"stage2_seed"` // the retrieval embedder
+	Stage2Step int    `json:"stage2_step"`
 	Stage3Seed uint64 `json:"stage3_seed"`
 	Stage3Step int    `json:"stage3_step"`
 }
 
 func (r Run) String() string {
-	return fmt.Sprintf("stage 1 seed %d step %d, stage 3 seed %d step %d", r.Stage1Seed, r.Stage1Step, r.Stage3Seed, r.Stage3Step)
+	return fmt.Sprintf("stage 1 seed %d step %d, stage 2 seed %d step %d, stage 3 seed %d step %d",
+		r.Stage1Seed, r.Stage1Step, r.Stage2Seed, r.Stage2Step, r.Stage3Seed, r.Stage3Step)
 }
 
 // LabelsTable is Table 3: one row per training run, most labels first.
@@ -87,16 +90,18 @@ func NewLabelsTable(rows []LabelsRow) (*LabelsTable, error) {
 		}
 		return 0
 	})
-	for i := range rows {
-		for j := range i {
-			if rows[i].Fraction == rows[j].Fraction && rows[i].Run == rows[j].Run {
-				return nil, fmt.Errorf("bench: two Table 3 rows at %s labels from the same training run (%s: %s and %s)",
-					pct(rows[i].Fraction), rows[i].Run, rows[j].Data, rows[i].Data)
+	groups := groupByFraction(rows)
+	for _, g := range groups {
+		for i := range g {
+			for j := range i {
+				if g[i].Run == g[j].Run {
+					return nil, fmt.Errorf("bench: two Table 3 rows at %s labels from the same training run (%s: %s and %s)",
+						pct(g[i].Fraction), g[i].Run, g[j].Data, g[i].Data)
+				}
 			}
 		}
 	}
 	t := &LabelsTable{Rows: rows}
-	groups := groupByFraction(rows)
 	var parts []string
 	for _, g := range groups {
 		for _, r := range g {

@@ -62,7 +62,7 @@ func TestNewLabelsTable(t *testing.T) {
 // and a spread between runs as large as the trend is called noise.
 func TestNewLabelsTableRuns(t *testing.T) {
 	run := func(r LabelsRow, seed uint64) LabelsRow {
-		r.Run = Run{Stage1Seed: 1, Stage1Step: 6000, Stage3Seed: seed, Stage3Step: 2000}
+		r.Run = Run{Stage1Seed: 1, Stage1Step: 6000, Stage2Seed: 1, Stage2Step: 800, Stage3Seed: seed, Stage3Step: 2000}
 		return r
 	}
 	for _, c := range []struct {
@@ -72,8 +72,8 @@ func TestNewLabelsTableRuns(t *testing.T) {
 	}{
 		{"runs disagree more than the fractions",
 			[]LabelsRow{run(labelsRow(1, 2, 1.7), 1), run(labelsRow(0.25, 2, 2.4), 1), run(labelsRow(0.25, 2, 1.6), 2)},
-			[]string{"with 25% of the labels (stage 1 seed 1 step 6000, stage 3 seed 1 step 2000) RG-UNIT changes FD-cls by +20.0%",
-				"with 25% of the labels (stage 1 seed 1 step 6000, stage 3 seed 2 step 2000) RG-UNIT changes FD-cls by -20.0%",
+			[]string{"with 25% of the labels (stage 1 seed 1 step 6000, stage 2 seed 1 step 800, stage 3 seed 1 step 2000) RG-UNIT changes FD-cls by +20.0%",
+				"with 25% of the labels (stage 1 seed 1 step 6000, stage 2 seed 1 step 800, stage 3 seed 2 step 2000) RG-UNIT changes FD-cls by -20.0%",
 				"does not help more with fewer labels here (mean FD-cls +0.0% at 25% vs -15.0% at 100%)",
 				"differ by up to 40.0 points of FD-cls change (at 25%), as much as or more than the fractions do (15.0)"},
 			[]string{"with 100% of the labels (stage"}},

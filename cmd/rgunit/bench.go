@@ -466,7 +466,9 @@ func labelsRow(st *storage.Store, path string, m0 bench.Method, held bench.Held,
 
 // runOf names the training run of a database's stage-1 and stage-3 models.
 func runOf(tr *guided.Translator) bench.Run {
-	return bench.Run{Stage1Seed: tr.RG.Base.Config.Seed, Stage1Step: tr.RG.Base.Step, Stage3Seed: tr.RG.Config.Seed, Stage3Step: tr.RG.Step}
+	m := tr.DB.Model
+	return bench.Run{Stage1Seed: tr.RG.Base.Config.Seed, Stage1Step: tr.RG.Base.Step, Stage2Seed: m.Config.Seed, Stage2Step: m.Step,
+		Stage3Seed: tr.RG.Config.Seed, Stage3Step: tr.RG.Step}
 }
 
 // sameFile reports whether two paths name one existing file.
