@@ -6,17 +6,19 @@ import (
 	"strings"
 
 	"rgunit/classifier"
+	"rgunit/generator"
 	"rgunit/guided"
 )
 
 // RGMethod is RG-UNIT through t, with k neighbours retrieved for (image,
-// target), never the image itself; with random set, k random items stand
-// in for the retrieved ones (the control of the paper's Table 2).
-func RGMethod(name string, t *guided.Translator, k int, random *rand.Rand) Method {
+// target), never the image itself, and codes made in mode; with random
+// set, k random items stand in for the retrieved ones and the codes come
+// from the model's statistics (the control of the paper's Table 2).
+func RGMethod(name string, t *guided.Translator, k int, random *rand.Rand, mode generator.CodeMode) Method {
 	u := t.RG.Base
-	return Method{Name: name, Schema: u.Config.Schema, Size: u.Config.Arch.Size,
-		Translate: func(x []float32, ids []uint64, targets [][]int8, codes [][]float32) ([][]float32, error) {
-			outs, _, err := t.Batch(x, targets, codes, ids, k, random)
+	return Method{Name: name, Schema: u.Config.Schema, Size: u.Config.Arch.Size, UNIT: u,
+		Translate: func(x []float32, ids []uint64, src, targets [][]int8, sample *rand.Rand) ([][]float32, error) {
+			outs, _, err := t.Batch(x, src, targets, ids, k, random, mode, sample)
 			return outs, err
 		}}
 }

@@ -101,19 +101,19 @@ type PairedResult struct {
 	AgeSSIMIdent  float64 `json:"paired_ssim_age_identity"`
 }
 
-// Source is a pair's source image and its store id.
+// Source is a pair's source image, its store id and attribute values.
 type Source struct {
-	X  []float32
-	ID uint64
+	X      []float32
+	ID     uint64
+	Labels []int8
 }
 
 // Paired translates each pair's source (looked up by base name in sources)
-// to the pair's attributes with the target means, and measures L1 and SSIM
+// to the pair's attributes with the method's code, and measures L1 and SSIM
 // against the rendered target. Pairs whose source is not in sources are
 // skipped; at most limit pairs are used (0: all).
 func Paired(m Method, pairs []Pair, sources map[string]Source, limit int) (*PairedResult, error) {
 	size := m.Size
-	s := m.Schema
 	var use []Pair
 	for _, p := range pairs {
 		if _, ok := sources[p.Source]; ok && (limit <= 0 || len(use) < limit) {
@@ -128,8 +128,7 @@ func Paired(m Method, pairs []Pair, sources map[string]Source, limit int) (*Pair
 		chunk := use[lo:min(lo+32, len(use))]
 		var xs []float32
 		var ids []uint64
-		var tgts [][]int8
-		var codes [][]float32
+		var srcs, tgts [][]int8
 		var truth [][]float32
 		for _, p := range chunk {
 			data, err := os.ReadFile(p.Target)
@@ -144,13 +143,11 @@ func Paired(m Method, pairs []Pair, sources map[string]Source, limit int) (*Pair
 			if err != nil {
 				return nil, err
 			}
-			code := make([]float32, s.CodeDim())
-			s.Means(p.Attrs, code)
 			src := sources[p.Source]
 			xs, ids, tgts = append(xs, src.X...), append(ids, src.ID), append(tgts, p.Attrs)
-			codes, truth = append(codes, code), append(truth, tgt)
+			srcs, truth = append(srcs, src.Labels), append(truth, tgt)
 		}
-		outs, err := m.Translate(xs, ids, tgts, codes)
+		outs, err := m.Translate(xs, ids, srcs, tgts, nil)
 		if err != nil {
 			return nil, err
 		}

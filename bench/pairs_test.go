@@ -51,7 +51,7 @@ func TestPairs(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "000001.png"))
 	img, _, _ := imageio.Load(b, 32, 1<<24)
 	x, _ := generator.RGBATensor(img, 32)
-	m := UNITMethod("gmm-unit", u)
+	m := UNITMethod("gmm-unit", u, generator.CodePrior)
 	r, err := Paired(m, ps, map[string]Source{"000001.png": {X: x, ID: 1}}, 0)
 	if err != nil || r.Pairs != 1 || r.HairL1 <= 0 || r.HairL1Ident != 0 || r.HairSSIMIdent != 1 || r.HairSSIM >= 1 || r.Method != "gmm-unit" {
 		t.Fatalf("%+v %v", r, err)

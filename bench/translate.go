@@ -45,19 +45,28 @@ func SplitHeld(d *generator.Dataset) Held {
 }
 
 // Method is a translation method under test: it translates images (with
-// their store ids, which retrieval must not return) to targets, decoding
-// with the given codes.
+// their store ids, which retrieval must not return, and their attribute
+// values) to targets, each with the code its translator makes (drawn
+// around it when sample is set).
 type Method struct {
 	Name      string
 	Schema    embed.Schema
 	Size      int
-	Translate func(x []float32, ids []uint64, targets [][]int8, codes [][]float32) ([][]float32, error)
+	Translate func(x []float32, ids []uint64, src, targets [][]int8, sample *rand.Rand) ([][]float32, error)
+	// UNIT is the stage-1 model the method translates with (RG-UNIT's
+	// frozen base).
+	UNIT *generator.UNIT
 }
 
-// UNITMethod is GMM-UNIT: G(E_c(x), code).
-func UNITMethod(name string, u *generator.UNIT) Method {
-	return Method{Name: name, Schema: u.Config.Schema, Size: u.Config.Arch.Size,
-		Translate: func(x []float32, _ []uint64, _ [][]int8, codes [][]float32) ([][]float32, error) {
+// UNITMethod is GMM-UNIT: G(E_c(x), code), the code made in mode from the
+// model's per-domain statistics (no guides).
+func UNITMethod(name string, u *generator.UNIT, mode generator.CodeMode) Method {
+	return Method{Name: name, Schema: u.Config.Schema, Size: u.Config.Arch.Size, UNIT: u,
+		Translate: func(x []float32, _ []uint64, src, targets [][]int8, sample *rand.Rand) ([][]float32, error) {
+			codes, err := u.TranslationCodes(mode, x, src, targets, nil, sample)
+			if err != nil {
+				return nil, err
+			}
 			return u.Translate(x, codes)
 		}}
 }
@@ -72,12 +81,13 @@ type TranslateResult struct {
 	FDclsRealReal  float64   `json:"fd_cls_real_real"` // two halves of the real images: the floor
 	FDclsInputs    float64   `json:"fd_cls_inputs"`    // untranslated inputs vs real: no translation at all
 	Diversity      float64   `json:"diversity"`        // mean pairwise L1 of 4 samples per input
+	Speckle        float64   `json:"speckle"`          // SpeckleRatio of the translations to their inputs
 	Method         string    `json:"method"`
 }
 
 // Translate scores a method on n held-back images: each is translated to
 // the attributes of another random held-back image (a different domain),
-// with the target means; the classifier checks the targets and gives
+// with the method's code; the classifier checks the targets and gives
 // FD-cls. The targets depend on the seed only, so methods scored with one
 // seed face the same targets.
 func Translate(m Method, cls *classifier.Classifier, held Held, n int, seed uint64) (*TranslateResult, error) {
@@ -86,7 +96,6 @@ func Translate(m Method, cls *classifier.Classifier, held Held, n int, seed uint
 		return nil, fmt.Errorf("bench: %d held-back images; need at least 8", n)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0))
-	s := m.Schema
 	r := &TranslateResult{Images: n, Method: m.Name}
 	logits, realFeats, err := cls.PredictAll(held.X)
 	if err != nil {
@@ -100,19 +109,16 @@ func Translate(m Method, cls *classifier.Classifier, held Held, n int, seed uint
 	for lo := 0; lo < n; lo += 32 {
 		hi := min(lo+32, n)
 		var xs []float32
-		var codes [][]float32
 		var tgts [][]int8
 		for i := lo; i < hi; i++ {
 			tgt := held.Labels[rng.IntN(len(held.Labels))]
 			for tries := 0; tries < 20 && equal(tgt, held.Labels[i]); tries++ {
 				tgt = held.Labels[rng.IntN(len(held.Labels))]
 			}
-			code := make([]float32, s.CodeDim())
-			s.Means(tgt, code)
-			xs, codes, tgts = append(xs, held.X[i]...), append(codes, code), append(tgts, tgt)
+			xs, tgts = append(xs, held.X[i]...), append(tgts, tgt)
 		}
 		targets = append(targets, tgts...)
-		o, err := m.Translate(xs, held.IDs[lo:hi], tgts, codes)
+		o, err := m.Translate(xs, held.IDs[lo:hi], held.Labels[lo:hi], tgts, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -123,6 +129,7 @@ func Translate(m Method, cls *classifier.Classifier, held Held, n int, seed uint
 		return nil, err
 	}
 	r.TargetAcc, r.TargetAccAttrs = classifier.Accuracy(tl, targets)
+	r.Speckle = SpeckleRatio(outs, held.X[:n], m.Size)
 	r.FDcls = classifier.FrechetDistance(tf, realFeats)
 	_, inFeats, err := cls.PredictAll(held.X[:n])
 	if err != nil {
@@ -133,16 +140,14 @@ func Translate(m Method, cls *classifier.Classifier, held Held, n int, seed uint
 	var div float64
 	nd := min(16, n)
 	for i := range nd {
-		codes := make([][]float32, 4)
 		var xs []float32
 		var ids []uint64
-		var tgts [][]int8
-		for k := range codes {
-			codes[k] = make([]float32, s.CodeDim())
-			s.Sample(targets[i], rng, codes[k])
-			xs, ids, tgts = append(xs, held.X[i]...), append(ids, held.IDs[i]), append(tgts, targets[i])
+		var srcs, tgts [][]int8
+		for range 4 {
+			xs, ids = append(xs, held.X[i]...), append(ids, held.IDs[i])
+			srcs, tgts = append(srcs, held.Labels[i]), append(tgts, targets[i])
 		}
-		o, err := m.Translate(xs, ids, tgts, codes)
+		o, err := m.Translate(xs, ids, srcs, tgts, rng)
 		if err != nil {
 			return nil, err
 		}
@@ -212,13 +217,11 @@ func Grid(m Method, held Held, rows int) (*image.RGBA, []string, error) {
 		}
 		var xs []float32
 		var ids []uint64
-		codes := make([][]float32, len(targets))
-		for k, t := range targets {
-			codes[k] = make([]float32, s.CodeDim())
-			s.Means(t, codes[k])
-			xs, ids = append(xs, held.X[r]...), append(ids, held.IDs[r])
+		var srcs [][]int8
+		for range targets {
+			xs, ids, srcs = append(xs, held.X[r]...), append(ids, held.IDs[r]), append(srcs, held.Labels[r])
 		}
-		outs, err := m.Translate(xs, ids, targets, codes)
+		outs, err := m.Translate(xs, ids, srcs, targets, nil)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -13,6 +13,14 @@ type Arch struct {
 	Size      int `json:"size"`       // image side: 32 or 64
 	Width     int `json:"width"`      // channels of the first layer; doubled at each downsampling
 	ResBlocks int `json:"res_blocks"` // residual blocks of E_c and G
+	// LayerNorm puts a layer norm (learned per-channel scale and bias)
+	// after each of the decoder's upsampling convolutions (MUNIT's
+	// decoder). MultiScaleD makes the discriminator judge the image at two
+	// scales, with 1x1 patch outputs, its attribute head a convolution over
+	// its last map and N(0, 0.02) initial weights. Both are false in the
+	// first recipe's models (see docs/recipe.md).
+	LayerNorm   bool `json:"layer_norm,omitempty"`
+	MultiScaleD bool `json:"multiscale_d,omitempty"`
 }
 
 // DefaultArch is the default for 32 px.
@@ -113,4 +121,10 @@ func (e *AttrEncoder) Build(b *nn.Builder, x *G.Node) (mu, logvar *G.Node) {
 	}
 	h = b.GlobalAvgPool(h)
 	return b.Linear(h, p("mu.w"), p("mu.b")), b.Linear(h, p("lv.w"), p("lv.b"))
+}
+
+// NewAttrEncoderOver returns an E_a of e's layout over the parameters p
+// (for instance a moving average of e's weights).
+func NewAttrEncoderOver(e *AttrEncoder, p *nn.Params) *AttrEncoder {
+	return &AttrEncoder{Arch: e.Arch, Schema: e.Schema, P: p, downs: e.downs}
 }

@@ -160,7 +160,8 @@ func RGBATensor(img *image.RGBA, size int) ([]float32, error) {
 }
 
 // Batch draws n random items; each one's target is the attribute values of
-// another random item (so targets are domains that exist).
+// another random item (so targets are domains that exist), whose image is
+// the batch's reference for it.
 func (d *Dataset) Batch(rng *rand.Rand, n int) Batch {
 	b, _ := d.BatchIndices(rng, n)
 	return b
@@ -170,11 +171,11 @@ func (d *Dataset) Batch(rng *rand.Rand, n int) Batch {
 // batch's images.
 func (d *Dataset) BatchIndices(rng *rand.Rand, n int) (Batch, []int) {
 	per := 3 * d.Size * d.Size
-	b := Batch{X: make([]float32, 0, n*per)}
+	b := Batch{X: make([]float32, 0, n*per), Ref: make([]float32, 0, n*per)}
 	idx := make([]int, 0, n)
 	for range n {
 		i, j := rng.IntN(len(d.X)), rng.IntN(len(d.X))
-		b.X = append(b.X, d.X[i]...)
+		b.X, b.Ref = append(b.X, d.X[i]...), append(b.Ref, d.X[j]...)
 		b.Src, b.Tgt = append(b.Src, d.Labels[i]), append(b.Tgt, d.Labels[j])
 		idx = append(idx, i)
 	}

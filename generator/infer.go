@@ -185,42 +185,80 @@ func (u *UNIT) Generate(content, codes []float32, n int) ([]float32, error) {
 	})
 }
 
+// TranslationCodes returns the code of each of n translations (see
+// TranslationCode): x holds the n source images, src and tgt their values
+// and targets, guides (nil, or one list per image) the E_a means of images
+// that show the targets; rng, when set, draws codes around them.
+func (u *UNIT) TranslationCodes(mode CodeMode, x []float32, src, tgt [][]int8, guides [][][]float32, rng *rand.Rand) ([][]float32, error) {
+	n := len(tgt)
+	if len(src) != n || (guides != nil && len(guides) != n) {
+		return nil, fmt.Errorf("generator: %d sources, %d targets and %d guide lists", len(src), n, len(guides))
+	}
+	var mus []float32
+	cd := u.Config.Schema.CodeDim()
+	if mode != CodePrior {
+		var err error
+		if mus, err = u.Codes(x, n); err != nil {
+			return nil, err
+		}
+	}
+	codes := make([][]float32, n)
+	for i := range codes {
+		var mu []float32
+		if mus != nil {
+			mu = mus[i*cd : (i+1)*cd]
+		}
+		var g [][]float32
+		if guides != nil {
+			g = guides[i]
+		}
+		codes[i] = u.TranslationCode(mode, mu, src[i], tgt[i], g, rng)
+	}
+	return codes, nil
+}
+
 // Translation is what TranslateImage did.
 type Translation struct {
 	Schema         embed.Schema
 	Source, Target []int8
+	Estimated      bool // Source came from E_a
 	Outputs        [][]float32
 }
 
-// TranslateImage reads x's attribute values from E_a's mean code (the sign
-// of each attribute's dimensions), applies the targets of spec, and decodes
-// x's content with the target means (samples == 1) or samples codes drawn
-// from the target Gaussians.
-func TranslateImage(u *UNIT, x []float32, spec string, samples int, rng *rand.Rand) (*Translation, error) {
+// TranslateImage translates x (one image) to the targets of spec with
+// GMM-UNIT alone: x's attribute values are src when known (nil: read from
+// its E_a mean), spec's targets apply to them, and each of samples codes
+// comes from TranslationCode (with no guides: the model's per-domain
+// statistics; samples > 1 draws them with rng).
+func TranslateImage(u *UNIT, x []float32, src []int8, spec string, samples int, mode CodeMode, rng *rand.Rand) (*Translation, error) {
 	s := u.Config.Schema
-	codes, err := u.EncodeAttrs(x, 1)
-	if err != nil {
-		return nil, err
-	}
-	src := s.Values(codes[0])
-	tgt, err := s.ParseTargets(spec, src)
-	if err != nil {
-		return nil, err
-	}
-	cs := make([][]float32, samples)
-	xs := make([]float32, 0, samples*len(x))
-	for i := range cs {
-		cs[i] = make([]float32, s.CodeDim())
-		if samples == 1 {
-			s.Means(tgt, cs[i])
-		} else {
-			s.Sample(tgt, rng, cs[i])
+	t := &Translation{Schema: s, Source: src}
+	if t.Source == nil {
+		codes, err := u.Codes(x, 1)
+		if err != nil {
+			return nil, err
 		}
-		xs = append(xs, x...)
+		t.Source, t.Estimated = u.SourceValues(codes), true
 	}
-	outs, err := u.Translate(xs, cs)
+	var err error
+	if t.Target, err = s.ParseTargets(spec, t.Source); err != nil {
+		return nil, err
+	}
+	samples = max(samples, 1)
+	if samples == 1 {
+		rng = nil
+	}
+	xs := make([]float32, 0, samples*len(x))
+	srcs, tgts := make([][]int8, samples), make([][]int8, samples)
+	for i := range samples {
+		xs, srcs[i], tgts[i] = append(xs, x...), t.Source, t.Target
+	}
+	codes, err := u.TranslationCodes(mode, xs, srcs, tgts, nil, rng)
 	if err != nil {
 		return nil, err
 	}
-	return &Translation{Schema: s, Source: src, Target: tgt, Outputs: outs}, nil
+	if t.Outputs, err = u.Translate(xs, codes); err != nil {
+		return nil, err
+	}
+	return t, nil
 }

@@ -49,6 +49,12 @@ func NewDecoder(a embed.Arch, s embed.Schema, seed uint64) *Decoder {
 	p.New("u1.b", nn.Zeros, 1, c/2, 1, 1)
 	p.New("u2.w", nn.He, c/4, c/2, 3, 3)
 	p.New("u2.b", nn.Zeros, 1, c/4, 1, 1)
+	if a.LayerNorm {
+		p.New("u1.ln.g", nn.Ones, 1, c/2, 1, 1)
+		p.New("u1.ln.b", nn.Zeros, 1, c/2, 1, 1)
+		p.New("u2.ln.g", nn.Ones, 1, c/4, 1, 1)
+		p.New("u2.ln.b", nn.Zeros, 1, c/4, 1, 1)
+	}
 	p.New("out.w", nn.He, 3, c/4, 7, 7)
 	p.New("out.b", nn.Zeros, 1, 3, 1, 1)
 	return &Decoder{Arch: a, Schema: s, P: p}
@@ -73,48 +79,107 @@ func (d *Decoder) Build(b *nn.Builder, content, code *G.Node) *G.Node {
 		y = b.AdaIN(b.Conv(y, p(fmt.Sprintf("r%db.w", r)), p(fmt.Sprintf("r%db.b", r)), 1, 1), g2, b2)
 		h = b.Add(h, y)
 	}
-	h = b.LeakyReLU(b.Conv(b.Upsample(h), p("u1.w"), p("u1.b"), 1, 1))
-	h = b.LeakyReLU(b.Conv(b.Upsample(h), p("u2.w"), p("u2.b"), 1, 1))
+	for _, u := range []string{"u1", "u2"} {
+		h = b.Conv(b.Upsample(h), p(u+".w"), p(u+".b"), 1, 1)
+		if d.Arch.LayerNorm {
+			h = b.LayerNorm(h, p(u+".ln.g"), p(u+".ln.b"))
+		}
+		h = b.LeakyReLU(h)
+	}
 	return b.Tanh(b.Conv(h, p("out.w"), p("out.b"), 1, 3))
 }
 
-// Discriminator is D: stride-2 4x4 convs with leaky ReLU down to 4x4, then a
-// 3x3 conv to one LSGAN score per patch and, from globally pooled features,
-// one logit per attribute.
+// Discriminator is D. The first recipe's (Arch.MultiScaleD false):
+// stride-2 4x4 convs with leaky ReLU down to 4x4, then a 3x3 conv to one
+// LSGAN score per patch and, from globally pooled features, one logit per
+// attribute. The multi-scale one judges the image and its 2x2-average
+// downsampling with two such stacks, each ending in a 1x1 conv to patch
+// scores; the attribute logits are a 4x4 conv over the full-scale stack's
+// last map; its weights start N(0, 0.02).
 type Discriminator struct {
 	Arch   embed.Arch
 	Schema embed.Schema
 	P      *nn.Params
-	downs  int
+	downs  []int // stride-2 convs of each scale
 }
 
 // NewDiscriminator returns D with weights drawn from seed.
 func NewDiscriminator(a embed.Arch, s embed.Schema, seed uint64) *Discriminator {
 	p := nn.NewParams(seed)
+	d := &Discriminator{Arch: a, Schema: s, P: p}
 	w := a.Width
-	in, downs := 3, 0
-	for side := a.Size; side > 4; side /= 2 {
-		out := min(w<<downs, 8*w)
-		p.New(fmt.Sprintf("d%d.w", downs), nn.He, out, in, 4, 4)
-		p.New(fmt.Sprintf("d%d.b", downs), nn.Zeros, 1, out, 1, 1)
-		in = out
-		downs++
+	init, scales, patchK, prefix := nn.He, 1, 3, ""
+	if a.MultiScaleD {
+		init, scales, patchK = nn.Normal02, 2, 1
 	}
-	p.New("patch.w", nn.He, 1, in, 3, 3)
-	p.New("patch.b", nn.Zeros, 1, 1, 1, 1)
-	p.New("cls.w", nn.He, in, len(s.Attrs))
-	p.New("cls.b", nn.Zeros, 1, len(s.Attrs))
-	return &Discriminator{Arch: a, Schema: s, P: p, downs: downs}
+	var in int
+	for sc := range scales {
+		if a.MultiScaleD {
+			prefix = fmt.Sprintf("s%d.", sc)
+		}
+		in = 3
+		downs := 0
+		for side := a.Size >> sc; side > 4; side /= 2 {
+			out := min(w<<downs, 8*w)
+			p.New(fmt.Sprintf("%sd%d.w", prefix, downs), init, out, in, 4, 4)
+			p.New(fmt.Sprintf("%sd%d.b", prefix, downs), nn.Zeros, 1, out, 1, 1)
+			in = out
+			downs++
+		}
+		d.downs = append(d.downs, downs)
+		p.New(prefix+"patch.w", init, 1, in, patchK, patchK)
+		p.New(prefix+"patch.b", nn.Zeros, 1, 1, 1, 1)
+		if sc == 0 {
+			if a.MultiScaleD {
+				p.New("cls.w", init, len(s.Attrs), in, 4, 4)
+				p.New("cls.b", nn.Zeros, 1, len(s.Attrs), 1, 1)
+			} else {
+				p.New("cls.w", nn.He, in, len(s.Attrs))
+				p.New("cls.b", nn.Zeros, 1, len(s.Attrs))
+			}
+		}
+	}
+	return d
 }
 
-// Build adds D(x) to b: patch scores (N,1,4,4) and attribute logits (N,A).
-func (d *Discriminator) Build(b *nn.Builder, x *G.Node) (patch, logits *G.Node) {
+// Build adds D(x) to b: patch scores per scale ((N,1,4,4) each) and
+// attribute logits (N,A).
+func (d *Discriminator) Build(b *nn.Builder, x *G.Node) (patches []*G.Node, logits *G.Node) {
 	p := d.P.Get
-	h := x
-	for k := range d.downs {
-		h = b.LeakyReLU(b.Conv(h, p(fmt.Sprintf("d%d.w", k)), p(fmt.Sprintf("d%d.b", k)), 2, 1))
+	for sc, downs := range d.downs {
+		prefix, h := "", x
+		if d.Arch.MultiScaleD {
+			prefix = fmt.Sprintf("s%d.", sc)
+		}
+		for range sc {
+			h = b.AvgPool(h)
+		}
+		for k := range downs {
+			h = b.LeakyReLU(b.Conv(h, p(fmt.Sprintf("%sd%d.w", prefix, k)), p(fmt.Sprintf("%sd%d.b", prefix, k)), 2, 1))
+		}
+		if d.Arch.MultiScaleD {
+			patches = append(patches, b.Conv(h, p(prefix+"patch.w"), p(prefix+"patch.b"), 1, 0))
+		} else {
+			patches = append(patches, b.Conv(h, p("patch.w"), p("patch.b"), 1, 1))
+		}
+		if sc == 0 {
+			if d.Arch.MultiScaleD {
+				logits = b.Flatten(b.Conv(h, p("cls.w"), p("cls.b"), 1, 0))
+			} else {
+				logits = b.Linear(b.GlobalAvgPool(h), p("cls.w"), p("cls.b"))
+			}
+		}
 	}
-	patch = b.Conv(h, p("patch.w"), p("patch.b"), 1, 1)
-	logits = b.Linear(b.GlobalAvgPool(h), p("cls.w"), p("cls.b"))
-	return patch, logits
+	return patches, logits
+}
+
+// advLoss is the LSGAN loss of D's patch scores against c, summed over
+// scales.
+func advLoss(b *nn.Builder, patches []*G.Node, c float64) *G.Node {
+	terms := make([]*G.Node, len(patches))
+	ws := make([]float64, len(patches))
+	for i, p := range patches {
+		terms[i], ws[i] = b.MSEConst(p, c), 1
+	}
+	return b.WeightedSum(terms, ws)
 }

@@ -25,6 +25,15 @@ type RGConfig struct {
 	Retrieval uint64 `json:"retrieval_version"`
 	// Labelled: the fraction of labelled items trained on (see Config).
 	Labelled float64 `json:"labelled,omitempty"`
+	// Recipe: the parts of the stage-1 recipe that apply to stage 3
+	// (RecFromMu, EMA, Cosine, Steps, ClipNorm; E_a is frozen, so its KL
+	// and code parts do not apply), and Codes, the translation codes it
+	// trains with.
+	Recipe Recipe `json:"recipe,omitzero"`
+	// Codes is how the training translations' codes are made: "encoder"
+	// (TranslationCode from the retrieved neighbours' E_a means, as
+	// translate makes them) or "" (the first recipe: the target's prior).
+	Codes string `json:"codes,omitempty"`
 }
 
 // Check validates a configuration.
@@ -51,6 +60,44 @@ type RG struct {
 	OptG   *nn.Adam // G (but its code MLP) and the fusion
 	OptD   *nn.Adam
 	Step   int
+	// EMA holds moving averages of G and the fusion (Recipe.EMA > 0), the
+	// weights Inference uses.
+	EMA *RGAverages
+}
+
+// RGAverages are moving averages of a stage-3 model's G and fusion.
+type RGAverages struct{ G, Fusion *nn.Params }
+
+// Inference returns the model to translate with: the moving averages of G
+// and the fusion when the recipe keeps them (sharing their tensors), else
+// r itself.
+func (r *RG) Inference() *RG {
+	if r.EMA == nil {
+		return r
+	}
+	v := *r
+	v.G = &Decoder{Arch: r.G.Arch, Schema: r.G.Schema, P: r.EMA.G}
+	v.Fusion = &Fusion{Arch: r.Fusion.Arch, K: r.Fusion.K, P: r.EMA.Fusion}
+	v.EMA = nil
+	return &v
+}
+
+// paramSets are the parameter sets a checkpoint holds: G, the fusion, D,
+// then the moving averages of G and the fusion (format 2).
+func (r *RG) paramSets() []*nn.Params {
+	ps := []*nn.Params{r.G.P, r.Fusion.P, r.D.P}
+	if r.EMA != nil {
+		ps = append(ps, r.EMA.G, r.EMA.Fusion)
+	}
+	return ps
+}
+
+// format is the checkpoint format: 2 when it carries moving averages.
+func (r *RG) format() int {
+	if r.EMA != nil {
+		return 2
+	}
+	return 1
 }
 
 // NewRG returns a stage-3 model over base: G starts as a copy of base's G,
@@ -66,6 +113,9 @@ func NewRG(base *UNIT, d *Discriminator, c RGConfig) (*RG, error) {
 	}
 	if c.LR == 0 {
 		c.LR, c.Beta1, c.Beta2 = 1e-4, 0.5, 0.999
+		if c.Recipe.Cosine {
+			c.LR = 2e-4
+		}
 	}
 	if c.Weights == (Weights{}) {
 		c.Weights = DefaultWeights
@@ -87,6 +137,9 @@ func NewRG(base *UNIT, d *Discriminator, c RGConfig) (*RG, error) {
 		if err := r.D.P.CopyFrom(d.P); err != nil {
 			return nil, fmt.Errorf("generator: the discriminator does not fit the model: %w", err)
 		}
+	}
+	if c.Recipe.EMA > 0 {
+		r.EMA = &RGAverages{G: r.G.P.Clone(), Fusion: r.Fusion.P.Clone()}
 	}
 	return r, nil
 }
@@ -121,12 +174,12 @@ const rgMagic = "RGUNIT-RGUNIT\n"
 // frozen encoders are not included: they belong to the retrieval model
 // (version Config.Retrieval) the checkpoint is loaded over.
 func (r *RG) MarshalBinary() ([]byte, error) {
-	b, err := nn.AppendHeader(nil, rgMagic, rgHeader{Format: 1, Step: r.Step, Config: r.Config,
+	b, err := nn.AppendHeader(nil, rgMagic, rgHeader{Format: r.format(), Step: r.Step, Config: r.Config,
 		Stage1: r.Base.Config, Stage1Step: r.Base.Step})
 	if err != nil {
 		return nil, err
 	}
-	return appendBody(b, []*nn.Params{r.G.P, r.Fusion.P, r.D.P}, r.OptG, r.OptD), nil
+	return appendBody(b, r.paramSets(), r.OptG, r.OptD), nil
 }
 
 // UnmarshalRG decodes a checkpoint over base, the frozen stage-1 networks
@@ -137,9 +190,6 @@ func UnmarshalRG(b []byte, base *UNIT) (*RG, error) {
 	b, err := nn.ReadHeader(b, rgMagic, &h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-	}
-	if h.Format != 1 {
-		return nil, fmt.Errorf("%w: format %d", ErrCheckpoint, h.Format)
 	}
 	if base == nil {
 		return nil, fmt.Errorf("%w: no stage-1 model to load RG-UNIT over", ErrCheckpoint)
@@ -152,8 +202,11 @@ func UnmarshalRG(b []byte, base *UNIT) (*RG, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
+	if h.Format != r.format() {
+		return nil, fmt.Errorf("%w: format %d (a model of this configuration is format %d)", ErrCheckpoint, h.Format, r.format())
+	}
 	r.Step = h.Step
-	if r.OptG, r.OptD, err = readBody(b, []*nn.Params{r.G.P, r.Fusion.P, r.D.P}); err != nil {
+	if r.OptG, r.OptD, err = readBody(b, r.paramSets()); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,6 +18,10 @@ import (
 type RGBatch struct {
 	Batch
 	NbTgt, NbSrc [][]float32
+	// Codes, when set, are the translations' codes (TranslationCode of each
+	// image's E_a mean and its target neighbours' codes, CodeDim values per
+	// image); otherwise they are drawn from the targets' prior Gaussians.
+	Codes []float32
 }
 
 // RGTrainer runs stage-3 steps: a G step (G but its code MLP, and the
@@ -53,7 +58,7 @@ func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
 		b.Use(p)
 	}
 	t.gb = b
-	t.stepInputs = newStepInputs(b, n, s, cd, na)
+	t.stepInputs = newStepInputs(b, n, s, cd, na, 1)
 	for k := range c.K {
 		t.nbT = append(t.nbT, b.Input(fmt.Sprint("nb_tgt", k), n, cs[0], cs[1], cs[2]))
 		t.nbS = append(t.nbS, b.Input(fmt.Sprint("nb_src", k), n, cs[0], cs[1], cs[2]))
@@ -62,19 +67,21 @@ func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
 	u := r.Base
 	content := u.Ec.Build(b, t.x)
 	mu, logvar := u.Ea.Build(b, t.x)
-	z := b.Reparam(mu, logvar, t.eps)
+	z := mu
+	if !c.Recipe.RecFromMu {
+		z = b.Reparam(mu, logvar, t.eps)
+	}
 	xrec := r.G.Build(b, r.Fusion.Build(b, content, t.nbS), z)
-	xfake := r.G.Build(b, r.Fusion.Build(b, content, t.nbT), t.zt)
-	patch, logits := r.D.Build(b, xfake)
-	cfake := u.Ec.Build(b, xfake)
-	mufake, _ := u.Ea.Build(b, xfake)
-	xcyc := r.G.Build(b, r.Fusion.Build(b, cfake, t.nbS), z)
-	t.adv = b.MSEConst(patch, 1)
-	t.cls = b.BCEWithLogits(logits, t.tgt01)
+	nets := passNets{
+		forward: func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, t.nbT), code) },
+		back:    func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, t.nbS), code) },
+		ec:      u.Ec, d: r.D,
+	}
+	p := nets.translationPass(b, t.x, content, t.zt, z, t.tgt01)
+	mufake, _ := u.Ea.Build(b, p.fake)
+	t.adv, t.cls, t.content, t.cycle = p.adv, p.cls, p.content, p.cycle
 	t.rec = b.L1(xrec, t.x)
-	t.content = b.L1(cfake, content)
 	t.code = b.L1(mufake, t.zt)
-	t.cycle = b.L1(xcyc, t.x)
 	w := c.Weights
 	t.total = b.WeightedSum(
 		[]*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle},
@@ -82,11 +89,11 @@ func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("generator: building the stage-3 G step: %w", err)
 	}
-	G.Read(xfake, &t.fake)
+	G.Read(p.fake, &t.fake)
 	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
 		return nil, fmt.Errorf("generator: stage-3 G step gradients: %w", err)
 	}
-	if t.dstep, err = newDStep(r.D, n, s, na, w); err != nil {
+	if t.dstep, err = newDStep(r.D, n, s, na, 1, w); err != nil {
 		return nil, err
 	}
 	nbs := map[*G.Node]*tensor.Dense{}
@@ -126,18 +133,31 @@ func (t *RGTrainer) Step(batch RGBatch) (Losses, error) {
 		}
 	}
 	t.load(bc, c.Seed, r.Step, batch.Batch)
+	if batch.Codes != nil {
+		zt := t.ztT.Data().([]float32)
+		if len(batch.Codes) != len(zt) {
+			return Losses{}, fmt.Errorf("generator: %d code values for a batch of %d", len(batch.Codes), len(zt))
+		}
+		copy(zt, batch.Codes)
+	}
 	var l Losses
 	if err := t.gm.RunAll(); err != nil {
 		return l, fmt.Errorf("generator: stage-3 G step: %w", err)
 	}
 	l.Adv, l.Cls, l.Rec, l.Content = scalar(t.adv), scalar(t.cls), scalar(t.rec), scalar(t.content)
 	l.Code, l.Cycle, l.GTotal = scalar(t.code), scalar(t.cycle), scalar(t.total)
-	if t.fake == nil {
-		return l, fmt.Errorf("generator: stage-3 G step produced no image")
+	if err := copyFakes([]G.Value{t.fake}, t.fakeT); err != nil {
+		return l, err
 	}
-	copy(t.fakeT.Data().([]float32), t.fake.Data().([]float32))
+	schedule(c.Recipe, c.LR, r.Step, r.OptG, r.OptD)
 	if err := r.OptG.Update(t.gb, t.gt, r.Fusion.P); err != nil {
 		return l, err
+	}
+	if r.EMA != nil {
+		d := c.Recipe.emaDecay(r.Step)
+		if err := errors.Join(r.EMA.G.MoveAverage(r.G.P, d), r.EMA.Fusion.MoveAverage(r.Fusion.P, d)); err != nil {
+			return l, err
+		}
 	}
 	t.gm.Reset()
 	if err := t.dstep.run(r.OptD, &l); err != nil {

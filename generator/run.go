@@ -48,7 +48,8 @@ func LoadLatest(st *storage.Store) (*UNIT, uint64, error) {
 
 // Train runs steps on d from u's current step up to o.Steps, checkpointing
 // into st every o.CheckpointEvery steps and when it stops (at the end, on
-// cancellation or on error). Batches and noise are drawn from generators
+// cancellation or on error), each checkpoint with E_a's code statistics
+// measured on d (MeasureStats). Batches and noise are drawn from generators
 // seeded by (seed, step), so a resumed run takes the same batches as an
 // uninterrupted one.
 func Train(ctx context.Context, st *storage.Store, u *UNIT, d *Dataset, o TrainOptions) (last Losses, err error) {
@@ -71,6 +72,11 @@ func Train(ctx context.Context, st *storage.Store, u *UNIT, d *Dataset, o TrainO
 		if u.Step == saved {
 			return nil
 		}
+		stats, err := MeasureStats(u, d)
+		if err != nil {
+			return err
+		}
+		u.Config.Stats = stats
 		ver, err := Checkpoint(st, u, o.KeepCheckpoints)
 		if err != nil {
 			return err

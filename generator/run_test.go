@@ -43,6 +43,19 @@ func tinyConfig(batch int) Config {
 	return Config{Arch: tiny, Schema: faceSchema, Batch: batch, Seed: 7}
 }
 
+// tinyDefault is tinyConfig with the default recipe (for 4 steps).
+func tinyDefault(batch int) Config {
+	c := tinyConfig(batch)
+	c.Recipe = DefaultRecipe(4, &c.Arch)
+	return c
+}
+
+// recipes are the two recipes the checkpoint and resume tests run.
+var recipes = []struct {
+	name   string
+	config func(batch int) Config
+}{{"first", tinyConfig}, {"default", tinyDefault}}
+
 func TestDatasetAndBadInput(t *testing.T) {
 	st := facesStore(t, 64, true)
 	s, err := DefaultSchema(st, 8)
@@ -80,75 +93,98 @@ func TestDatasetAndBadInput(t *testing.T) {
 }
 
 // TestCheckpointRoundTrip: a stored checkpoint reloads with bit-identical
-// outputs, and a damaged one is refused.
+// outputs (the moving average's included), carries code statistics, and a
+// damaged one is refused; for both recipes.
 func TestCheckpointRoundTrip(t *testing.T) {
-	st := facesStore(t, 32, true)
-	d, _ := LoadDataset(st, faceSchema, 32, 8)
-	u, _ := NewUNIT(tinyConfig(2))
-	if _, err := Train(context.Background(), st, u, d, TrainOptions{Steps: 2}); err != nil {
-		t.Fatal(err)
-	}
-	r, ver, err := LoadLatest(st)
-	if err != nil || ver != 1 || r.Step != 2 {
-		t.Fatalf("latest: version %d step %v %v", ver, r, err)
-	}
-	codes := [][]float32{make([]float32, 40), make([]float32, 40)}
-	faceSchema.Means([]int8{1, -1, -1, 1, 1}, codes[0])
-	faceSchema.Means([]int8{-1, 1, -1, -1, -1}, codes[1])
-	x := append(append([]float32(nil), d.X[0]...), d.X[1]...)
-	a, err := u.Translate(x, codes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := r.Translate(x, codes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(a, b) {
-		t.Fatal("reloaded checkpoint gives different outputs")
-	}
-	blob, _ := u.MarshalBinary()
-	for _, bad := range [][]byte{nil, blob[:20], blob[:len(blob)-3], append(append([]byte(nil), blob...), 0)} {
-		if _, err := UnmarshalUNIT(bad); !errors.Is(err, ErrCheckpoint) {
-			t.Fatalf("damaged checkpoint (%d bytes): %v", len(bad), err)
-		}
+	for _, rc := range recipes {
+		t.Run(rc.name, func(t *testing.T) {
+			st := facesStore(t, 32, true)
+			d, _ := LoadDataset(st, faceSchema, 32, 8)
+			u, _ := NewUNIT(rc.config(2))
+			if _, err := Train(context.Background(), st, u, d, TrainOptions{Steps: 2}); err != nil {
+				t.Fatal(err)
+			}
+			r, ver, err := LoadLatest(st)
+			if err != nil || ver != 1 || r.Step != 2 {
+				t.Fatalf("latest: version %d step %v %v", ver, r, err)
+			}
+			if s := r.Config.Stats; s == nil || s.Items != 8 || len(s.Mean) != 5 || len(s.Mean[0][1]) != faceSchema.Dim {
+				t.Fatalf("code statistics %+v", s)
+			}
+			codes := [][]float32{make([]float32, 40), make([]float32, 40)}
+			faceSchema.Means([]int8{1, -1, -1, 1, 1}, codes[0])
+			faceSchema.Means([]int8{-1, 1, -1, -1, -1}, codes[1])
+			x := append(append([]float32(nil), d.X[0]...), d.X[1]...)
+			for _, v := range []struct{ a, b *UNIT }{{u, r}, {u.Inference(), r.Inference()}} {
+				a, err := v.a.Translate(x, codes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := v.b.Translate(x, codes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(a, b) {
+					t.Fatal("reloaded checkpoint gives different outputs")
+				}
+			}
+			raw, _ := u.Translate(x, codes)
+			ema, _ := u.Inference().Translate(x, codes)
+			if (rc.name == "default") == reflect.DeepEqual(raw, ema) {
+				t.Fatalf("%s recipe: the inference weights are the trained ones: %v", rc.name, reflect.DeepEqual(raw, ema))
+			}
+			blob, _ := u.MarshalBinary()
+			for _, bad := range [][]byte{nil, blob[:20], blob[:len(blob)-3], append(append([]byte(nil), blob...), 0)} {
+				if _, err := UnmarshalUNIT(bad); !errors.Is(err, ErrCheckpoint) {
+					t.Fatalf("damaged checkpoint (%d bytes): %v", len(bad), err)
+				}
+			}
+		})
 	}
 }
 
 // TestResume: a run interrupted after 2 steps and resumed from its
-// checkpoint ends with the same weights as an uninterrupted 4-step run.
+// checkpoint ends with the same weights (and moving averages) as an
+// uninterrupted 4-step run, for both recipes.
 func TestResume(t *testing.T) {
-	st := facesStore(t, 32, true)
-	d, _ := LoadDataset(st, faceSchema, 32, 16)
-	whole, _ := NewUNIT(tinyConfig(2))
-	if _, err := Train(context.Background(), st, whole, d, TrainOptions{Steps: 4}); err != nil {
-		t.Fatal(err)
-	}
-	st2 := facesStore(t, 32, true)
-	first, _ := NewUNIT(tinyConfig(2))
-	ctx, cancel := context.WithCancel(context.Background())
-	_, err := Train(ctx, st2, first, d, TrainOptions{Steps: 4, OnStep: func(l Losses) {
-		if l.Step == 2 {
-			cancel() // Ctrl-C after step 2
-		}
-	}})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	resumed, _, err := LoadLatest(st2)
-	if err != nil || resumed.Step != 2 {
-		t.Fatalf("checkpoint at interruption: %v %v", resumed, err)
-	}
-	if _, err := Train(context.Background(), st2, resumed, d, TrainOptions{Steps: 4}); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range whole.G.P.Names() {
-		if !reflect.DeepEqual(whole.G.P.Get(name).Data(), resumed.G.P.Get(name).Data()) {
-			t.Fatalf("G.%s differs between the whole and the resumed run", name)
-		}
-	}
-	if !reflect.DeepEqual(whole.D.P.Get("cls.w").Data(), resumed.D.P.Get("cls.w").Data()) {
-		t.Fatal("D differs between the whole and the resumed run")
+	for _, rc := range recipes {
+		t.Run(rc.name, func(t *testing.T) {
+			st := facesStore(t, 32, true)
+			d, _ := LoadDataset(st, faceSchema, 32, 16)
+			whole, _ := NewUNIT(rc.config(2))
+			if _, err := Train(context.Background(), st, whole, d, TrainOptions{Steps: 4}); err != nil {
+				t.Fatal(err)
+			}
+			st2 := facesStore(t, 32, true)
+			first, _ := NewUNIT(rc.config(2))
+			ctx, cancel := context.WithCancel(context.Background())
+			_, err := Train(ctx, st2, first, d, TrainOptions{Steps: 4, OnStep: func(l Losses) {
+				if l.Step == 2 {
+					cancel() // Ctrl-C after step 2
+				}
+			}})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("interrupted run: %v", err)
+			}
+			resumed, _, err := LoadLatest(st2)
+			if err != nil || resumed.Step != 2 {
+				t.Fatalf("checkpoint at interruption: %v %v", resumed, err)
+			}
+			if _, err := Train(context.Background(), st2, resumed, d, TrainOptions{Steps: 4}); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range whole.G.P.Names() {
+				if !reflect.DeepEqual(whole.G.P.Get(name).Data(), resumed.G.P.Get(name).Data()) {
+					t.Fatalf("G.%s differs between the whole and the resumed run", name)
+				}
+				if whole.EMA != nil && !reflect.DeepEqual(whole.EMA.G.Get(name).Data(), resumed.EMA.G.Get(name).Data()) {
+					t.Fatalf("the moving average of G.%s differs between the whole and the resumed run", name)
+				}
+			}
+			if !reflect.DeepEqual(whole.D.P.Get("cls.w").Data(), resumed.D.P.Get("cls.w").Data()) {
+				t.Fatal("D differs between the whole and the resumed run")
+			}
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"rgunit/embed"
 	"rgunit/nn"
 )
 
@@ -60,9 +61,11 @@ func (s Losses) Mean() Losses {
 }
 
 // Batch is one training batch: images (N*3*S*S, CHW, in [-1, 1]) with their
-// attribute values and the target values to translate them to.
+// attribute values and the target values to translate them to; Ref holds,
+// per image, an image that has the target values (the item the target was
+// drawn from), for the reference-guided pass.
 type Batch struct {
-	X        []float32
+	X, Ref   []float32
 	Src, Tgt [][]int8
 }
 
@@ -74,10 +77,13 @@ type Trainer struct {
 	gb *nn.Builder
 	gm G.VM
 	stepInputs
+	// eaFrozen is a copy of E_a's weights, refreshed every step, that
+	// re-encodes translations when the code loss must not train E_a.
+	eaFrozen *nn.Params
 
 	// G graph outputs.
 	adv, cls, rec, content, code, cycle, kl, total *G.Node
-	fake                                           G.Value
+	fakes                                          []G.Value
 	dstep                                          *dStep
 
 	// FLOPs is the estimated work of one step (forward x 3 for the
@@ -87,27 +93,37 @@ type Trainer struct {
 
 // stepInputs are the G step's inputs, shared by stages 1 and 3: the
 // images, the source means, the reparametrization noise, the target codes
-// and 0/1 targets (nodes of the G graph and the tensors bound to them), and
-// the 0/1 source values and fakes the D step reads.
+// and 0/1 targets, the style-swap mask, the reference images and the mask
+// of the blocks they keep from the source, the KL weight (nodes of the G
+// graph and the tensors bound to them), and the 0/1 source values and
+// fakes the D step reads.
 type stepInputs struct {
-	x, srcMeans, eps, zt, tgt01                     *G.Node
-	xT, srcMeansT, epsT, ztT, tgt01T, src01T, fakeT *tensor.Dense
+	x, srcMeans, eps, zt, tgt01, swap, ref, keep, klw *G.Node
+	xT, srcMeansT, epsT, ztT, tgt01T, src01T          *tensor.Dense
+	swapT, refT, keepT                                *tensor.Dense
+	fakeT                                             []*tensor.Dense
 }
 
-func newStepInputs(b *nn.Builder, n, s, cd, na int) stepInputs {
-	return stepInputs{
+func newStepInputs(b *nn.Builder, n, s, cd, na, fakes int) stepInputs {
+	in := stepInputs{
 		x: b.Input("x", n, 3, s, s), srcMeans: b.Input("src_means", n, cd), eps: b.Input("eps", n, cd),
-		zt: b.Input("z_target", n, cd), tgt01: b.Input("tgt01", n, na),
-		xT: newInput(n, 3, s, s), fakeT: newInput(n, 3, s, s),
-		srcMeansT: newInput(n, cd), epsT: newInput(n, cd), ztT: newInput(n, cd),
-		tgt01T: newInput(n, na), src01T: newInput(n, na),
+		zt: b.Input("z_target", n, cd), tgt01: b.Input("tgt01", n, na), swap: b.Input("swap", n, cd),
+		ref: b.Input("ref", n, 3, s, s), keep: b.Input("keep", n, cd), klw: G.NewScalar(b.G, tensor.Float32, G.WithName("kl_weight")),
+		xT: newInput(n, 3, s, s), srcMeansT: newInput(n, cd), epsT: newInput(n, cd), ztT: newInput(n, cd),
+		tgt01T: newInput(n, na), src01T: newInput(n, na), swapT: newInput(n, cd), refT: newInput(n, 3, s, s),
+		keepT: newInput(n, cd),
 	}
+	for range fakes {
+		in.fakeT = append(in.fakeT, newInput(n, 3, s, s))
+	}
+	return in
 }
 
 // bind lets the inputs (and more, a node to a tensor each) into their
 // graph and binds the D step's inputs.
 func (in *stepInputs) bind(d *dStep, more map[*G.Node]*tensor.Dense) error {
-	lets := map[*G.Node]*tensor.Dense{in.x: in.xT, in.srcMeans: in.srcMeansT, in.eps: in.epsT, in.zt: in.ztT, in.tgt01: in.tgt01T}
+	lets := map[*G.Node]*tensor.Dense{in.x: in.xT, in.srcMeans: in.srcMeansT, in.eps: in.epsT, in.zt: in.ztT,
+		in.tgt01: in.tgt01T, in.swap: in.swapT, in.ref: in.refT, in.keep: in.keepT}
 	for n, v := range more {
 		lets[n] = v
 	}
@@ -116,22 +132,27 @@ func (in *stepInputs) bind(d *dStep, more map[*G.Node]*tensor.Dense) error {
 			return err
 		}
 	}
+	if err := G.Let(in.klw, G.NewF32(0)); err != nil {
+		return err
+	}
 	return d.bind(in.xT, in.fakeT, in.src01T)
 }
 
 // load copies a batch in and draws the step's noise and targets: the
 // source domains' means, reparametrization noise, codes sampled from the
-// target Gaussians, and the 0/1 target and source values. They depend on
-// (seed, step) only, so a resumed run is the same run.
+// target Gaussians, the 0/1 target and source values, the style-swap and
+// kept-block masks and the KL weight. They depend on (seed, step) only, so
+// a resumed run is the same run.
 func (in *stepInputs) load(c Config, seed uint64, step int, batch Batch) {
 	copy(in.xT.Data().([]float32), batch.X)
 	means, eps, zt := in.srcMeansT.Data().([]float32), in.epsT.Data().([]float32), in.ztT.Data().([]float32)
 	tgt01, src01 := in.tgt01T.Data().([]float32), in.src01T.Data().([]float32)
-	cd, na := c.Schema.CodeDim(), len(c.Schema.Attrs)
+	s := c.Schema
+	cd, na := s.CodeDim(), len(s.Attrs)
 	rng := rand.New(rand.NewPCG(seed^0x6e6f697365, uint64(step)))
 	for i := range batch.Src {
-		c.Schema.Means(batch.Src[i], means[i*cd:(i+1)*cd])
-		c.Schema.Sample(batch.Tgt[i], rng, zt[i*cd:(i+1)*cd])
+		s.Means(batch.Src[i], means[i*cd:(i+1)*cd])
+		s.Sample(batch.Tgt[i], rng, zt[i*cd:(i+1)*cd])
 		for j := range cd {
 			eps[i*cd+j] = float32(rng.NormFloat64())
 		}
@@ -140,6 +161,29 @@ func (in *stepInputs) load(c Config, seed uint64, step int, batch Batch) {
 			src01[i*na+a] = float32(max(batch.Src[i][a], 0))
 		}
 	}
+	// Drawn after the draws above, so the first recipe's are unchanged.
+	swap, keep := in.swapT.Data().([]float32), in.keepT.Data().([]float32)
+	r := c.Recipe
+	for i := range batch.Src {
+		coin := r.StyleSwap > 0 && rng.Float64() < r.StyleSwap
+		for a := range na {
+			kept := float32(0)
+			if batch.Src[i][a] == batch.Tgt[i][a] {
+				kept = 1
+			}
+			for j := range s.Dim {
+				keep[i*cd+a*s.Dim+j] = kept
+				swap[i*cd+a*s.Dim+j] = 0
+				if coin {
+					swap[i*cd+a*s.Dim+j] = kept
+				}
+			}
+		}
+	}
+	if len(batch.Ref) == len(batch.X) {
+		copy(in.refT.Data().([]float32), batch.Ref)
+	}
+	G.Let(in.klw, G.NewF32(float32(c.Weights.KL*r.klScale(cd, step)))) // a scalar into a scalar node: cannot fail
 }
 
 func newInput(shape ...int) *tensor.Dense {
@@ -158,45 +202,73 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 		}
 	}()
 	c := u.Config
+	rc := c.Recipe
 	n, s, cd, na := c.Batch, c.Arch.Size, c.Schema.CodeDim(), len(c.Schema.Attrs)
 	t = &Trainer{u: u}
+	nfakes := 1
+	if rc.RefPass {
+		nfakes = 2
+	}
 
 	// G step.
 	b := nn.NewBuilder(u.Ec.P, u.Ea.P, u.G.P)
 	b.Use(u.D.P)
 	t.gb = b
-	t.stepInputs = newStepInputs(b, n, s, cd, na)
+	t.stepInputs = newStepInputs(b, n, s, cd, na, nfakes)
+	eaCode, codeTarget := u.Ea, t.zt
+	if rc.CodeDetach {
+		t.eaFrozen = u.Ea.P.Clone()
+		b.Use(t.eaFrozen)
+		eaCode = embed.NewAttrEncoderOver(u.Ea, t.eaFrozen)
+	}
 	content := u.Ec.Build(b, t.x)
 	mu, logvar := u.Ea.Build(b, t.x)
-	z := b.Reparam(mu, logvar, t.eps)
+	z := mu
+	if !rc.RecFromMu {
+		z = b.Reparam(mu, logvar, t.eps)
+	}
 	xrec := u.G.Build(b, content, z)
-	xfake := u.G.Build(b, content, t.zt)
-	patch, logits := u.D.Build(b, xfake)
-	cfake := u.Ec.Build(b, xfake)
-	mufake, _ := u.Ea.Build(b, xfake)
-	xcyc := u.G.Build(b, cfake, z)
-	t.adv = b.MSEConst(patch, 1)
-	t.cls = b.BCEWithLogits(logits, t.tgt01)
+	zfake := t.zt
+	if rc.StyleSwap > 0 {
+		zfake = b.Mix(t.swap, mu, t.zt)
+	}
+	codeTarget = zfake
+	if rc.CodeDetach {
+		codeTarget = b.StopGradient(zfake)
+	}
+	decode := func(content, code *G.Node) *G.Node { return u.G.Build(b, content, code) }
+	nets := passNets{forward: decode, back: decode, ec: u.Ec, d: u.D}
+	p := nets.translationPass(b, t.x, content, zfake, z, t.tgt01)
+	mufake, _ := eaCode.Build(b, p.fake)
+	fakes := []*G.Node{p.fake}
+	if rc.RefPass {
+		muRef, _ := u.Ea.Build(b, t.ref)
+		ref := nets.translationPass(b, t.x, content, b.Mix(t.keep, mu, muRef), z, t.tgt01)
+		p = p.refAveraged(b, ref)
+		fakes = append(fakes, ref.fake)
+	}
+	t.adv, t.cls, t.content, t.cycle = p.adv, p.cls, p.content, p.cycle
 	t.rec = b.L1(xrec, t.x)
-	t.content = b.L1(cfake, content)
-	t.code = b.L1(mufake, t.zt)
-	t.cycle = b.L1(xcyc, t.x)
+	t.code = b.L1(mufake, codeTarget)
 	t.kl = b.GaussKL(mu, logvar, t.srcMeans, 0.5)
 	w := c.Weights
 	t.total = b.WeightedSum(
-		[]*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle, t.kl},
-		[]float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle, w.KL})
+		[]*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle, b.Scale(t.kl, t.klw)},
+		[]float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle, 1})
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("generator: building the G step: %w", err)
 	}
-	G.Read(xfake, &t.fake)
+	t.fakes = make([]G.Value, len(fakes))
+	for i, f := range fakes {
+		G.Read(f, &t.fakes[i])
+	}
 	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
 		return nil, fmt.Errorf("generator: G step gradients: %w", err)
 	}
 	t.FLOPs = 3 * b.FLOPs
 
 	// D step.
-	if t.dstep, err = newDStep(u.D, n, s, na, c.Weights); err != nil {
+	if t.dstep, err = newDStep(u.D, n, s, na, nfakes, c.Weights); err != nil {
 		return nil, err
 	}
 	t.FLOPs += t.dstep.flops
@@ -208,23 +280,69 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	return t, nil
 }
 
-// dStep is the discriminator's step, shared by stage 1 and stage 3: LSGAN
-// real/fake and the attribute loss on real images.
-type dStep struct {
-	d                            *Discriminator
-	b                            *nn.Builder
-	m                            G.VM
-	x, fake, src01, adv, cls, tl *G.Node
-	flops                        int64
+// pass is one translation in the G step: the fake, and its adversarial,
+// attribute, content and cycle losses.
+type pass struct{ fake, adv, cls, content, cycle *G.Node }
+
+// passNets are the networks a translation pass runs through: the decoder
+// of a translation (forward: from the source's content) and of its cycle
+// back (back: from the translation's content), E_c and D.
+type passNets struct {
+	forward, back func(content, code *G.Node) *G.Node
+	ec            *embed.ContentEncoder
+	d             *Discriminator
 }
 
-func newDStep(dis *Discriminator, n, s, na int, w Weights) (*dStep, error) {
+// translationPass decodes x's content with code, scores the result with D
+// against the 0/1 targets, re-encodes its content and decodes that with
+// x's own code z (the cycle back to x).
+func (n passNets) translationPass(b *nn.Builder, x, content, code, z, tgt01 *G.Node) pass {
+	fake := n.forward(content, code)
+	patches, logits := n.d.Build(b, fake)
+	cfake := n.ec.Build(b, fake)
+	xcyc := n.back(cfake, z)
+	return pass{fake: fake, adv: advLoss(b, patches, 1), cls: b.BCEWithLogits(logits, tgt01),
+		content: b.L1(cfake, content), cycle: b.L1(xcyc, x)}
+}
+
+// refAveraged averages the reference pass's losses with p's (each 0.5).
+func (p pass) refAveraged(b *nn.Builder, ref pass) pass {
+	half := []float64{0.5, 0.5}
+	avg := func(x, y *G.Node) *G.Node { return b.WeightedSum([]*G.Node{x, y}, half) }
+	return pass{fake: p.fake, adv: avg(p.adv, ref.adv), cls: avg(p.cls, ref.cls), content: avg(p.content, ref.content),
+		cycle: avg(p.cycle, ref.cycle)}
+}
+
+// dStep is the discriminator's step, shared by stage 1 and stage 3: LSGAN
+// real/fake (the fakes' losses averaged) and the attribute loss on real
+// images.
+type dStep struct {
+	d            *Discriminator
+	b            *nn.Builder
+	m            G.VM
+	x, src01     *G.Node
+	fakes        []*G.Node
+	adv, cls, tl *G.Node
+	flops        int64
+}
+
+func newDStep(dis *Discriminator, n, s, na, nfakes int, w Weights) (*dStep, error) {
 	d := nn.NewBuilder(dis.P)
 	t := &dStep{d: dis, b: d}
-	t.x, t.fake, t.src01 = d.Input("x", n, 3, s, s), d.Input("fake", n, 3, s, s), d.Input("src01", n, na)
+	t.x, t.src01 = d.Input("x", n, 3, s, s), d.Input("src01", n, na)
 	preal, lreal := dis.Build(d, t.x)
-	pfake, _ := dis.Build(d, t.fake)
-	t.adv = d.WeightedSum([]*G.Node{d.MSEConst(preal, 1), d.MSEConst(pfake, 0)}, []float64{1, 1})
+	terms, ws := []*G.Node{advLoss(d, preal, 1)}, []float64{1}
+	for k := range nfakes {
+		name := "fake"
+		if k > 0 {
+			name = fmt.Sprint("fake", k)
+		}
+		f := d.Input(name, n, 3, s, s)
+		t.fakes = append(t.fakes, f)
+		pfake, _ := dis.Build(d, f)
+		terms, ws = append(terms, advLoss(d, pfake, 0)), append(ws, 1/float64(nfakes))
+	}
+	t.adv = d.WeightedSum(terms, ws)
 	t.cls = d.BCEWithLogits(lreal, t.src01)
 	t.tl = d.WeightedSum([]*G.Node{t.adv, t.cls}, []float64{w.Adv, w.Cls})
 	if err := d.Err(); err != nil {
@@ -238,8 +356,12 @@ func newDStep(dis *Discriminator, n, s, na int, w Weights) (*dStep, error) {
 }
 
 // bind sets the step's inputs and makes its machine.
-func (t *dStep) bind(x, fake, src01 *tensor.Dense) error {
-	for node, val := range map[*G.Node]*tensor.Dense{t.x: x, t.fake: fake, t.src01: src01} {
+func (t *dStep) bind(x *tensor.Dense, fakes []*tensor.Dense, src01 *tensor.Dense) error {
+	lets := map[*G.Node]*tensor.Dense{t.x: x, t.src01: src01}
+	for k, f := range t.fakes {
+		lets[f] = fakes[k]
+	}
+	for node, val := range lets {
 		if err := G.Let(node, val); err != nil {
 			return err
 		}
@@ -288,25 +410,59 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 	if len(batch.X) != len(t.xT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch {
 		return Losses{}, fmt.Errorf("generator: batch of %d values, %d sources, %d targets", len(batch.X), len(batch.Src), len(batch.Tgt))
 	}
+	if c.Recipe.RefPass && len(batch.Ref) != len(batch.X) {
+		return Losses{}, fmt.Errorf("generator: batch of %d reference values, want %d", len(batch.Ref), len(batch.X))
+	}
 	t.load(c, c.Seed, u.Step, batch)
+	if t.eaFrozen != nil {
+		if err := t.eaFrozen.CopyFrom(u.Ea.P); err != nil {
+			return Losses{}, err
+		}
+	}
 	var l Losses
 	if err := t.gm.RunAll(); err != nil {
 		return l, fmt.Errorf("generator: G step: %w", err)
 	}
 	l.Adv, l.Cls, l.Rec, l.Content = scalar(t.adv), scalar(t.cls), scalar(t.rec), scalar(t.content)
 	l.Code, l.Cycle, l.KL, l.GTotal = scalar(t.code), scalar(t.cycle), scalar(t.kl), scalar(t.total)
-	if t.fake == nil {
-		return l, fmt.Errorf("generator: G step produced no image")
+	if err := copyFakes(t.fakes, t.fakeT); err != nil {
+		return l, err
 	}
-	copy(t.fakeT.Data().([]float32), t.fake.Data().([]float32))
+	schedule(c.Recipe, c.LR, u.Step, u.OptG, u.OptD)
 	if err := u.OptG.Update(t.gb, u.Ec.P, u.Ea.P, u.G.P); err != nil {
 		return l, err
+	}
+	if u.EMA != nil {
+		d := c.Recipe.emaDecay(u.Step)
+		for i, p := range []*nn.Params{u.Ec.P, u.Ea.P, u.G.P} {
+			if err := u.EMA.sets()[i].MoveAverage(p, d); err != nil {
+				return l, err
+			}
+		}
 	}
 	t.gm.Reset()
 	if err := t.dstep.run(u.OptD, &l); err != nil {
 		return l, err
 	}
 	return l, endStep(&l, &u.Step, start)
+}
+
+// copyFakes copies the G step's translations into the D step's inputs.
+func copyFakes(fakes []G.Value, to []*tensor.Dense) error {
+	for k, f := range fakes {
+		if f == nil {
+			return fmt.Errorf("generator: G step produced no image")
+		}
+		copy(to[k].Data().([]float32), f.Data().([]float32))
+	}
+	return nil
+}
+
+// schedule sets the optimizers' learning rate for step and their clipping.
+func schedule(r Recipe, base float64, step int, opts ...*nn.Adam) {
+	for _, o := range opts {
+		o.LR, o.ClipNorm = r.lrAt(base, step), r.ClipNorm
+	}
 }
 
 // endStep counts a finished step into *step and l, times it, and reports a

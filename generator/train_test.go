@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,9 +16,10 @@ import (
 var faceSchema = embed.Schema{Attrs: []string{"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}, Dim: 8}
 
 func randomBatch(rng *rand.Rand, n, size, attrs int) Batch {
-	b := Batch{X: make([]float32, n*3*size*size)}
+	b := Batch{X: make([]float32, n*3*size*size), Ref: make([]float32, n*3*size*size)}
 	for i := range b.X {
 		b.X[i] = float32(rng.Float64()*2 - 1)
+		b.Ref[i] = float32(rng.Float64()*2 - 1)
 	}
 	for range n {
 		src, tgt := make([]int8, attrs), make([]int8, attrs)
@@ -29,8 +31,39 @@ func randomBatch(rng *rand.Rand, n, size, attrs int) Batch {
 	return b
 }
 
+// TestStepRuns: two steps of the first recipe, of the default one and of
+// the default one without each of its parts give finite losses and update
+// G and D.
 func TestStepRuns(t *testing.T) {
-	u, err := NewUNIT(Config{Arch: embed.Arch{Size: 32, Width: 4, ResBlocks: 1}, Schema: faceSchema, Batch: 2, Seed: 1})
+	runs := []string{"first", "default"}
+	for _, p := range RecipeParts {
+		runs = append(runs, "without "+p.Name)
+	}
+	for _, run := range runs {
+		t.Run(run, func(t *testing.T) {
+			t.Parallel()
+			c := Config{Arch: embed.Arch{Size: 32, Width: 4, ResBlocks: 1}, Schema: faceSchema, Batch: 2, Seed: 1}
+			if run != "first" {
+				c.Recipe = DefaultRecipe(10, &c.Arch)
+				if part, ok := strings.CutPrefix(run, "without "); ok {
+					before, arch := c.Recipe, c.Arch
+					if err := Without(&c.Recipe, &c.Arch, []string{part}); err != nil || (c.Recipe == before && c.Arch == arch) {
+						t.Fatalf("without %s changed nothing: %v", part, err)
+					}
+				}
+			}
+			stepRuns(t, c)
+		})
+	}
+	var r Recipe
+	var a embed.Arch
+	if err := Without(&r, &a, []string{"dropout"}); err == nil || !strings.Contains(err.Error(), "rec-mu") {
+		t.Fatalf("an unknown part: %v", err)
+	}
+}
+
+func stepRuns(t *testing.T, c Config) {
+	u, err := NewUNIT(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +110,18 @@ func TestStepSpeed(t *testing.T) {
 	if os.Getenv("RGUNIT_STEP_SPEED") == "" {
 		t.Skip("set RGUNIT_STEP_SPEED=1")
 	}
-	for _, size := range []int{32, 64} {
+	for _, run := range []struct {
+		size   int
+		recipe string
+	}{{32, "first"}, {32, "default"}, {64, "default"}} {
+		size := run.size
 		a := embed.DefaultArch
 		a.Size = size
-		u, _ := NewUNIT(Config{Arch: a, Schema: faceSchema, Batch: 8, Seed: 1})
+		var r Recipe
+		if run.recipe == "default" {
+			r = DefaultRecipe(1000, &a)
+		}
+		u, _ := NewUNIT(Config{Arch: a, Schema: faceSchema, Batch: 8, Seed: 1, Recipe: r})
 		tr, err := NewTrainer(u)
 		if err != nil {
 			t.Fatal(err)
@@ -111,8 +152,8 @@ func TestStepSpeed(t *testing.T) {
 		t.Logf("%d px: %.0f MB allocated per step", size, float64(m1.TotalAlloc-m0.TotalAlloc)/steps/1e6)
 		ec, ea, g, d := u.Params()
 		gf := float64(tr.FLOPs) / 1e9
-		t.Logf("%d px: median %.3f s/step (mean %.3f, min %.3f, max %.3f), %.2f GFLOP/step, %.2f GFLOP/s at the median; params Ec %d Ea %d G %d D %d",
-			size, med, mean, times[0], times[steps-1], gf, gf/med, ec, ea, g, d)
+		t.Logf("%d px, %s recipe: median %.3f s/step (mean %.3f, min %.3f, max %.3f), %.2f GFLOP/step, %.2f GFLOP/s at the median; params Ec %d Ea %d G %d D %d",
+			size, run.recipe, med, mean, times[0], times[steps-1], gf, gf/med, ec, ea, g, d)
 		tr.Close()
 	}
 }

@@ -42,6 +42,12 @@ type Config struct {
 	// Labelled, in (0, 1), trains on that fraction of the labelled items
 	// (by a hash of the id, InFraction); 0 means all of them.
 	Labelled float64 `json:"labelled,omitempty"`
+	// Recipe is the training recipe (the zero value is the first one,
+	// which checkpoints written before it existed decode to).
+	Recipe Recipe `json:"recipe,omitzero"`
+	// Stats are E_a's code statistics per attribute value, measured on
+	// the training items at each checkpoint (nil before the first).
+	Stats *CodeStats `json:"code_stats,omitempty"`
 }
 
 // Check validates a configuration.
@@ -69,12 +75,23 @@ type UNIT struct {
 	OptG   *nn.Adam // E_c, E_a and G
 	OptD   *nn.Adam
 	Step   int
+	// EMA holds the moving averages of E_c, E_a and G (Recipe.EMA > 0;
+	// nil otherwise): the weights Inference uses.
+	EMA *Averages
 }
+
+// Averages are moving averages of E_c, E_a and G's weights.
+type Averages struct{ Ec, Ea, G *nn.Params }
+
+func (a *Averages) sets() []*nn.Params { return []*nn.Params{a.Ec, a.Ea, a.G} }
 
 // NewUNIT returns a freshly initialized model.
 func NewUNIT(c Config) (*UNIT, error) {
 	if c.LR == 0 {
 		c.LR, c.Beta1, c.Beta2 = 1e-4, 0.5, 0.999
+		if c.Recipe.Cosine {
+			c.LR = 2e-4
+		}
 	}
 	if c.Weights == (Weights{}) {
 		c.Weights = DefaultWeights
@@ -82,7 +99,7 @@ func NewUNIT(c Config) (*UNIT, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
-	return &UNIT{
+	u := &UNIT{
 		Config: c,
 		Ec:     embed.NewContentEncoder(c.Arch, c.Seed+1),
 		Ea:     embed.NewAttrEncoder(c.Arch, c.Schema, c.Seed+2),
@@ -90,7 +107,26 @@ func NewUNIT(c Config) (*UNIT, error) {
 		D:      NewDiscriminator(c.Arch, c.Schema, c.Seed+4),
 		OptG:   nn.NewAdam(c.LR, c.Beta1, c.Beta2),
 		OptD:   nn.NewAdam(c.LR, c.Beta1, c.Beta2),
-	}, nil
+	}
+	if c.Recipe.EMA > 0 {
+		u.EMA = &Averages{Ec: u.Ec.P.Clone(), Ea: u.Ea.P.Clone(), G: u.G.P.Clone()}
+	}
+	return u, nil
+}
+
+// Inference returns the model to translate and encode with: the moving
+// averages of E_c, E_a and G when the recipe keeps them (sharing their
+// tensors), else u itself. Its D and optimizers are u's; it has no EMA.
+func (u *UNIT) Inference() *UNIT {
+	if u.EMA == nil {
+		return u
+	}
+	v := *u
+	v.Ec = &embed.ContentEncoder{Arch: u.Ec.Arch, P: u.EMA.Ec}
+	v.Ea = embed.NewAttrEncoderOver(u.Ea, u.EMA.Ea)
+	v.G = &Decoder{Arch: u.G.Arch, Schema: u.G.Schema, P: u.EMA.G}
+	v.EMA = nil
+	return &v
 }
 
 // Params returns the parameter count of E_c, E_a, G and D.
@@ -111,11 +147,29 @@ const checkpointMagic = "RGUNIT-GMMUNIT\n"
 // header (format, step, config), then the parameters of E_c, E_a, G and D
 // and the two optimizers' states (package nn's encodings).
 func (u *UNIT) MarshalBinary() ([]byte, error) {
-	b, err := nn.AppendHeader(nil, checkpointMagic, header{Format: 1, Step: u.Step, Config: u.Config})
+	b, err := nn.AppendHeader(nil, checkpointMagic, header{Format: u.format(), Step: u.Step, Config: u.Config})
 	if err != nil {
 		return nil, err
 	}
-	return appendBody(b, []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P}, u.OptG, u.OptD), nil
+	return appendBody(b, u.paramSets(), u.OptG, u.OptD), nil
+}
+
+// format is the checkpoint format: 2 when it carries moving averages.
+func (u *UNIT) format() int {
+	if u.EMA != nil {
+		return 2
+	}
+	return 1
+}
+
+// paramSets are the parameter sets a checkpoint holds, in order: E_c,
+// E_a, G, D, then the moving averages of E_c, E_a and G (format 2).
+func (u *UNIT) paramSets() []*nn.Params {
+	ps := []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P}
+	if u.EMA != nil {
+		ps = append(ps, u.EMA.sets()...)
+	}
+	return ps
 }
 
 // appendBody appends a checkpoint's parameter sets, then its two
@@ -155,15 +209,15 @@ func UnmarshalUNIT(b []byte) (*UNIT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
-	if h.Format != 1 {
-		return nil, fmt.Errorf("%w: format %d", ErrCheckpoint, h.Format)
-	}
 	u, err := NewUNIT(h.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
+	if h.Format != u.format() {
+		return nil, fmt.Errorf("%w: format %d (a model of this configuration is format %d)", ErrCheckpoint, h.Format, u.format())
+	}
 	u.Step = h.Step
-	if u.OptG, u.OptD, err = readBody(b, []*nn.Params{u.Ec.P, u.Ea.P, u.G.P, u.D.P}); err != nil {
+	if u.OptG, u.OptD, err = readBody(b, u.paramSets()); err != nil {
 		return nil, err
 	}
 	return u, nil

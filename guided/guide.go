@@ -8,16 +8,19 @@ import (
 )
 
 // Guide retrieves neighbours through a database's index and encodes their
-// content maps with the retrieval model's frozen E_c (cached by id: the
-// encoder never changes under a model version).
+// content maps and attribute codes with the retrieval model's frozen E_c
+// and E_a (cached by id: the encoders never change under a model version).
 type Guide struct {
 	DB *retrieval.DB
 	K  int
 	// Images, when set, supplies an item's image tensor at the model's
 	// size (a training set already in memory); otherwise the store is read.
 	Images func(id uint64) ([]float32, bool)
-	cache  map[uint64][]float32
+	cache  map[uint64]encoded
 }
+
+// encoded is an item's content map and E_a mean code.
+type encoded struct{ content, code []float32 }
 
 // Retrieved is what Retrieve found for a batch.
 type Retrieved struct {
@@ -25,6 +28,9 @@ type Retrieved struct {
 	// Maps[k] holds the k-th neighbour's content map of every image; an
 	// image with fewer than K neighbours repeats them in order.
 	Maps [][]float32
+	// Codes[i] holds the E_a mean codes of image i's neighbours (those
+	// found, nearest first).
+	Codes [][][]float32
 }
 
 // Content returns the content maps of n images (n*3*S*S values).
@@ -50,25 +56,29 @@ func (g *Guide) assemble(ids [][]uint64) (*Retrieved, error) {
 	if err := g.encode(ids); err != nil {
 		return nil, err
 	}
-	r := &Retrieved{IDs: ids, Maps: make([][]float32, g.K)}
+	r := &Retrieved{IDs: ids, Maps: make([][]float32, g.K), Codes: make([][][]float32, len(ids))}
 	for k := range r.Maps {
 		r.Maps[k] = make([]float32, 0, len(ids)*per)
 	}
-	for _, nb := range ids {
+	for i, nb := range ids {
 		if len(nb) == 0 {
 			return nil, fmt.Errorf("%w: the index holds no item but the source", ErrNoNeighbours)
 		}
 		for k := range g.K {
-			r.Maps[k] = append(r.Maps[k], g.cache[nb[k%len(nb)]]...)
+			r.Maps[k] = append(r.Maps[k], g.cache[nb[k%len(nb)]].content...)
+		}
+		for _, id := range nb[:min(g.K, len(nb))] {
+			r.Codes[i] = append(r.Codes[i], g.cache[id].code)
 		}
 	}
 	return r, nil
 }
 
-// encode fills the cache with the content maps of every id not in it.
+// encode fills the cache with the content maps and codes of every id not
+// in it.
 func (g *Guide) encode(ids [][]uint64) error {
 	if g.cache == nil {
-		g.cache = map[uint64][]float32{}
+		g.cache = map[uint64]encoded{}
 	}
 	u := g.DB.Model.Stage1
 	size := u.Config.Arch.Size
@@ -104,10 +114,14 @@ func (g *Guide) encode(ids [][]uint64) error {
 	if err != nil {
 		return err
 	}
+	codes, err := u.Codes(x, len(todo))
+	if err != nil {
+		return err
+	}
 	cs := u.ContentShape()
-	per := cs[0] * cs[1] * cs[2]
+	per, cd := cs[0]*cs[1]*cs[2], u.Config.Schema.CodeDim()
 	for i, id := range todo {
-		g.cache[id] = maps[i*per : (i+1)*per]
+		g.cache[id] = encoded{content: maps[i*per : (i+1)*per], code: codes[i*cd : (i+1)*cd]}
 	}
 	return nil
 }

@@ -133,7 +133,19 @@ func Train(ctx context.Context, db *retrieval.DB, r *generator.RG, d *generator.
 		if err != nil {
 			return last, err
 		}
-		l, err := tr.Step(generator.RGBatch{Batch: b, NbTgt: tgt.Maps, NbSrc: src.Maps})
+		var codes []float32
+		if r.Config.Codes == generator.CodeEncoder.String() {
+			// The code translate would use: the neighbours' E_a means for
+			// the changed attributes, the image's own for the others.
+			cs, err := r.Base.TranslationCodes(generator.CodeEncoder, b.X, b.Src, b.Tgt, tgt.Codes, nil)
+			if err != nil {
+				return last, err
+			}
+			for _, c := range cs {
+				codes = append(codes, c...)
+			}
+		}
+		l, err := tr.Step(generator.RGBatch{Batch: b, NbTgt: tgt.Maps, NbSrc: src.Maps, Codes: codes})
 		if err != nil {
 			return last, err // the model may be half-updated: keep the last checkpoint
 		}

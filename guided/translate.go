@@ -25,24 +25,28 @@ func NewTranslator(db *retrieval.DB) (*Translator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Translator{DB: db, RG: r, Version: ver, guide: &Guide{DB: db, K: r.Config.K, cache: map[uint64][]float32{}}}, nil
+	return &Translator{DB: db, RG: r.Inference(), Version: ver, guide: &Guide{DB: db, K: r.Config.K}}, nil
 }
 
 // K is the number of neighbours the model fuses.
 func (t *Translator) K() int { return t.RG.Config.K }
 
-// Batch translates n images (n*3*S*S values) to targets[i] decoded with
-// codes[i], each guided by the K items retrieved for (image, target),
+// Batch translates n images (n*3*S*S values) with attribute values src[i]
+// to targets[i], each guided by the K items retrieved for (image, target),
 // never exclude[i] (exclude may be nil). With k in 1..K only the k nearest
-// are used (repeated to fill the model's K inputs). With random set, the
-// "neighbours" are random items instead (the bench's control).
-func (t *Translator) Batch(x []float32, targets [][]int8, codes [][]float32, exclude []uint64, k int, random *rand.Rand) ([][]float32, *Retrieved, error) {
+// are used (repeated to fill the model's K inputs). Each image's code is
+// TranslationCode's in mode, with the neighbours' E_a means as guides;
+// with sample set, codes are drawn around it. With random set, the
+// "neighbours" are random items instead, and the codes come from the
+// model's per-domain statistics: no retrieved information at all (the
+// bench's control).
+func (t *Translator) Batch(x []float32, src, targets [][]int8, exclude []uint64, k int, random *rand.Rand, mode generator.CodeMode, sample *rand.Rand) ([][]float32, *Retrieved, error) {
 	n := len(targets)
 	if k < 1 || k > t.K() {
 		return nil, nil, fmt.Errorf("%w: k %d: this model fuses 1 to %d neighbours", retrieval.ErrQuery, k, t.K())
 	}
-	if len(codes) != n {
-		return nil, nil, fmt.Errorf("guided: %d codes for %d targets", len(codes), n)
+	if len(src) != n {
+		return nil, nil, fmt.Errorf("guided: %d sources for %d targets", len(src), n)
 	}
 	g := *t.guide
 	g.K = k
@@ -56,6 +60,15 @@ func (t *Translator) Batch(x []float32, targets [][]int8, codes [][]float32, exc
 	} else {
 		rt, err = g.Retrieve(content, targets, exclude)
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	t.guide.cache = g.cache // keep what this batch encoded
+	guides := rt.Codes
+	if random != nil {
+		guides = nil
+	}
+	codes, err := t.RG.Base.TranslationCodes(mode, x, src, targets, guides, sample)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,9 +113,10 @@ type Request struct {
 	Image   []float32 // 3*S*S, CHW, [-1, 1]
 	Source  []int8    // known attribute values (nil: E_a estimates them)
 	Targets string    // "Blond_Hair,Young,-Male"
-	Samples int       // 1: the target means; more: codes drawn from the target Gaussians
+	Samples int       // 1: the code TranslationCode makes; more: codes drawn around it
 	K       int       // neighbours used (0: the model's K)
 	Exclude uint64    // a stored source item, never its own neighbour
+	Codes   generator.CodeMode
 	Rng     *rand.Rand
 }
 
@@ -134,24 +148,22 @@ func (t *Translator) Image(q Request) (*Output, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Source, o.Estimated = s.Values(codes), true
+		o.Source, o.Estimated = u.SourceValues(codes), true
 	}
 	var err error
 	if o.Target, err = s.ParseTargets(q.Targets, o.Source); err != nil {
 		return nil, err
 	}
-	xs := make([]float32, 0, q.Samples*len(q.Image))
-	codes, targets, exclude := make([][]float32, q.Samples), make([][]int8, q.Samples), make([]uint64, q.Samples)
-	for i := range codes {
-		codes[i] = make([]float32, s.CodeDim())
-		if q.Samples == 1 {
-			s.Means(o.Target, codes[i])
-		} else {
-			s.Sample(o.Target, q.Rng, codes[i])
-		}
-		xs, targets[i], exclude[i] = append(xs, q.Image...), o.Target, q.Exclude
+	sample := q.Rng
+	if q.Samples == 1 {
+		sample = nil
 	}
-	outs, rt, err := t.Batch(xs, targets, codes, exclude, q.K, nil)
+	xs := make([]float32, 0, q.Samples*len(q.Image))
+	srcs, targets, exclude := make([][]int8, q.Samples), make([][]int8, q.Samples), make([]uint64, q.Samples)
+	for i := range targets {
+		xs, srcs[i], targets[i], exclude[i] = append(xs, q.Image...), o.Source, o.Target, q.Exclude
+	}
+	outs, rt, err := t.Batch(xs, srcs, targets, exclude, q.K, nil, q.Codes, sample)
 	if err != nil {
 		return nil, err
 	}

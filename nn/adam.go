@@ -10,8 +10,15 @@ import (
 // theirs unexported).
 type Adam struct {
 	LR, Beta1, Beta2, Eps float64
-	Step                  int
-	M, V                  map[string][]float32 // per parameter name
+	// ClipNorm, when positive, scales the gradients of one Update down so
+	// that their global L2 norm is at most ClipNorm (it is configuration,
+	// not state: it is not encoded).
+	ClipNorm float64
+	Step     int
+	M, V     map[string][]float32 // per parameter name
+	// Clipped counts the updates whose gradients were scaled down (not
+	// encoded).
+	Clipped int
 }
 
 // NewAdam returns an optimizer with the given learning rate and betas.
@@ -27,6 +34,10 @@ func (a *Adam) Update(b *Builder, ps ...*Params) error {
 	c2 := 1 - math.Pow(a.Beta2, float64(a.Step))
 	lr := float32(a.LR * math.Sqrt(c2) / c1)
 	b1, b2, eps := float32(a.Beta1), float32(a.Beta2), float32(a.Eps)
+	scale, err := a.clipScale(b, ps)
+	if err != nil {
+		return err
+	}
 	for pi, p := range ps {
 		for _, name := range p.names {
 			t := p.byName[name]
@@ -53,6 +64,7 @@ func (a *Adam) Update(b *Builder, ps ...*Params) error {
 				return fmt.Errorf("%w: optimizer state for %s has %d values, the parameter %d", ErrFormat, name, len(m), len(w))
 			}
 			for i, gi := range g {
+				gi *= scale
 				m[i] = b1*m[i] + (1-b1)*gi
 				v[i] = b2*v[i] + (1-b2)*gi*gi
 				w[i] -= lr * m[i] / (float32(math.Sqrt(float64(v[i]))) + eps)
@@ -64,4 +76,39 @@ func (a *Adam) Update(b *Builder, ps ...*Params) error {
 		}
 	}
 	return nil
+}
+
+// clipScale returns the factor that brings the global norm of the
+// gradients of ps down to ClipNorm (1 when it is not above it, or when
+// clipping is off).
+func (a *Adam) clipScale(b *Builder, ps []*Params) (float32, error) {
+	if a.ClipNorm <= 0 {
+		return 1, nil
+	}
+	var ss float64
+	for _, p := range ps {
+		for _, name := range p.names {
+			n, ok := b.nodes[p.byName[name]]
+			if !ok {
+				continue
+			}
+			gv, err := n.Grad()
+			if err != nil {
+				return 0, fmt.Errorf("nn: gradient of %s: %w", name, err)
+			}
+			g, ok := gv.Data().([]float32)
+			if !ok {
+				return 0, fmt.Errorf("nn: gradient of %s is not float32", name)
+			}
+			for _, v := range g {
+				ss += float64(v) * float64(v)
+			}
+		}
+	}
+	norm := math.Sqrt(ss)
+	if norm <= a.ClipNorm || math.IsNaN(norm) {
+		return 1, nil
+	}
+	a.Clipped++
+	return float32(a.ClipNorm / norm), nil
 }

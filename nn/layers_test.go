@@ -306,3 +306,91 @@ func TestTripletHandMade(t *testing.T) {
 		}
 	}
 }
+
+func TestLayerNormGradient(t *testing.T) {
+	gradCheck(t, "LayerNorm", func(b *Builder, in []*G.Node) *G.Node {
+		return b.must(apply(layerNormOp, in[0]))
+	}, []int{2, 3, 3, 3})
+	gradCheck(t, "ChannelAffine", func(b *Builder, in []*G.Node) *G.Node {
+		return b.must(apply(channelAffineOp, in[0], in[1], in[2]))
+	}, []int{2, 3, 3, 3}, []int{1, 3, 1, 1}, []int{1, 3, 1, 1})
+}
+
+func TestAvgPoolGradient(t *testing.T) {
+	gradCheck(t, "AvgPool", func(b *Builder, in []*G.Node) *G.Node { return b.AvgPool(in[0]) }, []int{2, 2, 4, 6})
+}
+
+// TestStopGradient: the stopped path contributes nothing to the gradient,
+// the other path its full share.
+func TestStopGradient(t *testing.T) {
+	p := NewParams(1)
+	x := p.New("x", Ones, 1, 4)
+	b := NewBuilder(p)
+	xn := b.P(x)
+	// cost = sum(x * 3) + sum(stop(x) * 5): d cost / dx = 3.
+	three, five := G.NewConstant(float32(3)), G.NewConstant(float32(5))
+	cost := G.Must(G.Add(G.Must(G.Sum(G.Must(G.Mul(xn, three)))), G.Must(G.Sum(G.Must(G.Mul(b.StopGradient(xn), five))))))
+	if b.Err() != nil {
+		t.Fatal(b.Err())
+	}
+	if _, err := G.Grad(cost, xn); err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(b.G, G.BindDualValues(xn))
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if c := cost.Value().Data().(float32); c != 32 {
+		t.Fatalf("cost %v, want 32", c)
+	}
+	g, _ := xn.Grad()
+	for _, v := range g.Data().([]float32) {
+		if v != 3 {
+			t.Fatalf("gradient %v, want 3 everywhere", g.Data())
+		}
+	}
+}
+
+// TestLayerNormValues: each sample comes out with mean 0 and variance 1
+// over all its values, then scaled and shifted per channel.
+func TestLayerNormValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := randTensor(rng, 2, 3, 2, 2)
+	out := make([]float32, 24)
+	normalize(x.Data().([]float32), out, 2, 12)
+	for s := range 2 {
+		var m, v float64
+		for _, o := range out[s*12 : (s+1)*12] {
+			m += float64(o) / 12
+		}
+		for _, o := range out[s*12 : (s+1)*12] {
+			v += (float64(o) - m) * (float64(o) - m) / 12
+		}
+		if math.Abs(m) > 1e-5 || math.Abs(v-1) > 1e-3 {
+			t.Fatalf("sample %d: mean %v variance %v", s, m, v)
+		}
+	}
+}
+
+func TestMoveAverageAndClip(t *testing.T) {
+	p, q := NewParams(1), NewParams(2)
+	a := p.New("w", Zeros, 2)
+	q.New("w", Ones, 2)
+	if err := p.MoveAverage(q, 0.75); err != nil {
+		t.Fatal(err)
+	}
+	if d := a.Data().([]float32); d[0] != 0.25 || d[1] != 0.25 {
+		t.Fatalf("average %v, want 0.25", d)
+	}
+	c := p.Clone()
+	c.Get("w").Data().([]float32)[0] = 9
+	if a.Data().([]float32)[0] != 0.25 {
+		t.Fatal("Clone shares its tensors")
+	}
+	other := NewParams(3)
+	other.New("v", Ones, 2)
+	if err := p.MoveAverage(other, 0.5); err == nil {
+		t.Fatal("an average over other names was accepted")
+	}
+}

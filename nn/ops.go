@@ -223,13 +223,7 @@ var instNormOp = &kernelOp{
 	dims:  []int{4, 4},
 	shape: sameShape,
 	do: func(in [][]float32, s []tensor.Shape, out []float32) {
-		planes(s[0], func(p, size int) {
-			x, o := in[0][p*size:(p+1)*size], out[p*size:(p+1)*size]
-			mean, inv := planeStats(x)
-			for i, v := range x {
-				o[i] = (v - mean) * inv
-			}
-		})
+		normalize(in[0], out, s[0][0]*s[0][1], s[0][2]*s[0][3])
 	},
 	grad: func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		g, err := apply(instNormGradOp, inputs[0], grad)
@@ -237,28 +231,13 @@ var instNormOp = &kernelOp{
 	},
 }
 
-// instNormGradOp: (x, dy) -> dx = inv * (dy - mean(dy) - xhat * mean(dy *
-// xhat)) per plane, xhat = (x - mean) * inv.
+// instNormGradOp: (x, dy) -> dx per plane (see normalizeGrad).
 var instNormGradOp = &kernelOp{
 	name:  "rgunit.InstanceNormGrad",
 	dims:  []int{4, 4, 4},
 	shape: sameShape,
 	do: func(in [][]float32, s []tensor.Shape, out []float32) {
-		planes(s[0], func(p, size int) {
-			x, dy, o := in[0][p*size:(p+1)*size], in[1][p*size:(p+1)*size], out[p*size:(p+1)*size]
-			mean, inv := planeStats(x)
-			var sdy, sdyx float64
-			for i, v := range x {
-				xh := (v - mean) * inv
-				sdy += float64(dy[i])
-				sdyx += float64(dy[i] * xh)
-			}
-			mdy, mdyx := float32(sdy/float64(size)), float32(sdyx/float64(size))
-			for i, v := range x {
-				xh := (v - mean) * inv
-				o[i] = inv * (dy[i] - mdy - xh*mdyx)
-			}
-		})
+		normalizeGrad(in[0], in[1], out, s[0][0]*s[0][1], s[0][2]*s[0][3])
 	},
 }
 

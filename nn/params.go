@@ -27,7 +27,8 @@ type Init int
 const (
 	Zeros Init = iota
 	Ones
-	He // N(0, 2/fan_in): fan_in is the product of all dims but the first
+	He       // N(0, 2/fan_in): fan_in is the product of all dims but the first
+	Normal02 // N(0, 0.02^2), as the discriminators of DCGAN and MUNIT
 )
 
 // New adds a tensor of the given shape under name.
@@ -49,6 +50,10 @@ func (p *Params) New(name string, init Init, shape ...int) *tensor.Dense {
 		std := math.Sqrt(2 / float64(n/shape[0]))
 		for i := range data {
 			data[i] = float32(p.rng.NormFloat64() * std)
+		}
+	case Normal02:
+		for i := range data {
+			data[i] = float32(p.rng.NormFloat64() * 0.02)
 		}
 	}
 	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
@@ -106,4 +111,35 @@ func (p *Params) Subset(keep func(name string) bool) *Params {
 		}
 	}
 	return s
+}
+
+// Clone returns a deep copy of p (new tensors with the same names, shapes
+// and values).
+func (p *Params) Clone() *Params {
+	c := &Params{byName: map[string]*tensor.Dense{}, rng: p.rng}
+	for _, n := range p.names {
+		t := p.byName[n]
+		data := append([]float32(nil), t.Data().([]float32)...)
+		c.names = append(c.names, n)
+		c.byName[n] = tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.WithBacking(data))
+	}
+	return c
+}
+
+// MoveAverage moves every tensor of p towards src's tensor of the same
+// name: p = decay * p + (1 - decay) * src (an exponential moving average
+// of weights; the two sets must have the same names and shapes).
+func (p *Params) MoveAverage(src *Params, decay float64) error {
+	d, e := float32(decay), float32(1-decay)
+	for _, n := range p.names {
+		s := src.byName[n]
+		if s == nil || !s.Shape().Eq(p.byName[n].Shape()) {
+			return fmt.Errorf("%w: parameter %q missing or of another shape in the source", ErrFormat, n)
+		}
+		dst, from := p.byName[n].Data().([]float32), s.Data().([]float32)
+		for i, v := range from {
+			dst[i] = d*dst[i] + e*v
+		}
+	}
+	return nil
 }

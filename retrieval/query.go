@@ -222,7 +222,7 @@ func (d *DB) Query(q Query) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Source, res.Estimated = s.Values(codes), true
+		res.Source, res.Estimated = m.Stage1.SourceValues(codes), true
 	}
 	if res.Target, err = s.ParseTargets(q.Targets, res.Source); err != nil {
 		return nil, err

@@ -214,6 +214,8 @@ func newBenchTranslateCmd() *cobra.Command {
 		title, label string
 		baselines    []string
 		labelDBs     []string
+		codes        string
+		raw          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "translate",
@@ -238,9 +240,20 @@ input, then each target); --html writes a self-contained report with the
 table and the grids. --baseline DB adds a row for the latest GMM-UNIT
 checkpoint of another database of the same items (for instance stage 1
 trained on for as many steps as stage 3 took: the same compute without
-retrieval).`,
+retrieval).
+
+Translations decode codes made as translate makes them (--codes encoder:
+the source's E_a code for the attributes it keeps, the retrieved
+neighbours' for the changed ones, the model's per-domain statistics without
+neighbours); rows with the paper's codes (the targets' prior Gaussians:
+prior) and with mixed codes (the source's for kept attributes, the prior for
+changed ones) follow, so the modes are compared on the same inputs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			mode, err := generator.ParseCodeMode(codes)
+			if err != nil {
+				return err
+			}
 			st, err := db.open(true, false, 0)
 			if err != nil {
 				return err
@@ -250,7 +263,7 @@ retrieval).`,
 			if err != nil {
 				return fmt.Errorf("no evaluation classifier (rgunit train classifier): %w", err)
 			}
-			methods, tr, err := benchMethods(st, noRetrieval, k, seed)
+			methods, tr, err := benchMethods(st, noRetrieval, raw, k, seed, mode)
 			if err != nil {
 				return err
 			}
@@ -270,11 +283,13 @@ retrieval).`,
 				if err != nil {
 					return fmt.Errorf("--baseline %s: %w", p, err)
 				}
+				u = u.Inference()
 				if u.Config.Arch.Size != methods[0].Size || strings.Join(u.Config.Schema.Attrs, ",") != strings.Join(methods[0].Schema.Attrs, ",") {
 					return fmt.Errorf("--baseline %s: a %d px model of %v, not %d px of %v", p, u.Config.Arch.Size, u.Config.Schema.Attrs, methods[0].Size, methods[0].Schema.Attrs)
 				}
-				methods = append(methods, bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d, %s)", u.Step, filepath.Base(p)), u))
+				methods = append(methods, bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d, %s)", u.Step, filepath.Base(p)), u, mode))
 			}
+			methods = append(methods, altMethods(methods, tr, k, mode)...)
 			m0 := methods[0]
 			if cls.Config.Size != m0.Size {
 				return fmt.Errorf("classifier at %d px, model at %d px", cls.Config.Size, m0.Size)
@@ -292,7 +307,7 @@ retrieval).`,
 				}
 				for i, id := range d.IDs {
 					if bench.HeldOut(id) {
-						sources[d.Names[i]] = bench.Source{X: d.X[i], ID: id}
+						sources[d.Names[i]] = bench.Source{X: d.X[i], ID: id, Labels: d.Labels[i]}
 					}
 				}
 			}
@@ -311,7 +326,7 @@ retrieval).`,
 							return fmt.Errorf("--labels-db %s: the same database as %s", p, q)
 						}
 					}
-					r, err := labelsRow(st, p, methods[0], held, k, func(m bench.Method) (bench.Row, error) {
+					r, err := labelsRow(st, p, methods[0], held, k, mode, func(m bench.Method) (bench.Row, error) {
 						return bench.ScoreRow(m, cls, held, n, seed, ps, sources)
 					})
 					if err != nil {
@@ -380,36 +395,65 @@ retrieval).`,
 	f.StringArrayVar(&baselines, "baseline", nil, "another database of the same items whose latest GMM-UNIT checkpoint gets a row (repeatable)")
 	f.Uint64Var(&seed, "seed", 1, "seed of targets, samples and random neighbours")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
+	f.StringVar(&codes, "codes", "encoder", "translation codes of the main rows: encoder (as translate makes them), prior (the paper's) or mixed (the source's for kept attributes, the prior for changed ones); the other modes get rows of their own")
+	f.BoolVar(&raw, "raw-weights", false, "with --no-retrieval, score the stage-1 checkpoint's trained weights instead of their moving average (the EMA ablation)")
 	return cmd
 }
 
 // benchMethods is what bench translate compares: GMM-UNIT, RG-UNIT and
 // RG-UNIT with random neighbours when the database has an RG-UNIT model
 // (returned, for the caller to close), else the latest GMM-UNIT checkpoint
-// alone.
-func benchMethods(st *storage.Store, noRetrieval bool, k int, seed uint64) ([]bench.Method, *guided.Translator, error) {
-	if !noRetrieval {
-		if _, _, err := st.Model(generator.RGModelName, 0); err == nil {
-			tr, err := guided.Open(st)
-			if err != nil {
+// alone; all with codes made in mode.
+func benchMethods(st *storage.Store, noRetrieval, raw bool, k int, seed uint64, mode generator.CodeMode) ([]bench.Method, *guided.Translator, error) {
+	var ms []bench.Method
+	var tr *guided.Translator
+	var base *generator.UNIT
+	if _, _, err := st.Model(generator.RGModelName, 0); err == nil && !noRetrieval {
+		if tr, err = guided.Open(st); err != nil {
+			return nil, nil, err
+		}
+		if k == 0 {
+			k = tr.K()
+		}
+		base = tr.RG.Base
+		ms = []bench.Method{
+			bench.UNITMethod(fmt.Sprintf("GMM-UNIT (stage 1, step %d)", base.Step), base, mode),
+			bench.RGMethod(fmt.Sprintf("RG-UNIT (k %d, step %d)", k, tr.RG.Step), tr, k, nil, mode),
+			bench.RGMethod("RG-UNIT, random neighbours", tr, k, rand.New(rand.NewPCG(seed, 7)), mode),
+		}
+	} else {
+		if base, err = loadStage1(st); err != nil {
+			return nil, nil, err
+		}
+		if raw {
+			if base, _, err = generator.LoadLatest(st); err != nil {
 				return nil, nil, err
 			}
+		}
+		ms = []bench.Method{bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d)", base.Step), base, mode)}
+	}
+	return ms, tr, nil
+}
+
+// altMethods are the rows with the other code modes (after the rows of
+// benchMethods and the baselines): for each mode but mode, RG-UNIT, when
+// there is one, and GMM-UNIT.
+func altMethods(ms []bench.Method, tr *guided.Translator, k int, mode generator.CodeMode) []bench.Method {
+	var out []bench.Method
+	u := ms[0].UNIT
+	for _, m := range []generator.CodeMode{generator.CodePrior, generator.CodeMixed} {
+		if m == mode {
+			continue
+		}
+		if tr != nil {
 			if k == 0 {
 				k = tr.K()
 			}
-			base := tr.RG.Base
-			return []bench.Method{
-				bench.UNITMethod(fmt.Sprintf("GMM-UNIT (stage 1, step %d)", base.Step), base),
-				bench.RGMethod(fmt.Sprintf("RG-UNIT (k %d, step %d)", k, tr.RG.Step), tr, k, nil),
-				bench.RGMethod("RG-UNIT, random neighbours", tr, k, rand.New(rand.NewPCG(seed, 7))),
-			}, tr, nil
+			out = append(out, bench.RGMethod(fmt.Sprintf("RG-UNIT, %s codes (k %d)", m, k), tr, k, nil, m))
 		}
+		out = append(out, bench.UNITMethod(fmt.Sprintf("GMM-UNIT, %s codes", m), u, m))
 	}
-	u, err := loadStage1(st)
-	if err != nil {
-		return nil, nil, err
-	}
-	return []bench.Method{bench.UNITMethod(fmt.Sprintf("GMM-UNIT (step %d)", u.Step), u)}, nil, nil
+	return out
 }
 
 // labelsRow scores GMM-UNIT and RG-UNIT of the database at path, whose
@@ -417,7 +461,7 @@ func benchMethods(st *storage.Store, noRetrieval bool, k int, seed uint64) ([]be
 // of st: the two databases must hold the same items under the same ids
 // (the same files ingested in the same order), so that the inputs, the
 // targets and the excluded source ids mean the same in both.
-func labelsRow(st *storage.Store, path string, m0 bench.Method, held bench.Held, k int,
+func labelsRow(st *storage.Store, path string, m0 bench.Method, held bench.Held, k int, mode generator.CodeMode,
 	score func(bench.Method) (bench.Row, error)) (bench.LabelsRow, error) {
 	other, err := (&dbFlag{path: path}).open(true, false, 0) // writable: the index may need a sync
 	if err != nil {
@@ -453,11 +497,11 @@ func labelsRow(st *storage.Store, path string, m0 bench.Method, held bench.Held,
 		k = tr.K()
 	}
 	f := fraction(u.Config.Labelled)
-	gmm, err := score(bench.UNITMethod(fmt.Sprintf("GMM-UNIT, %g%% labels (step %d)", f*100, u.Step), u))
+	gmm, err := score(bench.UNITMethod(fmt.Sprintf("GMM-UNIT, %g%% labels (step %d)", f*100, u.Step), u, mode))
 	if err != nil {
 		return bench.LabelsRow{}, err
 	}
-	rg, err := score(bench.RGMethod(fmt.Sprintf("RG-UNIT, %g%% labels (k %d, step %d)", f*100, k, tr.RG.Step), tr, k, nil))
+	rg, err := score(bench.RGMethod(fmt.Sprintf("RG-UNIT, %g%% labels (k %d, step %d)", f*100, k, tr.RG.Step), tr, k, nil, mode))
 	if err != nil {
 		return bench.LabelsRow{}, err
 	}
@@ -503,9 +547,9 @@ func printTable(out io.Writer, t *bench.Table) {
 	fmt.Fprintf(out, "%s: %d held-back inputs; classifier accuracy on real images %.4f; FD-cls floor (real vs real) %.3f, untranslated inputs %.3f\n",
 		t.Data, t.Images, t.ClassifierAcc, t.FDFloor, t.FDInputs)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "method\ttarget acc\tper attribute\tFD-cls\tdiversity\tL1 hair\tL1 age\tSSIM hair\tSSIM age")
+	fmt.Fprintln(tw, "method\ttarget acc\tper attribute\tFD-cls\tdiversity\tspeckle\tL1 hair\tL1 age\tSSIM hair\tSSIM age")
 	for _, r := range t.Rows {
-		fmt.Fprintf(tw, "%s\t%.4f\t%s\t%.3f\t%.4f", r.Method, r.TargetAcc, fmtFloats(r.TargetAccAttrs), r.FDcls, r.Diversity)
+		fmt.Fprintf(tw, "%s\t%.4f\t%s\t%.3f\t%.4f\t%.2f", r.Method, r.TargetAcc, fmtFloats(r.TargetAccAttrs), r.FDcls, r.Diversity, r.Speckle)
 		if p := r.Paired; p != nil {
 			fmt.Fprintf(tw, "\t%.4f\t%.4f\t%.4f\t%.4f\n", p.HairL1, p.AgeL1, p.HairSSIM, p.AgeSSIM)
 		} else {
@@ -513,12 +557,13 @@ func printTable(out io.Writer, t *bench.Table) {
 		}
 	}
 	if p := t.Rows[0].Paired; p != nil {
-		fmt.Fprintf(tw, "no change (source itself)\t\t\t\t\t%.4f\t%.4f\t%.4f\t%.4f\n", p.HairL1Ident, p.AgeL1Ident, p.HairSSIMIdent, p.AgeSSIMIdent)
+		fmt.Fprintf(tw, "no change (source itself)\t\t\t\t\t1.00\t%.4f\t%.4f\t%.4f\t%.4f\n", p.HairL1Ident, p.AgeL1Ident, p.HairSSIMIdent, p.AgeSSIMIdent)
 	}
 	tw.Flush()
 	if p := t.Rows[0].Paired; p != nil {
 		fmt.Fprintf(out, "paired ground truth: %d pairs per method\n", p.Pairs)
 	}
+	fmt.Fprintln(out, "speckle: the chroma high-frequency energy of the translations over their inputs' (1: as clean as the inputs)")
 	if t.Verdict != "" {
 		fmt.Fprintf(out, "verdict: %s\n", t.Verdict)
 	}

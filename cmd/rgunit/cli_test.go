@@ -6,14 +6,17 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"image"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"rgunit/imageio"
 	"rgunit/index"
 	"rgunit/ingest"
 	"rgunit/storage"
@@ -289,7 +292,7 @@ func TestTrainAndTranslate(t *testing.T) {
 		t.Fatalf("translate: %s", out)
 	}
 	checkImage(t, filepath.Join(dir, "000001_to_Blond_Hair+-Male_1.png"), 32, 32)
-	checkImage(t, filepath.Join(dir, "000001_sheet.png"), 4*(32+4)+12, 32+8) // input, gap, 3 outputs
+	checkSheet(t, filepath.Join(dir, "000001_sheet.png"), 64, 1, 1, 3) // input, 3 outputs
 	for _, c := range []struct {
 		args []string
 		want string
@@ -320,7 +323,7 @@ func TestTrainAndTranslate(t *testing.T) {
 		FDFloor       float64          `json:"fd_cls_real_real"`
 		Rows          []map[string]any `json:"rows"`
 	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Images != 20 || len(r.Rows) != 1 || r.ClassifierAcc < 0 || r.FDFloor < 0 {
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Images != 20 || len(r.Rows) != 3 || r.ClassifierAcc < 0 || r.FDFloor < 0 {
 		t.Fatalf("bench translate: %q %v", out, err)
 	}
 	for _, k := range []string{"target_acc", "fd_cls", "diversity"} {
@@ -338,8 +341,33 @@ func TestTrainAndTranslate(t *testing.T) {
 	}
 }
 
+// checkSheet checks that path is a contact sheet (imageio.DrawSheet) of
+// rows rows, each of tile groups of the given sizes at side px (titles may
+// make it wider), that is not one flat colour.
+func checkSheet(t *testing.T, path string, side, rows int, groups ...int) {
+	t.Helper()
+	r := imageio.SheetRow{}
+	for _, n := range groups {
+		r.Groups = append(r.Groups, make([]imageio.Tile, n))
+	}
+	b := imageio.SheetBounds(slices.Repeat([]imageio.SheetRow{r}, rows), side)
+	img := checkImageMin(t, path, b.Dx(), b.Dy())
+	if img.Bounds().Dy() != b.Dy() {
+		t.Fatalf("%s is %v, want %d px high (%d rows)", path, img.Bounds(), b.Dy(), rows)
+	}
+}
+
 // checkImage checks that path is a w x h PNG that is not one flat colour.
 func checkImage(t *testing.T, path string, w, h int) {
+	t.Helper()
+	if img := checkImageMin(t, path, w, h); img.Bounds().Dx() != w || img.Bounds().Dy() != h {
+		t.Fatalf("%s is %v, want %dx%d", path, img.Bounds(), w, h)
+	}
+}
+
+// checkImageMin checks that path is a PNG of at least w x h that is not
+// one flat colour, and returns it.
+func checkImageMin(t *testing.T, path string, w, h int) image.Image {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -350,16 +378,17 @@ func checkImage(t *testing.T, path string, w, h int) {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if img.Bounds().Dx() != w || img.Bounds().Dy() != h {
-		t.Fatalf("%s is %v, want %dx%d", path, img.Bounds(), w, h)
+	if img.Bounds().Dx() < w || img.Bounds().Dy() < h {
+		t.Fatalf("%s is %v, want at least %dx%d", path, img.Bounds(), w, h)
 	}
 	first := img.At(img.Bounds().Min.X, img.Bounds().Min.Y)
 	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
 		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
 			if img.At(x, y) != first {
-				return
+				return img
 			}
 		}
 	}
 	t.Fatalf("%s is one flat colour", path)
+	return nil
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 	"maps"
 	"os"
 	"slices"
@@ -567,65 +565,45 @@ func formatLabels(l storage.Labels) string {
 	return strings.Join(parts, ",")
 }
 
-// writeSheet draws the query, its translation to the target (stage 1) and
-// the neighbours in one row, separated by a gap.
+// writeSheet draws the query, its stage-1 translation to the target and
+// the neighbours in one captioned row.
 func writeSheet(st *storage.Store, path string, query *image.RGBA, m *retrieval.Model, res *retrieval.Result) error {
-	side := st.ImageSize()
-	s := m.Schema()
-	code := make([]float32, s.CodeDim())
-	s.Means(res.Target, code)
 	x, err := generator.RGBATensor(query, m.Size())
 	if err != nil {
 		return err
 	}
-	tr, err := m.Stage1.Translate(x, [][]float32{code})
+	codes, err := m.Stage1.TranslationCodes(generator.CodeEncoder, x, [][]int8{res.Source}, [][]int8{res.Target}, nil, nil)
 	if err != nil {
 		return err
 	}
-	tiles := []image.Image{query, upscale(generator.TensorImage(tr[0], m.Size()), side)}
-	for _, n := range res.Neighbours {
+	tr, err := m.Stage1.Translate(x, codes)
+	if err != nil {
+		return err
+	}
+	pair := []imageio.Tile{{Image: query, Caption: "query"}, {Image: generator.TensorImage(tr[0], m.Size()), Caption: "translated"}}
+	nbs, err := storedTiles(st, res.Neighbours)
+	if err != nil {
+		return err
+	}
+	title := fmt.Sprintf("neighbours for %s, nearest first", m.Schema().Format(res.Target))
+	return writePNG(path, imageio.DrawSheet([]imageio.SheetRow{{Title: title, Groups: [][]imageio.Tile{pair, nbs}}}, st.ImageSize()))
+}
+
+// storedTiles are the stored images of neighbours, captioned with their ids.
+func storedTiles(st *storage.Store, nbs []retrieval.Neighbour) ([]imageio.Tile, error) {
+	var tiles []imageio.Tile
+	for _, n := range nbs {
 		png, err := st.Image(n.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		img, err := imageio.DecodePNG(png)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		tiles = append(tiles, img)
+		tiles = append(tiles, imageio.Tile{Image: img, Caption: fmt.Sprintf("id:%d", n.ID)})
 	}
-	const gap = 4
-	sheet := image.NewRGBA(image.Rect(0, 0, len(tiles)*side+(len(tiles)+2)*gap, side+2*gap))
-	draw.Draw(sheet, sheet.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	for i, t := range tiles {
-		x0 := gap + i*(side+gap)
-		if i >= 2 { // a wider gap between the query pair and the neighbours
-			x0 += gap
-		}
-		draw.Draw(sheet, image.Rect(x0, gap, x0+side, gap+side), t, t.Bounds().Min, draw.Src)
-	}
-	png, err := imageio.EncodePNG(sheet)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, png, 0o644)
-}
-
-// upscale resizes img (nearest neighbour) to side x side.
-func upscale(img *image.RGBA, side int) *image.RGBA {
-	src := img.Bounds().Dx()
-	if src == side {
-		return img
-	}
-	out := image.NewRGBA(image.Rect(0, 0, side, side))
-	for y := range side {
-		for x := range side {
-			o := out.PixOffset(x, y)
-			i := img.PixOffset(x*src/side, y*src/side)
-			copy(out.Pix[o:o+4], img.Pix[i:i+4])
-		}
-	}
-	return out
+	return tiles, nil
 }
 
 // warnPending says on stderr that a remote index lacks some items.

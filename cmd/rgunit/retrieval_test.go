@@ -40,7 +40,7 @@ func TestRetrievalCLI(t *testing.T) {
 	if !strings.Contains(out, "(known)") || strings.Count(out, "\n") != 7 /* query, header, 4 rows, sheet */ || !strings.Contains(out, "sheet: ") {
 		t.Fatalf("query: %s", out)
 	}
-	checkImage(t, sheet, 6*32+8*4, 32+2*4)
+	checkSheet(t, sheet, 32, 1, 2, 4) // query and translation, 4 neighbours
 	// JSON: one object per line, ascending distances; id:N excludes itself.
 	out = mustRun(t, "query", "id:9", "--to", "Young", "-k", "5", "--db", db, "--json", "--filter", "Male=-1")
 	lines := strings.Split(strings.TrimSpace(out), "\n")

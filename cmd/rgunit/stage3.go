@@ -23,6 +23,7 @@ func newTrainRGCmd() *cobra.Command {
 		fresh, quiet, jsonl bool
 		cfg                 = generator.RGConfig{K: generator.DefaultK, Batch: 8, Seed: 1}
 		lab                 labelledFlag
+		rf                  recipeFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "rg",
@@ -54,7 +55,7 @@ only) or --fresh is given.`,
 			r, ver, err := guided.Load(rdb)
 			switch {
 			case err == nil && !fresh:
-				for _, f := range []string{"k", "batch", "seed", "labelled"} {
+				for _, f := range []string{"k", "batch", "seed", "labelled", "recipe", "without"} {
 					if cmd.Flags().Changed(f) {
 						return fmt.Errorf("--%s cannot change a model being resumed (rg-unit version %d at step %d); pass --fresh to start over", f, ver, r.Step)
 					}
@@ -72,6 +73,15 @@ only) or --fresh is given.`,
 				cfg.Retrieval = rdb.Version
 				if cfg.Labelled, err = lab.value(); err != nil {
 					return err
+				}
+				arch := rdb.Model.Stage1.Config.Arch
+				rc, err := rf.recipe(steps, &arch)
+				if err != nil {
+					return err
+				}
+				cfg.Recipe = generator.StageThree(rc)
+				if rc != (generator.Recipe{}) {
+					cfg.Codes = generator.CodeEncoder.String()
 				}
 				if r, err = generator.NewRG(rdb.Model.Stage1, d, cfg); err != nil {
 					return err
@@ -105,6 +115,7 @@ only) or --fresh is given.`,
 	}
 	db.register(cmd)
 	lab.register(cmd)
+	rf.register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&steps, "steps", 3000, "train until the model has taken this many steps")
 	f.IntVarP(&cfg.K, "k", "k", cfg.K, "neighbours retrieved and fused per image")

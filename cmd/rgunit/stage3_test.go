@@ -64,7 +64,7 @@ func TestStage3CLI(t *testing.T) {
 		}
 	}
 	// Two rows (targets) of input, 3 neighbours, 2 outputs.
-	checkImage(t, filepath.Join(dir, "000001_sheet.png"), 6*(32+4)+12, 2*(32+4)+4)
+	checkSheet(t, filepath.Join(dir, "000001_sheet.png"), 64, 2, 1, 3, 2)
 	out = mustRun(t, "translate", img, "--db", db, "--to", "Black_Hair,-Male", "-k", "2", "--out", dir)
 	if !strings.Contains(out, "guided by id:") || strings.Count(out, "id:") != 2 {
 		t.Fatalf("translate -k 2: %s", out)
@@ -136,17 +136,17 @@ func TestStage3CLI(t *testing.T) {
 		} `json:"rows"`
 		Verdict string `json:"verdict"`
 	}
-	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) != 4 || !strings.Contains(tab.Verdict, "RG-UNIT") || !strings.Contains(tab.Verdict, "baseline.db") {
+	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) != 8 || !strings.Contains(tab.Verdict, "RG-UNIT") || !strings.Contains(tab.Verdict, "baseline.db") {
 		t.Fatalf("bench translate with RG-UNIT: %s %v", out, err)
 	}
-	for i, want := range []string{"GMM-UNIT", "RG-UNIT (k 3", "RG-UNIT, random", "GMM-UNIT (step 2, baseline.db)"} {
+	for i, want := range []string{"GMM-UNIT", "RG-UNIT (k 3", "RG-UNIT, random", "GMM-UNIT (step 2, baseline.db)", "RG-UNIT, prior codes", "GMM-UNIT, prior codes", "RG-UNIT, mixed codes", "GMM-UNIT, mixed codes"} {
 		r := tab.Rows[i]
 		if !strings.HasPrefix(r.Method, want) || r.Paired == nil || r.Paired.Pairs == 0 || r.Paired.HairL1 <= 0 || r.Paired.HairL1Ident != 0 || r.Paired.HairSSIMIdent != 1 {
 			t.Fatalf("row %d: %+v", i, r)
 		}
 	}
 	html, err := os.ReadFile(report)
-	if err != nil || strings.Count(string(html), "data:image/png;base64,") != 4 || !strings.Contains(string(html), "Verdict") {
+	if err != nil || strings.Count(string(html), "data:image/png;base64,") != 8 || !strings.Contains(string(html), "Verdict") {
 		t.Fatalf("report: %v (%d bytes)", err, len(html))
 	}
 
@@ -250,7 +250,7 @@ func TestDemo(t *testing.T) {
 	for _, tgt := range []string{"Blond_Hair", "-Young"} {
 		checkImage(t, filepath.Join(dir, "translations", "000001_to_"+tgt+"_1.png"), 64, 64)
 	}
-	checkImage(t, filepath.Join(dir, "translations", "000001_sheet.png"), 5*(64+4)+12, 2*(64+4)+4)
+	checkSheet(t, filepath.Join(dir, "translations", "000001_sheet.png"), 64, 2, 1, 3, 1)
 	// Running it again starts from a fresh database.
 	if out := mustRun(t, "demo", "--db", filepath.Join(dir, "demo.db")); !strings.Contains(out, "300 added") {
 		t.Fatalf("second demo:\n%s", out)
@@ -302,7 +302,7 @@ func TestTable3(t *testing.T) {
 			Verdict string `json:"verdict"`
 		} `json:"table3"`
 	}
-	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) != 3 || tab.Table3 == nil || len(tab.Table3.Rows) != 2 {
+	if err := json.Unmarshal([]byte(out), &tab); err != nil || len(tab.Rows) != 7 || tab.Table3 == nil || len(tab.Table3.Rows) != 2 {
 		t.Fatalf("bench translate --labels-db: %v\n%s", err, out)
 	}
 	t3 := tab.Table3

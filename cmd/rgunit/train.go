@@ -29,6 +29,7 @@ func newTrainUnitCmd() *cobra.Command {
 		fresh, quiet, jsonl bool
 		cfg                 = generator.Config{Arch: embed.DefaultArch, Schema: embed.Schema{Dim: embed.DefaultAttrDim}, Batch: 8, Seed: 1}
 		lab                 labelledFlag
+		rf                  recipeFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "unit",
@@ -50,7 +51,7 @@ step, so a resumed run is the same run.`,
 			u, ver, err := generator.LoadLatest(st)
 			switch {
 			case err == nil && !fresh:
-				for _, f := range []string{"size", "width", "res-blocks", "attrs", "attr-dim", "batch", "seed", "labelled"} {
+				for _, f := range []string{"size", "width", "res-blocks", "attrs", "attr-dim", "batch", "seed", "labelled", "recipe", "without"} {
 					if cmd.Flags().Changed(f) {
 						return fmt.Errorf("--%s cannot change a model being resumed (checkpoint version %d at step %d); pass --fresh to start over", f, ver, u.Step)
 					}
@@ -63,6 +64,9 @@ step, so a resumed run is the same run.`,
 				}
 				cfg.Schema.Attrs = s.Attrs
 				if cfg.Labelled, err = lab.value(); err != nil {
+					return err
+				}
+				if cfg.Recipe, err = rf.recipe(steps, &cfg.Arch); err != nil {
 					return err
 				}
 				if u, err = generator.NewUNIT(cfg); err != nil {
@@ -100,6 +104,7 @@ step, so a resumed run is the same run.`,
 	}
 	db.register(cmd)
 	lab.register(cmd)
+	rf.register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&steps, "steps", 20000, "train until the model has taken this many steps")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "batch size")
@@ -232,4 +237,36 @@ func chooseSchema(st *storage.Store, attrs string) (embed.Schema, error) {
 	}
 	s := embed.Schema{Attrs: strings.Split(attrs, ","), Dim: embed.DefaultAttrDim}
 	return s, generator.CheckSchema(st, s)
+}
+
+// recipeFlags are --recipe and --without: the training recipe of a new
+// model (docs/recipe.md).
+type recipeFlags struct {
+	name    string
+	without []string
+}
+
+func (r *recipeFlags) register(cmd *cobra.Command) {
+	var parts []string
+	for _, p := range generator.RecipeParts {
+		parts = append(parts, p.Name)
+	}
+	cmd.Flags().StringVar(&r.name, "recipe", "default", "training recipe: default, or first (the paper's GMM-UNIT, as rgunit first trained it)")
+	cmd.Flags().StringSliceVar(&r.without, "without", nil, "leave these parts out of the default recipe (an ablation): "+strings.Join(parts, ", "))
+}
+
+// recipe returns the recipe of a new model trained for steps steps, and
+// sets the network layout that goes with it in a.
+func (r *recipeFlags) recipe(steps int, a *embed.Arch) (generator.Recipe, error) {
+	switch r.name {
+	case "first":
+		if len(r.without) > 0 {
+			return generator.Recipe{}, fmt.Errorf("--without takes parts out of the default recipe, not the first")
+		}
+		return generator.Recipe{}, nil
+	case "default":
+		rc := generator.DefaultRecipe(steps, a)
+		return rc, generator.Without(&rc, a, r.without)
+	}
+	return generator.Recipe{}, fmt.Errorf("--recipe %q: want default or first", r.name)
 }

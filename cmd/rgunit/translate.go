@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -46,6 +44,7 @@ type translator struct {
 	schema embed.Schema
 	size   int
 	k      int
+	codes  generator.CodeMode
 }
 
 func openTranslator(st *storage.Store, noRetrieval bool, k int, ro *retrieval.OpenOptions) (*translator, func(), error) {
@@ -90,14 +89,17 @@ func loadStage1(st *storage.Store) (*generator.UNIT, error) {
 		}
 		return m.Stage1, nil
 	}
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	return u.Inference(), nil
 }
 
 // run translates src to the target of spec.
 func (t *translator) run(src *source, spec string, samples int, rng *rand.Rand) (*translation, error) {
 	tr := &translation{Input: src.name, Target: spec, Retrieval: t.rg != nil}
 	if t.rg != nil {
-		o, err := t.rg.Image(guided.Request{Image: src.x, Source: src.labels, Targets: spec, Samples: samples, K: t.k, Exclude: src.id, Rng: rng})
+		o, err := t.rg.Image(guided.Request{Image: src.x, Source: src.labels, Targets: spec, Samples: samples, K: t.k, Exclude: src.id, Codes: t.codes, Rng: rng})
 		if err != nil {
 			return nil, err
 		}
@@ -105,11 +107,11 @@ func (t *translator) run(src *source, spec string, samples int, rng *rand.Rand) 
 		tr.Source, tr.TargetVals = t.schema.Format(o.Source), t.schema.Format(o.Target)
 		return tr, nil
 	}
-	res, err := generator.TranslateImage(t.u, src.x, spec, samples, rng)
+	res, err := generator.TranslateImage(t.u, src.x, src.labels, spec, samples, t.codes, rng)
 	if err != nil {
 		return nil, err
 	}
-	tr.imgs, tr.Estimated = res.Outputs, true
+	tr.imgs, tr.Estimated = res.Outputs, res.Estimated
 	tr.Source, tr.TargetVals = t.schema.Format(res.Source), t.schema.Format(res.Target)
 	return tr, nil
 }
@@ -125,6 +127,7 @@ func newTranslateCmd() *cobra.Command {
 		allowPartial bool
 		asJSON       bool
 		quiet        bool
+		codes        string
 	)
 	cmd := &cobra.Command{
 		Use:   "translate IMG|id:N|DIR",
@@ -138,9 +141,14 @@ attribute encoder reads). Hair colours stay one-hot.
 By default RG-UNIT translates: the k items the retrieval index returns for
 (IMG, target) guide the generator (a stored item is never its own
 neighbour; a database with fewer than k other items uses those it has and
-says so). --no-retrieval runs the GMM-UNIT baseline. With --samples N, N codes
-are drawn from the target Gaussians (diverse outputs); otherwise their means
-are used.
+says so). --no-retrieval runs the GMM-UNIT baseline.
+
+The attribute code decoded keeps IMG's own code (from the attribute
+encoder) for the attributes it keeps, and takes the neighbours' codes for
+the changed ones (without neighbours: the model's per-domain code
+statistics): codes the generator was trained on. --codes prior uses the
+paper's codes instead (the means of the targets' prior Gaussians). With
+--samples N, N codes are drawn around that (diverse outputs).
 
 Writes into --out: each output as NAME_to_TARGET_i.png and a sheet,
 NAME_sheet.png, with one row per target: the input, the neighbours used, the
@@ -176,6 +184,9 @@ outputs. A folder is translated image by image with a progress bar.`,
 				return err
 			}
 			defer done()
+			if t.codes, err = generator.ParseCodeMode(codes); err != nil {
+				return err
+			}
 			if t.rg != nil {
 				for _, spec := range targets { // refuse bad targets before any work
 					if _, err := t.schema.ParseTargets(spec, make([]int8, len(t.schema.Attrs))); err != nil {
@@ -233,7 +244,8 @@ outputs. A folder is translated image by image with a progress bar.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&targets, "to", nil, "target attributes, e.g. Blond_Hair,Young,-Male (repeat for several targets)")
 	f.StringVar(&out, "out", "translations", "output folder")
-	f.IntVar(&samples, "samples", 1, "codes drawn from the target Gaussians (1: their means)")
+	f.IntVar(&samples, "samples", 1, "codes drawn around the target code (1: the code itself)")
+	f.StringVar(&codes, "codes", "encoder", "attribute codes: encoder (the source's and the neighbours' encoder codes), prior (the paper's: the targets' Gaussians) or mixed (the source's for kept attributes, the prior for changed ones)")
 	f.IntVarP(&k, "k", "k", 0, "neighbours used (default: the model's k)")
 	f.Uint64Var(&seed, "seed", 1, "seed of the sampled codes")
 	f.BoolVar(&noRetrieval, "no-retrieval", false, "translate with GMM-UNIT alone (the baseline)")
@@ -289,7 +301,7 @@ func translateOne(t *translator, src *source, targets []string, samples int, rng
 		}
 		for i, x := range tr.imgs {
 			p := filepath.Join(dir, fmt.Sprintf("%s_to_%s_%d.png", stem(src.name), targetSlug(spec), i+1))
-			if err := writePNG(p, upscale(generator.TensorImage(x, t.size), t.st.ImageSize())); err != nil {
+			if err := writePNG(p, imageio.Scale(generator.TensorImage(x, t.size), t.st.ImageSize())); err != nil {
 				return nil, err
 			}
 			tr.Outputs = append(tr.Outputs, p)
@@ -307,45 +319,41 @@ func writePNG(path string, img image.Image) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-// writeTranslateSheet draws one row per target: the input, a gap, the
-// neighbours used, a gap, the outputs.
+// writeTranslateSheet draws one captioned row per target: the input, the
+// neighbours used (with their ids), the outputs.
 func writeTranslateSheet(t *translator, path string, src *source, trs []*translation) error {
-	side := t.st.ImageSize()
-	const gap = 4
-	cols := 0
+	var rows []imageio.SheetRow
 	for _, tr := range trs {
-		cols = max(cols, 1+len(tr.Neighbours)+len(tr.imgs))
-	}
-	sheet := image.NewRGBA(image.Rect(0, 0, cols*(side+gap)+3*gap, len(trs)*(side+gap)+gap))
-	draw.Draw(sheet, sheet.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	for r, tr := range trs {
-		y := gap + r*(side+gap)
-		x := gap
-		put := func(img image.Image) {
-			draw.Draw(sheet, image.Rect(x, y, x+side, y+side), img, img.Bounds().Min, draw.Src)
-			x += side + gap
+		nbs := make([]retrieval.Neighbour, len(tr.Neighbours))
+		for i, id := range tr.Neighbours {
+			nbs[i].ID = id
 		}
-		put(upscale(src.img, side))
-		x += gap
-		for _, id := range tr.Neighbours {
-			png, err := t.st.Image(id)
-			if err != nil {
-				return err
+		tiles, err := storedTiles(t.st, nbs)
+		if err != nil {
+			return err
+		}
+		for i := range tiles {
+			tiles[i].Caption = "nb " + tiles[i].Caption
+		}
+		var outs []imageio.Tile
+		for i, o := range tr.imgs {
+			c := "output"
+			if len(tr.imgs) > 1 {
+				c = fmt.Sprintf("sample %d", i+1)
 			}
-			img, err := imageio.DecodePNG(png)
-			if err != nil {
-				return err
-			}
-			put(img)
+			outs = append(outs, imageio.Tile{Image: generator.TensorImage(o, t.size), Caption: c})
 		}
-		if len(tr.Neighbours) > 0 {
-			x += gap
+		how := "GMM-UNIT, no retrieval"
+		if tr.Retrieval {
+			how = fmt.Sprintf("RG-UNIT, guided by %d neighbour(s)", len(tr.Neighbours))
 		}
-		for _, o := range tr.imgs {
-			put(upscale(generator.TensorImage(o, t.size), side))
+		groups := [][]imageio.Tile{{{Image: src.img, Caption: "input"}}}
+		if len(tiles) > 0 {
+			groups = append(groups, tiles)
 		}
+		rows = append(rows, imageio.SheetRow{Title: fmt.Sprintf("to %s (%s)", tr.Target, how), Groups: append(groups, outs)})
 	}
-	return writePNG(path, sheet)
+	return writePNG(path, imageio.DrawSheet(rows, max(t.st.ImageSize(), 64)))
 }
 
 func fmtIDs(ids []uint64) string {

@@ -1,0 +1,98 @@
+package generator
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"rgunit/embed"
+)
+
+// TestTranslationCode checks the code rule on a hand-made schema of two
+// hair colours and Male, two dimensions each.
+func TestTranslationCode(t *testing.T) {
+	s := embed.Schema{Attrs: []string{"Black_Hair", "Blond_Hair", "Male"}, Dim: 2}
+	u := &UNIT{Config: Config{Schema: s}}
+	stats := &CodeStats{Items: 10,
+		Mean: [][2][]float32{{{-0.5, -0.5}, {0.5, 0.5}}, {{-0.6, -0.6}, {0.6, 0.6}}, {{-0.4, -0.4}, {0.4, 0.4}}},
+		Std:  [][2][]float32{{{0.1, 0.1}, {0.1, 0.1}}, {{0.1, 0.1}, {0.1, 0.1}}, {{0.1, 0.1}, {0.1, 0.1}}}}
+	src := []int8{1, -1, 1} // black hair, male
+	tgt := []int8{-1, 1, 1} // blond hair, male: both hair blocks change
+	mu := []float32{0.7, 0.3, -0.8, -0.2, 0.9, 0.1}
+	guides := [][]float32{
+		{-0.4, -0.6, 0.5, 0.7, 0.2, 0.2},  // blond: both hair blocks show the target
+		{-0.6, -0.4, 0.7, 0.5, -0.5, 0.0}, // blond too
+		{0.5, 0.5, -0.6, -0.6, 0.3, 0.3},  // black hair: its hair blocks are skipped
+	}
+	cases := []struct {
+		name   string
+		mode   CodeMode
+		stats  *CodeStats
+		guides [][]float32
+		want   []float32
+	}{
+		{"encoder, guides", CodeEncoder, stats, guides, []float32{-0.5, -0.5, 0.6, 0.6, 0.9, 0.1}},
+		{"encoder, no guides: statistics", CodeEncoder, stats, nil, []float32{-0.5, -0.5, 0.6, 0.6, 0.9, 0.1}},
+		{"encoder, guides that do not show the target: statistics", CodeEncoder, stats, guides[2:], []float32{-0.5, -0.5, 0.6, 0.6, 0.9, 0.1}},
+		{"encoder, no statistics: every guide, else the prior", CodeEncoder, nil, guides[:1], []float32{-0.4, -0.6, 0.5, 0.7, 0.9, 0.1}},
+		{"encoder, nothing: the prior means", CodeEncoder, nil, nil, []float32{-1, -1, 1, 1, 0.9, 0.1}},
+		{"prior", CodePrior, stats, guides, []float32{-1, -1, 1, 1, 1, 1}},
+		{"mixed", CodeMixed, stats, guides, []float32{-1, -1, 1, 1, 0.9, 0.1}},
+	}
+	// The guides' mean for the changed blocks: (-0.4-0.6)/2 = -0.5 for
+	// black's dimensions, (0.5+0.7)/2 = 0.6 for blond's.
+	for _, c := range cases {
+		u.Config.Stats = c.stats
+		got := u.TranslationCode(c.mode, mu, src, tgt, c.guides, nil)
+		for i := range got {
+			if d := got[i] - c.want[i]; d > 1e-6 || d < -1e-6 {
+				t.Errorf("%s: code %v, want %v", c.name, got, c.want)
+				break
+			}
+		}
+	}
+	// A kept attribute is never touched, whatever the guides say.
+	u.Config.Stats = stats
+	same := u.TranslationCode(CodeEncoder, mu, src, src, guides, nil)
+	if !slices.Equal(same, mu) {
+		t.Fatalf("a translation to the source's own values changed the code: %v vs %v", same, mu)
+	}
+	// Samples vary the changed blocks only, around the rule's code.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		c := u.TranslationCode(CodeEncoder, mu, src, tgt, guides, rng)
+		if c[4] != mu[4] || c[5] != mu[5] {
+			t.Fatalf("a sample changed the kept Male block: %v", c)
+		}
+		for i := range 4 {
+			if d := c[i] - []float32{-0.5, -0.5, 0.6, 0.6}[i]; d > 0.6 || d < -0.6 { // 6 std
+				t.Fatalf("sample %v too far from the rule's code", c)
+			}
+		}
+	}
+}
+
+func TestSourceValues(t *testing.T) {
+	s := embed.Schema{Attrs: []string{"Male", "Young"}, Dim: 1}
+	u := &UNIT{Config: Config{Schema: s}}
+	code := []float32{0.1, -0.1}
+	if got := u.SourceValues(code); !slices.Equal(got, []int8{1, -1}) {
+		t.Fatalf("without statistics (signs): %v", got)
+	}
+	// Statistics whose domains both sit above 0: the nearer mean decides.
+	u.Config.Stats = &CodeStats{Mean: [][2][]float32{{{0.2}, {0.9}}, {{-0.9}, {-0.3}}}, Std: [][2][]float32{{{1}, {1}}, {{1}, {1}}}}
+	if got := u.SourceValues(code); !slices.Equal(got, []int8{-1, 1}) {
+		t.Fatalf("with statistics: %v", got)
+	}
+}
+
+func TestParseCodeMode(t *testing.T) {
+	for name, want := range map[string]CodeMode{"": CodeEncoder, "encoder": CodeEncoder, "prior": CodePrior, "mixed": CodeMixed} {
+		if m, err := ParseCodeMode(name); err != nil || m != want || (name != "" && m.String() != name) {
+			t.Errorf("%q: %v %v", name, m, err)
+		}
+	}
+	if _, err := ParseCodeMode("means"); err == nil {
+		t.Fatal("an unknown mode was accepted")
+	}
+}
