@@ -21,6 +21,17 @@ type Arch struct {
 	// first recipe's models (see docs/recipe.md).
 	LayerNorm   bool `json:"layer_norm,omitempty"`
 	MultiScaleD bool `json:"multiscale_d,omitempty"`
+	// OutKernel is the side of the decoder's last convolution, to RGB (0:
+	// the first recipe's 7).
+	OutKernel int `json:"out_kernel,omitempty"`
+}
+
+// DecoderOutKernel is the side of the decoder's last convolution.
+func (a Arch) DecoderOutKernel() int {
+	if a.OutKernel == 0 {
+		return 7
+	}
+	return a.OutKernel
 }
 
 // DefaultArch is the default for 32 px.
@@ -34,6 +45,9 @@ func (a Arch) Check() error {
 	// At least one residual block: the decoder reads the code only through its AdaINs.
 	if a.Width < 2 || a.Width > 64 || a.ResBlocks < 1 || a.ResBlocks > 8 {
 		return fmt.Errorf("embed: width %d, %d residual blocks", a.Width, a.ResBlocks)
+	}
+	if k := a.DecoderOutKernel(); k < 1 || k > 7 || k%2 == 0 {
+		return fmt.Errorf("embed: decoder output kernel %d (want 1, 3, 5 or 7)", k)
 	}
 	return nil
 }

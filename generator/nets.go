@@ -55,7 +55,8 @@ func NewDecoder(a embed.Arch, s embed.Schema, seed uint64) *Decoder {
 		p.New("u2.ln.g", nn.Ones, 1, c/4, 1, 1)
 		p.New("u2.ln.b", nn.Zeros, 1, c/4, 1, 1)
 	}
-	p.New("out.w", nn.He, 3, c/4, 7, 7)
+	ok := a.DecoderOutKernel()
+	p.New("out.w", nn.He, 3, c/4, ok, ok)
 	p.New("out.b", nn.Zeros, 1, 3, 1, 1)
 	return &Decoder{Arch: a, Schema: s, P: p}
 }
@@ -86,7 +87,7 @@ func (d *Decoder) Build(b *nn.Builder, content, code *G.Node) *G.Node {
 		}
 		h = b.LeakyReLU(h)
 	}
-	return b.Tanh(b.Conv(h, p("out.w"), p("out.b"), 1, 3))
+	return b.Tanh(b.Conv(h, p("out.w"), p("out.b"), 1, d.Arch.DecoderOutKernel()/2))
 }
 
 // Discriminator is D. The first recipe's (Arch.MultiScaleD false):

@@ -67,6 +67,7 @@ var RecipeParts = []RecipePart{
 	{"code-detach", "no gradient from the code loss into E_a", func(r *Recipe, _ *embed.Arch) { r.CodeDetach = false }},
 	{"multiscale-d", "two-scale D, 1x1 patches, conv class head, N(0, 0.02)", func(_ *Recipe, a *embed.Arch) { a.MultiScaleD = false }},
 	{"layer-norm", "layer norm after G's upsampling convs", func(_ *Recipe, a *embed.Arch) { a.LayerNorm = false }},
+	{"out-3x3", "a 3x3 conv to RGB (the first recipe's is 7x7: 5x the columns)", func(_ *Recipe, a *embed.Arch) { a.OutKernel = 0 }},
 	{"ema", "moving average (0.999) of E_c, E_a and G", func(r *Recipe, _ *embed.Arch) { r.EMA = 0 }},
 	{"schedule", "lr 2e-4 with cosine decay, gradient clipping", func(r *Recipe, _ *embed.Arch) { r.Cosine, r.ClipNorm = false, 0 }},
 }
@@ -74,7 +75,7 @@ var RecipeParts = []RecipePart{
 // DefaultRecipe returns the recipe new models train with, for a run of
 // steps steps, and sets the network layout it comes with in a.
 func DefaultRecipe(steps int, a *embed.Arch) Recipe {
-	a.LayerNorm, a.MultiScaleD = true, true
+	a.LayerNorm, a.MultiScaleD, a.OutKernel = true, true, 3
 	return Recipe{RecFromMu: true, KLPerAttr: true, KLWarmup: 1000, StyleSwap: 0.5, RefPass: true, CodeDetach: true,
 		EMA: 0.999, Cosine: true, Steps: steps, ClipNorm: 10}
 }

@@ -157,3 +157,25 @@ func TestStepSpeed(t *testing.T) {
 		tr.Close()
 	}
 }
+
+// BenchmarkStep times a stage-1 step of the default recipe at 32 px, batch
+// 8 (the shipped model's size), and reports GFLOP/s.
+func BenchmarkStep(b *testing.B) {
+	a := embed.DefaultArch
+	u, _ := NewUNIT(Config{Arch: a, Schema: faceSchema, Batch: 8, Seed: 1, Recipe: DefaultRecipe(1000, &a)})
+	tr, err := NewTrainer(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	batch := randomBatch(rand.New(rand.NewPCG(1, 1)), 8, 32, 5)
+	tr.Step(batch)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := tr.Step(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(tr.FLOPs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

@@ -149,7 +149,7 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 		cols = op.cols.load(a, ckk*ld)
 	}
 	cached := cols != nil
-	if !cached && !(op.kind == convGradX && s == 1 && p <= k-1) {
+	if !cached && !(op.kind == convGradX && op.gradXByConv(cin, cout)) {
 		cols = getBuf(ckk * ld)
 		defer putBuf(cols)
 	}
@@ -158,19 +158,12 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	switch op.kind {
 	case convForward: // a = x, b = w -> (N, Cout, OH, OW)
 		parallel(n, func(i int) { im2col(a[i*cin*hw:(i+1)*cin*hw], cin, h, wd, k, s, p, oh, ow, cols[i*ohw:], ld) })
-		prod := getBuf(cout * ld)
-		defer putBuf(prod)
-		BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, cout, ld, ckk, 1, b, ckk, cols, ld, 0, prod, ld)
 		shape = tensor.Shape{n, cout, oh, ow}
 		out = make([]float32, shape.TotalSize())
-		for i := range n { // (Cout, N, OHW) -> (N, Cout, OHW)
-			for c := range cout {
-				copy(out[(i*cout+c)*ohw:(i*cout+c+1)*ohw], prod[c*ld+i*ohw:c*ld+(i+1)*ohw])
-			}
-		}
+		gemmPerImage(n, cout, ohw, ckk, b, cols, ld, out)
 	case convGradX: // a = w, b = dOut -> x's shape
 		shape = op.out
-		if s == 1 && p <= k-1 {
+		if op.gradXByConv(cin, cout) {
 			// A stride-1 convolution's input gradient is the convolution
 			// of dOut by the flipped, transposed kernel with padding
 			// k-1-p: im2col over cout*k*k rows instead of col2im's adds
@@ -208,30 +201,36 @@ func batchMajor(x []float32, n, c, hw int) []float32 {
 }
 
 // im2col lays out one image's k x k patches as columns: row (c, ky, kx),
-// column (oy, ox), rows ld apart; outside the image is zero.
+// column (oy, ox), rows ld apart; outside the image is zero. Rows are short
+// (8 to 64 values), so the zero borders are written by plain loops rather
+// than clear calls, and rows of output wholly outside the image are
+// cleared in one go.
 func im2col(x []float32, c, h, w, k, s, p, oh, ow int, cols []float32, ld int) {
 	for ci := range c {
 		plane := x[ci*h*w : (ci+1)*h*w]
 		for ky := range k {
+			yLo, yHi := validRange(oh, h, s, ky-p)
 			for kx := range k {
 				row := cols[((ci*k+ky)*k+kx)*ld:][:oh*ow]
 				lo, hi := validRange(ow, w, s, kx-p)
-				for oy := range oh {
-					dst := row[oy*ow : (oy+1)*ow]
-					iy := oy*s - p + ky
-					if iy < 0 || iy >= h {
-						clear(dst)
+				off := kx - p
+				clear(row[:yLo*ow])
+				clear(row[yHi*ow:])
+				for oy := yLo; oy < yHi; oy++ {
+					dst := row[oy*ow : (oy+1)*ow : (oy+1)*ow]
+					src := plane[(oy*s-p+ky)*w : (oy*s-p+ky+1)*w]
+					for ox := 0; ox < lo; ox++ {
+						dst[ox] = 0
+					}
+					for ox := hi; ox < ow; ox++ {
+						dst[ox] = 0
+					}
+					if s == 1 {
+						copy(dst[lo:hi], src[lo+off:hi+off])
 						continue
 					}
-					src := plane[iy*w : (iy+1)*w]
-					clear(dst[:lo])
-					clear(dst[hi:])
-					if s == 1 {
-						copy(dst[lo:hi], src[lo+kx-p:hi+kx-p])
-					} else {
-						for ox := lo; ox < hi; ox++ {
-							dst[ox] = src[ox*s+kx-p]
-						}
+					for ox := lo; ox < hi; ox++ {
+						dst[ox] = src[ox*s+off]
 					}
 				}
 			}
@@ -342,6 +341,13 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
+// gradXByConv reports whether the input gradient is computed as a
+// convolution (gradXByConv): for stride 1, when it lays out no more
+// columns than col2im would add (cout <= cin).
+func (op convOp) gradXByConv(cin, cout int) bool {
+	return op.stride == 1 && op.pad <= op.k-1 && cout <= cin
+}
+
 // gradXByConv returns the input gradient (N, cin, h, w) of a stride-1
 // convolution with weights w (cout, cin, k, k) and padding p, from dOut
 // (N, cout, oh, ow): dOut convolved with w flipped in space and transposed
@@ -366,14 +372,32 @@ func gradXByConv(w, dOut []float32, n, cin, cout, h, wd, oh, ow, k, p int) []flo
 	cols := getBuf(rows * ld)
 	defer putBuf(cols)
 	parallel(n, func(i int) { im2col(dOut[i*cout*ohw:(i+1)*cout*ohw], cout, oh, ow, k, 1, pp, h, wd, cols[i*hw:], ld) })
-	prod := getBuf(cin * ld)
-	defer putBuf(prod)
-	BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, cin, ld, rows, 1, wt, rows, cols, ld, 0, prod, ld)
 	out := make([]float32, n*cin*hw)
-	for i := range n { // (cin, N, HW) -> (N, cin, HW)
-		for c := range cin {
-			copy(out[(i*cin+c)*hw:(i*cin+c+1)*hw], prod[c*ld+i*hw:c*ld+(i+1)*hw])
+	gemmPerImage(n, cin, hw, rows, wt, cols, ld, out)
+	return out
+}
+
+// perImageCols: from this many output pixels per image on, a convolution's
+// product runs image by image, straight into the output's layout; below,
+// one product over the whole batch (wide enough for both cores) whose
+// result is then reordered.
+const perImageCols = 256
+
+// gemmPerImage writes w (m x k) times the columns (k x n*cols, row stride
+// ld) into out, laid out (n, m, cols).
+func gemmPerImage(n, m, cols, k int, w, b []float32, ld int, out []float32) {
+	if cols >= perImageCols {
+		for i := range n {
+			BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, m, cols, k, 1, w, k, b[i*cols:], ld, 0, out[i*m*cols:], cols)
+		}
+		return
+	}
+	prod := getBuf(m * ld)
+	defer putBuf(prod)
+	BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, m, ld, k, 1, w, k, b, ld, 0, prod, ld)
+	for i := range n { // (m, N, cols) -> (N, m, cols)
+		for c := range m {
+			copy(out[(i*m+c)*cols:(i*m+c+1)*cols], prod[c*ld+i*cols:c*ld+(i+1)*cols])
 		}
 	}
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -137,6 +138,13 @@ func TestConvGradient(t *testing.T) {
 			}, []int{2, 2, c.hw, c.hw}, []int{3, 2, c.k, c.k})
 		}
 	}
+	// Fewer outputs than inputs: the input gradient is computed as a
+	// convolution (gradXByConv).
+	for _, c := range []struct{ k, p int }{{3, 1}, {7, 3}, {1, 0}, {4, 0}} {
+		gradCheck(t, fmt.Sprintf("Conv k%d p%d, 3 -> 2 channels", c.k, c.p), func(b *Builder, in []*G.Node) *G.Node {
+			return b.must(G.ApplyOp(convOp{k: c.k, pad: c.p, stride: 1, cols: new(colsCache)}, in[0], in[1]))
+		}, []int{2, 3, 5, 5}, []int{2, 3, c.k, c.k})
+	}
 	gradCheck(t, "Conv+bias", func(b *Builder, in []*G.Node) *G.Node {
 		y := b.must(G.ApplyOp(convOp{k: 3, stride: 2, pad: 1}, in[0], in[1]))
 		return b.must(apply(biasOp, y, in[2]))
@@ -204,29 +212,59 @@ func TestGlobalAvgPoolGradient(t *testing.T) {
 // so do our upsampling and gorgonia's Upsample2D.
 func TestConvMatchesGorgonia(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, c := range []struct{ k, s, p int }{{3, 1, 1}, {4, 2, 1}, {7, 1, 3}, {3, 2, 0}} {
-		x, w := randTensor(rng, 2, 3, 9, 9), randTensor(rng, 4, 3, c.k, c.k)
-		b := NewBuilder()
-		ours := b.must(G.ApplyOp(convOp{k: c.k, stride: c.s, pad: c.p}, b.P(x), b.P(w)))
-		theirs := b.must(G.Conv2d(b.P(x), b.P(w), tensor.Shape{c.k, c.k}, []int{c.p, c.p}, []int{c.s, c.s}, []int{1, 1}))
-		up := b.Upsample(b.P(x))
-		theirUp := b.must(G.Upsample2D(b.P(x), 2))
-		m := G.NewTapeMachine(b.G)
-		if err := m.RunAll(); err != nil {
-			t.Fatal(err)
+	// 9x9 maps take one product over the batch; 20x20 ones a product per
+	// image (gemmPerImage).
+	for _, c := range []struct{ k, s, p, hw int }{{3, 1, 1, 9}, {4, 2, 1, 9}, {7, 1, 3, 9}, {3, 2, 0, 9}, {3, 1, 1, 20}, {7, 1, 3, 20}} {
+		x, w := randTensor(rng, 2, 3, c.hw, c.hw), randTensor(rng, 4, 3, c.k, c.k)
+		w2 := randTensor(rng, 2, 4, 3, 3) // 4 -> 2 channels: its input gradient is a convolution (gradXByConv)
+		// run builds conv(conv(x, w), w2) with either implementation and
+		// returns the first conv's output, the second's, and the gradient
+		// of the sum of the second with respect to x.
+		run := func(conv func(b *Builder, x, w *G.Node, k, s, p int) *G.Node) [3][]float32 {
+			b := NewBuilder()
+			xn := G.NewTensor(b.G, tensor.Float32, 4, G.WithShape(x.Shape()...), G.WithName("x"), G.WithValue(x))
+			y := conv(b, xn, b.P(w), c.k, c.s, c.p)
+			z := conv(b, y, b.P(w2), 3, 1, 1)
+			if _, err := G.Grad(G.Must(G.Sum(z)), xn); err != nil {
+				t.Fatal(err)
+			}
+			m := G.NewTapeMachine(b.G)
+			defer m.Close()
+			if err := m.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			g, _ := xn.Grad()
+			return [3][]float32{y.Value().Data().([]float32), z.Value().Data().([]float32), g.Data().([]float32)}
 		}
-		for _, pair := range [][2]*G.Node{{ours, theirs}, {up, theirUp}} {
-			a, bb := pair[0].Value().Data().([]float32), pair[1].Value().Data().([]float32)
-			if !pair[0].Shape().Eq(pair[1].Shape()) {
-				t.Fatalf("%+v: shapes %v vs %v", c, pair[0].Shape(), pair[1].Shape())
+		ours := run(func(b *Builder, x, w *G.Node, k, s, p int) *G.Node {
+			return b.must(G.ApplyOp(convOp{k: k, stride: s, pad: p, cols: new(colsCache)}, x, w))
+		})
+		theirs := run(func(b *Builder, x, w *G.Node, k, s, p int) *G.Node {
+			return b.must(G.Conv2d(x, w, tensor.Shape{k, k}, []int{p, p}, []int{s, s}, []int{1, 1}))
+		})
+		for v, what := range []string{"output", "output of a second conv", "input gradient"} {
+			a, bb := ours[v], theirs[v]
+			if len(a) != len(bb) {
+				t.Fatalf("%+v: %s of %d values vs %d", c, what, len(a), len(bb))
 			}
 			for i := range a {
-				if math.Abs(float64(a[i]-bb[i])) > 1e-4 {
-					t.Fatalf("%+v: value %d: %v vs %v", c, i, a[i], bb[i])
+				if math.Abs(float64(a[i]-bb[i])) > 1e-3 {
+					t.Fatalf("%+v: %s value %d: %v vs %v", c, what, i, a[i], bb[i])
 				}
 			}
 		}
-		m.Close()
+	}
+	// Upsampling too.
+	x := randTensor(rng, 2, 3, 5, 5)
+	b := NewBuilder()
+	up, theirUp := b.Upsample(b.P(x)), b.must(G.Upsample2D(b.P(x), 2))
+	m := G.NewTapeMachine(b.G)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if a, bb := up.Value().Data().([]float32), theirUp.Value().Data().([]float32); !slices.Equal(a, bb) {
+		t.Fatal("upsampling differs from gorgonia's")
 	}
 }
 

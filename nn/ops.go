@@ -124,11 +124,9 @@ func leakyOp(slope float32, dims int) *kernelOp {
 		dims:  []int{dims, dims},
 		shape: sameShape,
 		do: func(in [][]float32, _ []tensor.Shape, out []float32) {
+			out = out[:len(in[0])]
 			for i, v := range in[0] {
-				if v < 0 {
-					v *= slope
-				}
-				out[i] = v
+				out[i] = max(v, v*slope) // branchless: slope is in [0, 1)
 			}
 		},
 		grad: func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
@@ -146,12 +144,13 @@ func leakyGradOp(slope float32, dims int) *kernelOp {
 		shape: sameShape,
 		do: func(in [][]float32, _ []tensor.Shape, out []float32) {
 			x, dy := in[0], in[1][:len(in[0])]
+			out = out[:len(x)]
 			for i, v := range x {
+				m := float32(1)
 				if v < 0 {
-					out[i] = slope * dy[i]
-				} else {
-					out[i] = dy[i]
+					m = slope
 				}
+				out[i] = m * dy[i]
 			}
 		},
 	}
