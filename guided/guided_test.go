@@ -130,6 +130,40 @@ func TestTrainLowersLoss(t *testing.T) {
 	}
 }
 
+// TestTrainDefaultRecipe: stage 3 with the default recipe's parts (codes
+// as translate makes them, reconstruction from the mean, a moving average,
+// the schedule) trains, reloads with its moving average, and the
+// translator decodes with the moving average, not the trained weights.
+func TestTrainDefaultRecipe(t *testing.T) {
+	s := newSetup(t)
+	arch := s.u.Config.Arch
+	c := generator.RGConfig{K: 2, Batch: 4, Seed: 1, Recipe: generator.StageThree(generator.DefaultRecipe(6, &arch)),
+		Codes: generator.CodeEncoder.String()}
+	ls := s.train(t, 6, c)
+	for _, l := range ls {
+		if l.GTotal <= 0 || l.Rec <= 0 || l.Code <= 0 {
+			t.Fatalf("losses %+v", l)
+		}
+	}
+	r, _, err := Load(s.db)
+	if err != nil || r.EMA == nil || r.Config.Codes != "encoder" || !r.Config.Recipe.RecFromMu || r.Config.LR != 2e-4 {
+		t.Fatalf("load: %v %+v", err, r)
+	}
+	tr, err := NewTranslator(s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, avg := r.G.P.Get("u1.w").Data().([]float32), r.EMA.G.Get("u1.w").Data().([]float32)
+	got := tr.RG.G.P.Get("u1.w").Data().([]float32)
+	if slices.Equal(w, avg) || !slices.Equal(got, avg) {
+		t.Fatal("the translator does not decode with the moving average")
+	}
+	o, err := tr.Image(Request{Image: s.d.X[0], Source: s.d.Labels[0], Targets: "Blond_Hair", Exclude: s.d.IDs[0]})
+	if err != nil || len(o.Outputs) != 1 || len(o.Neighbours) != 2 {
+		t.Fatalf("translate: %v %+v", err, o)
+	}
+}
+
 // TestRetrieveExcludesSource: the query for an item's own domain finds the
 // item itself first unless it is excluded.
 func TestRetrieveExcludesSource(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -251,4 +252,27 @@ func packB(tB blas.Transpose, b []float32, ldb, k0, kb, c0, c1 int, buf []float3
 			}
 		}
 	}
+}
+
+// PeakSgemm measures the GFLOP/s of this package's Sgemm on a product the
+// size of a mid-network convolution (64 x 576 times 576 x 1024, as
+// BenchmarkSgemm), on all cores, for about d: the ceiling that a training
+// step's GFLOP/s can be compared with in the same run.
+func PeakSgemm(d time.Duration) float64 {
+	m, n, k := 64, 1024, 576
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = float32(i%7) / 7
+	}
+	for i := range b {
+		b[i] = float32(i%5) / 5
+	}
+	BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n) // warm up
+	start := time.Now()
+	runs := 0
+	for time.Since(start) < d || runs < 3 {
+		BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+		runs++
+	}
+	return float64(2*m*n*k) * float64(runs) / time.Since(start).Seconds() / 1e9
 }

@@ -23,7 +23,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure rgunit on real data (tables with same-run baselines)",
 	}
-	cmd.AddCommand(newBenchIngestCmd(), newBenchANNCmd(), newBenchTranslateCmd(), newBenchRetrievalCmd())
+	cmd.AddCommand(newBenchIngestCmd(), newBenchANNCmd(), newBenchTranslateCmd(), newBenchRetrievalCmd(), newBenchTrainCmd())
 	return cmd
 }
 

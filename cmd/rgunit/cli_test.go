@@ -392,3 +392,25 @@ func checkImageMin(t *testing.T, path string, w, h int) image.Image {
 	t.Fatalf("%s is one flat colour", path)
 	return nil
 }
+
+// TestBenchTrain: bench train times steps and sets them against the Sgemm
+// ceiling of the same run; bad flags are refused.
+func TestBenchTrain(t *testing.T) {
+	out := mustRun(t, "bench", "train", "--steps", "1", "--json")
+	var r struct {
+		Seconds   float64 `json:"seconds_per_step_median"`
+		GFLOPStep float64 `json:"gflop_per_step"`
+		GFLOPS    float64 `json:"gflops"`
+		Peak      float64 `json:"peak_gflops"`
+		OfPeak    float64 `json:"of_peak"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if r.Seconds <= 0 || r.GFLOPStep < 1 || r.Peak <= 0 || math.Abs(r.GFLOPS-r.GFLOPStep/r.Seconds) > 1e-6*r.GFLOPS || math.Abs(r.OfPeak-r.GFLOPS/r.Peak) > 1e-9 {
+		t.Fatalf("bench train: %s", out)
+	}
+	if _, _, err := run(t, "bench", "train", "--recipe", "best"); err == nil || !strings.Contains(err.Error(), "recipe") {
+		t.Fatalf("--recipe best: %v", err)
+	}
+}

@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"rgunit/embed"
+	"rgunit/generator"
+	"rgunit/nn"
+)
+
+// TrainSpeed is the speed of stage-1 training steps, next to the Sgemm
+// ceiling measured in the same run.
+type TrainSpeed struct {
+	Size          int     `json:"size"`
+	Batch         int     `json:"batch"`
+	Recipe        string  `json:"recipe"`
+	Steps         int     `json:"steps"`
+	SecondsMedian float64 `json:"seconds_per_step_median"`
+	SecondsMin    float64 `json:"seconds_per_step_min"`
+	GFLOPPerStep  float64 `json:"gflop_per_step"`
+	GFLOPS        float64 `json:"gflops"`      // at the median
+	PeakGFLOPS    float64 `json:"peak_gflops"` // nn.PeakSgemm, in the same run
+	OfPeak        float64 `json:"of_peak"`     // GFLOPS / PeakGFLOPS
+	Threads       int     `json:"threads"`     // GOMAXPROCS
+	AllocMBStep   float64 `json:"alloc_mb_per_step"`
+}
+
+// MeasureTrain times steps stage-1 steps (after two warm-up steps) of a
+// model of the default architecture at size px and batch batch, with the
+// default recipe or the first one, on a fixed random batch, then measures
+// the Sgemm ceiling.
+func MeasureTrain(size, batch, steps int, recipe string, threads int, allocs func() uint64) (*TrainSpeed, error) {
+	if steps < 1 || batch < 1 {
+		return nil, fmt.Errorf("bench: %d steps of batch %d", steps, batch)
+	}
+	a := embed.DefaultArch
+	a.Size = size
+	var r generator.Recipe
+	switch recipe {
+	case "default":
+		r = generator.DefaultRecipe(1000, &a)
+	case "first":
+	default:
+		return nil, fmt.Errorf("bench: recipe %q (want default or first)", recipe)
+	}
+	s := embed.Schema{Attrs: []string{"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}, Dim: embed.DefaultAttrDim}
+	u, err := generator.NewUNIT(generator.Config{Arch: a, Schema: s, Batch: batch, Seed: 1, Recipe: r})
+	if err != nil {
+		return nil, err
+	}
+	tr, err := generator.NewTrainer(u)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	b := generator.Batch{X: make([]float32, batch*3*size*size), Ref: make([]float32, batch*3*size*size)}
+	for i := range b.X {
+		b.X[i], b.Ref[i] = float32(rng.Float64()*2-1), float32(rng.Float64()*2-1)
+	}
+	for range batch {
+		src, tgt := make([]int8, 5), make([]int8, 5)
+		for j := range src {
+			src[j], tgt[j] = int8(rng.IntN(2)*2-1), int8(rng.IntN(2)*2-1)
+		}
+		b.Src, b.Tgt = append(b.Src, src), append(b.Tgt, tgt)
+	}
+	for range 2 {
+		if _, err := tr.Step(b); err != nil {
+			return nil, err
+		}
+	}
+	a0 := allocs()
+	times := make([]float64, steps)
+	for i := range times {
+		start := time.Now()
+		if _, err := tr.Step(b); err != nil {
+			return nil, err
+		}
+		times[i] = time.Since(start).Seconds()
+	}
+	res := &TrainSpeed{Size: size, Batch: batch, Recipe: recipe, Steps: steps, Threads: threads,
+		AllocMBStep: float64(allocs()-a0) / float64(steps) / 1e6, GFLOPPerStep: float64(tr.FLOPs) / 1e9}
+	slices.Sort(times)
+	res.SecondsMedian, res.SecondsMin = times[steps/2], times[0]
+	res.GFLOPS = res.GFLOPPerStep / res.SecondsMedian
+	res.PeakGFLOPS = nn.PeakSgemm(time.Second)
+	res.OfPeak = res.GFLOPS / res.PeakGFLOPS
+	return res, nil
+}
