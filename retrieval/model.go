@@ -70,8 +70,10 @@ type Model struct {
 }
 
 // New returns an untrained embedder over the stage-1 model u (version ver
-// of generator.ModelName).
+// of generator.ModelName): over its inference weights (the moving averages,
+// when its recipe keeps them), which the retrieval model freezes.
 func New(u *generator.UNIT, ver uint64, c Config) (*Model, error) {
+	u = u.Inference()
 	c.defaults()
 	if err := c.Check(); err != nil {
 		return nil, err
@@ -130,6 +132,7 @@ func Unmarshal(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	u.Step = h.Stage1Step
+	u.EMA = nil // the frozen copy holds the inference weights only
 	m, err := New(u, h.Stage1Version, h.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)

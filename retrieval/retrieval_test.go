@@ -294,6 +294,45 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 }
 
+// TestFreezesInferenceWeights: over a stage-1 model that keeps moving
+// averages, the retrieval model freezes the averages (what translate and
+// the shipped model use), and its checkpoint reloads them, not a fresh
+// model's.
+func TestFreezesInferenceWeights(t *testing.T) {
+	c := generator.Config{Arch: embed.Arch{Size: 32, Width: 4, ResBlocks: 1},
+		Schema: embed.Schema{Attrs: []string{"Male", "Young"}, Dim: 4}, Batch: 2, Seed: 3}
+	c.Recipe = generator.DefaultRecipe(10, &c.Arch)
+	u, err := generator.NewUNIT(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range u.EMA.G.Names() { // averages that differ from the weights
+		w := u.EMA.G.Get(p).Data().([]float32)
+		for i := range w {
+			w[i] += 0.5
+		}
+	}
+	m, err := New(u, 1, Config{Dim: 8, Pool: 4, Batch: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := u.EMA.G.Get("u1.w").Data().([]float32)
+	if !slices.Equal(m.Stage1.G.P.Get("u1.w").Data().([]float32), want) || m.Stage1.EMA != nil {
+		t.Fatal("the retrieval model did not freeze the moving averages")
+	}
+	blob, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Unmarshal(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m2.Stage1.G.P.Get("u1.w").Data().([]float32), want) || m2.Stage1.EMA != nil || m2.Stage1.Inference() != m2.Stage1 {
+		t.Fatal("the reloaded retrieval model lost the frozen averages")
+	}
+}
+
 func TestNoModel(t *testing.T) {
 	st, err := storage.Open(filepath.Join(t.TempDir(), "e.db"), nil)
 	if err != nil {

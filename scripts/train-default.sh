@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains the shipped default model (models/default.rgm) from scratch:
-# stages 1-3 on faces12k_64, then exports the bundle with a record of this
-# command, the data and the commit. About 2 hours on 2 cores.
+# stages 1-3 on faces12k_64 with the default recipe (docs/recipe.md), then
+# exports the bundle with a record of this command, the data and the
+# commit. About 2 hours on 2 cores.
 #
 #   bash scripts/train-default.sh [DATA [DB]]
 #
@@ -12,20 +13,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/faces12k_64}
 db=${2:-faces-default.db}
-stage1_steps=${STAGE1_STEPS:-6000}
+stage1_steps=${STAGE1_STEPS:-16000}
 retrieval_steps=${RETRIEVAL_STEPS:-800}
-rg_steps=${RG_STEPS:-2000}
+rg_steps=${RG_STEPS:-3000}
 
 go build -o rgunit ./cmd/rgunit
 ./rgunit ingest "$data" --labels "$data/list_attr.txt" --db "$db" --model none -q
-./rgunit train unit --db "$db" --steps "$stage1_steps" --checkpoint-every 200 -q
+./rgunit train unit --db "$db" --steps "$stage1_steps" --recipe default --checkpoint-every 200 -q
 # Hard negatives: the best attribute P@10 of docs/retrieval.md's Table 1
 # (0.873 vs 0.724 for all four kinds), with the pool and steps measured there.
 ./rgunit train retrieval --db "$db" --negatives hard --pool 3072 --steps "$retrieval_steps" -q
-./rgunit train rg --db "$db" --steps "$rg_steps" -q
+./rgunit train rg --db "$db" --steps "$rg_steps" --recipe default -q
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 ./rgunit model export --db "$db" --out models/default.rgm \
-  --command "bash scripts/train-default.sh (STAGE1_STEPS=$stage1_steps RETRIEVAL_STEPS=$retrieval_steps RG_STEPS=$rg_steps): ingest --model none; train unit --steps $stage1_steps; train retrieval --negatives hard --pool 3072 --steps $retrieval_steps; train rg --steps $rg_steps" \
+  --command "bash scripts/train-default.sh (STAGE1_STEPS=$stage1_steps RETRIEVAL_STEPS=$retrieval_steps RG_STEPS=$rg_steps): ingest --model none; train unit --steps $stage1_steps --recipe default; train retrieval --negatives hard --pool 3072 --steps $retrieval_steps; train rg --steps $rg_steps --recipe default" \
   --data "faces12k_64: $(ls "$data" | grep -c '\.png$') procedural faces, labels $data/list_attr.txt" \
   --commit "$commit"
 ./rgunit model info models/default.rgm
