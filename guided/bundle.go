@@ -153,10 +153,11 @@ type Imported struct {
 }
 
 // Import stores a bundle's models in st as new versions of the retrieval
-// and RG-UNIT models. A database that already has a retrieval model other
-// than the bundle's is refused with ErrVersion (its index belongs to that
-// model); importing the same bundle again does nothing. The caller indexes
-// the items afterwards (retrieval.Sync).
+// and RG-UNIT models, with the bundle's provenance, in one transaction. A
+// database that already has a retrieval model other than the bundle's is
+// refused with ErrVersion (its index belongs to that model); importing the
+// same bundle again does nothing. The caller indexes the items afterwards
+// (retrieval.Sync).
 func Import(st *storage.Store, data []byte) (*Imported, error) {
 	bd, err := DecodeBundle(data)
 	if err != nil {
@@ -176,10 +177,11 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 			generator.ErrResolution, st.Path(), stored, m.Size(), m.Size())
 	}
 	res := &Imported{Provenance: p}
+	haveRetrieval := true
 	cur, ver, err := st.Model(retrieval.ModelName, 0)
 	switch {
 	case err == nil && sum(cur) == p.RetrievalSHA256:
-		res.RetrievalVersion = ver // imported before (perhaps interrupted after this step)
+		res.RetrievalVersion = ver // imported before
 	case err == nil:
 		how := "trained in it"
 		if pb, _, err := st.Model(BundleModelName, 0); err == nil {
@@ -191,7 +193,8 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 		return nil, fmt.Errorf("%w: %s already has retrieval model version %d (%s), not bundle %s's; use a new database for these models",
 			ErrVersion, st.Path(), ver, how, p.ID())
 	case errors.Is(err, storage.ErrNotFound):
-		if res.RetrievalVersion, err = st.PutModel(retrieval.ModelName, bd.Retrieval); err != nil {
+		haveRetrieval = false
+		if res.RetrievalVersion, err = st.NextModelVersion(retrieval.ModelName); err != nil {
 			return nil, err
 		}
 	default:
@@ -202,23 +205,33 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 			res.RGVersion, res.Already = ver, true
 		}
 	}
-	if res.RGVersion == 0 {
-		r.Config.Retrieval = res.RetrievalVersion
-		rb, err := r.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		if res.RGVersion, err = st.PutModel(generator.RGModelName, rb); err != nil {
-			return nil, err
-		}
-		pj, err := json.Marshal(p)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := st.PutModelKeep(BundleModelName, pj, 1); err != nil {
-			return nil, err
-		}
+	if res.RGVersion != 0 {
+		return res, nil
 	}
+	// The retrieval model (when it is not there yet), the RG-UNIT model
+	// that names its version and the provenance go in one transaction: a
+	// kill leaves all of them or none (then the import runs again).
+	r.Config.Retrieval = res.RetrievalVersion
+	rb, err := r.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	pj, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	puts := []storage.ModelPut{{Name: generator.RGModelName, Blob: rb}, {Name: BundleModelName, Blob: pj, Keep: 1}}
+	if !haveRetrieval {
+		puts = append([]storage.ModelPut{{Name: retrieval.ModelName, Blob: bd.Retrieval}}, puts...)
+	}
+	vers, err := st.PutModels(puts...)
+	if err != nil {
+		return nil, err
+	}
+	if !haveRetrieval && vers[0] != res.RetrievalVersion { // another writer cannot hold the file: a bug
+		return nil, fmt.Errorf("guided: the retrieval model became version %d, not %d", vers[0], res.RetrievalVersion)
+	}
+	res.RGVersion = vers[len(vers)-2]
 	return res, nil
 }
 

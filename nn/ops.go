@@ -5,6 +5,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"runtime"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -117,6 +118,18 @@ func planes(s tensor.Shape, f func(p, size int)) {
 	parallel(n, func(p int) { f(p, size) })
 }
 
+// spans runs f over [0, n) in one span, or in one span per core when n is
+// large.
+func spans(n int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < 1<<15 || workers == 1 {
+		f(0, n)
+		return
+	}
+	per := (n + workers - 1) / workers
+	parallel(workers, func(w int) { f(min(w*per, n), min((w+1)*per, n)) })
+}
+
 // leakyOp is max(x, 0) + slope * min(x, 0).
 func leakyOp(slope float32, dims int) *kernelOp {
 	return &kernelOp{
@@ -124,10 +137,12 @@ func leakyOp(slope float32, dims int) *kernelOp {
 		dims:  []int{dims, dims},
 		shape: sameShape,
 		do: func(in [][]float32, _ []tensor.Shape, out []float32) {
-			out = out[:len(in[0])]
-			for i, v := range in[0] {
-				out[i] = max(v, v*slope) // branchless: slope is in [0, 1)
-			}
+			spans(len(out), func(lo, hi int) {
+				o := out[lo:hi]
+				for i, v := range in[0][lo:hi] {
+					o[i] = max(v, v*slope) // branchless: slope is in [0, 1)
+				}
+			})
 		},
 		grad: func(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 			g, err := apply(leakyGradOp(slope, dims), inputs[0], grad)
@@ -143,15 +158,16 @@ func leakyGradOp(slope float32, dims int) *kernelOp {
 		dims:  []int{dims, dims, dims},
 		shape: sameShape,
 		do: func(in [][]float32, _ []tensor.Shape, out []float32) {
-			x, dy := in[0], in[1][:len(in[0])]
-			out = out[:len(x)]
-			for i, v := range x {
-				m := float32(1)
-				if v < 0 {
-					m = slope
+			spans(len(out), func(lo, hi int) {
+				x, dy, o := in[0][lo:hi], in[1][lo:hi], out[lo:hi]
+				for i, v := range x {
+					m := float32(1)
+					if v < 0 {
+						m = slope
+					}
+					o[i] = m * dy[i]
 				}
-				out[i] = m * dy[i]
-			}
+			})
 		},
 	}
 }

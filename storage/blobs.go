@@ -12,34 +12,79 @@ import (
 // PutModel stores a model blob under name and returns its new version
 // (1, 2, ... per name).
 func (s *Store) PutModel(name string, blob []byte) (uint64, error) {
-	if name == "" || len(name) > 255 {
-		return 0, fmt.Errorf("%w: model name %q", ErrInvalid, name)
-	}
-	var ver uint64
-	err := s.update(func(tx *bolt.Tx) error {
-		b, err := tx.Bucket(bucketModels).CreateBucketIfNotExists([]byte(name))
-		if err != nil {
-			return err
-		}
-		if ver, err = b.NextSequence(); err != nil {
-			return err
-		}
-		return b.Put(idKey(ver), blob)
-	})
-	return ver, err
-}
-
-// PutModelKeep stores a model blob as a new version, then deletes all but
-// the latest keep versions (a checkpoint and its pruning).
-func (s *Store) PutModelKeep(name string, blob []byte, keep int) (uint64, error) {
-	ver, err := s.PutModel(name, blob)
+	vers, err := s.PutModels(ModelPut{Name: name, Blob: blob})
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.PruneModels(name, keep); err != nil {
-		return ver, fmt.Errorf("pruning %s: %w", name, err)
+	return vers[0], nil
+}
+
+// PutModelKeep stores a model blob as a new version and deletes all but
+// the latest keep versions (a checkpoint and its pruning), in one
+// transaction.
+func (s *Store) PutModelKeep(name string, blob []byte, keep int) (uint64, error) {
+	vers, err := s.PutModels(ModelPut{Name: name, Blob: blob, Keep: keep})
+	if err != nil {
+		return 0, err
 	}
-	return ver, nil
+	return vers[0], nil
+}
+
+// ModelPut is one model blob for PutModels: stored as a new version of
+// Name; with Keep > 0, all but the latest Keep versions are deleted.
+type ModelPut struct {
+	Name string
+	Blob []byte
+	Keep int
+}
+
+// PutModels stores several model blobs in one transaction (all or none:
+// models that only work together, such as a bundle's) and returns their
+// new versions.
+func (s *Store) PutModels(puts ...ModelPut) ([]uint64, error) {
+	for _, p := range puts {
+		if p.Name == "" || len(p.Name) > 255 {
+			return nil, fmt.Errorf("%w: model name %q", ErrInvalid, p.Name)
+		}
+	}
+	vers := make([]uint64, len(puts))
+	err := s.update(func(tx *bolt.Tx) error {
+		for i, p := range puts {
+			b, err := tx.Bucket(bucketModels).CreateBucketIfNotExists([]byte(p.Name))
+			if err != nil {
+				return err
+			}
+			if vers[i], err = b.NextSequence(); err != nil {
+				return err
+			}
+			if err := b.Put(idKey(vers[i]), p.Blob); err != nil {
+				return err
+			}
+			if p.Keep > 0 {
+				if _, err := pruneModels(b, p.Keep); err != nil {
+					return fmt.Errorf("pruning %s: %w", p.Name, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return vers, nil
+}
+
+// NextModelVersion is the version the next PutModel of name will get.
+func (s *Store) NextModelVersion(name string) (uint64, error) {
+	var next uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		next = 1
+		if b := tx.Bucket(bucketModels).Bucket([]byte(name)); b != nil {
+			next = b.Sequence() + 1
+		}
+		return nil
+	})
+	return next, err
 }
 
 // Model returns a model blob; version 0 means the latest. The error wraps
@@ -122,30 +167,37 @@ func (s *Store) Vector(model string, id uint64) ([]float32, error) {
 // one is always kept) and returns how many it deleted. Versions are never
 // reused.
 func (s *Store) PruneModels(name string, keep int) (int, error) {
-	keep = max(keep, 1)
 	removed := 0
 	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketModels).Bucket([]byte(name))
 		if b == nil {
 			return nil
 		}
-		var old [][]byte
-		c := b.Cursor()
-		n := 0
-		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
-			if n++; n > keep {
-				old = append(old, slices.Clone(k))
-			}
-		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		removed = len(old)
-		return nil
+		var err error
+		removed, err = pruneModels(b, keep)
+		return err
 	})
 	return removed, err
+}
+
+// pruneModels deletes all but the latest keep (at least 1) versions in a
+// model's bucket.
+func pruneModels(b *bolt.Bucket, keep int) (int, error) {
+	keep = max(keep, 1)
+	var old [][]byte
+	c := b.Cursor()
+	n := 0
+	for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+		if n++; n > keep {
+			old = append(old, slices.Clone(k))
+		}
+	}
+	for _, k := range old {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
 }
 
 // ForEachVector calls fn with every id and vector stored under a model

@@ -138,3 +138,32 @@ func pendingBucket(tx *bolt.Tx, name string) *bolt.Bucket {
 	}
 	return r.Bucket([]byte(name))
 }
+
+// keyModelChoice records that a database was created without models
+// (ingest --model none), so that a later ingest does not give it the
+// shipped ones.
+var keyModelChoice = []byte("model_choice")
+
+// ModelChoice is what the database's creator chose for its models: "none",
+// or "" (the default: the shipped bundle, or models trained in it).
+func (s *Store) ModelChoice() (string, error) {
+	var c string
+	err := s.view(func(tx *bolt.Tx) error {
+		c = string(tx.Bucket(bucketMeta).Get(keyModelChoice))
+		return nil
+	})
+	return c, err
+}
+
+// SetModelChoice records the creator's choice of models ("" clears it).
+func (s *Store) SetModelChoice(c string) error {
+	if len(c) > 255 {
+		return fmt.Errorf("%w: model choice of %d bytes", ErrInvalid, len(c))
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		if c == "" {
+			return tx.Bucket(bucketMeta).Delete(keyModelChoice)
+		}
+		return tx.Bucket(bucketMeta).Put(keyModelChoice, []byte(c))
+	})
+}

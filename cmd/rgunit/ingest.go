@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rgunit/generator"
 	"rgunit/guided"
 	"rgunit/ingest"
 	"rgunit/retrieval"
@@ -62,7 +63,7 @@ your own). Once a database has models, new items are indexed with them.`,
 			var bundle []byte
 			_, statErr := os.Stat(db.path)
 			isNew := errors.Is(statErr, os.ErrNotExist)
-			if model != "none" && (isNew || cmd.Flags().Changed("model")) {
+			if model != "none" {
 				b, err := loadBundle(model)
 				if err != nil {
 					return err
@@ -77,7 +78,18 @@ your own). Once a database has models, new items are indexed with them.`,
 				return err
 			}
 			defer st.Close()
-			if bundle != nil {
+			// A database is new until it holds an item or a model: one
+			// created by a run killed before its import gets the models now.
+			fresh, err := modelless(st)
+			if err != nil {
+				return err
+			}
+			switch {
+			case model == "none" && cmd.Flags().Changed("model") && fresh:
+				if err := st.SetModelChoice("none"); err != nil {
+					return err
+				}
+			case bundle != nil && (fresh || cmd.Flags().Changed("model")):
 				if _, err := guided.Import(st, bundle); err != nil {
 					if isNew {
 						st.Close()
@@ -197,4 +209,24 @@ func relPath(p string) string {
 		return r
 	}
 	return p
+}
+
+// modelless reports whether st holds no item and no model and was not
+// created without models on purpose: a new database, to give the shipped
+// (or chosen) models.
+func modelless(st *storage.Store) (bool, error) {
+	if n, err := st.Len(); err != nil || n > 0 {
+		return false, err
+	}
+	if c, err := st.ModelChoice(); err != nil || c != "" {
+		return false, err
+	}
+	for _, name := range []string{retrieval.ModelName, generator.ModelName} {
+		if _, _, err := st.Model(name, 0); err == nil {
+			return false, nil
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return false, err
+		}
+	}
+	return true, nil
 }

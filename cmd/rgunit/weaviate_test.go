@@ -13,7 +13,19 @@ import (
 	"rgunit/internal/wvtest"
 )
 
-func TestMain(m *testing.M) { wvtest.Main(m) }
+func TestMain(m *testing.M) {
+	if args := os.Getenv(envCLIChild); args != "" { // a child process of a crash test
+		var argv []string
+		if err := json.Unmarshal([]byte(args), &argv); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Args = append([]string{"rgunit"}, argv...)
+		main()
+		os.Exit(0)
+	}
+	wvtest.Main(m)
+}
 
 // mirrored writes n faces of testdata flipped left to right (new files,
 // new hashes) into a new folder.
