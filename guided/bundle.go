@@ -84,7 +84,7 @@ func Export(st *storage.Store, p Provenance) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Format, p.Size, p.Attrs, p.K = 1, m.Size(), m.Schema().Attrs, r.Config.K
+	p.Format, p.Size, p.Attrs, p.K = bundleFormat, m.Size(), m.Schema().Attrs, r.Config.K
 	p.Stage1Step, p.RetrievalStep, p.RGStep = m.Stage1.Step, m.Step, r.Step
 	p.RetrievalSHA256, p.RGSHA256 = sum(mb), sum(rb)
 	out, err := nn.AppendHeader(nil, bundleMagic, p)
@@ -92,8 +92,15 @@ func Export(st *storage.Store, p Provenance) ([]byte, error) {
 		return nil, err
 	}
 	out = appendBlob(out, mb)
-	return appendBlob(out, rb), nil
+	out = appendBlob(out, rb)
+	whole := sha256.Sum256(out)
+	return append(out, whole[:]...), nil
 }
+
+// bundleFormat 2 ends with the SHA-256 of everything before it, so the
+// header (provenance, k, attributes) is covered too; format 1 (no
+// trailer) is refused.
+const bundleFormat = 2
 
 func appendBlob(w, b []byte) []byte {
 	return append(binary.AppendUvarint(w, uint64(len(b))), b...)
@@ -120,13 +127,20 @@ type Bundle struct {
 
 // DecodeBundle checks a bundle's framing and hashes (not its weights).
 func DecodeBundle(b []byte) (*Bundle, error) {
+	if len(b) < sha256.Size {
+		return nil, fmt.Errorf("%w: %d bytes", ErrBundle, len(b))
+	}
+	body, trailer := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
 	var p Provenance
-	rest, err := nn.ReadHeader(b, bundleMagic, &p)
+	rest, err := nn.ReadHeader(body, bundleMagic, &p)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
-	if p.Format != 1 {
-		return nil, fmt.Errorf("%w: format %d", ErrBundle, p.Format)
+	if p.Format != bundleFormat {
+		return nil, fmt.Errorf("%w: format %d (this rgunit reads format %d: export the bundle again)", ErrBundle, p.Format, bundleFormat)
+	}
+	if whole := sha256.Sum256(body); !bytes.Equal(whole[:], trailer) {
+		return nil, fmt.Errorf("%w: the file's checksum does not match (it is damaged or was edited)", ErrBundle)
 	}
 	out := &Bundle{Provenance: p}
 	if out.Retrieval, rest, err = readBlob(rest); err != nil {

@@ -1,6 +1,7 @@
 package guided
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -298,6 +299,15 @@ func TestBundle(t *testing.T) {
 	for _, bad := range [][]byte{b[:len(b)-1], b[:20], append(slices.Clone(b), 0), []byte("RGUNIT-BUNDLE\n")} {
 		if _, err := DecodeBundle(bad); !errors.Is(err, ErrBundle) {
 			t.Fatalf("damaged bundle: %v", err)
+		}
+	}
+	// Edits of the header are detected too (the whole file is checksummed).
+	for _, edit := range [][2]string{{`"k":2`, `"k":9`}, {`Male`, `Mble`}, {`"format":2`, `"format":1`}} {
+		if !bytes.Contains(b, []byte(edit[0])) {
+			t.Fatalf("the header has no %s", edit[0])
+		}
+		if _, err := DecodeBundle(bytes.Replace(b, []byte(edit[0]), []byte(edit[1]), 1)); !errors.Is(err, ErrBundle) {
+			t.Fatalf("header edit %s -> %s: %v", edit[0], edit[1], err)
 		}
 	}
 	flipped := slices.Clone(b)
