@@ -97,6 +97,11 @@ func Run(ctx context.Context, st *storage.Store, paths []string, opts *Options) 
 	if o.MaxFileBytes <= 0 {
 		o.MaxFileBytes = DefaultMaxFileBytes
 	}
+	if o.Labels != nil {
+		if err := o.Labels.CheckNames(); err != nil {
+			return Summary{}, err
+		}
+	}
 	start := time.Now()
 	sum := Summary{SkipReasons: map[string]int{}, SkippedFiles: []Skip{}}
 	files, err := collect(paths)

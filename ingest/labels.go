@@ -76,8 +76,8 @@ func (t *LabelTable) Match(rel, abs string) (key string, ok bool) {
 // LoadLabels reads and parses a labels file.
 func LoadLabels(name string) (*LabelTable, error) {
 	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrLabels, err)
+	if err != nil { // not malformed: missing or unreadable
+		return nil, fmt.Errorf("ingest: labels file: %w", err)
 	}
 	defer f.Close()
 	return ParseLabels(f, name)
@@ -112,11 +112,13 @@ func ParseLabels(r io.Reader, name string) (*LabelTable, error) {
 			}
 			want = n
 		case t.Attrs == nil:
-			seen := map[string]bool{}
 			for _, a := range fields {
 				if isNumber(a) {
 					return nil, fail("header names attribute %q, which is a number: is the header line missing?", a)
 				}
+			}
+			seen := map[string]bool{}
+			for _, a := range fields {
 				if seen[a] {
 					return nil, fail("attribute %q named twice in the header", a)
 				}
@@ -179,4 +181,27 @@ func isCount(s string) bool {
 func isNumber(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
 	return err == nil
+}
+
+// CheckNames reports the first attribute name that targets and filters
+// could not name (see attrName): labels to ingest must pass it.
+func (t *LabelTable) CheckNames() error {
+	for _, a := range t.Attrs {
+		if !attrName(a) {
+			return fmt.Errorf("%w: %s: attribute name %q: use letters, digits and _ only (targets are written Name and -Name, filters Name=+1)", ErrLabels, t.Source, a)
+		}
+	}
+	return nil
+}
+
+// attrName reports whether a can be an attribute name: letters, digits and
+// underscores only, so that target lists ("A,-B") and filters ("A=+1")
+// can name it.
+func attrName(a string) bool {
+	for _, r := range a {
+		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return a != ""
 }

@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,6 +50,33 @@ func TestParseLabelsMalformed(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestCheckNames: names that targets ("A,-B") and filters ("A=+1") could
+// not name are refused for ingest.
+func TestCheckNames(t *testing.T) {
+	for _, bad := range []string{"Bl,ond", "-Neg", "A=B", "Gray-Hair", "Hair+"} {
+		tb, err := ParseLabels(strings.NewReader("Ok "+bad+"\nx.png 1 1\n"), "l.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tb.CheckNames(); !errors.Is(err, ErrLabels) || !strings.Contains(err.Error(), "attribute name") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	tb, _ := ParseLabels(strings.NewReader("5_o_Clock_Shadow Male\nx.png 1 1\n"), "l.txt")
+	if err := tb.CheckNames(); err != nil {
+		t.Fatalf("CelebA's names: %v", err)
+	}
+}
+
+// TestLoadLabelsMissing: a labels file that is not there is said to be
+// missing, not malformed.
+func TestLoadLabelsMissing(t *testing.T) {
+	_, err := LoadLabels(filepath.Join(t.TempDir(), "nope.txt"))
+	if err == nil || errors.Is(err, ErrLabels) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing labels file: %v", err)
 	}
 }
 

@@ -27,6 +27,9 @@ func collect(paths []string) ([]source, error) {
 			out = append(out, s)
 		}
 	}
+	if err := CheckPaths(paths); err != nil {
+		return nil, err
+	}
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
@@ -71,4 +74,15 @@ func collect(paths []string) ([]source, error) {
 		}
 	}
 	return out, nil
+}
+
+// CheckPaths refuses empty input paths: filepath.Abs("") is the working
+// directory, which a script with an unset variable did not mean to ingest.
+func CheckPaths(paths []string) error {
+	for _, p := range paths {
+		if strings.TrimSpace(p) == "" {
+			return fmt.Errorf("%w: an empty path (an unset variable?); name the folder, . for the current one", ErrPath)
+		}
+	}
+	return nil
 }

@@ -456,5 +456,8 @@ func (d *DB) emptyErr() error {
 	if d.URL != "" && d.Pending > 0 {
 		return fmt.Errorf("%w: nothing is indexed on %s yet (%d items pending: run rgunit sync)", ErrEmpty, d.URL, d.Pending)
 	}
+	if n, err := d.St.Len(); err == nil && n > 0 {
+		return fmt.Errorf("retrieval: none of the %d items is indexed: run rgunit reindex --db %s", n, d.St.Path())
+	}
 	return fmt.Errorf("%w: no item is indexed", ErrEmpty)
 }

@@ -90,14 +90,14 @@ read and nothing is trained.`,
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			trs, err := translateOne(t, src, demoTargets, 1, rand.New(rand.NewPCG(1, 0)), dir)
+			trs, err := translateOne(t, src, stem(src.name), demoTargets, 1, rand.New(rand.NewPCG(1, 0)), dir)
 			if err != nil {
 				return err
 			}
 			for _, tr := range trs {
 				fmt.Fprintf(out, "%s: %s -> %s, guided by %s: %s\n", relPath(tr.Input), tr.Source, tr.TargetVals, fmtIDs(tr.Neighbours), strings.Join(tr.Outputs, ", "))
 			}
-			fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheetPath(dir, src.name))
+			fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheetPath(dir, stem(src.name)))
 			return nil
 		},
 	}

@@ -50,8 +50,14 @@ your own). Once a database has models, new items are indexed with them.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := &ingest.Options{BatchSize: batch, Workers: workers}
+			if err := ingest.CheckPaths(args); err != nil { // before anything is opened or written
+				return err
+			}
 			if labels != "" {
-				t, err := ingest.LoadLabels(labels) // before anything is opened or written
+				t, err := ingest.LoadLabels(labels)
+				if err == nil {
+					err = t.CheckNames()
+				}
 				if err != nil {
 					return err
 				}

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"io"
 	"maps"
 	"os"
@@ -52,6 +53,9 @@ func newLsCmd() *cobra.Command {
 			if labelled && unlabelled {
 				return errors.New("--labelled and --unlabelled exclude each other")
 			}
+			if limit < 0 {
+				return fmt.Errorf("-n %d: want a count (0: all)", limit)
+			}
 			st, err := db.open(false, false, 0)
 			if err != nil {
 				return err
@@ -79,7 +83,7 @@ func newLsCmd() *cobra.Command {
 				if lab == "" {
 					lab = "-"
 				}
-				fmt.Fprintf(tw, "%d\t%dx%d\t%s\t%s\n", it.ID, it.Width, it.Height, lab, relPath(it.Path))
+				fmt.Fprintf(tw, "%d\t%dx%d\t%s\t%s\n", it.ID, it.Width, it.Height, lab, printable(relPath(it.Path)))
 				return nil
 			})
 			if err != nil && !errors.Is(err, errStop) {
@@ -308,4 +312,16 @@ func newRmCmd() *cobra.Command {
 	}
 	db.register(cmd)
 	return cmd
+}
+
+// printable quotes a file name that holds control characters (a newline or
+// a tab would break the listing's lines and columns); others print as they
+// are.
+func printable(name string) string {
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return strconv.Quote(name)
+		}
+	}
+	return name
 }

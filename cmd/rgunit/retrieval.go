@@ -465,6 +465,9 @@ most probable first.`,
 				if err != nil {
 					return err
 				}
+				if _, dup := q.Filter[name]; dup {
+					return fmt.Errorf("--filter names %s twice (each attribute once; filters are ANDed)", name)
+				}
 				q.Filter[name] = v
 			}
 			src, err := loadSource(st, args[0], s, d.Model.Size())

@@ -34,8 +34,14 @@ func (d *dbFlag) register(cmd *cobra.Command) {
 // only create makes a new file.
 func (d *dbFlag) open(write, create bool, size int) (*storage.Store, error) {
 	if !create {
-		if _, err := os.Stat(d.path); errors.Is(err, os.ErrNotExist) {
+		fi, err := os.Stat(d.path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
 			return nil, fmt.Errorf("%w: %s (create one with rgunit ingest)", storage.ErrNoDatabase, d.path)
+		case err == nil && fi.Mode().IsRegular() && fi.Size() == 0:
+			// bbolt would make an empty file a new database: only ingest
+			// creates databases.
+			return nil, fmt.Errorf("%w: %s is an empty file, not an rgunit database (create one with rgunit ingest)", storage.ErrNoDatabase, d.path)
 		}
 	}
 	return storage.Open(d.path, &storage.Options{ReadOnly: !write, ImageSize: size})

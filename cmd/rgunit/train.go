@@ -136,6 +136,9 @@ func newTrainClassifierCmd() *cobra.Command {
 		Short: "Train the evaluation classifier on real labelled images (one id in ten held back, by a hash)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if steps < 1 || batch < 1 {
+				return fmt.Errorf("--steps %d, --batch %d: want at least 1 of each (an untrained classifier would score nothing)", steps, batch)
+			}
 			st, err := db.open(true, false, 0)
 			if err != nil {
 				return err

@@ -200,11 +200,14 @@ outputs. A folder is translated image by image with a progress bar.`,
 			w := cmd.OutOrStdout()
 			pr := newProgress(cmd.ErrOrStderr(), len(inputs), "translate", "img", quiet || len(inputs) == 1)
 			failed := 0
+			name := outputNamer()
 			for i, in := range inputs {
 				src, err := loadSource(st, in, t.schema, t.size)
 				var trs []*translation
+				var outName string
 				if err == nil {
-					trs, err = translateOne(t, src, targets, samples, rand.New(rand.NewPCG(seed, uint64(i))), out)
+					outName = name(src.name)
+					trs, err = translateOne(t, src, outName, targets, samples, rand.New(rand.NewPCG(seed, uint64(i))), out)
 				}
 				if err != nil {
 					if len(inputs) == 1 {
@@ -229,7 +232,7 @@ outputs. A folder is translated image by image with a progress bar.`,
 					}
 				}
 				if !asJSON && len(inputs) == 1 {
-					fmt.Fprintf(w, "sheet: %s\n", sheetPath(out, src.name))
+					fmt.Fprintf(w, "sheet: %s\n", sheetPath(out, outName))
 				}
 				pr.update(i+1, len(inputs), "")
 			}
@@ -284,7 +287,26 @@ func stem(name string) string {
 	return strings.TrimSuffix(b, filepath.Ext(b))
 }
 
-func sheetPath(dir, name string) string { return filepath.Join(dir, stem(name)+"_sheet.png") }
+// outputNamer returns a function naming each input's outputs: its file
+// name without the extension, or with the extension after an underscore
+// when an earlier input had that stem (a.jpg, a.png -> a, a_png), so no
+// output overwrites another's.
+func outputNamer() func(name string) string {
+	used := map[string]bool{}
+	return func(name string) string {
+		n := stem(name)
+		if used[n] {
+			n += "_" + strings.TrimPrefix(filepath.Ext(name), ".")
+		}
+		for k := 2; used[n]; k++ {
+			n = fmt.Sprintf("%s_%d", stem(name), k)
+		}
+		used[n] = true
+		return n
+	}
+}
+
+func sheetPath(dir, name string) string { return filepath.Join(dir, name+"_sheet.png") }
 
 func targetSlug(spec string) string {
 	return strings.NewReplacer(",", "+", "/", "_", " ", "").Replace(spec)
@@ -292,7 +314,7 @@ func targetSlug(spec string) string {
 
 // translateOne translates src to every target, writes the outputs and the
 // sheet into dir.
-func translateOne(t *translator, src *source, targets []string, samples int, rng *rand.Rand, dir string) ([]*translation, error) {
+func translateOne(t *translator, src *source, name string, targets []string, samples int, rng *rand.Rand, dir string) ([]*translation, error) {
 	var trs []*translation
 	for _, spec := range targets {
 		tr, err := t.run(src, spec, samples, rng)
@@ -300,7 +322,7 @@ func translateOne(t *translator, src *source, targets []string, samples int, rng
 			return nil, err
 		}
 		for i, x := range tr.imgs {
-			p := filepath.Join(dir, fmt.Sprintf("%s_to_%s_%d.png", stem(src.name), targetSlug(spec), i+1))
+			p := filepath.Join(dir, fmt.Sprintf("%s_to_%s_%d.png", name, targetSlug(spec), i+1))
 			if err := writePNG(p, imageio.Scale(generator.TensorImage(x, t.size), t.st.ImageSize())); err != nil {
 				return nil, err
 			}
@@ -308,7 +330,7 @@ func translateOne(t *translator, src *source, targets []string, samples int, rng
 		}
 		trs = append(trs, tr)
 	}
-	return trs, writeTranslateSheet(t, sheetPath(dir, src.name), src, trs)
+	return trs, writeTranslateSheet(t, sheetPath(dir, name), src, trs)
 }
 
 func writePNG(path string, img image.Image) error {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRefusedInputs: bad input that used to slip through (issue 21, items
+// 7, 8 and 11) is refused with a message that says what to do, and an
+// empty file given as --db stays an empty file.
+func TestRefusedInputs(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "faces.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "-q")
+	badLabels := filepath.Join(dir, "bad.txt")
+	os.WriteFile(badLabels, []byte("Bl,ond Male\n000001.png 1 1\n"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"empty path", []string{"ingest", "", "--db", filepath.Join(dir, "x.db")}, "empty path"},
+		{"attribute name", []string{"ingest", faces + "/000001.png", "--labels", badLabels, "--db", filepath.Join(dir, "y.db")}, `attribute name "Bl,ond"`},
+		{"missing labels", []string{"ingest", faces, "--labels", filepath.Join(dir, "nope.txt"), "--db", filepath.Join(dir, "z.db")}, "no such file"},
+		{"query on an empty file", []string{"query", "id:1", "--to", "Young", "--db", empty}, "empty file, not an rgunit database"},
+		{"translate on an empty file", []string{"translate", "id:1", "--to", "Young", "--db", empty}, "empty file"},
+		{"rm on an empty file", []string{"rm", "1", "--db", empty}, "empty file"},
+		{"reindex on an empty file", []string{"reindex", "--db", empty}, "empty file"},
+		{"train on an empty file", []string{"train", "unit", "--db", empty, "--steps", "1"}, "empty file"},
+		{"sync on an empty file", []string{"sync", "--db", empty}, "empty file"},
+		{"a filter twice", []string{"query", "id:1", "--to", "Young", "--filter", "Male=+1", "--filter", "Male=-1", "--db", db}, "--filter names Male twice"},
+		{"ls -n -1", []string{"ls", "-n", "-1", "--db", db}, "-n -1"},
+		{"classifier without steps", []string{"train", "classifier", "--steps", "0", "--db", db}, "--steps 0"},
+	}
+	for _, c := range cases {
+		_, _, err := run(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v (want %q)", c.name, err, c.want)
+		}
+	}
+	if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 {
+		t.Fatalf("the empty --db file was written: %v %v", fi, err)
+	}
+	for _, p := range []string{"x.db", "y.db"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+			t.Errorf("a refused ingest created %s", p)
+		}
+	}
+}
+
+// TestTranslateSameStems: a folder holding a.png and a.jpg gets outputs
+// and sheets for both, none overwriting the other's.
+func TestTranslateSameStems(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	raw, err := os.ReadFile(faces + "/000001.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a.png"), raw, 0o644)
+	raw2, _ := os.ReadFile(faces + "/000002.png")
+	os.WriteFile(filepath.Join(dir, "a.jpg"), raw2, 0o644) // PNG bytes: decoded by content
+	db := filepath.Join(t.TempDir(), "t.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "-q")
+	mustRun(t, "translate", dir, "--to", "Young", "--db", db, "--out", out, "-q")
+	for _, f := range []string{"a_to_Young_1.png", "a_png_to_Young_1.png", "a_sheet.png", "a_png_sheet.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+}
+
+// TestLsControlCharacters: a file name with a newline and a tab is listed
+// quoted, on one line.
+func TestLsControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile(faces + "/000001.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a\nb\tc.png"), raw, 0o644)
+	db := filepath.Join(t.TempDir(), "l.db")
+	mustRun(t, "ingest", dir, "--db", db, "--model", "none", "-q")
+	out := mustRun(t, "ls", "--db", db)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.Contains(lines[1], `a\nb\tc.png"`) {
+		t.Fatalf("ls:\n%s", out)
+	}
+}
