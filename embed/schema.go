@@ -67,26 +67,34 @@ const DefaultAttrDim = 8
 // ComponentStd is the standard deviation of each attribute value's Gaussian.
 const ComponentStd = 0.5
 
-// Schema is the attribute layout of a code.
+// Schema is the attribute layout of a code: Dim dimensions per attribute,
+// then Free dimensions of style no attribute owns (background, skin tone:
+// what the content map's instance norms remove), whose prior is N(0,
+// ComponentStd^2) whatever the attributes.
 type Schema struct {
 	Attrs []string `json:"attrs"`
 	Dim   int      `json:"dim"` // code dimensions per attribute
+	Free  int      `json:"free,omitempty"`
 }
 
 // CodeDim is the length of a code.
-func (s Schema) CodeDim() int { return len(s.Attrs) * s.Dim }
+func (s Schema) CodeDim() int { return len(s.Attrs)*s.Dim + s.Free }
+
+// FreeStart is the position of the first free dimension.
+func (s Schema) FreeStart() int { return len(s.Attrs) * s.Dim }
 
 // Index returns the position of an attribute, or -1.
 func (s Schema) Index(name string) int { return slices.Index(s.Attrs, name) }
 
 // Means writes the mean code of the attribute values vals (+1 or -1 per
-// attribute, in schema order) into out.
+// attribute, in schema order) into out (the free dimensions' mean is 0).
 func (s Schema) Means(vals []int8, out []float32) {
 	for a, v := range vals {
 		for j := range s.Dim {
 			out[a*s.Dim+j] = float32(v)
 		}
 	}
+	clear(out[s.FreeStart():s.CodeDim()])
 }
 
 // Sample writes a code drawn from the Gaussians of vals into out.

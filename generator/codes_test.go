@@ -96,3 +96,31 @@ func TestParseCodeMode(t *testing.T) {
 		t.Fatal("an unknown mode was accepted")
 	}
 }
+
+// TestFreeDims: free style dimensions follow the source in every mode but
+// the paper's prior (where their mean is 0), and the keep mask of a
+// training step always keeps them.
+func TestFreeDims(t *testing.T) {
+	s := embed.Schema{Attrs: []string{"Male"}, Dim: 1, Free: 2}
+	u := &UNIT{Config: Config{Schema: s}}
+	mu := []float32{0.8, 0.3, -0.4}
+	for _, c := range []struct {
+		mode CodeMode
+		want []float32
+	}{{CodeEncoder, []float32{-1, 0.3, -0.4}}, {CodeMixed, []float32{-1, 0.3, -0.4}}, {CodePrior, []float32{-1, 0, 0}}} {
+		if got := u.TranslationCode(c.mode, mu, []int8{1}, []int8{-1}, nil, nil); !slices.Equal(got, c.want) {
+			t.Errorf("%v: %v, want %v", c.mode, got, c.want)
+		}
+	}
+	in := stepInputs{srcMeansT: newInput(1, 3), epsT: newInput(1, 3), ztT: newInput(1, 3), tgt01T: newInput(1, 1),
+		src01T: newInput(1, 1), swapT: newInput(1, 3), keepT: newInput(1, 3), refT: newInput(1, 3, 1, 1), xT: newInput(1, 3, 1, 1)}
+	in.klw = nil
+	c := Config{Schema: s, Recipe: Recipe{StyleSwap: 1}}
+	in.loadMasks(c, rand.New(rand.NewPCG(1, 1)), Batch{Src: [][]int8{{1}}, Tgt: [][]int8{{-1}}})
+	if keep := in.keepT.Data().([]float32); !slices.Equal(keep, []float32{0, 1, 1}) {
+		t.Fatalf("keep mask %v", keep)
+	}
+	if swap := in.swapT.Data().([]float32); !slices.Equal(swap, []float32{0, 1, 1}) {
+		t.Fatalf("swap mask %v", swap)
+	}
+}

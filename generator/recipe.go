@@ -54,35 +54,42 @@ type Recipe struct {
 // out.
 type RecipePart struct {
 	Name, What string
-	off        func(r *Recipe, a *embed.Arch)
+	off        func(r *Recipe, a *embed.Arch, s *embed.Schema)
 }
+
+// DefaultFreeDims is the free style dimensions of the default recipe's
+// codes (see embed.Schema).
+const DefaultFreeDims = 8
 
 // RecipeParts are the parts of DefaultRecipe, by the names --without
 // takes.
 var RecipeParts = []RecipePart{
-	{"rec-mu", "reconstruct from E_a's mean", func(r *Recipe, _ *embed.Arch) { r.RecFromMu = false }},
-	{"kl-per-attr", "KL summed per attribute, with a warm-up", func(r *Recipe, _ *embed.Arch) { r.KLPerAttr, r.KLWarmup = false, 0 }},
-	{"style-swap", "kept attributes' blocks from the source (p 0.5)", func(r *Recipe, _ *embed.Arch) { r.StyleSwap = 0 }},
-	{"ref-pass", "reference-guided pass", func(r *Recipe, _ *embed.Arch) { r.RefPass = false }},
-	{"code-detach", "no gradient from the code loss into E_a", func(r *Recipe, _ *embed.Arch) { r.CodeDetach = false }},
-	{"multiscale-d", "two-scale D, 1x1 patches, conv class head, N(0, 0.02)", func(_ *Recipe, a *embed.Arch) { a.MultiScaleD = false }},
-	{"layer-norm", "layer norm after G's upsampling convs", func(_ *Recipe, a *embed.Arch) { a.LayerNorm = false }},
-	{"out-3x3", "a 3x3 conv to RGB (the first recipe's is 7x7: 5x the columns)", func(_ *Recipe, a *embed.Arch) { a.OutKernel = 0 }},
-	{"ema", "moving average (0.999) of E_c, E_a and G", func(r *Recipe, _ *embed.Arch) { r.EMA = 0 }},
-	{"schedule", "lr 2e-4 with cosine decay, gradient clipping", func(r *Recipe, _ *embed.Arch) { r.Cosine, r.ClipNorm = false, 0 }},
+	{"rec-mu", "reconstruct from E_a's mean", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.RecFromMu = false }},
+	{"kl-per-attr", "KL summed per attribute, with a warm-up", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.KLPerAttr, r.KLWarmup = false, 0 }},
+	{"style-swap", "kept attributes' blocks from the source (p 0.5)", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.StyleSwap = 0 }},
+	{"ref-pass", "reference-guided pass", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.RefPass = false }},
+	{"code-detach", "no gradient from the code loss into E_a", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.CodeDetach = false }},
+	{"multiscale-d", "two-scale D, 1x1 patches, conv class head, N(0, 0.02)", func(_ *Recipe, a *embed.Arch, _ *embed.Schema) { a.MultiScaleD = false }},
+	{"layer-norm", "layer norm after G's upsampling convs", func(_ *Recipe, a *embed.Arch, _ *embed.Schema) { a.LayerNorm = false }},
+	{"out-3x3", "a 3x3 conv to RGB (the first recipe's is 7x7: 5x the columns)", func(_ *Recipe, a *embed.Arch, _ *embed.Schema) { a.OutKernel = 0 }},
+	{"free-style", "8 code dimensions no attribute owns (background, skin tone)", func(_ *Recipe, _ *embed.Arch, s *embed.Schema) { s.Free = 0 }},
+	{"ema", "moving average (0.999) of E_c, E_a and G", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.EMA = 0 }},
+	{"schedule", "lr 2e-4 with cosine decay, gradient clipping", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.Cosine, r.ClipNorm = false, 0 }},
 }
 
 // DefaultRecipe returns the recipe new models train with, for a run of
-// steps steps, and sets the network layout it comes with in a.
-func DefaultRecipe(steps int, a *embed.Arch) Recipe {
+// steps steps, and sets the network and code layouts it comes with in a
+// and s.
+func DefaultRecipe(steps int, a *embed.Arch, s *embed.Schema) Recipe {
 	a.LayerNorm, a.MultiScaleD, a.OutKernel = true, true, 3
+	s.Free = DefaultFreeDims
 	return Recipe{RecFromMu: true, KLPerAttr: true, KLWarmup: 1000, StyleSwap: 0.5, RefPass: true, CodeDetach: true,
 		EMA: 0.999, Cosine: true, Steps: steps, ClipNorm: 10}
 }
 
 // Without turns off the named parts of the default recipe (see
-// RecipeParts) in r and a.
-func Without(r *Recipe, a *embed.Arch, names []string) error {
+// RecipeParts) in r, a and s.
+func Without(r *Recipe, a *embed.Arch, s *embed.Schema, names []string) error {
 	for _, n := range names {
 		n = strings.TrimSpace(n)
 		i := slices.IndexFunc(RecipeParts, func(p RecipePart) bool { return p.Name == n })
@@ -93,7 +100,7 @@ func Without(r *Recipe, a *embed.Arch, names []string) error {
 			}
 			return fmt.Errorf("generator: no recipe part %q (the parts: %s)", n, strings.Join(known, ", "))
 		}
-		RecipeParts[i].off(r, a)
+		RecipeParts[i].off(r, a, s)
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ func tinyConfig(batch int) Config {
 // tinyDefault is tinyConfig with the default recipe (for 4 steps).
 func tinyDefault(batch int) Config {
 	c := tinyConfig(batch)
-	c.Recipe = DefaultRecipe(4, &c.Arch)
+	c.Recipe = DefaultRecipe(4, &c.Arch, &c.Schema)
 	return c
 }
 
@@ -111,9 +111,10 @@ func TestCheckpointRoundTrip(t *testing.T) {
 			if s := r.Config.Stats; s == nil || s.Items != 8 || len(s.Mean) != 5 || len(s.Mean[0][1]) != faceSchema.Dim {
 				t.Fatalf("code statistics %+v", s)
 			}
-			codes := [][]float32{make([]float32, 40), make([]float32, 40)}
-			faceSchema.Means([]int8{1, -1, -1, 1, 1}, codes[0])
-			faceSchema.Means([]int8{-1, 1, -1, -1, -1}, codes[1])
+			sch := r.Config.Schema
+			codes := [][]float32{make([]float32, sch.CodeDim()), make([]float32, sch.CodeDim())}
+			sch.Means([]int8{1, -1, -1, 1, 1}, codes[0])
+			sch.Means([]int8{-1, 1, -1, -1, -1}, codes[1])
 			x := append(append([]float32(nil), d.X[0]...), d.X[1]...)
 			for _, v := range []struct{ a, b *UNIT }{{u, r}, {u.Inference(), r.Inference()}} {
 				a, err := v.a.Translate(x, codes)

@@ -161,29 +161,39 @@ func (in *stepInputs) load(c Config, seed uint64, step int, batch Batch) {
 			src01[i*na+a] = float32(max(batch.Src[i][a], 0))
 		}
 	}
-	// Drawn after the draws above, so the first recipe's are unchanged.
+	in.loadMasks(c, rng, batch) // drawn after the draws above, so the first recipe's are unchanged
+	if len(batch.Ref) == len(batch.X) {
+		copy(in.refT.Data().([]float32), batch.Ref)
+	}
+	G.Let(in.klw, G.NewF32(float32(c.Weights.KL*c.Recipe.klScale(cd, step)))) // a scalar into a scalar node: cannot fail
+}
+
+// loadMasks fills the kept-block mask (1 for the blocks of attributes the
+// target keeps, and the free dimensions) and the style-swap mask (the kept
+// blocks, for the images whose coin, of probability StyleSwap, says so).
+func (in *stepInputs) loadMasks(c Config, rng *rand.Rand, batch Batch) {
+	s, r := c.Schema, c.Recipe
+	cd := s.CodeDim()
 	swap, keep := in.swapT.Data().([]float32), in.keepT.Data().([]float32)
-	r := c.Recipe
 	for i := range batch.Src {
 		coin := r.StyleSwap > 0 && rng.Float64() < r.StyleSwap
-		for a := range na {
+		row := func(from, to int, kept float32) {
+			for j := from; j < to; j++ {
+				keep[i*cd+j], swap[i*cd+j] = kept, 0
+				if coin {
+					swap[i*cd+j] = kept
+				}
+			}
+		}
+		for a := range s.Attrs {
 			kept := float32(0)
 			if batch.Src[i][a] == batch.Tgt[i][a] {
 				kept = 1
 			}
-			for j := range s.Dim {
-				keep[i*cd+a*s.Dim+j] = kept
-				swap[i*cd+a*s.Dim+j] = 0
-				if coin {
-					swap[i*cd+a*s.Dim+j] = kept
-				}
-			}
+			row(a*s.Dim, (a+1)*s.Dim, kept)
 		}
+		row(s.FreeStart(), cd, 1) // free style is always the source's to keep
 	}
-	if len(batch.Ref) == len(batch.X) {
-		copy(in.refT.Data().([]float32), batch.Ref)
-	}
-	G.Let(in.klw, G.NewF32(float32(c.Weights.KL*r.klScale(cd, step)))) // a scalar into a scalar node: cannot fail
 }
 
 func newInput(shape ...int) *tensor.Dense {

@@ -44,10 +44,10 @@ func TestStepRuns(t *testing.T) {
 			t.Parallel()
 			c := Config{Arch: embed.Arch{Size: 32, Width: 4, ResBlocks: 1}, Schema: faceSchema, Batch: 2, Seed: 1}
 			if run != "first" {
-				c.Recipe = DefaultRecipe(10, &c.Arch)
+				c.Recipe = DefaultRecipe(10, &c.Arch, &c.Schema)
 				if part, ok := strings.CutPrefix(run, "without "); ok {
-					before, arch := c.Recipe, c.Arch
-					if err := Without(&c.Recipe, &c.Arch, []string{part}); err != nil || (c.Recipe == before && c.Arch == arch) {
+					before, arch, free := c.Recipe, c.Arch, c.Schema.Free
+					if err := Without(&c.Recipe, &c.Arch, &c.Schema, []string{part}); err != nil || (c.Recipe == before && c.Arch == arch && c.Schema.Free == free) {
 						t.Fatalf("without %s changed nothing: %v", part, err)
 					}
 				}
@@ -57,7 +57,8 @@ func TestStepRuns(t *testing.T) {
 	}
 	var r Recipe
 	var a embed.Arch
-	if err := Without(&r, &a, []string{"dropout"}); err == nil || !strings.Contains(err.Error(), "rec-mu") {
+	var s embed.Schema
+	if err := Without(&r, &a, &s, []string{"dropout"}); err == nil || !strings.Contains(err.Error(), "rec-mu") {
 		t.Fatalf("an unknown part: %v", err)
 	}
 }
@@ -118,10 +119,11 @@ func TestStepSpeed(t *testing.T) {
 		a := embed.DefaultArch
 		a.Size = size
 		var r Recipe
+		s := faceSchema
 		if run.recipe == "default" {
-			r = DefaultRecipe(1000, &a)
+			r = DefaultRecipe(1000, &a, &s)
 		}
-		u, _ := NewUNIT(Config{Arch: a, Schema: faceSchema, Batch: 8, Seed: 1, Recipe: r})
+		u, _ := NewUNIT(Config{Arch: a, Schema: s, Batch: 8, Seed: 1, Recipe: r})
 		tr, err := NewTrainer(u)
 		if err != nil {
 			t.Fatal(err)
@@ -162,7 +164,8 @@ func TestStepSpeed(t *testing.T) {
 // 8 (the shipped model's size), and reports GFLOP/s.
 func BenchmarkStep(b *testing.B) {
 	a := embed.DefaultArch
-	u, _ := NewUNIT(Config{Arch: a, Schema: faceSchema, Batch: 8, Seed: 1, Recipe: DefaultRecipe(1000, &a)})
+	s := faceSchema
+	u, _ := NewUNIT(Config{Arch: a, Schema: s, Batch: 8, Seed: 1, Recipe: DefaultRecipe(1000, &a, &s)})
 	tr, err := NewTrainer(u)
 	if err != nil {
 		b.Fatal(err)

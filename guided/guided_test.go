@@ -137,8 +137,8 @@ func TestTrainLowersLoss(t *testing.T) {
 // translator decodes with the moving average, not the trained weights.
 func TestTrainDefaultRecipe(t *testing.T) {
 	s := newSetup(t)
-	arch := s.u.Config.Arch
-	c := generator.RGConfig{K: 2, Batch: 4, Seed: 1, Recipe: generator.StageThree(generator.DefaultRecipe(6, &arch)),
+	arch, sch := s.u.Config.Arch, s.u.Config.Schema
+	c := generator.RGConfig{K: 2, Batch: 4, Seed: 1, Recipe: generator.StageThree(generator.DefaultRecipe(6, &arch, &sch)),
 		Codes: generator.CodeEncoder.String()}
 	ls := s.train(t, 6, c)
 	for _, l := range ls {

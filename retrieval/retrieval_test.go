@@ -301,7 +301,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 func TestFreezesInferenceWeights(t *testing.T) {
 	c := generator.Config{Arch: embed.Arch{Size: 32, Width: 4, ResBlocks: 1},
 		Schema: embed.Schema{Attrs: []string{"Male", "Young"}, Dim: 4}, Batch: 2, Seed: 3}
-	c.Recipe = generator.DefaultRecipe(10, &c.Arch)
+	c.Recipe = generator.DefaultRecipe(10, &c.Arch, &c.Schema)
 	u, err := generator.NewUNIT(c)
 	if err != nil {
 		t.Fatal(err)

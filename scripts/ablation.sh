@@ -13,13 +13,15 @@
 # held-back faces (docs/stage3.md says how). Two runs at a time, one core
 # each (GOMAXPROCS=1), under nice; every run resumes when the script is run
 # again. Results: OUTDIR/<run>.json, one line per run in OUTDIR/summary.tsv.
+# About 20 minutes per run on one core at 2000 steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=$1 pairs=$2 out=$3 steps=${4:-1500}
 mkdir -p "$out"
 go build -o "$out/rgunit" ./cmd/rgunit
 bin=$out/rgunit
-runs="default first rec-mu kl-per-attr style-swap ref-pass code-detach multiscale-d layer-norm schedule"
+# RUNS: the runs to make (default: every part of the recipe).
+runs=${RUNS:-"default first rec-mu kl-per-attr style-swap ref-pass code-detach multiscale-d layer-norm out-3x3 free-style schedule"}
 
 one() { # one run: train, then score
   local run=$1 db=$out/$1.db flags=()

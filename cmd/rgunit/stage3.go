@@ -74,8 +74,8 @@ only) or --fresh is given.`,
 				if cfg.Labelled, err = lab.value(); err != nil {
 					return err
 				}
-				arch := rdb.Model.Stage1.Config.Arch
-				rc, err := rf.recipe(steps, &arch)
+				arch, sch := rdb.Model.Stage1.Config.Arch, rdb.Model.Schema()
+				rc, err := rf.recipe(steps, &arch, &sch)
 				if err != nil {
 					return err
 				}

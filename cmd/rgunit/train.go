@@ -66,7 +66,7 @@ step, so a resumed run is the same run.`,
 				if cfg.Labelled, err = lab.value(); err != nil {
 					return err
 				}
-				if cfg.Recipe, err = rf.recipe(steps, &cfg.Arch); err != nil {
+				if cfg.Recipe, err = rf.recipe(steps, &cfg.Arch, &cfg.Schema); err != nil {
 					return err
 				}
 				if u, err = generator.NewUNIT(cfg); err != nil {
@@ -259,8 +259,8 @@ func (r *recipeFlags) register(cmd *cobra.Command) {
 }
 
 // recipe returns the recipe of a new model trained for steps steps, and
-// sets the network layout that goes with it in a.
-func (r *recipeFlags) recipe(steps int, a *embed.Arch) (generator.Recipe, error) {
+// sets the network and code layouts that go with it in a and s.
+func (r *recipeFlags) recipe(steps int, a *embed.Arch, s *embed.Schema) (generator.Recipe, error) {
 	switch r.name {
 	case "first":
 		if len(r.without) > 0 {
@@ -268,8 +268,8 @@ func (r *recipeFlags) recipe(steps int, a *embed.Arch) (generator.Recipe, error)
 		}
 		return generator.Recipe{}, nil
 	case "default":
-		rc := generator.DefaultRecipe(steps, a)
-		return rc, generator.Without(&rc, a, r.without)
+		rc := generator.DefaultRecipe(steps, a, s)
+		return rc, generator.Without(&rc, a, s, r.without)
 	}
 	return generator.Recipe{}, fmt.Errorf("--recipe %q: want default or first", r.name)
 }
