@@ -305,15 +305,30 @@ func (s *Stored) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, w
 }
 
 // Delete tombstones id, repairs its neighbours' lists and commits.
-func (s *Stored) Delete(id uint64) error {
+func (s *Stored) Delete(id uint64) error { return s.DeleteBatch([]uint64{id}) }
+
+// DeleteBatch tombstones every id of ids, repairs their neighbours' lists
+// and commits them together: after a crash either all are deleted or none.
+// An id that is not in the index fails the batch before anything changes.
+func (s *Stored) DeleteBatch(ids []uint64) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	h := s.h.Load()
-	if err := h.Delete(id); err != nil {
-		return err
+	for _, id := range ids {
+		if !h.Has(id) {
+			return fmt.Errorf("%w: %d", ErrNotFound, id)
+		}
+	}
+	for _, id := range ids {
+		if err := h.Delete(id); err != nil && !errors.Is(err, ErrNotFound) { // listed twice
+			if rerr := s.reload(); rerr != nil { // memory must not run ahead of disk
+				return errors.Join(err, rerr)
+			}
+			return err
+		}
 	}
 	return s.commit(s.takeDirty())
 }

@@ -339,9 +339,14 @@ func Posteriors(m *Model, code []float32) []float32 {
 	return out
 }
 
-// Remove deletes items from the retrieval index (after they were deleted
-// from the store). It does nothing when there is no index. (Sync keeps one
-// retrieval index; every one found is updated, without loading a model.)
+// Remove deletes items from the retrieval index, before they are deleted
+// from the store (storage.Delete): the index's deletes commit together,
+// so a crash between the two leaves items that are stored but not indexed
+// (which running the same rm again, or rgunit reindex, completes), never
+// index entries of deleted items. It does nothing when there is no index.
+// (Sync keeps one retrieval index; every one found is updated, without
+// loading a model.) With a remote index, the deletions are recorded as
+// pending first, and cleared once the cluster has them.
 func Remove(st *storage.Store, ids []uint64) error {
 	url, err := st.IndexURL()
 	if err != nil {
@@ -362,15 +367,16 @@ func Remove(st *storage.Store, ids []uint64) error {
 		if err != nil {
 			return err
 		}
+		var in []uint64
 		for _, id := range ids {
 			if idx.Has(id) {
-				if err := idx.Delete(id); err != nil {
-					idx.Close()
-					return err
-				}
+				in = append(in, id)
 			}
 		}
-		if err := idx.Close(); err != nil {
+		if len(in) > 0 {
+			err = idx.DeleteBatch(in)
+		}
+		if err = errors.Join(err, idx.Close()); err != nil {
 			return err
 		}
 	}

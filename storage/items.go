@@ -194,6 +194,23 @@ func (s *Store) Len() (int, error) {
 	return n, err
 }
 
+// Has returns nil when every id is a stored item, else an error wrapping
+// ErrNotFound naming the missing ones.
+func (s *Store) Has(ids ...uint64) error {
+	return s.view(func(tx *bolt.Tx) error {
+		var missing []uint64
+		for _, id := range ids {
+			if tx.Bucket(bucketItems).Get(idKey(id)) == nil {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%w: ids %v (nothing deleted)", ErrNotFound, missing)
+		}
+		return nil
+	})
+}
+
 // Delete removes the items, their images, hashes and vectors in one
 // transaction. If any id is unknown nothing is deleted and the error wraps
 // ErrNotFound, naming the missing ids.

@@ -66,3 +66,46 @@ func TestIngestKilledKeepsModel(t *testing.T) {
 		t.Fatalf("a --model none database got a model:\n%s", out)
 	}
 }
+
+// TestRmKilled: rm of 150 indexed items killed at each of its commits
+// leaves no index entry without its item (queries over every item work),
+// and running the same rm again finishes it.
+func TestRmKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Skip("needs strace (apt-get install strace) to kill at a commit")
+	}
+	base := filepath.Join(t.TempDir(), "base.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", base, "-q")
+	raw, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"rm"}
+	for id := 2; id <= 300; id += 2 {
+		ids = append(ids, itoa(id))
+	}
+	for n := 1; n <= 3; n++ {
+		db := filepath.Join(t.TempDir(), "rm.db")
+		os.WriteFile(db, raw, 0o644)
+		args := append(append([]string(nil), ids...), "--db", db)
+		killed := killAtSync(t, n, args...)
+		// Every neighbour the index returns is a stored item (a query
+		// fails on one that is not).
+		out := mustRun(t, "query", "id:1", "--to", "Young", "-k", "299", "--db", db, "--json")
+		if lines := strings.Count(out, "\n"); lines != 149 && lines != 299 {
+			t.Fatalf("killed at commit %d: query returned %d neighbours", n, lines)
+		}
+		if _, _, err := run(t, args...); err != nil && !(killed && strings.Contains(err.Error(), "no such item")) {
+			t.Fatalf("rm again after a kill at commit %d: %v", n, err)
+		}
+		if out := mustRun(t, "stats", "--db", db); !strings.Contains(out, "items      150") || !strings.Contains(out, "retrieval-1: 150") {
+			t.Fatalf("after the kill at commit %d and rm again:\n%s", n, out)
+		}
+		if !killed {
+			break
+		}
+	}
+}

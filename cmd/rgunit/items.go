@@ -299,11 +299,16 @@ func newRmCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			if err := st.Delete(ids...); err != nil {
+			if err := st.Has(ids...); err != nil { // all or nothing: check before the index changes
 				return err
 			}
+			// The index first, then the store: a crash in between leaves
+			// items stored but not indexed, which running rm again finishes.
 			if err := retrieval.Remove(st, ids); err != nil {
-				return fmt.Errorf("removed the items, but not from the retrieval index (run rgunit reindex): %w", err)
+				return fmt.Errorf("nothing removed: the retrieval index refused: %w", err)
+			}
+			if err := st.Delete(ids...); err != nil {
+				return fmt.Errorf("removed from the retrieval index but not from the database (run the same rm again): %w", err)
 			}
 			slices.Sort(ids)
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %d items\n", len(slices.Compact(ids)))
