@@ -97,8 +97,15 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 	// indexed from their stored embeddings; the others are embedded.
 	var todo, stored []uint64
 	var vecs [][]float32
+	withAttrs := map[uint64]bool{}
+	if err := st.ForEachVector(attrsName(ver), func(id uint64, _ []float32) error {
+		withAttrs[id] = true
+		return nil
+	}); err != nil {
+		return stats, err
+	}
 	if err := st.ForEachVector(vectorName(ver), func(id uint64, v []float32) error {
-		if !idx.Has(id) {
+		if !idx.Has(id) && withAttrs[id] { // an embedding without its attributes is made again
 			stored, vecs = append(stored, id), append(vecs, v)
 		}
 		return nil
@@ -158,10 +165,10 @@ func embedItems(ctx context.Context, st *storage.Store, m *Model, ver uint64, to
 			vecs[i] = embs[i*d : (i+1)*d]
 			probs[i] = Posteriors(m, codes[i*cd:(i+1)*cd])
 		}
-		if err := st.PutVectors(vectorName(ver), ids, vecs); err != nil {
-			return err
-		}
-		if err := st.PutVectors(attrsName(ver), ids, probs); err != nil {
+		// Embeddings and attributes in one transaction: a crash (or a full
+		// disk) leaves both or neither, and Sync re-embeds items without.
+		if err := st.PutVectorSets(storage.VectorSet{Model: vectorName(ver), IDs: ids, Vecs: vecs},
+			storage.VectorSet{Model: attrsName(ver), IDs: ids, Vecs: probs}); err != nil {
 			return err
 		}
 		if err := done(ids, vecs); err != nil {

@@ -114,25 +114,44 @@ func (s *Store) Model(name string, version uint64) ([]byte, uint64, error) {
 // PutVectors stores one vector per id under a model version, in one
 // transaction. Ids must be stored items.
 func (s *Store) PutVectors(model string, ids []uint64, vecs [][]float32) error {
-	if model == "" || len(ids) != len(vecs) {
-		return fmt.Errorf("%w: model %q, %d ids, %d vectors", ErrInvalid, model, len(ids), len(vecs))
+	return s.PutVectorSets(VectorSet{Model: model, IDs: ids, Vecs: vecs})
+}
+
+// VectorSet is vectors for PutVectorSets: Vecs[i] is item IDs[i]'s under
+// Model.
+type VectorSet struct {
+	Model string
+	IDs   []uint64
+	Vecs  [][]float32
+}
+
+// PutVectorSets stores several sets of vectors in one transaction (an
+// item's embedding and its attribute posteriors: both or neither). Ids
+// must be stored items.
+func (s *Store) PutVectorSets(sets ...VectorSet) error {
+	for _, v := range sets {
+		if v.Model == "" || len(v.IDs) != len(v.Vecs) {
+			return fmt.Errorf("%w: model %q, %d ids, %d vectors", ErrInvalid, v.Model, len(v.IDs), len(v.Vecs))
+		}
 	}
 	return s.update(func(tx *bolt.Tx) error {
-		b, err := tx.Bucket(bucketVectors).CreateBucketIfNotExists([]byte(model))
-		if err != nil {
-			return err
-		}
 		items := tx.Bucket(bucketItems)
-		for i, id := range ids {
-			if items.Get(idKey(id)) == nil {
-				return fmt.Errorf("%w: id %d", ErrNotFound, id)
-			}
-			buf := make([]byte, 0, 4*len(vecs[i]))
-			for _, f := range vecs[i] {
-				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
-			}
-			if err := b.Put(idKey(id), buf); err != nil {
+		for _, v := range sets {
+			b, err := tx.Bucket(bucketVectors).CreateBucketIfNotExists([]byte(v.Model))
+			if err != nil {
 				return err
+			}
+			for i, id := range v.IDs {
+				if items.Get(idKey(id)) == nil {
+					return fmt.Errorf("%w: id %d", ErrNotFound, id)
+				}
+				buf := make([]byte, 0, 4*len(v.Vecs[i]))
+				for _, f := range v.Vecs[i] {
+					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
+				}
+				if err := b.Put(idKey(id), buf); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -109,3 +109,29 @@ func TestRmKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestEmbeddingKilled: an ingest killed at each of its commits (the
+// items', then each embedding batch's and the index's), then run again,
+// ends with every item embedded, with attribute posteriors, and indexed.
+func TestIngestEmbeddingKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Skip("needs strace (apt-get install strace) to kill at a commit")
+	}
+	for n := 1; n <= 12; n++ {
+		db := filepath.Join(t.TempDir(), "e.db")
+		args := []string{"ingest", faces, "--db", db, "-q"} // unlabelled: attributes come from E_a
+		killed := killAtSync(t, n, args...)
+		mustRun(t, args...)
+		out := mustRun(t, "stats", "--db", db)
+		if !strings.Contains(out, "300 items with predicted attributes") || !strings.Contains(out, "attrs-1: 300") || !strings.Contains(out, "retrieval-1: 300") {
+			t.Fatalf("killed at commit %d, then run again:\n%s", n, out)
+		}
+		if !killed {
+			t.Logf("the ingest commits %d times", n-1)
+			return
+		}
+	}
+}
