@@ -95,12 +95,19 @@ func Open(path string, opts *Options) (*Store, error) {
 		if err := checkMagic(path); err != nil {
 			return nil, err
 		}
+		if err := checkSize(path); err != nil {
+			return nil, err
+		}
 	}
-	db, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:  o.Timeout,
-		ReadOnly: o.ReadOnly,
-		NoSync:   o.NoSync,
-		PageSize: 16384, // used only when the file is created
+	var db *bolt.DB
+	err := guard(path, func() (err error) {
+		db, err = bolt.Open(path, 0o644, &bolt.Options{
+			Timeout:  o.Timeout,
+			ReadOnly: o.ReadOnly,
+			NoSync:   o.NoSync,
+			PageSize: 16384, // used only when the file is created
+		})
+		return err
 	})
 	if err != nil {
 		switch {
@@ -112,7 +119,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, readOnly: o.ReadOnly}
-	if err := s.init(o.ImageSize); err != nil {
+	if err := guard(path, func() error { return s.init(o.ImageSize) }); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -221,7 +228,7 @@ func (s *Store) ReadOnly() bool { return s.readOnly }
 
 // view and update wrap bbolt's transactions with the store's own errors.
 func (s *Store) view(fn func(*bolt.Tx) error) error {
-	err := s.db.View(fn)
+	err := guard(s.path, func() error { return s.db.View(fn) })
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
@@ -232,7 +239,7 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	err := s.db.Update(fn)
+	err := guard(s.path, func() error { return s.db.Update(fn) })
 	switch {
 	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 		return ErrClosed

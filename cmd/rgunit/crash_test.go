@@ -135,3 +135,77 @@ func TestIngestEmbeddingKilled(t *testing.T) {
 		}
 	}
 }
+
+// runChild runs the CLI with args in a child process and returns its exit
+// status and output.
+func runChild(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	argv, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envCLIChild+"="+string(argv))
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+// TestDamagedDatabase: truncated copies of a real database, copies with a
+// zeroed page or junk in a page, get an error naming the file (exit
+// status 1), never a panic or a fault, from every command that reads it.
+func TestDamagedDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", good, "-q")
+	raw, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 16384
+	damages := map[string][]byte{
+		"truncated at 32 KiB":  raw[:32<<10],
+		"truncated at 64 KiB":  raw[:64<<10],
+		"truncated to half":    raw[:len(raw)/2],
+		"a zeroed page":        zeroed(raw, 4*page, page),
+		"a zeroed late page":   zeroed(raw, len(raw)/page/2*page, page),
+		"junk in page headers": junk(raw, page),
+	}
+	for name, b := range damages {
+		db := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".db")
+		if err := os.WriteFile(db, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"stats"}, {"ls"}, {"query", "id:1", "--to", "Young"}, {"translate", "id:1", "--to", "Young", "--out", t.TempDir()}} {
+			code, out := runChild(t, append(args, "--db", db)...)
+			if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") || strings.Contains(out, "SIG") || code > 1 {
+				t.Errorf("%s: %s: exit %d:\n%.600s", name, args[0], code, out)
+			} else if code == 1 && !strings.Contains(out, db) {
+				t.Errorf("%s: %s: the message does not name the file: %s", name, args[0], out)
+			}
+		}
+	}
+}
+
+func zeroed(b []byte, at, n int) []byte {
+	c := append([]byte(nil), b...)
+	clear(c[at:min(at+n, len(c))])
+	return c
+}
+
+// junk writes 0xA5 over the first 64 bytes of every fourth page after the
+// meta pages.
+func junk(b []byte, page int) []byte {
+	c := append([]byte(nil), b...)
+	for at := 2 * page; at+64 <= len(c); at += 4 * page {
+		for i := range 64 {
+			c[at+i] = 0xA5
+		}
+	}
+	return c
+}
