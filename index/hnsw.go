@@ -3,6 +3,7 @@ package index
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -296,3 +297,15 @@ var (
 	_ Index = (*HNSW)(nil)
 	_ Index = (*Exact)(nil)
 )
+
+// IDs returns the live ids, in ascending order.
+func (h *HNSW) IDs() []uint64 {
+	h.idsMu.Lock()
+	out := make([]uint64, 0, len(h.ids))
+	for id := range h.ids {
+		out = append(out, id)
+	}
+	h.idsMu.Unlock()
+	slices.Sort(out)
+	return out
+}

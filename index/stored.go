@@ -375,3 +375,6 @@ func (s *Stored) Close() error {
 }
 
 var _ Index = (*Stored)(nil)
+
+// IDs returns the live ids, in ascending order.
+func (s *Stored) IDs() []uint64 { return s.h.Load().IDs() }

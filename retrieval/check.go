@@ -1,0 +1,155 @@
+package retrieval
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"rgunit/imageio"
+	"rgunit/storage"
+)
+
+// Problem is one kind of damage Check found, with the items it concerns
+// (the first few).
+type Problem struct {
+	What       string   `json:"what"`
+	Count      int      `json:"count"`
+	IDs        []uint64 `json:"ids,omitempty"`
+	Derivable  bool     `json:"derivable"` // rgunit check --repair rebuilds it
+	firstError string
+}
+
+// CheckReport is what Check found.
+type CheckReport struct {
+	Items    int       `json:"items"`
+	Version  uint64    `json:"retrieval_version,omitempty"` // 0: no retrieval model
+	Indexed  int       `json:"indexed"`
+	Problems []Problem `json:"problems"`
+}
+
+// OK reports whether nothing is damaged.
+func (r *CheckReport) OK() bool { return len(r.Problems) == 0 }
+
+// maxListed is how many ids a problem lists.
+const maxListed = 20
+
+func (r *CheckReport) add(what string, derivable bool, id uint64, err error) {
+	i := slices.IndexFunc(r.Problems, func(p Problem) bool { return p.What == what })
+	if i < 0 {
+		r.Problems = append(r.Problems, Problem{What: what, Derivable: derivable})
+		i = len(r.Problems) - 1
+		if err != nil {
+			r.Problems[i].firstError = err.Error()
+		}
+	}
+	p := &r.Problems[i]
+	p.Count++
+	if id != 0 && len(p.IDs) < maxListed {
+		p.IDs = append(p.IDs, id)
+	}
+}
+
+// Check reads the whole database: bbolt's page consistency, every item
+// and its image (decoded), and, under the latest retrieval model, that
+// every item has an embedding, attribute posteriors and an index entry and
+// that the index has no entry without an item and reaches every entry.
+func Check(st *storage.Store) (*CheckReport, error) {
+	r := &CheckReport{}
+	for _, err := range st.Check() {
+		r.add("bbolt page problems", false, 0, err)
+	}
+	var ids []uint64
+	if err := st.ForEach(func(it storage.Item) error {
+		ids = append(ids, it.ID)
+		return nil
+	}); err != nil {
+		r.add("items that do not decode", false, 0, err)
+	}
+	r.Items = len(ids)
+	for _, id := range ids {
+		png, err := st.Image(id)
+		if err == nil {
+			_, err = imageio.DecodePNG(png)
+		}
+		if err != nil {
+			r.add("images missing or not decoding", false, id, err)
+		}
+	}
+	m, ver, err := Load(st)
+	if errors.Is(err, ErrNoModel) {
+		return r, nil
+	}
+	if err != nil {
+		r.add("a retrieval model that does not decode", false, 0, err)
+		return r, nil
+	}
+	r.Version = ver
+	has := func(set string) map[uint64]bool {
+		out := map[uint64]bool{}
+		if err := st.ForEachVector(set, func(id uint64, v []float32) error {
+			out[id] = len(v) > 0
+			return nil
+		}); err != nil {
+			r.add("vectors that do not decode ("+set+")", true, 0, err)
+		}
+		return out
+	}
+	embs, attrs := has(vectorName(ver)), has(attrsName(ver))
+	url, err := st.IndexURL()
+	if err != nil {
+		return nil, err
+	}
+	var inIndex func(uint64) bool
+	if url == "" {
+		idx, err := openIndex(st, m, ver, false)
+		if err != nil {
+			r.add("an index that does not open", true, 0, err)
+		} else {
+			defer idx.Close()
+			r.Indexed = idx.Len()
+			inIndex = idx.Has
+			if rep := idx.Check(); len(rep.Unreachable) > 0 {
+				for _, id := range rep.Unreachable {
+					r.add("index entries no search reaches", true, id, nil)
+				}
+			}
+			stored := map[uint64]bool{}
+			for _, id := range ids {
+				stored[id] = true
+			}
+			for _, id := range idx.IDs() {
+				if !stored[id] {
+					r.add("index entries without an item", true, id, nil)
+				}
+			}
+		}
+	}
+	for _, id := range ids {
+		if !embs[id] {
+			r.add("items without an embedding", true, id, nil)
+		}
+		if !attrs[id] {
+			r.add("items without attribute posteriors", true, id, nil)
+		}
+		if inIndex != nil && !inIndex(id) {
+			r.add("items not in the index", true, id, nil)
+		}
+	}
+	return r, nil
+}
+
+// String describes a problem in one line.
+func (p Problem) String() string {
+	s := fmt.Sprintf("%d %s", p.Count, p.What)
+	if len(p.IDs) > 0 {
+		s += fmt.Sprintf(" (ids %v", p.IDs)
+		if p.Count > len(p.IDs) {
+			s += " ..."
+		}
+		s += ")"
+	}
+	if p.firstError != "" {
+		s += ": " + p.firstError
+	}
+	return s
+}
