@@ -65,9 +65,6 @@ func OpenWith(st *storage.Store, o *OpenOptions) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.ReadOnly() {
-		return nil, fmt.Errorf("retrieval: open %s writable to query it", st.Path())
-	}
 	url := opts.Index
 	if url == "" {
 		if url, err = st.IndexURL(); err != nil {

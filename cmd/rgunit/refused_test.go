@@ -123,3 +123,21 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("after --repair:\n%s", out)
 	}
 }
+
+// TestReadersTogether: query and translate open the database read-only,
+// so they run while another reader holds it (before, they waited for an
+// exclusive lock and failed with "in use").
+func TestReadersTogether(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "r.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "-q")
+	reader, err := storage.Open(db, &storage.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	mustRun(t, "query", "id:1", "--to", "Young", "-k", "3", "--db", db)
+	mustRun(t, "translate", "id:1", "--to", "Young", "--db", db, "--out", t.TempDir())
+	if _, _, err := run(t, "rm", "5", "--db", db); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("rm while a reader holds the file: %v", err)
+	}
+}

@@ -431,7 +431,7 @@ most probable first.`,
 			if ef < 0 {
 				return fmt.Errorf("--ef must be positive (got %d)", ef)
 			}
-			st, err := db.open(true, false, 0)
+			st, err := db.open(false, false, 0) // read-only: queries run side by side, on read-only files too
 			if err != nil {
 				return err
 			}

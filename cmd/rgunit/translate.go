@@ -174,7 +174,7 @@ outputs. A folder is translated image by image with a progress bar.`,
 			if err != nil {
 				return err
 			}
-			st, err := db.open(!noRetrieval, false, 0)
+			st, err := db.open(false, false, 0) // read-only: translations run side by side
 			if err != nil {
 				return err
 			}
