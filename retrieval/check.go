@@ -153,3 +153,29 @@ func (p Problem) String() string {
 	}
 	return s
 }
+
+// IndexedCount is the number of items in the embedded index of the latest
+// retrieval model (-1 when there is no model, no embedded index, or the
+// index is remote): fewer than the items after an interrupted indexing.
+func IndexedCount(st *storage.Store) (int, error) {
+	m, ver, err := Load(st)
+	if errors.Is(err, ErrNoModel) {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if url, err := st.IndexURL(); err != nil || url != "" {
+		return -1, err
+	}
+	names, err := st.Indexes()
+	if err != nil || !slices.Contains(names, indexName(ver)) {
+		return -1, err
+	}
+	idx, err := openIndex(st, m, ver, false)
+	if err != nil {
+		return 0, err
+	}
+	defer idx.Close()
+	return idx.Len(), nil
+}

@@ -116,6 +116,9 @@ type statsJSON struct {
 	// items it has not acknowledged (rgunit sync pushes them).
 	Index   string `json:"index,omitempty"`
 	Pending int    `json:"pending"`
+	// Indexed is the items in the embedded index (-1: none): fewer than
+	// Items after an interrupted indexing (rgunit reindex --update).
+	Indexed int `json:"indexed"`
 }
 
 func newStatsCmd() *cobra.Command {
@@ -170,6 +173,9 @@ func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
 	if sj.Pending, err = retrieval.PendingCount(st); err != nil {
 		return err
 	}
+	if sj.Indexed, err = retrieval.IndexedCount(st); err != nil {
+		return err
+	}
 	if s.Items > 0 {
 		sj.BytesPerImage = float64(s.SizeBytes) / float64(s.Items)
 	}
@@ -212,6 +218,10 @@ func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
 		fmt.Fprintf(out, "bundle     %s: %s on %s, commit %s\n", b.ID(), b.Command, b.Data, b.Commit)
 	}
 	switch {
+	case sj.Indexed >= 0 && sj.Indexed < s.Items:
+		fmt.Fprintf(out, "index      %d of %d items indexed: %d not searchable (run rgunit reindex --update)\n", sj.Indexed, s.Items, s.Items-sj.Indexed)
+	case sj.Indexed >= 0:
+		fmt.Fprintf(out, "index      all %d items indexed\n", sj.Indexed)
 	case sj.Index != "" && sj.Pending > 0:
 		fmt.Fprintf(out, "index      %s: %d items pending (not searchable until rgunit sync)\n", sj.Index, sj.Pending)
 	case sj.Index != "":

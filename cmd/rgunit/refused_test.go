@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"rgunit/index"
 	"rgunit/storage"
 )
 
@@ -139,5 +140,38 @@ func TestReadersTogether(t *testing.T) {
 	mustRun(t, "translate", "id:1", "--to", "Young", "--db", db, "--out", t.TempDir())
 	if _, _, err := run(t, "rm", "5", "--db", db); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("rm while a reader holds the file: %v", err)
+	}
+}
+
+// TestPartIndexed: after an interrupted indexing (two items' index entries
+// gone), stats says how many items are not searchable, and query and
+// translate warn.
+func TestPartIndexed(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "-q")
+	st, err := storage.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, "retrieval-1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.DeleteBatch([]uint64{9, 10}); err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	st.Close()
+	if out := mustRun(t, "stats", "--db", db); !strings.Contains(out, "298 of 300 items indexed: 2 not searchable (run rgunit reindex --update)") {
+		t.Fatalf("stats:\n%s", out)
+	}
+	for _, args := range [][]string{{"query", "id:1", "--to", "Young"}, {"translate", "id:1", "--to", "Young", "--out", t.TempDir()}} {
+		if _, stderr, err := run(t, append(args, "--db", db)...); err != nil || !strings.Contains(stderr, "only 298 of the 300 items are indexed") {
+			t.Errorf("%s: %v\n%s", args[0], err, stderr)
+		}
+	}
+	mustRun(t, "reindex", "--update", "--db", db)
+	if out := mustRun(t, "stats", "--db", db); !strings.Contains(out, "all 300 items indexed") {
+		t.Fatalf("stats after reindex --update:\n%s", out)
 	}
 }

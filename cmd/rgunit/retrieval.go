@@ -614,4 +614,7 @@ func warnPending(cmd *cobra.Command, d *retrieval.DB) {
 	if d.URL != "" && d.Pending > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d items are pending for %s and cannot be found yet (run rgunit sync)\n", d.Pending, d.URL)
 	}
+	if n, err := d.St.Len(); d.URL == "" && err == nil && d.Len() < n {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: only %d of the %d items are indexed and can be found (run rgunit reindex --update)\n", d.Len(), n)
+	}
 }

@@ -188,6 +188,9 @@ outputs. A folder is translated image by image with a progress bar.`,
 				return err
 			}
 			if t.rg != nil {
+				warnPending(cmd, t.rg.DB)
+			}
+			if t.rg != nil {
 				for _, spec := range targets { // refuse bad targets before any work
 					if _, err := t.schema.ParseTargets(spec, make([]int8, len(t.schema.Attrs))); err != nil {
 						return err
