@@ -93,7 +93,10 @@ type HNSW struct {
 
 	idsMu sync.Mutex
 	ids   map[uint64]uint32 // store id -> live internal id
-	n     atomic.Uint32     // internal ids handed out (all below are written)
+	// sums: a stored index writes and checks a CRC-32C on each record
+	// (format 2).
+	sums bool
+	n    atomic.Uint32 // internal ids handed out (all below are written)
 
 	live    atomic.Int64
 	ep      atomic.Uint64 // entry point: (top+1)<<32 | internal id; 0 when empty

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"math"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,7 +19,25 @@ var (
 	bucketLinks   = []byte("links")
 )
 
-const formatVersion = 1
+// Stored formats: 1, and 2, whose vector and links records end with a
+// CRC-32C of the record (indexes created since; format 1 is still read).
+const (
+	formatVersion = 2
+	formatNoSums  = 1
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// unseal checks a record's CRC-32C (format 2) and returns its content.
+func (h *HNSW) unseal(v []byte, what string, i uint32) ([]byte, error) {
+	if !h.sums {
+		return v, nil
+	}
+	if len(v) < 4 || crc32.Checksum(v[:len(v)-4], castagnoli) != binary.LittleEndian.Uint32(v[len(v)-4:]) {
+		return nil, fmt.Errorf("%w: %s record %d fails its checksum", ErrCorrupt, what, i)
+	}
+	return v[:len(v)-4], nil
+}
 
 // meta is the stored index's header (JSON: it is small and written once per
 // commit).
@@ -86,9 +105,12 @@ func (h *HNSW) writeNodes(b *bolt.Bucket, from, n uint32, dirty []uint32) error 
 	put := func(b *bolt.Bucket, i uint32, enc func(uint32, []byte) []byte) error {
 		start := len(arena)
 		arena = enc(i, arena)
+		if h.sums {
+			arena = binary.LittleEndian.AppendUint32(arena, crc32.Checksum(arena[start:], castagnoli))
+		}
 		return b.Put(nodeKey(i), arena[start:len(arena):len(arena)])
 	}
-	arena = make([]byte, 0, int(n-from)*(9+4*h.dim)+len(dirty)*(4*h.m0+8))
+	arena = make([]byte, 0, int(n-from)*(13+4*h.dim)+len(dirty)*(4*h.m0+12))
 	for i := from; i < n; i++ {
 		if err := put(vb, i, h.encodeVector); err != nil {
 			return err
@@ -101,7 +123,11 @@ func (h *HNSW) writeNodes(b *bolt.Bucket, from, n uint32, dirty []uint32) error 
 	}
 	ep, top := h.entry()
 	o := h.opts
-	m, err := json.Marshal(meta{Format: formatVersion, Dim: h.dim, Metric: o.Metric.String(), M: o.M,
+	format := formatNoSums
+	if h.sums {
+		format = formatVersion
+	}
+	m, err := json.Marshal(meta{Format: format, Dim: h.dim, Metric: o.Metric.String(), M: o.M,
 		EfConstruction: o.EfConstruction, EfSearch: o.EfSearch, Seed: o.Seed, Entry: ep, Top: top})
 	if err != nil {
 		return err
@@ -119,8 +145,8 @@ func readMeta(b *bolt.Bucket) (meta, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return m, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
-	if m.Format != formatVersion {
-		return m, fmt.Errorf("%w: format %d, this build reads %d", ErrCorrupt, m.Format, formatVersion)
+	if m.Format != formatVersion && m.Format != formatNoSums {
+		return m, fmt.Errorf("%w: format %d, this build reads %d and %d", ErrCorrupt, m.Format, formatNoSums, formatVersion)
 	}
 	return m, nil
 }
@@ -141,6 +167,7 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
+	h.sums = m.Format == formatVersion
 	vb, lb := b.Bucket(bucketVectors), b.Bucket(bucketLinks)
 	if vb == nil || lb == nil {
 		return nil, nil, fmt.Errorf("%w: missing vectors or links bucket", ErrCorrupt)
@@ -151,6 +178,10 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 	err = vb.ForEach(func(k, v []byte) error {
 		if len(k) != 4 || binary.BigEndian.Uint32(k) != i || int(i) >= h.capacity() {
 			return fmt.Errorf("%w: vector record %x out of sequence (want %d)", ErrCorrupt, k, i)
+		}
+		v, err := h.unseal(v, "vector", i)
+		if err != nil {
+			return err
 		}
 		if err := h.decodeVector(i, v); err != nil {
 			return err
@@ -171,6 +202,10 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 			return fmt.Errorf("%w: links record %x has no vector", ErrCorrupt, k)
 		}
 		id := binary.BigEndian.Uint32(k)
+		v, err := h.unseal(v, "links", id)
+		if err != nil {
+			return err
+		}
 		if err := h.decodeLinks(id, v, i); err != nil {
 			return err
 		}

@@ -103,6 +103,7 @@ func OpenStored(db *bolt.DB, path []string, opts *StoredOptions) (*Stored, error
 		if err != nil {
 			return nil, err
 		}
+		h.sums = true // new indexes checksum their records
 		s.h.Store(h)
 		s.opened.Created = true
 		err = db.Update(func(tx *bolt.Tx) error {

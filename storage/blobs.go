@@ -57,7 +57,7 @@ func (s *Store) PutModels(puts ...ModelPut) ([]uint64, error) {
 			if vers[i], err = b.NextSequence(); err != nil {
 				return err
 			}
-			if err := b.Put(idKey(vers[i]), p.Blob); err != nil {
+			if err := b.Put(idKey(vers[i]), s.seal(slices.Clip(p.Blob))); err != nil {
 				return err
 			}
 			if p.Keep > 0 {
@@ -105,8 +105,10 @@ func (s *Store) Model(name string, version uint64) ([]byte, uint64, error) {
 		if v == nil {
 			return fmt.Errorf("%w: model %q version %d", ErrNotFound, name, version)
 		}
-		version, blob = binary.BigEndian.Uint64(k), slices.Clone(v)
-		return nil
+		version = binary.BigEndian.Uint64(k)
+		body, err := s.unseal(v, "model "+name+" version", version)
+		blob = slices.Clone(body)
+		return err
 	})
 	return blob, version, err
 }
@@ -145,11 +147,11 @@ func (s *Store) PutVectorSets(sets ...VectorSet) error {
 				if items.Get(idKey(id)) == nil {
 					return fmt.Errorf("%w: id %d", ErrNotFound, id)
 				}
-				buf := make([]byte, 0, 4*len(v.Vecs[i]))
+				buf := make([]byte, 0, 4*len(v.Vecs[i])+4)
 				for _, f := range v.Vecs[i] {
 					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
 				}
-				if err := b.Put(idKey(id), buf); err != nil {
+				if err := b.Put(idKey(id), s.seal(buf)); err != nil {
 					return err
 				}
 			}
@@ -169,6 +171,10 @@ func (s *Store) Vector(model string, id uint64) ([]float32, error) {
 		}
 		if v == nil {
 			return fmt.Errorf("%w: vector of id %d under model %q", ErrNotFound, id, model)
+		}
+		v, err := s.unseal(v, "the "+model+" vector", id)
+		if err != nil {
+			return err
 		}
 		if len(v)%4 != 0 {
 			return fmt.Errorf("%w: vector of id %d is %d bytes", ErrCorrupt, id, len(v))
@@ -228,6 +234,12 @@ func (s *Store) ForEachVector(model string, fn func(id uint64, vec []float32) er
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
+			if len(k) == 8 {
+				var err error
+				if v, err = s.unseal(v, "the "+model+" vector", binary.BigEndian.Uint64(k)); err != nil {
+					return err
+				}
+			}
 			if len(k) != 8 || len(v)%4 != 0 {
 				return fmt.Errorf("%w: vector record of %d+%d bytes under model %q", ErrCorrupt, len(k), len(v), model)
 			}

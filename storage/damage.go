@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"hash/fnv"
 	"io"
 	"os"
@@ -86,4 +87,40 @@ func guard(path string, fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// seal returns a record to store: b followed by its CRC-32C when the
+// database checksums its records (b's capacity may be used).
+func (s *Store) seal(b []byte) []byte {
+	if !s.sums {
+		return b
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// unseal checks a stored record's CRC-32C and returns its content (a
+// sub-slice of v); what and id name it in the error.
+func (s *Store) unseal(v []byte, what string, id uint64) ([]byte, error) {
+	if !s.sums {
+		return v, nil
+	}
+	if len(v) < 4 {
+		return nil, fmt.Errorf("%w: %s: %s of id %d is %d bytes (restore a backup; rgunit check --db %s lists the damage)", ErrDamaged, s.path, what, id, len(v), s.path)
+	}
+	body := v[:len(v)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(v[len(v)-4:]) {
+		return nil, fmt.Errorf("%w: %s: %s of id %d fails its checksum (restore a backup; rgunit check --db %s lists the damage)", ErrDamaged, s.path, what, id, s.path)
+	}
+	return body, nil
+}
+
+// decodeItem checks and decodes an item record.
+func (s *Store) decodeItem(id uint64, v []byte) (Item, error) {
+	body, err := s.unseal(v, "the item record", id)
+	if err != nil {
+		return Item{}, err
+	}
+	return decodeItem(id, body)
 }

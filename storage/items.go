@@ -79,7 +79,7 @@ func (s *Store) Add(recs []Record) ([]AddResult, error) {
 				if len(r.Labels) == 0 {
 					continue
 				}
-				it, err := decodeItem(id, items.Get(idKey(id)))
+				it, err := s.decodeItem(id, items.Get(idKey(id)))
 				if err != nil {
 					return err
 				}
@@ -94,7 +94,7 @@ func (s *Store) Add(recs []Record) ([]AddResult, error) {
 					continue
 				}
 				it.Labels = merged
-				if err := items.Put(idKey(id), encodeItem(&it)); err != nil {
+				if err := items.Put(idKey(id), s.seal(encodeItem(&it))); err != nil {
 					return err
 				}
 				res[i].Outcome = Relabelled
@@ -109,10 +109,10 @@ func (s *Store) Add(recs []Record) ([]AddResult, error) {
 			}
 			it := Item{ID: id, Hash: r.Hash, Path: r.Path, Width: r.Width, Height: r.Height, Labels: r.Labels, Added: now}
 			k := idKey(id)
-			if err := items.Put(k, encodeItem(&it)); err != nil {
+			if err := items.Put(k, s.seal(encodeItem(&it))); err != nil {
 				return err
 			}
-			if err := images.Put(k, r.PNG); err != nil {
+			if err := images.Put(k, s.seal(slices.Clip(r.PNG))); err != nil {
 				return err
 			}
 			if err := hashes.Put(r.Hash[:], k); err != nil {
@@ -150,7 +150,7 @@ func (s *Store) Get(id uint64) (Item, error) {
 			return fmt.Errorf("%w: id %d", ErrNotFound, id)
 		}
 		var err error
-		it, err = decodeItem(id, v)
+		it, err = s.decodeItem(id, v)
 		return err
 	})
 	return it, err
@@ -164,8 +164,9 @@ func (s *Store) Image(id uint64) ([]byte, error) {
 		if v == nil {
 			return fmt.Errorf("%w: id %d", ErrNotFound, id)
 		}
-		png = slices.Clone(v)
-		return nil
+		body, err := s.unseal(v, "the image", id)
+		png = slices.Clone(body)
+		return err
 	})
 	return png, err
 }
@@ -178,7 +179,7 @@ func (s *Store) ForEach(fn func(Item) error) error {
 			if len(k) != 8 {
 				return fmt.Errorf("%w: item key of %d bytes", ErrCorrupt, len(k))
 			}
-			it, err := decodeItem(binary.BigEndian.Uint64(k), v)
+			it, err := s.decodeItem(binary.BigEndian.Uint64(k), v)
 			if err != nil {
 				return err
 			}
@@ -233,7 +234,7 @@ func (s *Store) Delete(ids ...uint64) error {
 			if v == nil { // listed twice
 				continue
 			}
-			it, err := decodeItem(id, v)
+			it, err := s.decodeItem(id, v)
 			if err != nil {
 				return err
 			}
@@ -281,7 +282,7 @@ func (s *Store) Stats() (Stats, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		st.SizeBytes = tx.Size()
 		err := tx.Bucket(bucketItems).ForEach(func(k, v []byte) error {
-			it, err := decodeItem(binary.BigEndian.Uint64(k), v)
+			it, err := s.decodeItem(binary.BigEndian.Uint64(k), v)
 			if err != nil {
 				return err
 			}
@@ -305,7 +306,11 @@ func (s *Store) Stats() (Stats, error) {
 		if err != nil {
 			return err
 		}
-		tx.Bucket(bucketImages).ForEach(func(_, v []byte) error { st.ImageBytes += int64(len(v)); return nil })
+		crc := 0
+		if s.sums {
+			crc = 4
+		}
+		tx.Bucket(bucketImages).ForEach(func(_, v []byte) error { st.ImageBytes += int64(len(v) - crc); return nil })
 		vectors := tx.Bucket(bucketVectors)
 		return vectors.ForEachBucket(func(name []byte) error {
 			st.Vectors[string(name)] = vectors.Bucket(name).Stats().KeyN

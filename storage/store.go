@@ -38,6 +38,10 @@ var (
 	keySchema    = []byte("schema")
 	keyImageSize = []byte("image_size")
 	keyCreated   = []byte("created")
+	// keyChecksums marks a database whose records (items, images,
+	// vectors, models) end with a CRC-32C: every database created since;
+	// older ones have none and are read as before.
+	keyChecksums = []byte("checksums")
 
 	allBuckets = [][]byte{bucketMeta, bucketItems, bucketImages, bucketHashes, bucketVectors, bucketModels, bucketIndex}
 )
@@ -65,6 +69,7 @@ type Store struct {
 	path      string
 	imageSize int
 	readOnly  bool
+	sums      bool // records carry a CRC-32C (keyChecksums)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -176,6 +181,7 @@ func (s *Store) init(wantSize int) error {
 				return false, fmt.Errorf("%w: %s lacks bucket %q", ErrNotDatabase, s.path, b)
 			}
 		}
+		s.sums = string(meta.Get(keyChecksums)) == "crc32c"
 		return true, nil
 	}
 	var ok bool
@@ -206,7 +212,8 @@ func (s *Store) init(wantSize int) error {
 		meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
 		meta.Put(keyImageSize, binary.BigEndian.AppendUint32(nil, uint32(wantSize)))
 		meta.Put(keyCreated, binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano())))
-		s.imageSize = wantSize
+		meta.Put(keyChecksums, []byte("crc32c"))
+		s.imageSize, s.sums = wantSize, true
 		return nil
 	})
 }
