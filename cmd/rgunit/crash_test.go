@@ -2,16 +2,49 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // envCLIChild makes the test binary run the CLI with these arguments (a
 // JSON list) instead of the tests: the process a crash test kills.
 const envCLIChild = "RGUNIT_CLI_CHILD"
+
+// campaign reports whether the long crash campaign runs
+// (RGUNIT_CAMPAIGN=1, scripts/crash-campaign.sh): a kill at every commit
+// of every command instead of the first few, and more damaged copies.
+func campaign() bool { return os.Getenv("RGUNIT_CAMPAIGN") != "" }
+
+// killPoints is how many commits a crash test kills at: short in CI, up
+// to every commit in the campaign.
+func killPoints(short int) int {
+	if campaign() {
+		return 1000 // the loops stop when the command finishes first
+	}
+	return short
+}
+
+// kills counts the kills of this run, for the campaign's summary.
+var kills struct {
+	sync.Mutex
+	n map[string]int
+}
+
+func countKill(what string) {
+	kills.Lock()
+	defer kills.Unlock()
+	if kills.n == nil {
+		kills.n = map[string]int{}
+	}
+	kills.n[what]++
+}
 
 // killAtSync runs the CLI with args in a child process under strace, which
 // kills it (SIGKILL) at its n-th fdatasync, that is inside its n-th commit;
@@ -46,12 +79,16 @@ func TestIngestKilledKeepsModel(t *testing.T) {
 		t.Skip("needs strace (apt-get install strace) to kill at a commit")
 	}
 	dir := t.TempDir()
-	for n := 1; n <= 6; n++ {
+	for n := 1; n <= killPoints(6); n++ {
 		db := filepath.Join(dir, "new"+itoa(n)+".db")
 		args := []string{"ingest", faces, "--labels", faces + "/list_attr.txt", "--db", db, "-q"}
 		if !killAtSync(t, n, args...) {
-			t.Fatalf("the ingest finished before its commit %d", n)
+			if n <= 6 {
+				t.Fatalf("the ingest finished before its commit %d", n)
+			}
+			break
 		}
+		countKill("ingest into a new database")
 		mustRun(t, args...)
 		out := mustRun(t, "stats", "--db", db)
 		if !strings.Contains(out, "items      300") || !strings.Contains(out, "retrieval v1, rg-unit v1") || !strings.Contains(out, "retrieval-1: 300") {
@@ -87,11 +124,14 @@ func TestRmKilled(t *testing.T) {
 	for id := 2; id <= 300; id += 2 {
 		ids = append(ids, itoa(id))
 	}
-	for n := 1; n <= 3; n++ {
+	for n := 1; n <= killPoints(3); n++ {
 		db := filepath.Join(t.TempDir(), "rm.db")
 		os.WriteFile(db, raw, 0o644)
 		args := append(append([]string(nil), ids...), "--db", db)
 		killed := killAtSync(t, n, args...)
+		if killed {
+			countKill("rm")
+		}
 		// Every neighbour the index returns is a stored item (a query
 		// fails on one that is not).
 		out := mustRun(t, "query", "id:1", "--to", "Young", "-k", "299", "--db", db, "--json")
@@ -123,10 +163,13 @@ func TestIngestEmbeddingKilled(t *testing.T) {
 	if _, err := exec.LookPath("strace"); err != nil {
 		t.Skip("needs strace (apt-get install strace) to kill at a commit")
 	}
-	for n := 1; n <= 12; n++ {
+	for n := 1; n <= killPoints(12); n++ {
 		db := filepath.Join(t.TempDir(), "e.db")
 		args := []string{"ingest", faces, "--db", db, "-q"} // unlabelled: attributes come from E_a
 		killed := killAtSync(t, n, args...)
+		if killed {
+			countKill("ingest with embedding")
+		}
 		mustRun(t, args...)
 		out := mustRun(t, "stats", "--db", db)
 		if !strings.Contains(out, "300 items with predicted attributes") || !strings.Contains(out, "attrs-1: 300") || !strings.Contains(out, "retrieval-1: 300") {
@@ -179,6 +222,19 @@ func TestDamagedDatabase(t *testing.T) {
 		"a zeroed late page":   zeroed(raw, len(raw)/page/2*page, page),
 		"junk in page headers": junk(raw, page),
 	}
+	if campaign() { // 48 more: truncations, zeroed pages and flipped bytes all through the file
+		for i := 1; i <= 16; i++ {
+			at := len(raw) * i / 17
+			damages[fmt.Sprintf("truncated at %d", at)] = raw[:at]
+			p := at / page * page
+			damages[fmt.Sprintf("page %d zeroed", p/page)] = zeroed(raw, p, page)
+			flipped := append([]byte(nil), raw...)
+			for j := range 10 {
+				flipped[(at+j*977)%len(raw)] ^= 0x5a
+			}
+			damages[fmt.Sprintf("10 bytes flipped from %d", at)] = flipped
+		}
+	}
 	for name, b := range damages {
 		db := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".db")
 		if err := os.WriteFile(db, b, 0o644); err != nil {
@@ -186,6 +242,7 @@ func TestDamagedDatabase(t *testing.T) {
 		}
 		for _, args := range [][]string{{"stats"}, {"ls"}, {"query", "id:1", "--to", "Young"}, {"translate", "id:1", "--to", "Young", "--out", t.TempDir()}} {
 			code, out := runChild(t, append(args, "--db", db)...)
+			countKill(fmt.Sprintf("damaged database: exit %d", code))
 			if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") || strings.Contains(out, "SIG") || code > 1 {
 				t.Errorf("%s: %s: exit %d:\n%.600s", name, args[0], code, out)
 			} else if code == 1 && !strings.Contains(out, db) {
@@ -211,4 +268,62 @@ func junk(b []byte, page int) []byte {
 		}
 	}
 	return c
+}
+
+// TestCampaignMore (RGUNIT_CAMPAIGN=1 only): kills at every commit of
+// reindex, model import and a short training, each then run again: the
+// database ends complete (every item indexed with its attributes, the
+// bundle's models, the training's last step). It logs the campaign's
+// counts.
+func TestCampaignMore(t *testing.T) {
+	if !campaign() {
+		t.Skip("the long campaign: RGUNIT_CAMPAIGN=1 (scripts/crash-campaign.sh)")
+	}
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Skip("needs strace")
+	}
+	base := filepath.Join(t.TempDir(), "base.db")
+	mustRun(t, "ingest", faces, "--db", base, "-q")
+	raw, _ := os.ReadFile(base)
+	none := filepath.Join(t.TempDir(), "none.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", none, "--model", "none", "-q")
+	rawNone, _ := os.ReadFile(none)
+	bundle := filepath.Join(t.TempDir(), "b.rgm")
+	mustRun(t, "model", "export", "--db", base, "--out", bundle)
+	runs := []struct {
+		name  string
+		from  []byte
+		args  []string
+		check []string
+	}{
+		{"reindex", raw, []string{"reindex"}, []string{"all 300 items indexed", "300 items with predicted attributes", "attrs-1: 300"}},
+		{"model import", rawNone, []string{"model", "import", bundle}, []string{"retrieval v1, rg-unit v1", "all 300 items indexed"}},
+		{"train unit", rawNone, []string{"train", "unit", "--steps", "6", "--checkpoint-every", "2", "--width", "4", "--res-blocks", "1", "-q"}, []string{"gmm-unit v"}},
+	}
+	for _, r := range runs {
+		for n := 1; ; n++ {
+			db := filepath.Join(t.TempDir(), "c.db")
+			os.WriteFile(db, r.from, 0o644)
+			args := append(append([]string(nil), r.args...), "--db", db)
+			killed := killAtSync(t, n, args...)
+			mustRun(t, args...)
+			out := mustRun(t, "stats", "--db", db)
+			for _, want := range r.check {
+				if !strings.Contains(out, want) {
+					t.Fatalf("%s killed at commit %d, then run again: no %q in\n%s", r.name, n, want, out)
+				}
+			}
+			if !killed {
+				break
+			}
+			countKill(r.name)
+		}
+	}
+	// The summary of the whole run (every test of the package ran first
+	// when the script runs them in one go).
+	kills.Lock()
+	defer kills.Unlock()
+	for _, k := range slices.Sorted(maps.Keys(kills.n)) {
+		t.Logf("campaign: %s: %d", k, kills.n[k])
+	}
 }

@@ -69,10 +69,13 @@ every item, labelled or not, is embedded and indexed.`,
 			}
 			switch {
 			case err == nil && !fresh:
-				for _, f := range []string{"negatives", "pool", "batch", "dim", "seed", "labelled"} {
-					if cmd.Flags().Changed(f) {
-						return fmt.Errorf("--%s cannot change a model being resumed (retrieval version %d at step %d); pass --fresh to start over", f, ver, m.Step)
-					}
+				c := m.Config
+				l, _ := lab.value()
+				if err := resumeGuard(cmd, fmt.Sprintf("retrieval version %d", ver), m.Step, map[string]bool{
+					"negatives": cfg.Negatives == c.Negatives, "pool": cfg.Pool == c.Pool, "batch": cfg.Batch == c.Batch,
+					"dim": cfg.Dim == c.Dim, "seed": cfg.Seed == c.Seed, "labelled": l == c.Labelled,
+				}); err != nil {
+					return err
 				}
 				fmt.Fprintf(errw, "resuming retrieval version %d at step %d (stage 1: gmm-unit version %d, step %d)\n", ver, m.Step, m.Stage1Version, m.Stage1.Step)
 			case err == nil || errors.Is(err, retrieval.ErrNoModel):

@@ -55,10 +55,17 @@ only) or --fresh is given.`,
 			r, ver, err := guided.Load(rdb)
 			switch {
 			case err == nil && !fresh:
-				for _, f := range []string{"k", "batch", "seed", "labelled", "recipe", "without"} {
-					if cmd.Flags().Changed(f) {
-						return fmt.Errorf("--%s cannot change a model being resumed (rg-unit version %d at step %d); pass --fresh to start over", f, ver, r.Step)
-					}
+				c := r.Config
+				l, _ := lab.value()
+				arch, sch := rdb.Model.Stage1.Config.Arch, rdb.Model.Schema()
+				rc, rerr := rf.recipe(steps, &arch, &sch)
+				rc = generator.StageThree(rc)
+				rc.Steps = c.Recipe.Steps
+				if err := resumeGuard(cmd, fmt.Sprintf("rg-unit version %d", ver), r.Step, map[string]bool{
+					"k": cfg.K == c.K, "batch": cfg.Batch == c.Batch, "seed": cfg.Seed == c.Seed, "labelled": l == c.Labelled,
+					"recipe": rerr == nil && rc == c.Recipe, "without": rerr == nil && rc == c.Recipe,
+				}); err != nil {
+					return err
 				}
 				fmt.Fprintf(errw, "resuming rg-unit version %d at step %d\n", ver, r.Step)
 			case err == nil || errors.Is(err, guided.ErrNoModel) || errors.Is(err, guided.ErrVersion):

@@ -31,10 +31,11 @@ func TestStage3CLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &l); err != nil || l["step"].(float64) != 2 || l["rec"].(float64) <= 0 {
 		t.Fatalf("train rg: %s", out)
 	}
-	if _, stderr, err := run(t, "train", "rg", "--db", db, "--steps", "3", "--batch", "2", "-q"); err == nil || !strings.Contains(err.Error(), "--fresh") {
+	if _, stderr, err := run(t, "train", "rg", "--db", db, "--steps", "3", "--batch", "4", "-q"); err == nil || !strings.Contains(err.Error(), "--batch cannot change") {
 		t.Fatalf("changing --batch on resume: %v %s", err, stderr)
 	}
-	if _, stderr, err := run(t, "train", "rg", "--db", db, "--steps", "3", "-q"); err != nil || !strings.Contains(stderr, "resuming rg-unit version") {
+	// The same command again (as after a kill) resumes.
+	if _, stderr, err := run(t, "train", "rg", "--db", db, "--steps", "3", "--batch", "2", "-q"); err != nil || !strings.Contains(stderr, "resuming rg-unit version") {
 		t.Fatalf("resume: %v %s", err, stderr)
 	}
 

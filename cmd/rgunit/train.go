@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,10 +53,19 @@ step, so a resumed run is the same run.`,
 			u, ver, err := generator.LoadLatest(st)
 			switch {
 			case err == nil && !fresh:
-				for _, f := range []string{"size", "width", "res-blocks", "attrs", "attr-dim", "batch", "seed", "labelled", "recipe", "without"} {
-					if cmd.Flags().Changed(f) {
-						return fmt.Errorf("--%s cannot change a model being resumed (checkpoint version %d at step %d); pass --fresh to start over", f, ver, u.Step)
-					}
+				c := u.Config
+				l, _ := lab.value()
+				arch, sch := cfg.Arch, cfg.Schema
+				rc, rerr := rf.recipe(steps, &arch, &sch)
+				rc.Steps = c.Recipe.Steps // a resumed run keeps its schedule
+				if err := resumeGuard(cmd, fmt.Sprintf("checkpoint version %d", ver), u.Step, map[string]bool{
+					"size": cfg.Arch.Size == c.Arch.Size, "width": cfg.Arch.Width == c.Arch.Width, "res-blocks": cfg.Arch.ResBlocks == c.Arch.ResBlocks,
+					"attrs": attrs == strings.Join(c.Schema.Attrs, ","), "attr-dim": cfg.Schema.Dim == c.Schema.Dim,
+					"batch": cfg.Batch == c.Batch, "seed": cfg.Seed == c.Seed, "labelled": l == c.Labelled,
+					"recipe": rerr == nil && rc == c.Recipe && arch == c.Arch && sch.Free == c.Schema.Free,
+					"without": rerr == nil && rc == c.Recipe && sch.Free == c.Schema.Free,
+				}); err != nil {
+					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "resuming from checkpoint version %d at step %d\n", ver, u.Step)
 			case err == nil || errors.Is(err, storage.ErrNotFound):
@@ -272,4 +283,16 @@ func (r *recipeFlags) recipe(steps int, a *embed.Arch, s *embed.Schema) (generat
 		return rc, generator.Without(&rc, a, s, r.without)
 	}
 	return generator.Recipe{}, fmt.Errorf("--recipe %q: want default or first", r.name)
+}
+
+// resumeGuard refuses a flag given on a resumed run whose value differs
+// from the model's (same[flag] false): running the same command again, as
+// after a kill, resumes.
+func resumeGuard(cmd *cobra.Command, what string, step int, same map[string]bool) error {
+	for _, f := range slices.Sorted(maps.Keys(same)) {
+		if cmd.Flags().Changed(f) && !same[f] {
+			return fmt.Errorf("--%s cannot change a model being resumed (%s at step %d); pass --fresh to start over", f, what, step)
+		}
+	}
+	return nil
 }
