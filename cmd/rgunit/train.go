@@ -62,7 +62,7 @@ step, so a resumed run is the same run.`,
 					"size": cfg.Arch.Size == c.Arch.Size, "width": cfg.Arch.Width == c.Arch.Width, "res-blocks": cfg.Arch.ResBlocks == c.Arch.ResBlocks,
 					"attrs": attrs == strings.Join(c.Schema.Attrs, ","), "attr-dim": cfg.Schema.Dim == c.Schema.Dim,
 					"batch": cfg.Batch == c.Batch, "seed": cfg.Seed == c.Seed, "labelled": l == c.Labelled,
-					"recipe": rerr == nil && rc == c.Recipe && arch == c.Arch && sch.Free == c.Schema.Free,
+					"recipe":  rerr == nil && rc == c.Recipe && arch == c.Arch && sch.Free == c.Schema.Free,
 					"without": rerr == nil && rc == c.Recipe && sch.Free == c.Schema.Free,
 				}); err != nil {
 					return err
