@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"rgunit/imageio"
 	"rgunit/storage"
@@ -56,7 +57,8 @@ func (r *CheckReport) add(what string, derivable bool, id uint64, err error) {
 func Check(st *storage.Store) (*CheckReport, error) {
 	r := &CheckReport{}
 	for _, err := range st.Check() {
-		r.add("bbolt page problems", false, 0, err)
+		// bbolt reports its recovered assertions as "panic: ...".
+		r.add("bbolt page problems", false, 0, errors.New(strings.TrimPrefix(err.Error(), "panic: ")))
 	}
 	var ids []uint64
 	if err := st.ForEach(func(it storage.Item) error {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 )
 
 // ErrDamaged: the database file is damaged (truncated, or pages that bbolt
@@ -83,7 +84,8 @@ func guard(path string, fn func() error) (err error) {
 	defer func() {
 		debug.SetPanicOnFault(old)
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %s: %v (restore a backup; rgunit check --db %s says what is damaged)", ErrDamaged, path, r, path)
+			err = fmt.Errorf("%w: %s: %s (restore a backup; rgunit check --db %s says what is damaged)", ErrDamaged, path,
+				strings.TrimPrefix(fmt.Sprint(r), "panic: "), path)
 		}
 	}()
 	return fn()

@@ -240,9 +240,16 @@ func TestDamagedDatabase(t *testing.T) {
 		if err := os.WriteFile(db, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// rgunit check reads everything: it must find every structural
+		// damage (flipped bytes may land in free pages, which hold no data).
+		code, out := runChild(t, "check", "--db", db)
+		countKill(fmt.Sprintf("damaged database: check exits %d", code))
+		if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") || code > 1 || (code == 0 && !strings.Contains(name, "flipped")) {
+			t.Errorf("%s: check: exit %d:\n%.600s", name, code, out)
+		}
 		for _, args := range [][]string{{"stats"}, {"ls"}, {"query", "id:1", "--to", "Young"}, {"translate", "id:1", "--to", "Young", "--out", t.TempDir()}} {
 			code, out := runChild(t, append(args, "--db", db)...)
-			countKill(fmt.Sprintf("damaged database: exit %d", code))
+			countKill(fmt.Sprintf("damaged database: a command exits %d", code))
 			if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") || strings.Contains(out, "SIG") || code > 1 {
 				t.Errorf("%s: %s: exit %d:\n%.600s", name, args[0], code, out)
 			} else if code == 1 && !strings.Contains(out, db) {
@@ -290,20 +297,33 @@ func TestCampaignMore(t *testing.T) {
 	rawNone, _ := os.ReadFile(none)
 	bundle := filepath.Join(t.TempDir(), "b.rgm")
 	mustRun(t, "model", "export", "--db", base, "--out", bundle)
+	// A database with stages 1 and 2 of its own, tiny, for stage 3.
+	own := filepath.Join(t.TempDir(), "own.db")
+	os.WriteFile(own, rawNone, 0o644)
+	tiny := []string{"--width", "4", "--res-blocks", "1", "-q"}
+	mustRun(t, append([]string{"train", "unit", "--db", own, "--steps", "2"}, tiny...)...)
+	rawStage1, _ := os.ReadFile(own)
+	mustRun(t, "train", "retrieval", "--db", own, "--steps", "2", "--pool", "16", "--batch", "4", "-q")
+	rawStage2, _ := os.ReadFile(own)
 	runs := []struct {
 		name  string
 		from  []byte
 		args  []string
 		check []string
 	}{
+		{"ingest in batches of 16", nil, []string{"ingest", faces, "--labels", faces + "/list_attr.txt", "--batch", "16", "-q"}, []string{"items      300", "all 300 items indexed", "attrs-1: 300"}},
 		{"reindex", raw, []string{"reindex"}, []string{"all 300 items indexed", "300 items with predicted attributes", "attrs-1: 300"}},
 		{"model import", rawNone, []string{"model", "import", bundle}, []string{"retrieval v1, rg-unit v1", "all 300 items indexed"}},
-		{"train unit", rawNone, []string{"train", "unit", "--steps", "6", "--checkpoint-every", "2", "--width", "4", "--res-blocks", "1", "-q"}, []string{"gmm-unit v"}},
+		{"train unit", rawNone, append([]string{"train", "unit", "--steps", "20", "--checkpoint-every", "1"}, tiny...), []string{"gmm-unit v"}},
+		{"train retrieval", rawStage1, []string{"train", "retrieval", "--steps", "12", "--checkpoint-every", "1", "--pool", "16", "--batch", "4", "-q"}, []string{"retrieval v", "all 300 items indexed"}},
+		{"train rg", rawStage2, []string{"train", "rg", "--steps", "12", "--checkpoint-every", "1", "--batch", "2", "-q"}, []string{"rg-unit v"}},
 	}
 	for _, r := range runs {
 		for n := 1; ; n++ {
 			db := filepath.Join(t.TempDir(), "c.db")
-			os.WriteFile(db, r.from, 0o644)
+			if r.from != nil {
+				os.WriteFile(db, r.from, 0o644)
+			}
 			args := append(append([]string(nil), r.args...), "--db", db)
 			killed := killAtSync(t, n, args...)
 			mustRun(t, args...)
