@@ -3,6 +3,7 @@ package retrieval
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -75,6 +76,18 @@ func Check(st *storage.Store) (*CheckReport, error) {
 		}
 		if err != nil {
 			r.add("images missing or not decoding", false, id, err)
+		}
+	}
+	// Every stored model version (each read checks its checksum).
+	vers, err := st.ModelVersions()
+	if err != nil {
+		r.add("models that cannot be listed", false, 0, err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(vers)) {
+		for _, v := range vers[name] {
+			if _, _, err := st.Model(name, v); err != nil {
+				r.add("model versions damaged (train or import them again)", false, 0, err)
+			}
 		}
 	}
 	m, ver, err := Load(st)

@@ -106,7 +106,7 @@ func (s *Store) Model(name string, version uint64) ([]byte, uint64, error) {
 			return fmt.Errorf("%w: model %q version %d", ErrNotFound, name, version)
 		}
 		version = binary.BigEndian.Uint64(k)
-		body, err := s.unseal(v, "model "+name+" version", version)
+		body, err := s.unseal(v, fmt.Sprintf("model %s version %d", name, version))
 		blob = slices.Clone(body)
 		return err
 	})
@@ -172,7 +172,7 @@ func (s *Store) Vector(model string, id uint64) ([]float32, error) {
 		if v == nil {
 			return fmt.Errorf("%w: vector of id %d under model %q", ErrNotFound, id, model)
 		}
-		v, err := s.unseal(v, "the "+model+" vector", id)
+		v, err := s.unseal(v, fmt.Sprintf("item %d's %s vector", id, model))
 		if err != nil {
 			return err
 		}
@@ -236,7 +236,7 @@ func (s *Store) ForEachVector(model string, fn func(id uint64, vec []float32) er
 		return b.ForEach(func(k, v []byte) error {
 			if len(k) == 8 {
 				var err error
-				if v, err = s.unseal(v, "the "+model+" vector", binary.BigEndian.Uint64(k)); err != nil {
+				if v, err = s.unseal(v, fmt.Sprintf("item %d's %s vector", binary.BigEndian.Uint64(k), model)); err != nil {
 					return err
 				}
 			}
@@ -297,4 +297,21 @@ func (s *Store) VectorSets() ([]string, error) {
 		})
 	})
 	return names, err
+}
+
+// ModelVersions lists the stored versions of every model, by name.
+func (s *Store) ModelVersions() (map[string][]uint64, error) {
+	out := map[string][]uint64{}
+	err := s.view(func(tx *bolt.Tx) error {
+		models := tx.Bucket(bucketModels)
+		return models.ForEachBucket(func(name []byte) error {
+			return models.Bucket(name).ForEach(func(k, _ []byte) error {
+				if len(k) == 8 {
+					out[string(name)] = append(out[string(name)], binary.BigEndian.Uint64(k))
+				}
+				return nil
+			})
+		})
+	})
+	return out, err
 }

@@ -103,24 +103,20 @@ func (s *Store) seal(b []byte) []byte {
 }
 
 // unseal checks a stored record's CRC-32C and returns its content (a
-// sub-slice of v); what and id name it in the error.
-func (s *Store) unseal(v []byte, what string, id uint64) ([]byte, error) {
+// sub-slice of v); what names the record in the error.
+func (s *Store) unseal(v []byte, what string) ([]byte, error) {
 	if !s.sums {
 		return v, nil
 	}
-	if len(v) < 4 {
-		return nil, fmt.Errorf("%w: %s: %s of id %d is %d bytes (restore a backup; rgunit check --db %s lists the damage)", ErrDamaged, s.path, what, id, len(v), s.path)
+	if len(v) < 4 || crc32.Checksum(v[:len(v)-4], castagnoli) != binary.LittleEndian.Uint32(v[len(v)-4:]) {
+		return nil, fmt.Errorf("%w: %s: %s fails its checksum (restore a backup; rgunit check --db %s lists the damage)", ErrDamaged, s.path, what, s.path)
 	}
-	body := v[:len(v)-4]
-	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(v[len(v)-4:]) {
-		return nil, fmt.Errorf("%w: %s: %s of id %d fails its checksum (restore a backup; rgunit check --db %s lists the damage)", ErrDamaged, s.path, what, id, s.path)
-	}
-	return body, nil
+	return v[:len(v)-4], nil
 }
 
 // decodeItem checks and decodes an item record.
 func (s *Store) decodeItem(id uint64, v []byte) (Item, error) {
-	body, err := s.unseal(v, "the item record", id)
+	body, err := s.unseal(v, fmt.Sprintf("item %d's record", id))
 	if err != nil {
 		return Item{}, err
 	}

@@ -164,7 +164,7 @@ func (s *Store) Image(id uint64) ([]byte, error) {
 		if v == nil {
 			return fmt.Errorf("%w: id %d", ErrNotFound, id)
 		}
-		body, err := s.unseal(v, "the image", id)
+		body, err := s.unseal(v, fmt.Sprintf("item %d's image", id))
 		png = slices.Clone(body)
 		return err
 	})
