@@ -11,7 +11,9 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
 	berrors "go.etcd.io/bbolt/errors"
+	faults "rgunit/internal/guard"
 )
 
 // Stored is an [HNSW] index kept in a bbolt bucket. Every change commits in
@@ -72,7 +74,7 @@ func OpenStored(db *bolt.DB, path []string, opts *StoredOptions) (*Stored, error
 	for _, p := range path {
 		s.path = append(s.path, []byte(p))
 	}
-	err := db.View(func(tx *bolt.Tx) error {
+	err := view(db, func(tx *bolt.Tx) error {
 		b := s.bucket(tx)
 		if b == nil {
 			return nil
@@ -106,7 +108,7 @@ func OpenStored(db *bolt.DB, path []string, opts *StoredOptions) (*Stored, error
 		h.sums = true // new indexes checksum their records
 		s.h.Store(h)
 		s.opened.Created = true
-		err = db.Update(func(tx *bolt.Tx) error {
+		err = update(db, func(tx *bolt.Tx) error {
 			b, err := s.createBucket(tx)
 			if err != nil {
 				return err
@@ -215,7 +217,7 @@ func (s *Stored) takeDirty() []uint32 {
 func (s *Stored) commit(dirty []uint32) error {
 	h := s.h.Load()
 	n := h.n.Load()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := update(s.db, func(tx *bolt.Tx) error {
 		b := s.bucket(tx)
 		if b == nil {
 			return fmt.Errorf("%w: bucket %s vanished", ErrCorrupt, s.path)
@@ -238,7 +240,7 @@ func (s *Stored) commit(dirty []uint32) error {
 
 // reload replaces the in-memory index with what the database holds.
 func (s *Stored) reload() error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return view(s.db, func(tx *bolt.Tx) error {
 		b := s.bucket(tx)
 		if b == nil {
 			return fmt.Errorf("%w: bucket vanished", ErrCorrupt)
@@ -379,3 +381,15 @@ var _ Index = (*Stored)(nil)
 
 // IDs returns the live ids, in ascending order.
 func (s *Stored) IDs() []uint64 { return s.h.Load().IDs() }
+
+// view and update run bbolt transactions whose panics (bbolt asserts on
+// damaged pages) and memory faults become errors wrapping ErrCorrupt.
+func view(db *bolt.DB, fn func(*bolt.Tx) error) error {
+	return faults.Do(func() error { return db.View(fn) }, corrupt)
+}
+
+func update(db *bolt.DB, fn func(*bolt.Tx) error) error {
+	return faults.Do(func() error { return db.Update(fn) }, corrupt)
+}
+
+func corrupt(reason string) error { return fmt.Errorf("%w: %s", ErrCorrupt, reason) }

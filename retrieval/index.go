@@ -25,7 +25,11 @@ func openIndex(st *storage.Store, m *Model, ver uint64, create bool) (*index.Sto
 	if create {
 		o.Dim = m.Config.Dim
 	}
-	return index.OpenStored(st.Bolt(), []string{storage.IndexBucket, indexName(ver)}, o)
+	idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, indexName(ver)}, o)
+	if errors.Is(err, index.ErrCorrupt) {
+		return nil, fmt.Errorf("%w: %s: the retrieval index: %w (rgunit check --db %s --repair rebuilds it)", storage.ErrDamaged, st.Path(), err, st.Path())
+	}
+	return idx, err
 }
 
 // SyncStats is what Sync did.

@@ -8,8 +8,8 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
-	"runtime/debug"
-	"strings"
+
+	"rgunit/internal/guard"
 )
 
 // ErrDamaged: the database file is damaged (truncated, or pages that bbolt
@@ -76,19 +76,13 @@ func checkSize(path string) error {
 	return nil
 }
 
-// guard turns a panic of bbolt (it asserts with panics) or a memory fault
-// while reading the mapped file into an error wrapping ErrDamaged, in the
-// calling goroutine: run a transaction as guard(path, func() error {...}).
-func guard(path string, fn func() error) (err error) {
-	old := debug.SetPanicOnFault(true)
-	defer func() {
-		debug.SetPanicOnFault(old)
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %s: %s (restore a backup; rgunit check --db %s says what is damaged)", ErrDamaged, path,
-				strings.TrimPrefix(fmt.Sprint(r), "panic: "), path)
-		}
-	}()
-	return fn()
+// guarded runs fn (a transaction, or bbolt's open), turning a panic of bbolt
+// (it asserts with panics) or a memory fault while reading the mapped file
+// into an error wrapping ErrDamaged that names path.
+func guarded(path string, fn func() error) error {
+	return guard.Do(fn, func(reason string) error {
+		return fmt.Errorf("%w: %s: %s (restore a backup; rgunit check --db %s says what is damaged)", ErrDamaged, path, reason, path)
+	})
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

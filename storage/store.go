@@ -105,7 +105,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		}
 	}
 	var db *bolt.DB
-	err := guard(path, func() (err error) {
+	err := guarded(path, func() (err error) {
 		db, err = bolt.Open(path, 0o644, &bolt.Options{
 			Timeout:  o.Timeout,
 			ReadOnly: o.ReadOnly,
@@ -124,7 +124,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, readOnly: o.ReadOnly}
-	if err := guard(path, func() error { return s.init(o.ImageSize) }); err != nil {
+	if err := guarded(path, func() error { return s.init(o.ImageSize) }); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -235,9 +235,18 @@ func (s *Store) ReadOnly() bool { return s.readOnly }
 
 // view and update wrap bbolt's transactions with the store's own errors.
 func (s *Store) view(fn func(*bolt.Tx) error) error {
-	err := guard(s.path, func() error { return s.db.View(fn) })
+	err := guarded(s.path, func() error { return s.db.View(fn) })
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
+	}
+	return s.damaged(err)
+}
+
+// damaged names the file and says what to do for a record that does not
+// decode (ErrCorrupt), which is damage too.
+func (s *Store) damaged(err error) error {
+	if errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrDamaged) {
+		return fmt.Errorf("%w: %s: %w (restore a backup; rgunit check --db %s says what is damaged)", ErrDamaged, s.path, err, s.path)
 	}
 	return err
 }
@@ -246,14 +255,14 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	err := guard(s.path, func() error { return s.db.Update(fn) })
+	err := guarded(s.path, func() error { return s.db.Update(fn) })
 	switch {
 	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 		return ErrClosed
 	case errors.Is(err, berrors.ErrDatabaseReadOnly):
 		return ErrReadOnly
 	}
-	return err
+	return s.damaged(err)
 }
 
 func idKey(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
