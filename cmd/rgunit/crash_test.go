@@ -325,6 +325,7 @@ func TestCampaignMore(t *testing.T) {
 		check []string
 	}{
 		{"ingest in batches of 8", nil, []string{"ingest", faces, "--labels", faces + "/list_attr.txt", "--batch", "8", "-q"}, []string{"items      300", "all 300 items indexed", "attrs-1: 300"}},
+		{"ingest of unlabelled items in batches of 8", nil, []string{"ingest", faces, "--batch", "8", "-q"}, []string{"items      300", "all 300 items indexed", "300 items with predicted attributes"}},
 		{"reindex", raw, []string{"reindex"}, []string{"all 300 items indexed", "300 items with predicted attributes", "attrs-1: 300"}},
 		{"model import", rawNone, []string{"model", "import", bundle}, []string{"retrieval v1, rg-unit v1", "all 300 items indexed"}},
 		{"train unit", rawNone, append([]string{"train", "unit", "--steps", "20", "--checkpoint-every", "1"}, tiny...), []string{"gmm-unit v"}},
