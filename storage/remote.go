@@ -23,25 +23,33 @@ const (
 )
 
 // IndexURL is the remote index the database uses ("" for the embedded one).
-func (s *Store) IndexURL() (string, error) {
-	var u string
-	err := s.view(func(tx *bolt.Tx) error {
-		u = string(tx.Bucket(bucketMeta).Get(keyIndexURL))
-		return nil
-	})
-	return u, err
-}
+func (s *Store) IndexURL() (string, error) { return s.metaString(keyIndexURL) }
 
 // SetIndexURL records the remote index ("" goes back to the embedded one).
-func (s *Store) SetIndexURL(u string) error {
-	if len(u) > 4096 {
-		return fmt.Errorf("%w: index URL of %d bytes", ErrInvalid, len(u))
+func (s *Store) SetIndexURL(u string) error { return s.setMetaString(keyIndexURL, u, 4096) }
+
+// metaString reads a string kept under key in the meta bucket ("" when
+// there is none).
+func (s *Store) metaString(key []byte) (string, error) {
+	var v string
+	err := s.view(func(tx *bolt.Tx) error {
+		v = string(tx.Bucket(bucketMeta).Get(key))
+		return nil
+	})
+	return v, err
+}
+
+// setMetaString keeps v (at most limit bytes) under key in the meta
+// bucket; "" deletes it.
+func (s *Store) setMetaString(key []byte, v string, limit int) error {
+	if len(v) > limit {
+		return fmt.Errorf("%w: %s of %d bytes", ErrInvalid, key, len(v))
 	}
 	return s.update(func(tx *bolt.Tx) error {
-		if u == "" {
-			return tx.Bucket(bucketMeta).Delete(keyIndexURL)
+		if v == "" {
+			return tx.Bucket(bucketMeta).Delete(key)
 		}
-		return tx.Bucket(bucketMeta).Put(keyIndexURL, []byte(u))
+		return tx.Bucket(bucketMeta).Put(key, []byte(v))
 	})
 }
 
@@ -146,24 +154,7 @@ var keyModelChoice = []byte("model_choice")
 
 // ModelChoice is what the database's creator chose for its models: "none",
 // or "" (the default: the shipped bundle, or models trained in it).
-func (s *Store) ModelChoice() (string, error) {
-	var c string
-	err := s.view(func(tx *bolt.Tx) error {
-		c = string(tx.Bucket(bucketMeta).Get(keyModelChoice))
-		return nil
-	})
-	return c, err
-}
+func (s *Store) ModelChoice() (string, error) { return s.metaString(keyModelChoice) }
 
 // SetModelChoice records the creator's choice of models ("" clears it).
-func (s *Store) SetModelChoice(c string) error {
-	if len(c) > 255 {
-		return fmt.Errorf("%w: model choice of %d bytes", ErrInvalid, len(c))
-	}
-	return s.update(func(tx *bolt.Tx) error {
-		if c == "" {
-			return tx.Bucket(bucketMeta).Delete(keyModelChoice)
-		}
-		return tx.Bucket(bucketMeta).Put(keyModelChoice, []byte(c))
-	})
-}
+func (s *Store) SetModelChoice(c string) error { return s.setMetaString(keyModelChoice, c, 255) }
