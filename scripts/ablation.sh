@@ -20,14 +20,17 @@ base=$1 pairs=$2 out=$3 steps=${4:-1500}
 mkdir -p "$out"
 go build -o "$out/rgunit" ./cmd/rgunit
 bin=$out/rgunit
-# RUNS: the runs to make (default: every part of the recipe).
-runs=${RUNS:-"default first rec-mu kl-per-attr style-swap ref-pass code-detach multiscale-d layer-norm out-3x3 free-style schedule"}
+# RUNS: the runs to make (default: every part of the recipe, and the two
+# layouts tried on top of it and left out).
+runs=${RUNS:-"default first rec-mu kl-per-attr style-swap ref-pass code-detach multiscale-d layer-norm schedule plus-out-3x3 plus-out-3x3-free-style"}
 
 one() { # one run: train, then score
   local run=$1 db=$out/$1.db flags=()
   case $run in
     default) ;;
     first) flags=(--recipe first) ;;
+    plus-out-3x3) flags=(--out-kernel 3) ;;
+    plus-out-3x3-free-style) flags=(--out-kernel 3 --free-dims 8) ;;
     *) flags=(--without "$run") ;;
   esac
   [ -f "$db" ] || cp "$base" "$db"

@@ -61,6 +61,7 @@ step, so a resumed run is the same run.`,
 				if err := resumeGuard(cmd, fmt.Sprintf("checkpoint version %d", ver), u.Step, map[string]bool{
 					"size": cfg.Arch.Size == c.Arch.Size, "width": cfg.Arch.Width == c.Arch.Width, "res-blocks": cfg.Arch.ResBlocks == c.Arch.ResBlocks,
 					"attrs": attrs == strings.Join(c.Schema.Attrs, ","), "attr-dim": cfg.Schema.Dim == c.Schema.Dim,
+					"free-dims": cfg.Schema.Free == c.Schema.Free, "out-kernel": cfg.Arch.OutKernel == c.Arch.OutKernel,
 					"batch": cfg.Batch == c.Batch, "seed": cfg.Seed == c.Seed, "labelled": l == c.Labelled,
 					"recipe":  rerr == nil && rc == c.Recipe && arch == c.Arch && sch.Free == c.Schema.Free,
 					"without": rerr == nil && rc == c.Recipe && sch.Free == c.Schema.Free,
@@ -124,6 +125,8 @@ step, so a resumed run is the same run.`,
 	f.IntVar(&cfg.Arch.ResBlocks, "res-blocks", cfg.Arch.ResBlocks, "residual blocks in E_c and G")
 	f.StringVar(&attrs, "attrs", "", "attributes, comma-separated (default: every attribute labelled with both values, up to 8)")
 	f.IntVar(&cfg.Schema.Dim, "attr-dim", cfg.Schema.Dim, "code dimensions per attribute")
+	f.IntVar(&cfg.Schema.Free, "free-dims", 0, "code dimensions no attribute owns (free style; tried and left out of the default recipe: docs/recipe.md)")
+	f.IntVar(&cfg.Arch.OutKernel, "out-kernel", 0, "side of the decoder's conv to RGB (0: 7; 3 was tried and left out: docs/recipe.md)")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the weights, batches and noise")
 	f.IntVar(&every, "checkpoint-every", 200, "steps between checkpoints")
 	f.IntVar(&limit, "limit", 0, "train on at most this many labelled items (0: all)")
