@@ -55,8 +55,8 @@ func (c Config) Check() error {
 	if err := c.Arch.Check(); err != nil {
 		return err
 	}
-	if len(c.Schema.Attrs) == 0 || len(c.Schema.Attrs) > 64 || c.Schema.Dim < 1 || c.Schema.Dim > 64 {
-		return fmt.Errorf("%w: %d attributes of %d dims", embed.ErrAttribute, len(c.Schema.Attrs), c.Schema.Dim)
+	if len(c.Schema.Attrs) == 0 || len(c.Schema.Attrs) > 64 || c.Schema.Dim < 1 || c.Schema.Dim > 64 || c.Schema.Free < 0 || c.Schema.Free > 64 {
+		return fmt.Errorf("%w: %d attributes of %d dims, %d free dims", embed.ErrAttribute, len(c.Schema.Attrs), c.Schema.Dim, c.Schema.Free)
 	}
 	if c.Batch < 1 || c.Batch > 1024 {
 		return fmt.Errorf("generator: batch %d", c.Batch)

@@ -175,3 +175,14 @@ func TestPartIndexed(t *testing.T) {
 		t.Fatalf("stats after reindex --update:\n%s", out)
 	}
 }
+
+// TestLayoutFlags: the tried layouts' flags are checked.
+func TestLayoutFlags(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "l.db")
+	mustRun(t, "ingest", faces+"/000001.png", faces+"/000002.png", faces+"/000003.png", faces+"/000004.png", "--labels", faces+"/list_attr.txt", "--db", db, "--model", "none", "-q")
+	for _, c := range []struct{ flag, value, want string }{{"--out-kernel", "4", "output kernel 4"}, {"--free-dims", "-1", "free dims"}} {
+		if _, _, err := run(t, "train", "unit", "--db", db, "--steps", "1", c.flag, c.value); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %s: %v", c.flag, c.value, err)
+		}
+	}
+}
