@@ -59,6 +59,10 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 		return
 	}
 	if nt {
+		if m < 4 && n >= 8 {
+			sgemmNTFewRows(m, n, k, a, lda, b, ldb, c, ldc)
+			return
+		}
 		sgemmNT(m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
@@ -199,6 +203,33 @@ func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 				}
 				c[i*ldc+j] += sum
 			}
+		}
+	}
+}
+
+// sgemmNTFewRows is sgemmNT for fewer than 4 rows of A (the weight
+// gradient of a convolution to RGB: 3 output channels), which would
+// otherwise run on single dot products: it computes C^T = B A^T, whose 4 x 3
+// tiles fit (B's rows 4 at a time, A's 3), on all cores by blocks of B's
+// rows, and adds the transpose into C.
+func sgemmNTFewRows(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	ct := getBuf(n * m)
+	defer putBuf(ct)
+	clear(ct)
+	workers := min(runtime.GOMAXPROCS(0), n/4)
+	if m*n*k < parallelFlops {
+		workers = 1
+	}
+	per := (n/workers + 3) &^ 3
+	parallel(workers, func(w int) {
+		lo, hi := min(w*per, n), min((w+1)*per, n)
+		if lo < hi {
+			sgemmNT(hi-lo, m, k, b[lo*ldb:], ldb, a, lda, ct[lo*m:], m)
+		}
+	})
+	for j := range n {
+		for i := range m {
+			c[i*ldc+j] += ct[j*m+i]
 		}
 	}
 }

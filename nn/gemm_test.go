@@ -75,3 +75,30 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// TestSgemmNTFewRows: a weight-gradient product with fewer than 4 rows
+// (3 output channels) matches gonum's.
+func TestSgemmNTFewRows(t *testing.T) {
+	for _, c := range []struct{ m, n, k int }{{3, 784, 8192}, {1, 20, 64}, {2, 9, 100}, {3, 147, 70}} {
+		a, b := make([]float32, c.m*c.k), make([]float32, c.n*c.k)
+		for i := range a {
+			a[i] = float32(i%13) - 6
+		}
+		for i := range b {
+			b[i] = float32(i%7) - 3
+		}
+		got, want := make([]float32, c.m*c.n), make([]float32, c.m*c.n)
+		for i := range got {
+			got[i], want[i] = 1, 1
+		}
+		BLAS{}.Sgemm(blas.NoTrans, blas.Trans, c.m, c.n, c.k, 1, a, c.k, b, c.k, 1, got, c.n)
+		gonum.Implementation{}.Sgemm(blas.NoTrans, blas.Trans, c.m, c.n, c.k, 1, a, c.k, b, c.k, 1, want, c.n)
+		for i := range got {
+			if d := got[i] - want[i]; d > 1e-2*max(1, abs32(want[i])) || -d > 1e-2*max(1, abs32(want[i])) {
+				t.Fatalf("%+v: value %d: %v, want %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func abs32(x float32) float32 { return max(x, -x) }
