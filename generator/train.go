@@ -225,7 +225,7 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	b.Use(u.D.P)
 	t.gb = b
 	t.stepInputs = newStepInputs(b, n, s, cd, na, nfakes)
-	eaCode, codeTarget := u.Ea, t.zt
+	eaCode := u.Ea // re-encodes the translation for the code loss
 	if rc.CodeDetach {
 		t.eaFrozen = u.Ea.P.Clone()
 		b.Use(t.eaFrozen)
@@ -242,7 +242,7 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	if rc.StyleSwap > 0 {
 		zfake = b.Mix(t.swap, mu, t.zt)
 	}
-	codeTarget = zfake
+	codeTarget := zfake
 	if rc.CodeDetach {
 		codeTarget = b.StopGradient(zfake)
 	}
