@@ -9,10 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rgunit/guided"
+	"rgunit"
 	"rgunit/ingest"
-	"rgunit/models"
-	"rgunit/retrieval"
 )
 
 func newDemoCmd() *cobra.Command {
@@ -32,7 +30,7 @@ used, the outputs) beside the database. Nothing outside the repository is
 read and nothing is trained.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := &ingest.Options{}
+			opts := rgunit.IngestOptions{}
 			if lf := filepath.Join(data, "list_attr.txt"); fileExists(lf) {
 				t, err := ingest.LoadLabels(lf)
 				if err != nil {
@@ -51,27 +49,26 @@ read and nothing is trained.`,
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			d := rgunit.New(st)
+			defer d.Close()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "== rgunit ingest %s --labels %s --db %s\n", data, filepath.Join(data, "list_attr.txt"), dbp)
-			if _, err := guided.Import(st, models.Default); err != nil {
-				return fmt.Errorf("the shipped default model: %w", err)
-			}
-			sum, err := runIngest(cmd, st, []string{data}, opts, false)
+			ip, xp := ingestProgress(cmd, false)
+			opts.OnIngest, opts.OnIndex = ip.onIngest, xp.onIndex
+			res, err := d.Ingest(cmd.Context(), []string{data}, opts)
+			ip.finish()
+			xp.finish()
 			if err != nil {
 				return err
 			}
-			printIngestSummary(out, st, sum)
-			if sum.Interrupted {
+			printIngestSummary(out, st, res.Summary)
+			if res.Interrupted {
 				return errInterrupted
 			}
-			m, ver, err := retrieval.Load(st)
-			if err != nil {
-				return err
+			if res.Index == nil {
+				return fmt.Errorf("the shipped default model was not imported into %s", dbp)
 			}
-			if err := syncIndex(cmd, st, m, ver, false, false); err != nil {
-				return err
-			}
+			printSync(out, *res.Index)
 			fmt.Fprintf(out, "\n== rgunit stats --db %s\n", dbp)
 			if err := printStats(out, st, false); err != nil {
 				return err
@@ -83,21 +80,21 @@ read and nothing is trained.`,
 				return err
 			}
 			defer done()
-			src, err := loadSource(st, "id:1", t.schema, t.size)
+			src, err := rgunit.LoadSource(st, "id:1", t.schema, t.size)
 			if err != nil {
 				return err
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			trs, err := translateOne(t, src, stem(src.name), demoTargets, 1, rand.New(rand.NewPCG(1, 0)), dir)
+			trs, err := translateOne(t, src, stem(src.Name), demoTargets, 1, rand.New(rand.NewPCG(1, 0)), dir)
 			if err != nil {
 				return err
 			}
 			for _, tr := range trs {
 				fmt.Fprintf(out, "%s: %s -> %s, guided by %s: %s\n", relPath(tr.Input), tr.Source, tr.TargetVals, fmtIDs(tr.Neighbours), strings.Join(tr.Outputs, ", "))
 			}
-			fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheetPath(dir, stem(src.name)))
+			fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheetPath(dir, stem(src.Name)))
 			return nil
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,10 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rgunit/generator"
-	"rgunit/guided"
+	"rgunit"
 	"rgunit/ingest"
-	"rgunit/retrieval"
 	"rgunit/storage"
 )
 
@@ -49,7 +48,8 @@ your own). Once a database has models, new items are indexed with them.`,
   rgunit ingest celeba/img/ --labels celeba/list_attr.txt --size 64 --db celeba.db`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := &ingest.Options{BatchSize: batch, Workers: workers}
+			o := rgunit.IngestOptions{Model: model, ImportModel: cmd.Flags().Changed("model") && model != "none",
+				BatchSize: batch, Workers: workers}
 			if err := ingest.CheckPaths(args); err != nil { // before anything is opened or written
 				return err
 			}
@@ -61,81 +61,62 @@ your own). Once a database has models, new items are indexed with them.`,
 				if err != nil {
 					return err
 				}
-				opts.Labels = t
+				o.Labels = t
 			}
 			if err := idx.check(); err != nil {
 				return err
 			}
-			var bundle []byte
+			if model != "none" { // a bad bundle is refused before the database is created
+				if _, err := rgunit.Bundle(model); err != nil {
+					return fmt.Errorf("--model: %w", err)
+				}
+			}
 			_, statErr := os.Stat(db.path)
 			isNew := errors.Is(statErr, os.ErrNotExist)
-			if model != "none" {
-				b, err := loadBundle(model)
-				if err != nil {
-					return err
-				}
-				if _, err := guided.DecodeBundle(b); err != nil {
-					return fmt.Errorf("--model %s: %w", model, err)
-				}
-				bundle = b
-			}
 			st, err := db.open(true, true, size)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			// A database is new until it holds an item or a model: one
-			// created by a run killed before its import gets the models now.
-			fresh, err := modelless(st)
-			if err != nil {
-				return err
-			}
-			switch {
-			case model == "none" && cmd.Flags().Changed("model") && fresh:
-				if err := st.SetModelChoice("none"); err != nil {
-					return err
-				}
-			case bundle != nil && (fresh || cmd.Flags().Changed("model")):
-				if _, err := guided.Import(st, bundle); err != nil {
-					if isNew {
-						st.Close()
-						os.Remove(db.path) // nothing was ingested into it yet
-					}
-					if model == "default" {
-						return fmt.Errorf("the shipped default model: %w (pass --model none to ingest without a model)", err)
-					}
-					return fmt.Errorf("--model %s: %w", model, err)
-				}
-			}
+			d := rgunit.New(st)
+			defer d.Close()
 			if err := idx.apply(st); err != nil {
 				return err
 			}
-			sum, err := runIngest(cmd, st, args, opts, quiet)
-			if err != nil {
+			ip, xp := ingestProgress(cmd, quiet)
+			o.OnIngest, o.OnIndex = ip.onIngest, xp.onIndex
+			res, err := d.Ingest(cmd.Context(), args, o)
+			ip.finish()
+			xp.finish()
+			if errors.Is(err, rgunit.ErrModels) {
+				if isNew {
+					d.Close()
+					os.Remove(db.path) // nothing was ingested into it yet
+				}
+				if model == "default" {
+					return fmt.Errorf("the shipped default model: %w (pass --model none to ingest without a model)", err)
+				}
+				return fmt.Errorf("--model %s: %w", model, err)
+			}
+			if res == nil {
 				return err
 			}
 			if asJSON {
-				if err := writeJSONLine(cmd.OutOrStdout(), sum); err != nil {
-					return err
+				if werr := writeJSONLine(cmd.OutOrStdout(), res.Summary); werr != nil {
+					return werr
 				}
 			} else {
-				printIngestSummary(cmd.OutOrStdout(), st, sum)
+				printIngestSummary(cmd.OutOrStdout(), st, res.Summary)
 			}
-			if sum.Interrupted {
-				return fmt.Errorf("%w: stopped after %d files; run the same command again to finish", errInterrupted, sum.Added+sum.Duplicates+sum.Skipped+sum.Ignored)
+			if res.Interrupted {
+				return fmt.Errorf("%w: stopped after %d files; run the same command again to finish", errInterrupted, res.Added+res.Duplicates+res.Skipped+res.Ignored)
 			}
-			// With a retrieval model, new items are embedded and indexed.
-			m, ver, err := retrieval.Load(st)
-			if errors.Is(err, retrieval.ErrNoModel) {
-				return nil
+			if res.Index != nil && !asJSON {
+				printSync(cmd.OutOrStdout(), *res.Index)
 			}
-			if err != nil {
-				return err
+			if errors.Is(err, context.Canceled) && res.Index != nil {
+				return fmt.Errorf("%w after indexing %d items; run rgunit reindex to finish", errInterrupted, res.Index.Added)
 			}
-			if asJSON {
-				cmd.SetOut(io.Discard) // the summary is the one JSON object
-			}
-			return syncIndex(cmd, st, m, ver, false, quiet)
+			return err
 		},
 	}
 	db.register(cmd)
@@ -151,25 +132,41 @@ your own). Once a database has models, new items are indexed with them.`,
 	return cmd
 }
 
-// runIngest runs ingest.Run with a progress display on stderr.
-func runIngest(cmd *cobra.Command, st *storage.Store, paths []string, opts *ingest.Options, quiet bool) (ingest.Summary, error) {
-	var p *progress
-	var last ingest.Progress
-	extra := func(pr ingest.Progress) string {
-		return fmt.Sprintf(", %d added, %d duplicates, %d skipped", pr.Added, pr.Duplicates, pr.Skipped)
+// phaseProgress shows one phase of an ingest (the files, then the
+// indexing) on stderr, once the phase reports its total.
+type phaseProgress struct {
+	cmd         *cobra.Command
+	label, unit string
+	quiet       bool
+	p           *progress
+	done, total int
+	extra       string
+}
+
+func (pp *phaseProgress) update(done, total int, extra string) {
+	if pp.p == nil {
+		pp.p = newProgress(pp.cmd.ErrOrStderr(), total, pp.label, pp.unit, pp.quiet)
 	}
-	opts.Progress = func(pr ingest.Progress) {
-		if p == nil {
-			p = newProgress(cmd.ErrOrStderr(), pr.Total, "ingest", "img", quiet)
-		}
-		last = pr
-		p.update(pr.Done, pr.Total, extra(pr))
+	pp.done, pp.total, pp.extra = done, total, extra
+	pp.p.update(done, total, extra)
+}
+
+func (pp *phaseProgress) onIngest(pr ingest.Progress) {
+	pp.update(pr.Done, pr.Total, fmt.Sprintf(", %d added, %d duplicates, %d skipped", pr.Added, pr.Duplicates, pr.Skipped))
+}
+
+func (pp *phaseProgress) onIndex(done, total int) { pp.update(done, total, "") }
+
+func (pp *phaseProgress) finish() {
+	if pp.p != nil {
+		pp.p.finish(pp.done, pp.total, pp.extra)
 	}
-	sum, err := ingest.Run(cmd.Context(), st, paths, opts)
-	if p != nil {
-		p.finish(last.Done, last.Total, extra(last))
-	}
-	return sum, err
+}
+
+// ingestProgress returns the displays of an ingest's two phases.
+func ingestProgress(cmd *cobra.Command, quiet bool) (files, index *phaseProgress) {
+	return &phaseProgress{cmd: cmd, label: "ingest", unit: "img", quiet: quiet},
+		&phaseProgress{cmd: cmd, label: "index", unit: "img", quiet: quiet}
 }
 
 func printIngestSummary(w io.Writer, st *storage.Store, s ingest.Summary) {
@@ -215,24 +212,4 @@ func relPath(p string) string {
 		return r
 	}
 	return p
-}
-
-// modelless reports whether st holds no item and no model and was not
-// created without models on purpose: a new database, to give the shipped
-// (or chosen) models.
-func modelless(st *storage.Store) (bool, error) {
-	if n, err := st.Len(); err != nil || n > 0 {
-		return false, err
-	}
-	if c, err := st.ModelChoice(); err != nil || c != "" {
-		return false, err
-	}
-	for _, name := range []string{retrieval.ModelName, generator.ModelName} {
-		if _, _, err := st.Model(name, 0); err == nil {
-			return false, nil
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return false, err
-		}
-	}
-	return true, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rgunit"
 	"rgunit/generator"
 	"rgunit/guided"
 	"rgunit/retrieval"
@@ -241,7 +242,7 @@ func newShowCmd() *cobra.Command {
 		Short: "Print an item's metadata; --out writes its normalized image as PNG",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
+			id, err := rgunit.ParseID(args[0])
 			if err != nil {
 				return err
 			}
@@ -298,7 +299,7 @@ func newRmCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ids := make([]uint64, len(args))
 			for i, a := range args {
-				id, err := parseID(a)
+				id, err := rgunit.ParseID(a)
 				if err != nil {
 					return err
 				}
@@ -308,17 +309,10 @@ func newRmCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			if err := st.Has(ids...); err != nil { // all or nothing: check before the index changes
+			d := rgunit.New(st)
+			defer d.Close()
+			if err := d.Remove(cmd.Context(), ids...); err != nil {
 				return err
-			}
-			// The index first, then the store: a crash in between leaves
-			// items stored but not indexed, which running rm again finishes.
-			if err := retrieval.Remove(st, ids); err != nil {
-				return fmt.Errorf("nothing removed: the retrieval index refused: %w", err)
-			}
-			if err := st.Delete(ids...); err != nil {
-				return fmt.Errorf("removed from the retrieval index but not from the database (run the same rm again): %w", err)
 			}
 			slices.Sort(ids)
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %d items\n", len(slices.Compact(ids)))

@@ -2,18 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"rgunit"
 	"rgunit/embed"
 	"rgunit/generator"
 	"rgunit/guided"
@@ -181,34 +181,31 @@ every item, labelled or not, is embedded and indexed.`,
 // syncIndex embeds and indexes the items missing from the index of model
 // version ver (all of them with rebuild), with a progress display.
 func syncIndex(cmd *cobra.Command, st *storage.Store, m *retrieval.Model, ver uint64, rebuild, quiet bool) error {
-	var p *progress
-	s, err := retrieval.Sync(cmd.Context(), st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: func(done, total int) {
-		if p == nil {
-			p = newProgress(cmd.ErrOrStderr(), total, "index", "img", quiet)
-		}
-		p.update(done, total, "")
-	}})
-	if p != nil {
-		p.finish(s.Added, s.Added, "")
-	}
+	_, xp := ingestProgress(cmd, quiet)
+	s, err := retrieval.Sync(cmd.Context(), st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: xp.onIndex})
+	xp.finish()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%w after indexing %d items; run rgunit reindex to finish", errInterrupted, s.Added)
 	}
 	if err != nil {
 		return err
 	}
-	out := cmd.OutOrStdout()
-	if s.Remote == "" {
+	printSync(cmd.OutOrStdout(), s)
+	return nil
+}
+
+// printSync prints what an indexing did.
+func printSync(out io.Writer, s retrieval.SyncStats) {
+	ver := s.Version
+	switch {
+	case s.Remote == "":
 		fmt.Fprintf(out, "index: retrieval version %d, %d items embedded, %d indexed\n", ver, s.Added, s.Indexed)
-		return nil
-	}
-	if s.Unreachable != "" {
+	case s.Unreachable != "":
 		fmt.Fprintf(out, "index: %s unreachable; retrieval version %d, %d items embedded and committed here, %d pushed, %d pending (run rgunit sync when the cluster is back)\n  %s\n",
 			s.Remote, ver, s.Added, s.Pushed, s.Pending, s.Unreachable)
-		return nil
+	default:
+		fmt.Fprintf(out, "index: %s, retrieval version %d, %d items embedded, %d pushed, %d indexed, %d pending\n", s.Remote, ver, s.Added, s.Pushed, s.Indexed, s.Pending)
 	}
-	fmt.Fprintf(out, "index: %s, retrieval version %d, %d items embedded, %d pushed, %d indexed, %d pending\n", s.Remote, ver, s.Added, s.Pushed, s.Indexed, s.Pending)
-	return nil
 }
 
 // indexFlag is --index: where a database keeps its retrieval index.
@@ -312,76 +309,6 @@ rebuilds the index, dropping indexes built with other model versions.
 	return cmd
 }
 
-// source is a query or translation input: a file or a stored item.
-type source struct {
-	x      []float32
-	img    *image.RGBA
-	labels []int8 // known values for every schema attribute, else nil
-	id     uint64 // the stored item, or 0
-	name   string
-}
-
-// loadSource reads IMG (a file, or id:N for a stored item) at the model's
-// size.
-func loadSource(st *storage.Store, arg string, s embed.Schema, size int) (*source, error) {
-	src := &source{name: arg}
-	var img *image.RGBA
-	var id uint64
-	var data []byte
-	if strings.HasPrefix(arg, "id:") {
-		var err error
-		if id, err = parseID(arg); err != nil {
-			return nil, err
-		}
-	} else {
-		var err error
-		if data, err = os.ReadFile(arg); err != nil {
-			return nil, err
-		}
-		// A file already in the database is that item: its labels are
-		// known and it is never its own neighbour.
-		if found, ok, err := st.LookupHash(sha256.Sum256(data)); err == nil && ok {
-			id = found
-		}
-	}
-	if id != 0 {
-		it, err := st.Get(id)
-		if err != nil {
-			return nil, err
-		}
-		png, err := st.Image(id)
-		if err != nil {
-			return nil, err
-		}
-		if img, err = imageio.DecodePNG(png); err != nil {
-			return nil, err
-		}
-		src.id = id
-		if data == nil {
-			src.name = it.Path
-		}
-		vals := make([]int8, len(s.Attrs))
-		for i, a := range s.Attrs {
-			if vals[i] = it.Labels[a]; vals[i] == 0 {
-				vals = nil
-				break
-			}
-		}
-		src.labels = vals
-	} else {
-		var err error
-		if img, _, err = imageio.Load(data, st.ImageSize(), 100_000_000); err != nil {
-			return nil, fmt.Errorf("%s: %w", arg, err)
-		}
-	}
-	x, err := generator.RGBATensor(img, size)
-	if err != nil {
-		return nil, err
-	}
-	src.x, src.img = x, img
-	return src, nil
-}
-
 // attrLine is one result of a query by attributes.
 type attrLine struct {
 	ID          uint64         `json:"id"`
@@ -473,11 +400,11 @@ most probable first.`,
 				}
 				q.Filter[name] = v
 			}
-			src, err := loadSource(st, args[0], s, d.Model.Size())
+			src, err := rgunit.LoadSource(st, args[0], s, d.Model.Size())
 			if err != nil {
 				return err
 			}
-			q.Image, q.Source, q.Exclude = src.x, src.labels, src.id
+			q.Image, q.Source, q.Exclude = src.X, src.Labels, src.ID
 			res, err := d.Query(q)
 			if err != nil {
 				return err
@@ -487,13 +414,13 @@ most probable first.`,
 				if res.Estimated {
 					how = "estimated"
 				}
-				fmt.Fprintf(out, "query %s: source %s (%s) -> target %s\n", src.name, s.Format(res.Source), how, s.Format(res.Target))
+				fmt.Fprintf(out, "query %s: source %s (%s) -> target %s\n", src.Name, s.Format(res.Source), how, s.Format(res.Target))
 			}
 			if err := printNeighbours(out, res.Neighbours, asJSON, false, res.Partial); err != nil {
 				return err
 			}
 			if sheetOut != "" {
-				if err := writeSheet(st, sheetOut, src.img, d.Model, res); err != nil {
+				if err := writeSheet(st, sheetOut, src.Image, d.Model, res); err != nil {
 					return err
 				}
 				if !asJSON {

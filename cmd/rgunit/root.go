@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,15 +56,6 @@ database and uses it to translate images between attribute domains.`,
 	}
 	root.AddCommand(newIngestCmd(), newLsCmd(), newStatsCmd(), newShowCmd(), newRmCmd(), newBenchCmd(), newDemoCmd(), newTrainCmd(), newTranslateCmd(), newReindexCmd(), newSyncCmd(), newQueryCmd(), newModelCmd(), newCheckCmd())
 	return root
-}
-
-// parseID accepts "42" and "id:42".
-func parseID(s string) (uint64, error) {
-	id, err := strconv.ParseUint(strings.TrimPrefix(s, "id:"), 10, 64)
-	if err != nil || id == 0 {
-		return 0, fmt.Errorf("%q is not an item id (a positive integer, optionally written id:N)", s)
-	}
-	return id, nil
 }
 
 func writeJSONLine(w io.Writer, v any) error {

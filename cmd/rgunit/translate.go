@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rgunit"
 	"rgunit/embed"
 	"rgunit/generator"
 	"rgunit/guided"
@@ -96,10 +97,10 @@ func loadStage1(st *storage.Store) (*generator.UNIT, error) {
 }
 
 // run translates src to the target of spec.
-func (t *translator) run(src *source, spec string, samples int, rng *rand.Rand) (*translation, error) {
-	tr := &translation{Input: src.name, Target: spec, Retrieval: t.rg != nil}
+func (t *translator) run(src *rgunit.Source, spec string, samples int, rng *rand.Rand) (*translation, error) {
+	tr := &translation{Input: src.Name, Target: spec, Retrieval: t.rg != nil}
 	if t.rg != nil {
-		o, err := t.rg.Image(guided.Request{Image: src.x, Source: src.labels, Targets: spec, Samples: samples, K: t.k, Exclude: src.id, Codes: t.codes, Rng: rng})
+		o, err := t.rg.Image(guided.Request{Image: src.X, Source: src.Labels, Targets: spec, Samples: samples, K: t.k, Exclude: src.ID, Codes: t.codes, Rng: rng})
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +108,7 @@ func (t *translator) run(src *source, spec string, samples int, rng *rand.Rand) 
 		tr.Source, tr.TargetVals = t.schema.Format(o.Source), t.schema.Format(o.Target)
 		return tr, nil
 	}
-	res, err := generator.TranslateImage(t.u, src.x, src.labels, spec, samples, t.codes, rng)
+	res, err := generator.TranslateImage(t.u, src.X, src.Labels, spec, samples, t.codes, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +206,11 @@ outputs. A folder is translated image by image with a progress bar.`,
 			failed := 0
 			name := outputNamer()
 			for i, in := range inputs {
-				src, err := loadSource(st, in, t.schema, t.size)
+				src, err := rgunit.LoadSource(st, in, t.schema, t.size)
 				var trs []*translation
 				var outName string
 				if err == nil {
-					outName = name(src.name)
+					outName = name(src.Name)
 					trs, err = translateOne(t, src, outName, targets, samples, rand.New(rand.NewPCG(seed, uint64(i))), out)
 				}
 				if err != nil {
@@ -317,7 +318,7 @@ func targetSlug(spec string) string {
 
 // translateOne translates src to every target, writes the outputs and the
 // sheet into dir.
-func translateOne(t *translator, src *source, name string, targets []string, samples int, rng *rand.Rand, dir string) ([]*translation, error) {
+func translateOne(t *translator, src *rgunit.Source, name string, targets []string, samples int, rng *rand.Rand, dir string) ([]*translation, error) {
 	var trs []*translation
 	for _, spec := range targets {
 		tr, err := t.run(src, spec, samples, rng)
@@ -346,7 +347,7 @@ func writePNG(path string, img image.Image) error {
 
 // writeTranslateSheet draws one captioned row per target: the input, the
 // neighbours used (with their ids), the outputs.
-func writeTranslateSheet(t *translator, path string, src *source, trs []*translation) error {
+func writeTranslateSheet(t *translator, path string, src *rgunit.Source, trs []*translation) error {
 	var rows []imageio.SheetRow
 	for _, tr := range trs {
 		nbs := make([]retrieval.Neighbour, len(tr.Neighbours))
@@ -372,7 +373,7 @@ func writeTranslateSheet(t *translator, path string, src *source, trs []*transla
 		if tr.Retrieval {
 			how = fmt.Sprintf("RG-UNIT, guided by %d neighbour(s)", len(tr.Neighbours))
 		}
-		groups := [][]imageio.Tile{{{Image: src.img, Caption: "input"}}}
+		groups := [][]imageio.Tile{{{Image: src.Image, Caption: "input"}}}
 		if len(tiles) > 0 {
 			groups = append(groups, tiles)
 		}

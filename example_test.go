@@ -1,0 +1,97 @@
+package rgunit_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"rgunit"
+	"rgunit/ingest"
+)
+
+// faces opens a new database in a temporary folder and ingests the 300
+// shipped faces with their labels (the database gets the shipped models).
+func faces() (*rgunit.DB, func()) {
+	dir, _ := os.MkdirTemp("", "rgunit-example")
+	db, err := rgunit.Open(filepath.Join(dir, "faces.db"), nil)
+	if err != nil {
+		panic(err)
+	}
+	labels, _ := ingest.LoadLabels("testdata/faces/list_attr.txt")
+	if _, err := db.Ingest(context.Background(), []string{"testdata/faces"}, rgunit.IngestOptions{Labels: labels}); err != nil {
+		panic(err)
+	}
+	return db, func() { db.Close(); os.RemoveAll(dir) }
+}
+
+func ExampleDB_Ingest() {
+	dir, _ := os.MkdirTemp("", "rgunit-example")
+	defer os.RemoveAll(dir)
+	db, err := rgunit.Open(filepath.Join(dir, "faces.db"), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	labels, err := ingest.LoadLabels("testdata/faces/list_attr.txt")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := db.Ingest(context.Background(), []string{"testdata/faces"}, rgunit.IngestOptions{Labels: labels})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d added (%d labelled), %d ignored; the shipped models imported: %v; %d indexed\n",
+		res.Added, res.Labelled, res.Ignored, res.Imported != nil, res.Index.Indexed)
+	// Output: 300 added (300 labelled), 3 ignored; the shipped models imported: true; 300 indexed
+}
+
+func ExampleDB_Query() {
+	db, done := faces()
+	defer done()
+	res, err := db.Query(context.Background(), rgunit.Query{Source: "id:1", Targets: "Blond_Hair", K: 5})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	blond := 0
+	for _, n := range res.Neighbours {
+		if n.Labels["Blond_Hair"] > 0 {
+			blond++
+		}
+	}
+	fmt.Printf("%d neighbours, %d of them blond; never the source: %v\n", len(res.Neighbours), blond, res.Neighbours[0].ID != 1)
+	// Output: 5 neighbours, 5 of them blond; never the source: true
+}
+
+func ExampleDB_Translate() {
+	db, done := faces()
+	defer done()
+	tr, err := db.Translate(context.Background(), rgunit.Request{Source: "id:1", Targets: "Blond_Hair,-Young", Samples: 2})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d outputs of %d px, guided by %d neighbours; the source's labels known: %v\n",
+		len(tr.Outputs), tr.Size, len(tr.Neighbours), !tr.Estimated)
+	// Output: 2 outputs of 32 px, guided by 3 neighbours; the source's labels known: true
+}
+
+func ExampleDB_Remove() {
+	db, done := faces()
+	defer done()
+	ctx := context.Background()
+	if err := db.Remove(ctx, 2, 3); err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, _ := db.Stats()
+	fmt.Println(s.Items, "items left")
+	fmt.Println(db.Remove(ctx, 3, 4)) // all or nothing: 3 is gone, so 4 stays
+	// Output:
+	// 298 items left
+	// storage: no such item: ids [3] (nothing deleted)
+}

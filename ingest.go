@@ -1,0 +1,140 @@
+package rgunit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"rgunit/generator"
+	"rgunit/guided"
+	"rgunit/ingest"
+	"rgunit/models"
+	"rgunit/retrieval"
+	"rgunit/storage"
+)
+
+// IngestOptions configure Ingest. The zero value ingests without labels
+// and gives a new database the shipped models.
+type IngestOptions struct {
+	Labels *ingest.LabelTable // optional; may cover some of the files
+	// Model is the models of a new database: "" or "default" (the shipped
+	// bundle), "none", or a bundle file's path. With ImportModel the
+	// bundle is imported even into a database that is not new.
+	Model       string
+	ImportModel bool
+	BatchSize   int                   // images per write transaction (0: ingest.DefaultBatchSize)
+	Workers     int                   // decoding goroutines (0: all cores)
+	OnIngest    func(ingest.Progress) // progress of the files
+	OnIndex     func(done, total int) // progress of the indexing
+}
+
+// IngestResult is what Ingest did.
+type IngestResult struct {
+	ingest.Summary
+	Imported *guided.Imported     `json:"-"` // the models given to the database, if any
+	Index    *retrieval.SyncStats `json:"-"` // the indexing of new items, when the database has a retrieval model
+}
+
+// Bundle reads the models named as IngestOptions.Model does: "default"
+// (or "") is the shipped bundle, anything else a bundle file; the bundle
+// is checked (checksums, format) before it is returned.
+func Bundle(name string) ([]byte, error) {
+	var b []byte
+	if name == "" || name == "default" {
+		b = models.Default
+	} else {
+		var err error
+		if b, err = os.ReadFile(name); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := guided.DecodeBundle(b); err != nil {
+		return nil, fmt.Errorf("models %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// Ingest adds image files and folders (recursively) to the database. A
+// database is new until it holds an item or a model, and a new one first
+// gets the models of o.Model in one transaction (a run killed before gets
+// them when run again); "none" records that it is to have none. Then the
+// files are ingested (see package ingest: bad files are skipped and
+// listed, a killed run is completed by running it again), and, when the
+// database has a retrieval model, every item not yet indexed is embedded
+// and indexed. Nothing is written when the paths or labels are refused.
+func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*IngestResult, error) {
+	if err := ingest.CheckPaths(paths); err != nil {
+		return nil, err
+	}
+	if o.Labels != nil {
+		if err := o.Labels.CheckNames(); err != nil {
+			return nil, err
+		}
+	}
+	var bundle []byte
+	if o.Model != "none" {
+		var err error
+		if bundle, err = Bundle(o.Model); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrModels, err)
+		}
+	}
+	res := &IngestResult{}
+	fresh, err := modelless(d.st)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Model == "none" && fresh:
+		if err := d.st.SetModelChoice("none"); err != nil {
+			return nil, err
+		}
+	case bundle != nil && (fresh || o.ImportModel):
+		d.forget()
+		if res.Imported, err = guided.Import(d.st, bundle); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrModels, err)
+		}
+	}
+	res.Summary, err = ingest.Run(ctx, d.st, paths, &ingest.Options{Labels: o.Labels, BatchSize: o.BatchSize,
+		Workers: o.Workers, Progress: o.OnIngest})
+	if err != nil || res.Interrupted {
+		return res, err
+	}
+	return res, d.index(ctx, res, o.OnIndex)
+}
+
+// index embeds and indexes the items the index lacks, when there is a
+// retrieval model.
+func (d *DB) index(ctx context.Context, res *IngestResult, progress func(done, total int)) error {
+	m, ver, err := retrieval.Load(d.st)
+	if errors.Is(err, retrieval.ErrNoModel) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d.forget()
+	s, err := retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{OnProgress: progress})
+	res.Index = &s
+	return err
+}
+
+// modelless reports whether st holds no item and no model and was not
+// created without models on purpose: a new database, to give the shipped
+// (or chosen) models.
+func modelless(st *storage.Store) (bool, error) {
+	if n, err := st.Len(); err != nil || n > 0 {
+		return false, err
+	}
+	if c, err := st.ModelChoice(); err != nil || c != "" {
+		return false, err
+	}
+	for _, name := range []string{retrieval.ModelName, generator.ModelName} {
+		if _, _, err := st.Model(name, 0); err == nil {
+			return false, nil
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return false, err
+		}
+	}
+	return true, nil
+}
