@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"rgunit/embed"
+	"rgunit/guided"
 )
 
 // TestIngestModels: a new database gets the shipped models, "none" is
@@ -68,5 +69,51 @@ func TestLoadSource(t *testing.T) {
 		if _, err := LoadSource(db.Store(), bad, s, 32); err == nil {
 			t.Errorf("%s was accepted", bad)
 		}
+	}
+}
+
+// TestBundleRoundTrip: a database's models, exported, give another
+// database the same neighbours.
+func TestBundleRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, err := Open(filepath.Join(t.TempDir(), "a.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.Ingest(ctx, []string{"testdata/faces"}, IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := a.ExportBundle(guided.Provenance{Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(filepath.Join(t.TempDir(), "c.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Ingest(ctx, []string{"testdata/faces"}, IngestOptions{Model: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, s, err := c.ImportBundle(ctx, b, nil); err != nil || s.Indexed != 300 {
+		t.Fatalf("import: %+v %v", s, err)
+	}
+	qa, err := a.Query(ctx, Query{Source: "id:9", Targets: "Young", K: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qc, err := c.Query(ctx, Query{Source: "id:9", Targets: "Young", K: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range qa.Neighbours {
+		if qa.Neighbours[i].ID != qc.Neighbours[i].ID {
+			t.Fatalf("neighbour %d: %d vs %d", i, qa.Neighbours[i].ID, qc.Neighbours[i].ID)
+		}
+	}
+	if _, _, err := a.ImportBundle(ctx, b, nil); err != nil {
+		t.Fatalf("the same bundle again: %v", err)
 	}
 }

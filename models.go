@@ -1,0 +1,38 @@
+package rgunit
+
+import (
+	"context"
+	"fmt"
+
+	"rgunit/guided"
+	"rgunit/retrieval"
+)
+
+// Sync embeds and indexes every item the retrieval index lacks (all of
+// them with rebuild: the index and embeddings are made again), as ingest
+// does after adding files; with a remote index, what is pending is pushed.
+func (d *DB) Sync(ctx context.Context, rebuild bool, progress func(done, total int)) (retrieval.SyncStats, error) {
+	m, ver, err := retrieval.Load(d.st)
+	if err != nil {
+		return retrieval.SyncStats{}, err
+	}
+	d.forget()
+	return retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: progress})
+}
+
+// ImportBundle gives the database a bundle's models (see guided.Import:
+// refused with ErrModels over models of its own) and indexes every item
+// with them.
+func (d *DB) ImportBundle(ctx context.Context, bundle []byte, progress func(done, total int)) (*guided.Imported, retrieval.SyncStats, error) {
+	d.forget()
+	imp, err := guided.Import(d.st, bundle)
+	if err != nil {
+		return nil, retrieval.SyncStats{}, fmt.Errorf("%w: %w", ErrModels, err)
+	}
+	s, err := d.Sync(ctx, false, progress)
+	return imp, s, err
+}
+
+// ExportBundle encodes the database's retrieval model and the RG-UNIT
+// model trained over it, with p's record of what made them.
+func (d *DB) ExportBundle(p guided.Provenance) ([]byte, error) { return guided.Export(d.st, p) }
