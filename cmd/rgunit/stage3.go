@@ -9,11 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rgunit"
 	"rgunit/generator"
 	"rgunit/guided"
-	"rgunit/models"
 	"rgunit/retrieval"
-	"rgunit/storage"
 )
 
 func newTrainRGCmd() *cobra.Command {
@@ -191,14 +190,6 @@ importing the bundle.`,
 	return cmd
 }
 
-// loadBundle reads a bundle file, or the shipped default for "default".
-func loadBundle(path string) ([]byte, error) {
-	if path == "default" {
-		return models.Default, nil
-	}
-	return os.ReadFile(path)
-}
-
 func newModelImportCmd() *cobra.Command {
 	var (
 		db    dbFlag
@@ -209,7 +200,7 @@ func newModelImportCmd() *cobra.Command {
 		Short: "Use a bundle's models in the database and index every item with them",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := loadBundle(args[0])
+			b, err := rgunit.Bundle(args[0])
 			if err != nil {
 				return err
 			}
@@ -217,31 +208,26 @@ func newModelImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			return importBundle(cmd, st, b, quiet)
+			d := rgunit.New(st)
+			defer d.Close()
+			_, xp := ingestProgress(cmd, quiet)
+			imp, s, err := d.ImportBundle(cmd.Context(), b, xp.onIndex)
+			xp.finish()
+			if imp != nil && !imp.Already {
+				p := imp.Provenance
+				fmt.Fprintf(cmd.OutOrStdout(), "models: bundle %s (retrieval version %d, rg-unit version %d; trained by %q on %s at commit %s)\n",
+					p.ID(), imp.RetrievalVersion, imp.RGVersion, p.Command, p.Data, p.Commit)
+			}
+			if err != nil {
+				return err
+			}
+			printSync(cmd.OutOrStdout(), s)
+			return nil
 		},
 	}
 	db.register(cmd)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
-}
-
-// importBundle imports b into st and indexes every item with its models.
-func importBundle(cmd *cobra.Command, st *storage.Store, b []byte, quiet bool) error {
-	imp, err := guided.Import(st, b)
-	if err != nil {
-		return err
-	}
-	p := imp.Provenance
-	if !imp.Already {
-		fmt.Fprintf(cmd.OutOrStdout(), "models: bundle %s (retrieval version %d, rg-unit version %d; trained by %q on %s at commit %s)\n",
-			p.ID(), imp.RetrievalVersion, imp.RGVersion, p.Command, p.Data, p.Commit)
-	}
-	m, ver, err := retrieval.Load(st)
-	if err != nil {
-		return err
-	}
-	return syncIndex(cmd, st, m, ver, false, quiet)
 }
 
 func newModelInfoCmd() *cobra.Command {
@@ -251,7 +237,7 @@ func newModelInfoCmd() *cobra.Command {
 		Short: "Describe a bundle: what trained it, on what, its steps and checksums",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := loadBundle(args[0])
+			b, err := rgunit.Bundle(args[0])
 			if err != nil {
 				return err
 			}
