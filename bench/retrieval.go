@@ -12,7 +12,7 @@ import (
 	"rgunit/generator"
 	"rgunit/index"
 	"rgunit/nn"
-	"rgunit/retrieval"
+	"rgunit/split"
 )
 
 // RetrievalItem is one item of the retrieval bench.
@@ -152,7 +152,7 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 	}
 	var train, queries []int
 	for i, it := range items {
-		if HeldOut(it.ID) {
+		if split.HeldBack(it.ID) {
 			queries = append(queries, i)
 		} else {
 			train = append(train, i)
@@ -310,11 +310,11 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 
 	if o.Unlabelled {
 		// Train on the labelled half only; the other half (by a hash of
-		// the id, not its parity: see retrieval.HeldBack) stands for
+		// the id, not its parity: see split.HeldBack) stands for
 		// images ingested without labels.
 		var half []int
 		for _, i := range train {
-			if labelledHalf(items[i].ID) {
+			if split.Half(items[i].ID) {
 				half = append(half, i)
 			}
 		}
@@ -326,11 +326,11 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 		if err != nil {
 			return nil, err
 		}
-		lab, err := search(all, qv, func(i int) bool { return labelledHalf(items[i].ID) })
+		lab, err := search(all, qv, func(i int) bool { return split.Half(items[i].ID) })
 		if err != nil {
 			return nil, err
 		}
-		unl, err := search(all, qv, func(i int) bool { return !labelledHalf(items[i].ID) })
+		unl, err := search(all, qv, func(i int) bool { return !split.Half(items[i].ID) })
 		if err != nil {
 			return nil, err
 		}
@@ -344,9 +344,6 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 	r.Seconds = time.Since(start).Seconds()
 	return r, nil
 }
-
-// labelledHalf splits items in two halves for the unlabelled check.
-func labelledHalf(id uint64) bool { return retrieval.Mix(id^0x6c6162656c)&1 == 0 }
 
 // subPool returns a view of p with the anchor, the positive and the
 // negatives of kinds only.

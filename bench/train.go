@@ -38,14 +38,10 @@ func MeasureTrain(size, batch, steps int, recipe string, threads int, allocs fun
 	}
 	a := embed.DefaultArch
 	a.Size = size
-	var r generator.Recipe
 	s := embed.Schema{Attrs: []string{"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}, Dim: embed.DefaultAttrDim}
-	switch recipe {
-	case "default":
-		r = generator.DefaultRecipe(1000, &a, &s)
-	case "first":
-	default:
-		return nil, fmt.Errorf("bench: recipe %q (want default or first)", recipe)
+	r, err := generator.ParseRecipe(recipe, nil, 1000, &a, &s)
+	if err != nil {
+		return nil, err
 	}
 	u, err := generator.NewUNIT(generator.Config{Arch: a, Schema: s, Batch: batch, Seed: 1, Recipe: r})
 	if err != nil {

@@ -9,18 +9,14 @@ import (
 	"rgunit/classifier"
 	"rgunit/embed"
 	"rgunit/generator"
-	"rgunit/retrieval"
+	"rgunit/split"
 )
-
-// HeldOut reports whether an item is held back from the evaluation
-// classifier's training: one id in ten (see retrieval.HeldBack).
-func HeldOut(id uint64) bool { return retrieval.HeldBack(id) }
 
 // Split divides a dataset into training items and held-back items.
 func Split(d *generator.Dataset) (train, held classifier.Data) {
 	h := SplitHeld(d)
 	for i, id := range d.IDs {
-		if !HeldOut(id) {
+		if !split.HeldBack(id) {
 			train.X, train.Labels = append(train.X, d.X[i]), append(train.Labels, d.Labels[i])
 		}
 	}
@@ -37,7 +33,7 @@ type Held struct {
 func SplitHeld(d *generator.Dataset) Held {
 	var h Held
 	for i, id := range d.IDs {
-		if HeldOut(id) {
+		if split.HeldBack(id) {
 			h.X, h.Labels, h.IDs = append(h.X, d.X[i]), append(h.Labels, d.Labels[i]), append(h.IDs, id)
 		}
 	}

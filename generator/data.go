@@ -11,6 +11,7 @@ import (
 
 	"rgunit/embed"
 	"rgunit/imageio"
+	"rgunit/split"
 	"rgunit/storage"
 )
 
@@ -199,26 +200,7 @@ func TensorImage(x []float32, size int) *image.RGBA {
 	return img
 }
 
-// Mix is a fixed bijective hash of an id (splitmix64's finalizer), for
-// splits that must not follow the ingestion order.
-func Mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-// InFraction reports whether id is among a fraction f of ids chosen by a
-// hash (independent of the held-back split); f >= 1 (or 0: unset) keeps
-// every id.
-func InFraction(id uint64, f float64) bool {
-	if f <= 0 || f >= 1 {
-		return true
-	}
-	return float64(Mix(id^0x6672616374696f6e)>>11)/(1<<53) < f
-}
-
-// KeepFraction keeps the items in the fraction f of InFraction (the
+// KeepFraction keeps the items in the fraction f of split.InFraction (the
 // others are dropped, as if unlabelled) and returns how many remain.
 func (d *Dataset) KeepFraction(f float64) int {
 	var x [][]float32
@@ -226,7 +208,7 @@ func (d *Dataset) KeepFraction(f float64) int {
 	var ids []uint64
 	var names []string
 	for i, id := range d.IDs {
-		if InFraction(id, f) {
+		if split.InFraction(id, f) {
 			x, labels, ids, names = append(x, d.X[i]), append(labels, d.Labels[i]), append(ids, id), append(names, d.Names[i])
 		}
 	}

@@ -105,6 +105,30 @@ func Without(r *Recipe, a *embed.Arch, s *embed.Schema, names []string) error {
 	return nil
 }
 
+// Recipe names: the default recipe, and the first one (the paper's
+// GMM-UNIT, as rgunit first trained it).
+const (
+	RecipeDefault = "default"
+	RecipeFirst   = "first"
+)
+
+// ParseRecipe returns the recipe called name ("" is the default) with the
+// parts without left out, for a run of steps steps, and sets the network
+// and code layouts that go with it in a and s.
+func ParseRecipe(name string, without []string, steps int, a *embed.Arch, s *embed.Schema) (Recipe, error) {
+	switch name {
+	case RecipeFirst:
+		if len(without) > 0 {
+			return Recipe{}, fmt.Errorf("generator: --without takes parts out of the default recipe, not the first")
+		}
+		return Recipe{}, nil
+	case "", RecipeDefault:
+		r := DefaultRecipe(steps, a, s)
+		return r, Without(&r, a, s, without)
+	}
+	return Recipe{}, fmt.Errorf("generator: recipe %q: want default or first", name)
+}
+
 // lrAt is the learning rate of step (0-based) for a base rate.
 func (r Recipe) lrAt(base float64, step int) float64 {
 	if !r.Cosine || r.Steps <= 0 {

@@ -11,6 +11,7 @@ import (
 
 	"rgunit/embed"
 	"rgunit/ingest"
+	"rgunit/split"
 	"rgunit/storage"
 )
 
@@ -252,38 +253,16 @@ func FuzzUnmarshalUNIT(f *testing.F) {
 	})
 }
 
-// TestInFraction: the fraction chosen by hash is about the one asked for,
-// independent of the one-in-ten held-back split, and KeepFraction keeps
-// exactly those items.
-func TestInFraction(t *testing.T) {
-	const n = 20000
-	for _, f := range []float64{0.25, 0.5} {
-		kept, heldKept := 0, 0
-		for id := uint64(1); id <= n; id++ {
-			if InFraction(id, f) {
-				kept++
-				if Mix(id)%10 == 0 {
-					heldKept++
-				}
-			}
-		}
-		if got := float64(kept) / n; math.Abs(got-f) > 0.02 {
-			t.Errorf("fraction %v keeps %.3f", f, got)
-		}
-		if got := float64(heldKept) / float64(kept); math.Abs(got-0.1) > 0.02 {
-			t.Errorf("fraction %v: %.3f of the kept ids are held back, want about 0.1", f, got)
-		}
-	}
-	if !InFraction(7, 0) || !InFraction(7, 1) {
-		t.Error("0 and 1 must keep every id")
-	}
+// TestKeepFraction: KeepFraction keeps exactly the items of the fraction
+// (split.InFraction).
+func TestKeepFraction(t *testing.T) {
 	st := facesStore(t, 32, true)
 	d, _ := LoadDataset(st, faceSchema, 32, 0)
 	if got := d.KeepFraction(0.5); got < 120 || got > 180 || len(d.X) != got || len(d.Labels) != got || len(d.Names) != got {
 		t.Fatalf("KeepFraction(0.5) of 300: %d (%d images)", got, len(d.X))
 	}
 	for _, id := range d.IDs {
-		if !InFraction(id, 0.5) {
+		if !split.InFraction(id, 0.5) {
 			t.Fatalf("id %d kept outside the fraction", id)
 		}
 	}

@@ -40,7 +40,7 @@ type Config struct {
 	Beta2   float64      `json:"beta2"`
 	Weights Weights      `json:"weights"`
 	// Labelled, in (0, 1), trains on that fraction of the labelled items
-	// (by a hash of the id, InFraction); 0 means all of them.
+	// (by a hash of the id, split.InFraction); 0 or 1 means all of them.
 	Labelled float64 `json:"labelled,omitempty"`
 	// Recipe is the training recipe (the zero value is the first one,
 	// which checkpoints written before it existed decode to).

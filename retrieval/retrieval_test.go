@@ -416,24 +416,3 @@ func TestResume(t *testing.T) {
 		}
 	}
 }
-
-// TestHeldBack: one id in ten, spread over every residue of a period (the
-// faces12k set repeats its 12 domains in id order; id % 10 reached only 6).
-func TestHeldBack(t *testing.T) {
-	perResidue := make([]int, 12)
-	n := 0
-	for id := uint64(1); id <= 12000; id++ {
-		if HeldBack(id) {
-			n++
-			perResidue[id%12]++
-		}
-	}
-	if n < 1100 || n > 1300 {
-		t.Fatalf("%d of 12000 held back", n)
-	}
-	for r, c := range perResidue {
-		if c < 70 {
-			t.Fatalf("residue %d mod 12: %d held back (%v)", r, c, perResidue)
-		}
-	}
-}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"rgunit/embed"
-	"rgunit/generator"
 	"rgunit/storage"
 )
 
@@ -28,16 +27,6 @@ type TrainOptions struct {
 	OnStep          func(Losses)
 	OnCheckpoint    func(version uint64)
 }
-
-// HeldBack reports whether an item is held back from training for the
-// benches and the evaluation classifier: one id in ten, chosen by a hash of
-// the id. (Not id % 10: data sets ingested in a generated order repeat
-// their domains with a period, and faces12k's period of 12 put only 6 of
-// its 12 domains among the multiples of 10.)
-func HeldBack(id uint64) bool { return Mix(id)%10 == 0 }
-
-// Mix is a fixed bijective hash of an id (see generator.Mix).
-func Mix(x uint64) uint64 { return generator.Mix(x) }
 
 // Train makes the triplet pool with m's frozen stage 1 (the same pool for a
 // given seed, so a resumed run is the same run), then trains the embedder

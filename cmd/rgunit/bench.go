@@ -15,6 +15,7 @@ import (
 	"rgunit/classifier"
 	"rgunit/generator"
 	"rgunit/guided"
+	"rgunit/split"
 	"rgunit/storage"
 )
 
@@ -306,7 +307,7 @@ changed ones) follow, so the modes are compared on the same inputs.`,
 					return err
 				}
 				for i, id := range d.IDs {
-					if bench.HeldOut(id) {
+					if split.HeldBack(id) {
 						sources[d.Names[i]] = bench.Source{X: d.X[i], ID: id, Labels: d.Labels[i]}
 					}
 				}
@@ -480,7 +481,7 @@ func labelsRow(st *storage.Store, path string, m0 bench.Method, held bench.Held,
 	if u.Config.Arch.Size != m0.Size || strings.Join(u.Config.Schema.Attrs, ",") != strings.Join(m0.Schema.Attrs, ",") {
 		return bench.LabelsRow{}, fmt.Errorf("a %d px model of %v, not %d px of %v", u.Config.Arch.Size, u.Config.Schema.Attrs, m0.Size, m0.Schema.Attrs)
 	}
-	if a, b := fraction(u.Config.Labelled), fraction(tr.RG.Config.Labelled); a != b {
+	if a, b := split.Fraction(u.Config.Labelled), split.Fraction(tr.RG.Config.Labelled); a != b {
 		return bench.LabelsRow{}, fmt.Errorf("stage 1 trained on %g of the labels, stage 3 on %g: not one row", a, b)
 	}
 	for _, id := range held.IDs {
@@ -496,7 +497,7 @@ func labelsRow(st *storage.Store, path string, m0 bench.Method, held bench.Held,
 	if k == 0 {
 		k = tr.K()
 	}
-	f := fraction(u.Config.Labelled)
+	f := split.Fraction(u.Config.Labelled)
 	gmm, err := score(bench.UNITMethod(fmt.Sprintf("GMM-UNIT, %g%% labels (step %d)", f*100, u.Step), u, mode))
 	if err != nil {
 		return bench.LabelsRow{}, err
@@ -520,14 +521,6 @@ func sameFile(a, b string) bool {
 	fa, errA := os.Stat(a)
 	fb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
-}
-
-// fraction is a model's labelled fraction, 1 for its zero value.
-func fraction(f float64) float64 {
-	if f <= 0 || f > 1 {
-		return 1
-	}
-	return f
 }
 
 func methodSlug(name string) string {

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"rgunit"
 	"rgunit/generator"
 )
 
@@ -17,21 +16,17 @@ import (
 type ganRun struct {
 	cmd          *cobra.Command
 	pr           *progress
+	label        string
 	steps, every int
-	jsonl, kl    bool // kl: the run trains KL (stage 1)
+	quiet, jsonl bool
+	kl           bool // the run trains KL (stage 1)
 	start        time.Time
 	startStep    int
 	window       generator.Losses // sums since the last JSON line
 }
 
-func newGANRun(cmd *cobra.Command, label string, step, steps, every int, quiet, jsonl, kl bool) *ganRun {
-	g := &ganRun{cmd: cmd, pr: newProgress(cmd.ErrOrStderr(), steps, label, "steps", quiet), steps: steps, every: every,
-		jsonl: jsonl, kl: kl, start: time.Now(), startStep: step}
-	g.pr.base = step
-	if g.pr.bar != nil {
-		g.pr.bar.Set(step)
-	}
-	return g
+func newGANRun(cmd *cobra.Command, label string, steps, every int, quiet, jsonl, kl bool) *ganRun {
+	return &ganRun{cmd: cmd, label: label, steps: steps, every: every, quiet: quiet, jsonl: jsonl, kl: kl}
 }
 
 func (g *ganRun) summary(l generator.Losses) string {
@@ -44,8 +39,17 @@ func (g *ganRun) summary(l generator.Losses) string {
 		l.GTotal, l.Rec, l.Cycle, l.Adv, l.Cls, kl, l.DAdv+l.DCls, rate)
 }
 
-// onStep is the trainer's OnStep.
+// onStep is the trainer's OnStep; the display starts at the first step
+// (a resumed run counts its rate from there).
 func (g *ganRun) onStep(l generator.Losses) {
+	if g.pr == nil {
+		g.start, g.startStep = time.Now(), l.Step-1
+		g.pr = newProgress(g.cmd.ErrOrStderr(), g.steps, g.label, "steps", g.quiet)
+		g.pr.base = g.startStep
+		if g.pr.bar != nil {
+			g.pr.bar.Set(g.startStep)
+		}
+	}
 	g.pr.describe("step " + g.summary(l))
 	g.pr.update(l.Step, g.steps, g.summary(l))
 	g.window.Add(l)
@@ -56,18 +60,21 @@ func (g *ganRun) onStep(l generator.Losses) {
 }
 
 // finish closes the display and reports how the run ended (err is the
-// trainer's; step the model's step now; what prefixes the closing line).
-func (g *ganRun) finish(err error, last generator.Losses, step int, what string) error {
-	g.pr.finish(step, g.steps, g.summary(last))
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%w at step %d (checkpoint saved); run the same command again to resume", errInterrupted, step)
+// trainer's; what prefixes the closing line).
+func (g *ganRun) finish(err error, res rgunit.UnitResult, what string) error {
+	if g.pr == nil {
+		if err != nil {
+			return interrupted(err, res.Step)
+		}
+		return nil // no step ran: the model had its steps already
 	}
+	g.pr.finish(res.Step, g.steps, g.summary(res.Last))
 	if err != nil {
-		return err
+		return interrupted(err, res.Step)
 	}
 	if g.jsonl {
-		return writeJSONLine(g.cmd.OutOrStdout(), last)
+		return writeJSONLine(g.cmd.OutOrStdout(), res.Last)
 	}
-	fmt.Fprintf(g.cmd.OutOrStdout(), "%strained to step %d%s\n", what, step, g.summary(last))
+	fmt.Fprintf(g.cmd.OutOrStdout(), "%strained to step %d%s\n", what, res.Step, g.summary(res.Last))
 	return nil
 }

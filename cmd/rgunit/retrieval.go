@@ -14,175 +14,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
-	"rgunit/embed"
 	"rgunit/generator"
-	"rgunit/guided"
 	"rgunit/imageio"
 	"rgunit/index/weaviate"
 	"rgunit/retrieval"
 	"rgunit/storage"
 )
 
-func newTrainRetrievalCmd() *cobra.Command {
-	var (
-		db                  dbFlag
-		steps, every        int
-		fresh, quiet, jsonl bool
-		cfg                 = retrieval.Config{Seed: 1}
-		lab                 labelledFlag
-	)
-	cmd := &cobra.Command{
-		Use:   "retrieval",
-		Short: "Train stage 2 (the triplet-trained retrieval embedder) and index every item",
-		Long: `Trains the retrieval embedder on triplets made with the frozen stage-1 model
-(the latest "gmm-unit" checkpoint, copied into the retrieval model): the
-anchor is an image's content with a code sampled for a target that flips one
-of its attributes; the positive is its translation, re-encoded; the negatives
-are easy (a random real image), medium (another image translated to the
-target), hard (the image translated to another domain) and hardest (the image
-reconstructed in its own domain). --pool triplets are made once, then the
-embedder trains on them (one item in ten, chosen by a hash of its id, is held
-back for the benches).
-Checkpoints go into the database as versions of the model "retrieval"; the
-command resumes from the latest (--fresh starts over). When training ends,
-every item, labelled or not, is embedded and indexed.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := db.open(true, false, 0)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			errw := cmd.ErrOrStderr()
-			m, ver, err := retrieval.Load(st)
-			if err == nil && !fresh {
-				// A model imported from a bundle is not resumed: this
-				// database trains its own over its own stage 1.
-				imported, ierr := guided.FromBundle(st)
-				if ierr != nil {
-					return ierr
-				}
-				if imported {
-					fmt.Fprintf(errw, "the retrieval model came from a bundle: training a new one over this database's stage 1\n")
-					fresh = true
-				}
-			}
-			switch {
-			case err == nil && !fresh:
-				c := m.Config
-				l, _ := lab.value()
-				if err := resumeGuard(cmd, fmt.Sprintf("retrieval version %d", ver), m.Step, map[string]bool{
-					"negatives": cfg.Negatives == c.Negatives, "pool": cfg.Pool == c.Pool, "batch": cfg.Batch == c.Batch,
-					"dim": cfg.Dim == c.Dim, "seed": cfg.Seed == c.Seed, "labelled": l == c.Labelled,
-				}); err != nil {
-					return err
-				}
-				fmt.Fprintf(errw, "resuming retrieval version %d at step %d (stage 1: gmm-unit version %d, step %d)\n", ver, m.Step, m.Stage1Version, m.Stage1.Step)
-			case err == nil || errors.Is(err, retrieval.ErrNoModel):
-				u, uver, err := generator.LoadLatest(st)
-				if errors.Is(err, storage.ErrNotFound) {
-					return fmt.Errorf("%s has no GMM-UNIT model yet: train one with rgunit train unit", st.Path())
-				}
-				if err != nil {
-					return err
-				}
-				if cfg.Labelled, err = lab.value(); err != nil {
-					return err
-				}
-				if m, err = retrieval.New(u, uver, cfg); err != nil {
-					return err
-				}
-				fmt.Fprintf(errw, "new retrieval model over gmm-unit version %d (step %d)\n", uver, u.Step)
-			default:
-				return err
-			}
-			d, err := generator.LoadDataset(st, m.Schema(), m.Size(), 0)
-			if err != nil {
-				return err
-			}
-			if err := keepLabelled(errw, d, m.Config.Labelled); err != nil {
-				return err
-			}
-			data := &embed.Labelled{}
-			for i, id := range d.IDs {
-				if !retrieval.HeldBack(id) {
-					data.X, data.Labels = append(data.X, d.X[i]), append(data.Labels, d.Labels[i])
-				}
-			}
-			fmt.Fprintf(errw, "%d labelled items for triplets (%d held back); negatives %s; pool %d, batch %d, embedding %d\n",
-				len(data.X), len(d.X)-len(data.X), m.Config.Negatives, m.Config.Pool, m.Config.Batch, m.Config.Dim)
-			out := cmd.OutOrStdout()
-			var pool, pr *progress
-			var window retrieval.Losses
-			var n int
-			last, newVer, err := retrieval.Train(cmd.Context(), st, m, data, retrieval.TrainOptions{
-				Steps: steps, CheckpointEvery: every,
-				OnPool: func(done, total int) {
-					if pool == nil {
-						pool = newProgress(errw, total, "triplets", "triplets", quiet)
-					}
-					pool.update(done, total, "")
-					if done == total {
-						pool.finish(done, total, "")
-					}
-				},
-				OnStep: func(l retrieval.Losses) {
-					if pr == nil {
-						pr = newProgress(errw, steps, "train retrieval", "steps", quiet)
-						pr.base = l.Step - 1
-					}
-					pr.update(l.Step, steps, fmt.Sprintf(" | loss %.4f", l.Loss))
-					window.Loss += l.Loss
-					window.Seconds += l.Seconds
-					n++
-					if jsonl && l.Step%every == 0 {
-						window.Step, window.Loss, window.Seconds = l.Step, window.Loss/float64(n), window.Seconds/float64(n)
-						writeJSONLine(out, window)
-						window, n = retrieval.Losses{}, 0
-					}
-				},
-			})
-			if pr != nil {
-				pr.finish(m.Step, steps, fmt.Sprintf(" | loss %.4f", last.Loss))
-			}
-			if errors.Is(err, context.Canceled) {
-				return fmt.Errorf("%w at step %d (checkpoint saved); run the same command again to resume", errInterrupted, m.Step)
-			}
-			if err != nil {
-				return err
-			}
-			if newVer != 0 {
-				ver = newVer
-			}
-			if jsonl {
-				writeJSONLine(out, last)
-			} else {
-				fmt.Fprintf(out, "retrieval version %d trained to step %d | loss %.4f %v\n", ver, m.Step, last.Loss, last.PerKind)
-			}
-			return syncIndex(cmd, st, m, ver, false, quiet)
-		},
-	}
-	db.register(cmd)
-	lab.register(cmd)
-	f := cmd.Flags()
-	f.IntVar(&steps, "steps", 2000, "train until the model has taken this many steps")
-	f.StringVar(&cfg.Negatives, "negatives", "all", "negatives: easy, medium, hard, hardest or all (or a comma list)")
-	f.IntVar(&cfg.Pool, "pool", 2048, "triplets made with stage 1 before training")
-	f.IntVar(&cfg.Batch, "batch", 32, "triplets per step")
-	f.IntVar(&cfg.Dim, "dim", embed.DefaultEmbedDim, "embedding dimensions")
-	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the weights, triplets and batches")
-	f.IntVar(&every, "checkpoint-every", 200, "steps between checkpoints")
-	f.BoolVar(&fresh, "fresh", false, "ignore existing retrieval checkpoints and start over")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	f.BoolVar(&jsonl, "json", false, "print the loss as JSON at each checkpoint and at the end")
-	return cmd
-}
-
-// syncIndex embeds and indexes the items missing from the index of model
-// version ver (all of them with rebuild), with a progress display.
-func syncIndex(cmd *cobra.Command, st *storage.Store, m *retrieval.Model, ver uint64, rebuild, quiet bool) error {
+// syncIndex embeds and indexes the items missing from the index (all of
+// them with rebuild), with a progress display.
+func syncIndex(cmd *cobra.Command, db *rgunit.DB, rebuild, quiet bool) error {
 	_, xp := ingestProgress(cmd, quiet)
-	s, err := retrieval.Sync(cmd.Context(), st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: xp.onIndex})
+	s, err := db.Sync(cmd.Context(), rebuild, xp.onIndex)
 	xp.finish()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%w after indexing %d items; run rgunit reindex to finish", errInterrupted, s.Added)
@@ -245,15 +88,13 @@ func moveAndSync(cmd *cobra.Command, db *dbFlag, idx *indexFlag, rebuild, quiet 
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	if err := idx.apply(st); err != nil {
+		st.Close()
 		return err
 	}
-	m, ver, err := retrieval.Load(st)
-	if err != nil {
-		return err
-	}
-	return syncIndex(cmd, st, m, ver, rebuild, quiet)
+	d := rgunit.New(st)
+	defer d.Close()
+	return syncIndex(cmd, d, rebuild, quiet)
 }
 
 func newSyncCmd() *cobra.Command {

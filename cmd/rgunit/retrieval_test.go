@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"rgunit/retrieval"
+	"rgunit/split"
 )
 
 // TestRetrievalCLI: train stage 1 and 2 for a few steps on the 300 faces,
@@ -157,7 +157,7 @@ func TestBenchRetrievalCLI(t *testing.T) {
 func heldBack(n int) int {
 	c := 0
 	for id := uint64(1); id <= uint64(n); id++ {
-		if retrieval.HeldBack(id) {
+		if split.HeldBack(id) {
 			c++
 		}
 	}

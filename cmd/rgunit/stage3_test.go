@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"rgunit/retrieval"
+	"rgunit/split"
 )
 
 // TestStage3CLI: stages 1-3 for a few steps, translation with retrieval
@@ -111,7 +111,7 @@ func TestStage3CLI(t *testing.T) {
 	pairs := t.TempDir()
 	var rowsTxt []string
 	for id := 1; id <= 300; id++ {
-		if retrieval.HeldBack(uint64(id)) {
+		if split.HeldBack(uint64(id)) {
 			n := fmt.Sprintf("%06d.png", id)
 			b, _ := os.ReadFile(filepath.Join(faces, n))
 			os.WriteFile(filepath.Join(pairs, n), b, 0o644)
