@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"image"
 	"math/rand/v2"
@@ -51,7 +50,7 @@ type translator struct {
 func openTranslator(st *storage.Store, noRetrieval bool, k int, ro *retrieval.OpenOptions) (*translator, func(), error) {
 	t := &translator{st: st, k: k}
 	if noRetrieval {
-		u, err := loadStage1(st)
+		u, err := guided.LoadStage1(st)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -76,24 +75,6 @@ func openTranslator(st *storage.Store, noRetrieval bool, k int, ro *retrieval.Op
 	}
 	t.rg, t.schema, t.size = tr, tr.DB.Model.Schema(), tr.DB.Model.Size()
 	return t, func() { tr.Close() }, nil
-}
-
-// loadStage1 returns the latest GMM-UNIT checkpoint, or, in a database
-// whose models came from a bundle (no stage-1 checkpoint of its own), the
-// frozen stage 1 of its retrieval model.
-func loadStage1(st *storage.Store) (*generator.UNIT, error) {
-	u, _, err := generator.LoadLatest(st)
-	if errors.Is(err, storage.ErrNotFound) {
-		m, _, rerr := retrieval.Load(st)
-		if rerr != nil {
-			return nil, fmt.Errorf("%s has no GMM-UNIT model yet: train one with rgunit train unit", st.Path())
-		}
-		return m.Stage1, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return u.Inference(), nil
 }
 
 // run translates src to the target of spec.
