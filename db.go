@@ -28,15 +28,20 @@ type Options struct {
 	ReadOnly bool
 	// ImageSize is the side of a new database's stored images (0: 64).
 	ImageSize int
+	// AllowPartial lets queries and translations answer from a remote
+	// index that misses a shard, marked partial, instead of failing.
+	AllowPartial bool
 }
 
 // DB is an open database. Its methods are safe for concurrent use; Close
 // it when done.
 type DB struct {
-	st *storage.Store
+	st   *storage.Store
+	opts Options
 
-	mu sync.Mutex
-	tr *guided.Translator // the retrieval model, index and RG-UNIT, opened on first use
+	mu  sync.Mutex
+	idx *retrieval.DB      // the retrieval model and index, opened on first use
+	tr  *guided.Translator // RG-UNIT over idx, loaded on first use
 }
 
 // Open opens the database at path, creating it unless o.ReadOnly is set
@@ -50,11 +55,18 @@ func Open(path string, o *Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{st: st}, nil
+	return &DB{st: st, opts: opts}, nil
 }
 
-// New returns a DB over an open store (Close closes it).
-func New(st *storage.Store) *DB { return &DB{st: st} }
+// New returns a DB over an open store (Close closes it); of o, only
+// AllowPartial applies (the store is open already).
+func New(st *storage.Store, o *Options) *DB {
+	d := &DB{st: st}
+	if o != nil {
+		d.opts = *o
+	}
+	return d
+}
 
 // Store is the database's store, for what this package does not cover.
 func (d *DB) Store() *storage.Store { return d.st }
@@ -62,27 +74,56 @@ func (d *DB) Store() *storage.Store { return d.st }
 // Close closes the index and the file. It is safe to call more than once.
 func (d *DB) Close() error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	var err error
-	if d.tr != nil {
-		err = d.tr.Close()
-		d.tr = nil
-	}
+	err := d.closeIndex()
+	d.mu.Unlock()
 	return errors.Join(err, d.st.Close())
 }
 
-// translator opens the retrieval model, its index and the RG-UNIT model
-// on first use (and again after the models change).
+// closeIndex closes what index and translator opened (d.mu held).
+func (d *DB) closeIndex() error {
+	var err error
+	if d.idx != nil {
+		err = d.idx.Close()
+	}
+	d.idx, d.tr = nil, nil
+	return err
+}
+
+// index opens the retrieval model and its index on first use (and again
+// after the models change).
+func (d *DB) index() (*retrieval.DB, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.indexLocked()
+}
+
+func (d *DB) indexLocked() (*retrieval.DB, error) {
+	if d.idx != nil {
+		return d.idx, nil
+	}
+	if _, _, err := retrieval.Load(d.st); errors.Is(err, retrieval.ErrNoModel) {
+		return nil, fmt.Errorf("%w: %s (import the shipped models with rgunit model import default, or train them: rgunit train unit, then rgunit train retrieval)", ErrNoModels, d.st.Path())
+	}
+	idx, err := retrieval.OpenWith(d.st, &retrieval.OpenOptions{AllowPartial: d.opts.AllowPartial})
+	if err != nil {
+		return nil, err
+	}
+	d.idx = idx
+	return idx, nil
+}
+
+// translator loads the RG-UNIT model over the index on first use.
 func (d *DB) translator() (*guided.Translator, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.tr != nil {
 		return d.tr, nil
 	}
-	if _, _, err := retrieval.Load(d.st); errors.Is(err, retrieval.ErrNoModel) {
-		return nil, fmt.Errorf("%w: %s", ErrNoModels, d.st.Path())
+	idx, err := d.indexLocked()
+	if err != nil {
+		return nil, err
 	}
-	tr, err := guided.Open(d.st)
+	tr, err := guided.NewTranslator(idx)
 	if err != nil {
 		return nil, err
 	}
@@ -90,15 +131,12 @@ func (d *DB) translator() (*guided.Translator, error) {
 	return tr, nil
 }
 
-// forget closes what translator opened, after the models or the index
-// changed.
+// forget closes what index and translator opened, after the models or the
+// index changed.
 func (d *DB) forget() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.tr != nil {
-		d.tr.Close()
-		d.tr = nil
-	}
+	d.closeIndex()
 }
 
 // Stats summarizes the database.

@@ -100,12 +100,12 @@ func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*Inge
 	if err != nil || res.Interrupted {
 		return res, err
 	}
-	return res, d.index(ctx, res, o.OnIndex)
+	return res, d.indexNew(ctx, res, o.OnIndex)
 }
 
-// index embeds and indexes the items the index lacks, when there is a
+// indexNew embeds and indexes the items the index lacks, when there is a
 // retrieval model.
-func (d *DB) index(ctx context.Context, res *IngestResult, progress func(done, total int)) error {
+func (d *DB) indexNew(ctx context.Context, res *IngestResult, progress func(done, total int)) error {
 	m, ver, err := retrieval.Load(d.st)
 	if errors.Is(err, retrieval.ErrNoModel) {
 		return nil

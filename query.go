@@ -3,6 +3,10 @@ package rgunit
 import (
 	"context"
 	"fmt"
+	"image"
+
+	"rgunit/generator"
+	"rgunit/imageio"
 
 	"rgunit/retrieval"
 )
@@ -14,6 +18,9 @@ type Query struct {
 	K       int             // results (0: 10)
 	Ef      int             // search beam (0: the index's default)
 	Filter  map[string]int8 // attribute -> required value (known label, else predicted)
+	// Filters are filters as a user writes them ("Male=-1"), read with
+	// retrieval.ParseFilters and added to Filter.
+	Filters []string
 }
 
 // Query returns the K items nearest to the embedding of (Source's
@@ -22,20 +29,94 @@ func (d *DB) Query(ctx context.Context, q Query) (*retrieval.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tr, err := d.translator()
+	idx, err := d.index()
 	if err != nil {
 		return nil, err
 	}
-	m := tr.DB.Model
-	src, err := LoadSource(d.st, q.Source, m.Schema(), m.Size())
+	src, err := d.querySource(idx, q.Source)
+	if err != nil {
+		return nil, err
+	}
+	return d.QuerySource(ctx, src, q)
+}
+
+// Index is the retrieval model and its index, opened on first use, for
+// what this package does not cover (its state: Len, Pending, URL).
+func (d *DB) Index() (*retrieval.DB, error) { return d.index() }
+
+// querySource reads a source at the retrieval model's size.
+func (d *DB) querySource(idx *retrieval.DB, spec string) (*Source, error) {
+	if err := d.needItems("add some with rgunit ingest"); err != nil {
+		return nil, err
+	}
+	return LoadSource(d.st, spec, idx.Model.Schema(), idx.Model.Size())
+}
+
+// LoadQuerySource reads a source ("face.png" or "id:42") as Query reads
+// it, for QuerySource and QuerySheet.
+func (d *DB) LoadQuerySource(spec string) (*Source, error) {
+	idx, err := d.index()
+	if err != nil {
+		return nil, err
+	}
+	return d.querySource(idx, spec)
+}
+
+// QuerySource is Query with the source read already (q.Source is
+// ignored).
+func (d *DB) QuerySource(ctx context.Context, src *Source, q Query) (*retrieval.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	idx, err := d.index()
 	if err != nil {
 		return nil, err
 	}
 	if q.K == 0 {
 		q.K = 10
 	}
-	return tr.DB.Query(retrieval.Query{Image: src.X, Source: src.Labels, Targets: q.Targets, K: q.K, Ef: q.Ef,
+	if len(q.Filters) > 0 {
+		f, err := retrieval.ParseFilters(idx.Model.Schema(), q.Filters)
+		if err != nil {
+			return nil, err
+		}
+		for name, v := range q.Filter {
+			f[name] = v
+		}
+		q.Filter = f
+	}
+	return idx.Query(retrieval.Query{Image: src.X, Source: src.Labels, Targets: q.Targets, K: q.K, Ef: q.Ef,
 		Filter: q.Filter, Exclude: src.ID})
+}
+
+// QuerySheet draws a query's answer in one captioned row: the source, its
+// stage-1 translation to the target (what the query looks for) and the
+// neighbours, nearest first, with their ids.
+func (d *DB) QuerySheet(src *Source, res *retrieval.Result) (*image.RGBA, error) {
+	idx, err := d.index()
+	if err != nil {
+		return nil, err
+	}
+	m := idx.Model
+	codes, err := m.Stage1.TranslationCodes(generator.CodeEncoder, src.X, [][]int8{res.Source}, [][]int8{res.Target}, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := m.Stage1.Translate(src.X, codes)
+	if err != nil {
+		return nil, err
+	}
+	pair := []imageio.Tile{{Image: src.Image, Caption: "query"}, {Image: generator.TensorImage(tr[0], m.Size()), Caption: "translated"}}
+	ids := make([]uint64, len(res.Neighbours))
+	for i, n := range res.Neighbours {
+		ids[i] = n.ID
+	}
+	nbs, err := d.tiles(ids, "")
+	if err != nil {
+		return nil, err
+	}
+	title := fmt.Sprintf("neighbours for %s, nearest first", m.Schema().Format(res.Target))
+	return imageio.DrawSheet([]imageio.SheetRow{{Title: title, Groups: [][]imageio.Tile{pair, nbs}}}, d.st.ImageSize()), nil
 }
 
 // QueryAttrs returns up to k items with the target attributes: known
@@ -48,9 +129,22 @@ func (d *DB) QueryAttrs(ctx context.Context, targets string, k int) ([]retrieval
 	if k <= 0 {
 		return nil, fmt.Errorf("%w: k must be positive (got %d)", retrieval.ErrQuery, k)
 	}
-	tr, err := d.translator()
+	if err := d.needItems("add some with rgunit ingest"); err != nil {
+		return nil, err
+	}
+	idx, err := d.index()
 	if err != nil {
 		return nil, err
 	}
-	return tr.DB.QueryAttrs(targets, k)
+	return idx.QueryAttrs(targets, k)
+}
+
+// needItems refuses an empty database with retrieval.ErrEmpty, saying
+// what to do.
+func (d *DB) needItems(todo string) error {
+	n, err := d.st.Len()
+	if err == nil && n == 0 {
+		err = fmt.Errorf("%w: %s has no items (%s)", retrieval.ErrEmpty, d.st.Path(), todo)
+	}
+	return err
 }

@@ -193,6 +193,23 @@ func ParseFilter(s embed.Schema, spec string) (string, int8, error) {
 	return "", 0, fmt.Errorf("%w: filter %q: the value must be +1 or -1", ErrQuery, spec)
 }
 
+// ParseFilters reads several filters (ANDed), each naming an attribute
+// once.
+func ParseFilters(s embed.Schema, specs []string) (map[string]int8, error) {
+	f := map[string]int8{}
+	for _, spec := range specs {
+		name, v, err := ParseFilter(s, spec)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := f[name]; dup {
+			return nil, fmt.Errorf("%w: --filter names %s twice (each attribute once; filters are ANDed)", ErrQuery, name)
+		}
+		f[name] = v
+	}
+	return f, nil
+}
+
 // Query returns the k items nearest to emb(E_c(source), target means).
 func (d *DB) Query(q Query) (*Result, error) {
 	if q.K <= 0 {

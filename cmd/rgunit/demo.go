@@ -49,7 +49,7 @@ read and nothing is trained.`,
 			if err != nil {
 				return err
 			}
-			d := rgunit.New(st)
+			d := rgunit.New(st, nil)
 			defer d.Close()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "== rgunit ingest %s --labels %s --db %s\n", data, filepath.Join(data, "list_attr.txt"), dbp)
@@ -75,24 +75,20 @@ read and nothing is trained.`,
 			}
 			dir := filepath.Join(filepath.Dir(dbp), "translations")
 			fmt.Fprintf(out, "\n== rgunit translate id:1 --to %s --db %s --out %s\n", strings.Join(demoTargets, " --to "), dbp, dir)
-			t, done, err := openTranslator(st, false, 0, nil)
+			t, err := d.Translator(rgunit.TranslatorOptions{})
 			if err != nil {
 				return err
 			}
-			defer done()
-			src, err := rgunit.LoadSource(st, "id:1", t.schema, t.size)
+			src, err := t.Load("id:1")
 			if err != nil {
 				return err
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			trs, err := translateOne(t, src, stem(src.Name), demoTargets, 1, rand.New(rand.NewPCG(1, 0)), dir)
-			if err != nil {
+			tro := &translateOptions{targets: demoTargets, out: dir, samples: 1, imageSize: st.ImageSize()}
+			if err := tro.translateOne(cmd, t, src, stem(src.Name), rand.New(rand.NewPCG(1, 0)), false); err != nil {
 				return err
-			}
-			for _, tr := range trs {
-				fmt.Fprintf(out, "%s: %s -> %s, guided by %s: %s\n", relPath(tr.Input), tr.Source, tr.TargetVals, fmtIDs(tr.Neighbours), strings.Join(tr.Outputs, ", "))
 			}
 			fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheetPath(dir, stem(src.Name)))
 			return nil

@@ -77,7 +77,7 @@ your own). Once a database has models, new items are indexed with them.`,
 			if err != nil {
 				return err
 			}
-			d := rgunit.New(st)
+			d := rgunit.New(st, nil)
 			defer d.Close()
 			if err := idx.apply(st); err != nil {
 				return err

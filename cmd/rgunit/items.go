@@ -309,7 +309,7 @@ func newRmCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := rgunit.New(st)
+			d := rgunit.New(st, nil)
 			defer d.Close()
 			if err := d.Remove(cmd.Context(), ids...); err != nil {
 				return err

@@ -86,7 +86,7 @@ func newModelImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := rgunit.New(st)
+			d := rgunit.New(st, nil)
 			defer d.Close()
 			_, xp := ingestProgress(cmd, quiet)
 			imp, s, err := d.ImportBundle(cmd.Context(), b, xp.onIndex)

@@ -48,7 +48,7 @@ func (t *trainFlags) open(cmd *cobra.Command) (*rgunit.DB, rgunit.TrainOptions, 
 	if err != nil {
 		return nil, rgunit.TrainOptions{}, err
 	}
-	return rgunit.New(st), rgunit.TrainOptions{
+	return rgunit.New(st, nil), rgunit.TrainOptions{
 		Steps: t.steps, CheckpointEvery: t.every, Fresh: t.fresh, Labelled: t.labelled,
 		Given: cmd.Flags().Changed, Log: cmd.ErrOrStderr(),
 	}, nil

@@ -49,7 +49,7 @@ func (o *trainClassifierOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	db := rgunit.New(st)
+	db := rgunit.New(st, nil)
 	defer db.Close()
 	if o.attrs != "" {
 		o.o.Attrs = strings.Split(o.attrs, ",")
