@@ -139,5 +139,4 @@ func (d *DB) forget() {
 	d.closeIndex()
 }
 
-// Stats summarizes the database.
-func (d *DB) Stats() (storage.Stats, error) { return d.st.Stats() }
+

@@ -71,3 +71,51 @@ func fmtFloats(xs []float64) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// WriteText writes the result as aligned text (Table 1), with the paper's
+// ordering check and the unlabelled-ingestion check; data names the
+// database.
+func (r *RetrievalResult) WriteText(out io.Writer, data string) error {
+	fmt.Fprintf(out, "%s: %d items, %d held-back queries, P@%d; stage 1 at step %d; %.0f s\n", data, r.Items, r.Queries, r.K, r.Stage1Step, r.Seconds)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "negatives\tattributes P@%d\tcontent P@%d\tfinal loss\ttrain s\t\n", r.K, r.K)
+	for _, row := range r.Rows {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.4f\t%.0f\t\n", row.Setting, row.AttrP10, row.ContentP10, row.Loss, row.TrainSeconds)
+	}
+	tw.Flush()
+	holds := "holds"
+	if !r.OrderHolds {
+		holds = "does NOT hold"
+	}
+	fmt.Fprintf(out, "paper's ordering (all >= hard > easy ~ medium > random) %s: %s\n", holds, r.OrderDetail)
+	if c := r.Unlabelled; c != nil {
+		fmt.Fprintf(out, "unlabelled ingestion: attribute P@%d of neighbours from the labelled half %.3f, from the unlabelled half %.3f (diff %+.3f, within 0.02: %v)\n",
+			r.K, c.LabelledAttrP10, c.UnlabelledAttrP10, c.Diff, c.Within002)
+	}
+	return nil
+}
+
+// NewANNTable starts the text table of ANN rows on out (with its header);
+// Flush it when the rows are written.
+func NewANNTable(out io.Writer) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "dataset\tengine\tef\trecall@10\tQPS (1 thread)\tx exact\tinsert/s\tbuild s (1 thread)\tbuild s (all cores)\trecall (all-cores build)\treopen s\tidentical\tbytes/vector\tbudget\t")
+	return tw
+}
+
+// WriteANNRows writes rows into a table of NewANNTable.
+func WriteANNRows(tw *tabwriter.Writer, rows []ANNRow) {
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact, opt(r.InsertPerSec, "%.0f"),
+			opt(r.BuildSeconds, "%.1f"), opt(r.BuildSecondsAll, "%.1f"), opt(r.RecallAllCores, "%.4f"), opt(r.ReopenSeconds, "%.3f"),
+			map[bool]string{true: "yes", false: "-"}[r.Identical], opt(r.BytesPerVec, "%.0f"), opt(r.BudgetPerVec, "%.0f"))
+	}
+}
+
+// opt formats a figure an engine may not have ("-" when zero).
+func opt(x float64, format string) string {
+	if x == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, x)
+}

@@ -111,9 +111,9 @@ shard check rgunit makes before answering.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+			var tw *tabwriter.Writer
 			if !asJSON {
-				fmt.Fprintln(tw, "dataset\tengine\tef\trecall@10\tQPS (1 thread)\tx exact\tinsert/s\tbuild s (1 thread)\tbuild s (all cores)\trecall (all-cores build)\treopen s\tidentical\tbytes/vector\tbudget\t")
+				tw = bench.NewANNTable(out)
 			}
 			var data []*bench.ANNData
 			if base != "" || query != "" {
@@ -155,17 +155,18 @@ shard check rgunit makes before answering.`,
 					}
 					rows = append(rows, rr...)
 				}
-				for _, r := range rows {
-					if asJSON {
+				if asJSON {
+					for _, r := range rows {
 						if err := writeJSONLine(out, r); err != nil {
 							return err
 						}
-						continue
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.0f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Dataset, r.Engine, r.Ef, r.Recall, r.QPS, r.OverExact, opt(r.InsertPerSec, "%.0f"),
-						opt(r.BuildSeconds, "%.1f"), opt(r.BuildSecondsAll, "%.1f"), opt(r.RecallAllCores, "%.4f"), opt(r.ReopenSeconds, "%.3f"),
-						map[bool]string{true: "yes", false: "-"}[r.Identical], opt(r.BytesPerVec, "%.0f"), opt(r.BudgetPerVec, "%.0f"))
+					continue
 				}
+				bench.WriteANNRows(tw, rows)
+			}
+			if tw == nil {
+				return nil
 			}
 			return tw.Flush()
 		},
@@ -186,14 +187,6 @@ shard check rgunit makes before answering.`,
 	f.IntSliceVar(&opts.Efs, "ef", []int{10, 20, 40, 80, 160}, "search ef values")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per row")
 	return cmd
-}
-
-// opt formats a figure an engine may not have ("-" when zero).
-func opt(x float64, format string) string {
-	if x == 0 {
-		return "-"
-	}
-	return fmt.Sprintf(format, x)
 }
 
 func methodSlug(name string) string {

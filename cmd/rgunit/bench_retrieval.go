@@ -2,16 +2,12 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"rgunit/bench"
 	"rgunit/generator"
-	"rgunit/ingest"
-	"rgunit/storage"
 )
 
 func newBenchRetrievalCmd() *cobra.Command {
@@ -53,7 +49,7 @@ Nothing is written to the database.`,
 			if settings != "" {
 				o.Settings = strings.Split(settings, ";")
 			}
-			items, attrs, err := retrievalItems(st, u, content)
+			items, attrs, err := bench.RetrievalItems(st, u, content)
 			if err != nil {
 				return err
 			}
@@ -84,23 +80,7 @@ Nothing is written to the database.`,
 			if asJSON {
 				return writeJSONLine(out, r)
 			}
-			fmt.Fprintf(out, "%s: %d items, %d held-back queries, P@%d; stage 1 at step %d; %.0f s\n", st.Path(), r.Items, r.Queries, r.K, r.Stage1Step, r.Seconds)
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "negatives\tattributes P@%d\tcontent P@%d\tfinal loss\ttrain s\t\n", r.K, r.K)
-			for _, row := range r.Rows {
-				fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.4f\t%.0f\t\n", row.Setting, row.AttrP10, row.ContentP10, row.Loss, row.TrainSeconds)
-			}
-			tw.Flush()
-			holds := "holds"
-			if !r.OrderHolds {
-				holds = "does NOT hold"
-			}
-			fmt.Fprintf(out, "paper's ordering (all >= hard > easy ~ medium > random) %s: %s\n", holds, r.OrderDetail)
-			if c := r.Unlabelled; c != nil {
-				fmt.Fprintf(out, "unlabelled ingestion: attribute P@%d of neighbours from the labelled half %.3f, from the unlabelled half %.3f (diff %+.3f, within 0.02: %v)\n",
-					r.K, c.LabelledAttrP10, c.UnlabelledAttrP10, c.Diff, c.Within002)
-			}
-			return nil
+			return r.WriteText(out, st.Path())
 		},
 	}
 	db.register(cmd)
@@ -118,60 +98,4 @@ Nothing is written to the database.`,
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
-}
-
-// retrievalItems loads the labelled items with their non-domain attributes
-// (from the content file, else the items' other labels) and returns the
-// content attribute names.
-func retrievalItems(st *storage.Store, u *generator.UNIT, contentFile string) ([]bench.RetrievalItem, []string, error) {
-	s := u.Config.Schema
-	d, err := generator.LoadDataset(st, s, u.Config.Arch.Size, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	var table *ingest.LabelTable
-	var attrs []string
-	if contentFile != "" {
-		if table, err = ingest.LoadLabels(contentFile); err != nil {
-			return nil, nil, err
-		}
-		attrs = table.Attrs
-	} else {
-		stats, err := st.Stats()
-		if err != nil {
-			return nil, nil, err
-		}
-		for a := range stats.Attributes {
-			if s.Index(a) < 0 {
-				attrs = append(attrs, a)
-			}
-		}
-		slices.Sort(attrs)
-		if len(attrs) == 0 {
-			return nil, nil, fmt.Errorf("%s has no labels outside the model's attributes: pass --content", st.Path())
-		}
-	}
-	items := make([]bench.RetrievalItem, len(d.IDs))
-	for i, id := range d.IDs {
-		var labels storage.Labels
-		if table != nil {
-			key, ok := table.Match(d.Names[i], d.Names[i])
-			if !ok {
-				return nil, nil, fmt.Errorf("%s has no row for %s", contentFile, d.Names[i])
-			}
-			labels, _ = table.Row(key)
-		} else {
-			it, err := st.Get(id)
-			if err != nil {
-				return nil, nil, err
-			}
-			labels = it.Labels
-		}
-		c := make([]int8, len(attrs))
-		for j, a := range attrs {
-			c[j] = labels[a]
-		}
-		items[i] = bench.RetrievalItem{ID: id, X: d.X[i], Labels: d.Labels[i], Content: c}
-	}
-	return items, attrs, nil
 }

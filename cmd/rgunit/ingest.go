@@ -197,7 +197,7 @@ func printIngestSummary(w io.Writer, st *storage.Store, s ingest.Summary) {
 	}
 	if n, err := st.Len(); err == nil {
 		size, _ := st.SizeBytes()
-		fmt.Fprintf(w, "database %s: %d items, %s\n", st.Path(), n, humanBytes(size))
+		fmt.Fprintf(w, "database %s: %d items, %s\n", st.Path(), n, rgunit.FormatBytes(size))
 	}
 }
 

@@ -55,7 +55,7 @@ importing the bundle.`,
 			}
 			p := bd.Provenance
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, bundle %s (stage 1 step %d, retrieval step %d, rg-unit step %d, k %d)\n",
-				out, humanBytes(int64(len(b))), p.ID(), p.Stage1Step, p.RetrievalStep, p.RGStep, p.K)
+				out, rgunit.FormatBytes(int64(len(b))), p.ID(), p.Stage1Step, p.RetrievalStep, p.RGStep, p.K)
 			return nil
 		},
 	}
@@ -128,7 +128,7 @@ func newModelInfoCmd() *cobra.Command {
 				return writeJSONLine(cmd.OutOrStdout(), p)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "bundle %s, %s\n", p.ID(), humanBytes(int64(len(b))))
+			fmt.Fprintf(w, "bundle %s, %s\n", p.ID(), rgunit.FormatBytes(int64(len(b))))
 			fmt.Fprintf(w, "command:    %s\ndata:       %s\ncommit:     %s\ncreated:    %s\n", p.Command, p.Data, p.Commit, p.Created)
 			fmt.Fprintf(w, "model:      %d px, attributes %s, k %d\n", p.Size, strings.Join(p.Attrs, ","), p.K)
 			fmt.Fprintf(w, "steps:      stage 1 %d, retrieval %d, rg-unit %d\n", p.Stage1Step, p.RetrievalStep, p.RGStep)
