@@ -10,15 +10,15 @@ import (
 	"rgunit/generator"
 )
 
+type benchRetrievalOptions struct {
+	db                dbFlag
+	content, settings string
+	asJSON, quiet     bool
+	o                 bench.RetrievalOptions
+}
+
 func newBenchRetrievalCmd() *cobra.Command {
-	var (
-		db       dbFlag
-		content  string
-		settings string
-		asJSON   bool
-		quiet    bool
-		o        = bench.RetrievalOptions{Seed: 1}
-	)
+	o := &benchRetrievalOptions{}
 	cmd := &cobra.Command{
 		Use:   "retrieval",
 		Short: "Reproduce the seed's Table 1: retrieval P@10 per negatives setting",
@@ -36,66 +36,67 @@ unlabelled-ingestion check: an embedder trained on a labelled half (chosen by
 a hash of the id) only, and the attribute P@K of neighbours from each half.
 Nothing is written to the database.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := db.open(false, false, 0)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			u, _, err := generator.LoadLatest(st)
-			if err != nil {
-				return fmt.Errorf("no GMM-UNIT model (rgunit train unit): %w", err)
-			}
-			if settings != "" {
-				o.Settings = strings.Split(settings, ";")
-			}
-			items, attrs, err := bench.RetrievalItems(st, u, content)
-			if err != nil {
-				return err
-			}
-			errw := cmd.ErrOrStderr()
-			if !quiet {
-				fmt.Fprintf(errw, "%d labelled items; content attributes: %d (%s...)\n", len(items), len(attrs), strings.Join(attrs[:min(4, len(attrs))], ","))
-			}
-			var pr *progress
-			stage, last := "", [2]int{}
-			o.OnProgress = func(s string, done, total int) {
-				if s != stage {
-					if pr != nil {
-						pr.finish(last[0], last[1], "")
-					}
-					pr, stage = newProgress(errw, total, s, "", quiet), s
-				}
-				pr.update(done, total, "")
-				last = [2]int{done, total}
-			}
-			r, err := bench.Retrieval(cmd.Context(), u, items, o)
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	o.db.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.content, "content", "", "non-domain attributes file (list_attr format), e.g. list_content.txt")
+	f.StringVar(&o.settings, "settings", "", "negatives settings, ';'-separated (default easy;medium;hard;hardest;all)")
+	f.IntVar(&o.o.Steps, "steps", 1500, "embedder training steps per setting")
+	f.IntVar(&o.o.Pool, "pool", 2048, "triplets made with stage 1")
+	f.IntVar(&o.o.Batch, "batch", 32, "triplets per step")
+	f.IntVar(&o.o.Dim, "dim", 100, "embedding dimensions")
+	f.IntVar(&o.o.Queries, "queries", 0, "held-back queries (0: all)")
+	f.IntVar(&o.o.K, "k", 10, "neighbours per query")
+	f.Uint64Var(&o.o.Seed, "seed", 1, "seed")
+	f.BoolVar(&o.o.Unlabelled, "unlabelled", false, "also run the unlabelled-ingestion check")
+	f.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+	return cmd
+}
+
+func (o *benchRetrievalOptions) run(cmd *cobra.Command) error {
+	st, err := o.db.open(false, false, 0)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, _, err := generator.LoadLatest(st)
+	if err != nil {
+		return fmt.Errorf("no GMM-UNIT model (rgunit train unit): %w", err)
+	}
+	if o.settings != "" {
+		o.o.Settings = strings.Split(o.settings, ";")
+	}
+	items, attrs, err := bench.RetrievalItems(st, u, o.content)
+	if err != nil {
+		return err
+	}
+	errw := cmd.ErrOrStderr()
+	if !o.quiet {
+		fmt.Fprintf(errw, "%d labelled items; content attributes: %d (%s...)\n", len(items), len(attrs), strings.Join(attrs[:min(4, len(attrs))], ","))
+	}
+	var pr *progress
+	stage, last := "", [2]int{}
+	o.o.OnProgress = func(s string, done, total int) {
+		if s != stage {
 			if pr != nil {
 				pr.finish(last[0], last[1], "")
 			}
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				return writeJSONLine(out, r)
-			}
-			return r.WriteText(out, st.Path())
-		},
+			pr, stage = newProgress(errw, total, s, "", o.quiet), s
+		}
+		pr.update(done, total, "")
+		last = [2]int{done, total}
 	}
-	db.register(cmd)
-	f := cmd.Flags()
-	f.StringVar(&content, "content", "", "non-domain attributes file (list_attr format), e.g. list_content.txt")
-	f.StringVar(&settings, "settings", "", "negatives settings, ';'-separated (default easy;medium;hard;hardest;all)")
-	f.IntVar(&o.Steps, "steps", 1500, "embedder training steps per setting")
-	f.IntVar(&o.Pool, "pool", 2048, "triplets made with stage 1")
-	f.IntVar(&o.Batch, "batch", 32, "triplets per step")
-	f.IntVar(&o.Dim, "dim", 100, "embedding dimensions")
-	f.IntVar(&o.Queries, "queries", 0, "held-back queries (0: all)")
-	f.IntVar(&o.K, "k", 10, "neighbours per query")
-	f.Uint64Var(&o.Seed, "seed", 1, "seed")
-	f.BoolVar(&o.Unlabelled, "unlabelled", false, "also run the unlabelled-ingestion check")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	return cmd
+	r, err := bench.Retrieval(cmd.Context(), u, items, o.o)
+	if pr != nil {
+		pr.finish(last[0], last[1], "")
+	}
+	if err != nil {
+		return err
+	}
+	if o.asJSON {
+		return writeJSONLine(cmd.OutOrStdout(), r)
+	}
+	return r.WriteText(cmd.OutOrStdout(), st.Path())
 }

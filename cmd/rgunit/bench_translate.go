@@ -148,3 +148,16 @@ func (o *benchTranslateOptions) writeFigures(cmd *cobra.Command, res *bench.Expe
 	fmt.Fprintf(cmd.ErrOrStderr(), "report: %s\n", o.htmlOut)
 	return nil
 }
+
+func methodSlug(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}

@@ -13,11 +13,10 @@ import (
 	"rgunit/ingest"
 )
 
+type demoOptions struct{ data, db string }
+
 func newDemoCmd() *cobra.Command {
-	var (
-		data string
-		dbp  string
-	)
+	o := &demoOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Ingest the shipped sample faces with the shipped model and translate one with retrieval guidance",
@@ -29,74 +28,82 @@ retrieval guidance and writes the outputs and a sheet (input, the neighbours
 used, the outputs) beside the database. Nothing outside the repository is
 read and nothing is trained.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := rgunit.IngestOptions{}
-			if lf := filepath.Join(data, "list_attr.txt"); fileExists(lf) {
-				t, err := ingest.LoadLabels(lf)
-				if err != nil {
-					return err
-				}
-				opts.Labels = t
-			}
-			if err := os.MkdirAll(filepath.Dir(dbp), 0o755); err != nil {
-				return err
-			}
-			if err := os.Remove(dbp); err != nil && !os.IsNotExist(err) {
-				return err
-			}
-			db := dbFlag{path: dbp}
-			st, err := db.open(true, true, 0)
-			if err != nil {
-				return err
-			}
-			d := rgunit.New(st, nil)
-			defer d.Close()
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "== rgunit ingest %s --labels %s --db %s\n", data, filepath.Join(data, "list_attr.txt"), dbp)
-			ip, xp := ingestProgress(cmd, false)
-			opts.OnIngest, opts.OnIndex = ip.onIngest, xp.onIndex
-			res, err := d.Ingest(cmd.Context(), []string{data}, opts)
-			ip.finish()
-			xp.finish()
-			if err != nil {
-				return err
-			}
-			printIngestSummary(out, st, res.Summary)
-			if res.Interrupted {
-				return errInterrupted
-			}
-			if res.Index == nil {
-				return fmt.Errorf("the shipped default model was not imported into %s", dbp)
-			}
-			printSync(out, *res.Index)
-			fmt.Fprintf(out, "\n== rgunit stats --db %s\n", dbp)
-			if err := printStats(out, st, false); err != nil {
-				return err
-			}
-			dir := filepath.Join(filepath.Dir(dbp), "translations")
-			fmt.Fprintf(out, "\n== rgunit translate id:1 --to %s --db %s --out %s\n", strings.Join(demoTargets, " --to "), dbp, dir)
-			t, err := d.Translator(rgunit.TranslatorOptions{})
-			if err != nil {
-				return err
-			}
-			src, err := t.Load("id:1")
-			if err != nil {
-				return err
-			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			tro := &translateOptions{targets: demoTargets, out: dir, samples: 1, imageSize: st.ImageSize()}
-			if err := tro.translateOne(cmd, t, src, stem(src.Name), rand.New(rand.NewPCG(1, 0)), false); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheetPath(dir, stem(src.Name)))
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	cmd.Flags().StringVar(&data, "data", "testdata/faces", "folder of sample images")
-	cmd.Flags().StringVar(&dbp, "db", filepath.Join("rgunit-demo", "demo.db"), "database to create (replaced if present)")
+	cmd.Flags().StringVar(&o.data, "data", "testdata/faces", "folder of sample images")
+	cmd.Flags().StringVar(&o.db, "db", filepath.Join("rgunit-demo", "demo.db"), "database to create (replaced if present)")
 	return cmd
+}
+
+func (o *demoOptions) run(cmd *cobra.Command) error {
+	opts := rgunit.IngestOptions{}
+	if lf := filepath.Join(o.data, "list_attr.txt"); fileExists(lf) {
+		t, err := ingest.LoadLabels(lf)
+		if err != nil {
+			return err
+		}
+		opts.Labels = t
+	}
+	if err := os.MkdirAll(filepath.Dir(o.db), 0o755); err != nil {
+		return err
+	}
+	if err := os.Remove(o.db); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	st, err := (&dbFlag{path: o.db}).open(true, true, 0)
+	if err != nil {
+		return err
+	}
+	d := rgunit.New(st, nil)
+	defer d.Close()
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "== rgunit ingest %s --labels %s --db %s\n", o.data, filepath.Join(o.data, "list_attr.txt"), o.db)
+	ip, xp := ingestProgress(cmd, false)
+	opts.OnIngest, opts.OnIndex = ip.onIngest, xp.onIndex
+	res, err := d.Ingest(cmd.Context(), []string{o.data}, opts)
+	ip.finish()
+	xp.finish()
+	if err != nil {
+		return err
+	}
+	printIngestSummary(out, st, res.Summary)
+	if res.Interrupted {
+		return errInterrupted
+	}
+	if res.Index == nil {
+		return fmt.Errorf("the shipped default model was not imported into %s", o.db)
+	}
+	printSync(out, *res.Index)
+	fmt.Fprintf(out, "\n== rgunit stats --db %s\n", o.db)
+	if err := printStats(out, st, false); err != nil {
+		return err
+	}
+	return o.translate(cmd, d)
+}
+
+// translate translates the first face to the demo's targets with
+// retrieval guidance and writes the outputs and the sheet.
+func (o *demoOptions) translate(cmd *cobra.Command, d *rgunit.DB) error {
+	out := cmd.OutOrStdout()
+	dir := filepath.Join(filepath.Dir(o.db), "translations")
+	fmt.Fprintf(out, "\n== rgunit translate id:1 --to %s --db %s --out %s\n", strings.Join(demoTargets, " --to "), o.db, dir)
+	t, err := d.Translator(rgunit.TranslatorOptions{})
+	if err != nil {
+		return err
+	}
+	src, err := t.Load("id:1")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tro := &translateOptions{targets: demoTargets, out: dir, samples: 1, imageSize: d.Store().ImageSize()}
+	if err := tro.translateOne(cmd, t, src, stem(src.Name), rand.New(rand.NewPCG(1, 0)), false); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheetPath(dir, stem(src.Name)))
+	return nil
 }
 
 // demoTargets are the demo's two targets: another hair colour, and the

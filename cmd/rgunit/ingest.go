@@ -17,18 +17,17 @@ import (
 	"rgunit/storage"
 )
 
+type ingestOptions struct {
+	db            dbFlag
+	idx           indexFlag
+	labels, model string
+	size          int
+	asJSON, quiet bool
+	o             rgunit.IngestOptions
+}
+
 func newIngestCmd() *cobra.Command {
-	var (
-		db      dbFlag
-		labels  string
-		size    int
-		batch   int
-		workers int
-		asJSON  bool
-		quiet   bool
-		model   string
-		idx     indexFlag
-	)
+	o := &ingestOptions{}
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
 		Short: "Add image files and folders to the database",
@@ -47,89 +46,109 @@ your own). Once a database has models, new items are indexed with them.`,
 		Example: `  rgunit ingest photos/ --db faces.db
   rgunit ingest celeba/img/ --labels celeba/list_attr.txt --size 64 --db celeba.db`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o := rgunit.IngestOptions{Model: model, ImportModel: cmd.Flags().Changed("model") && model != "none",
-				BatchSize: batch, Workers: workers}
-			if err := ingest.CheckPaths(args); err != nil { // before anything is opened or written
-				return err
-			}
-			if labels != "" {
-				t, err := ingest.LoadLabels(labels)
-				if err == nil {
-					err = t.CheckNames()
-				}
-				if err != nil {
-					return err
-				}
-				o.Labels = t
-			}
-			if err := idx.check(); err != nil {
-				return err
-			}
-			if model != "none" { // a bad bundle is refused before the database is created
-				if _, err := rgunit.Bundle(model); err != nil {
-					return fmt.Errorf("--model: %w", err)
-				}
-			}
-			_, statErr := os.Stat(db.path)
-			isNew := errors.Is(statErr, os.ErrNotExist)
-			st, err := db.open(true, true, size)
-			if err != nil {
-				return err
-			}
-			d := rgunit.New(st, nil)
-			defer d.Close()
-			if err := idx.apply(st); err != nil {
-				return err
-			}
-			ip, xp := ingestProgress(cmd, quiet)
-			o.OnIngest, o.OnIndex = ip.onIngest, xp.onIndex
-			res, err := d.Ingest(cmd.Context(), args, o)
-			ip.finish()
-			xp.finish()
-			if errors.Is(err, rgunit.ErrModels) {
-				if isNew {
-					d.Close()
-					os.Remove(db.path) // nothing was ingested into it yet
-				}
-				if model == "default" {
-					return fmt.Errorf("the shipped default model: %w (pass --model none to ingest without a model)", err)
-				}
-				return fmt.Errorf("--model %s: %w", model, err)
-			}
-			if res == nil {
-				return err
-			}
-			if asJSON {
-				if werr := writeJSONLine(cmd.OutOrStdout(), res.Summary); werr != nil {
-					return werr
-				}
-			} else {
-				printIngestSummary(cmd.OutOrStdout(), st, res.Summary)
-			}
-			if res.Interrupted {
-				return fmt.Errorf("%w: stopped after %d files; run the same command again to finish", errInterrupted, res.Added+res.Duplicates+res.Skipped+res.Ignored)
-			}
-			if res.Index != nil && !asJSON {
-				printSync(cmd.OutOrStdout(), *res.Index)
-			}
-			if errors.Is(err, context.Canceled) && res.Index != nil {
-				return fmt.Errorf("%w after indexing %d items; run rgunit reindex to finish", errInterrupted, res.Index.Added)
-			}
-			return err
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
 	}
-	db.register(cmd)
-	idx.register(cmd)
-	f := cmd.Flags()
-	f.StringVar(&labels, "labels", "", "labels file in CelebA list_attr format")
-	f.IntVar(&size, "size", 0, fmt.Sprintf("side of the normalized images, fixed when the database is created (default %d)", storage.DefaultImageSize))
-	f.IntVar(&batch, "batch", ingest.DefaultBatchSize, "images per write transaction")
-	f.IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
-	f.BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	f.StringVar(&model, "model", "default", "models for a new database: default (the shipped bundle), a bundle FILE, or none")
+	o.addFlags(cmd)
 	return cmd
+}
+
+func (o *ingestOptions) addFlags(cmd *cobra.Command) {
+	o.db.register(cmd)
+	o.idx.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.labels, "labels", "", "labels file in CelebA list_attr format")
+	f.IntVar(&o.size, "size", 0, fmt.Sprintf("side of the normalized images, fixed when the database is created (default %d)", storage.DefaultImageSize))
+	f.IntVar(&o.o.BatchSize, "batch", ingest.DefaultBatchSize, "images per write transaction")
+	f.IntVar(&o.o.Workers, "workers", 0, "decoding goroutines (default: all cores)")
+	f.BoolVar(&o.asJSON, "json", false, "print the summary as one JSON object")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+	f.StringVar(&o.model, "model", "default", "models for a new database: default (the shipped bundle), a bundle FILE, or none")
+}
+
+// check refuses bad paths, labels, --index and --model before anything is
+// opened or written.
+func (o *ingestOptions) check(cmd *cobra.Command, args []string) error {
+	o.o.Model, o.o.ImportModel = o.model, cmd.Flags().Changed("model") && o.model != "none"
+	if err := ingest.CheckPaths(args); err != nil {
+		return err
+	}
+	if o.labels != "" {
+		t, err := ingest.LoadLabels(o.labels)
+		if err == nil {
+			err = t.CheckNames()
+		}
+		if err != nil {
+			return err
+		}
+		o.o.Labels = t
+	}
+	if err := o.idx.check(); err != nil {
+		return err
+	}
+	if o.model != "none" { // a bad bundle is refused before the database is created
+		if _, err := rgunit.Bundle(o.model); err != nil {
+			return fmt.Errorf("--model: %w", err)
+		}
+	}
+	return nil
+}
+
+func (o *ingestOptions) run(cmd *cobra.Command, args []string) error {
+	if err := o.check(cmd, args); err != nil {
+		return err
+	}
+	_, statErr := os.Stat(o.db.path)
+	isNew := errors.Is(statErr, os.ErrNotExist)
+	st, err := o.db.open(true, true, o.size)
+	if err != nil {
+		return err
+	}
+	d := rgunit.New(st, nil)
+	defer d.Close()
+	if err := o.idx.apply(st); err != nil {
+		return err
+	}
+	ip, xp := ingestProgress(cmd, o.quiet)
+	o.o.OnIngest, o.o.OnIndex = ip.onIngest, xp.onIndex
+	res, err := d.Ingest(cmd.Context(), args, o.o)
+	ip.finish()
+	xp.finish()
+	if errors.Is(err, rgunit.ErrModels) {
+		if isNew {
+			d.Close()
+			os.Remove(o.db.path) // nothing was ingested into it yet
+		}
+		if o.model == "default" {
+			return fmt.Errorf("the shipped default model: %w (pass --model none to ingest without a model)", err)
+		}
+		return fmt.Errorf("--model %s: %w", o.model, err)
+	}
+	if res == nil {
+		return err
+	}
+	return o.report(cmd, st, res, err)
+}
+
+// report prints what an ingest did and how it ended (err is Ingest's).
+func (o *ingestOptions) report(cmd *cobra.Command, st *storage.Store, res *rgunit.IngestResult, err error) error {
+	out := cmd.OutOrStdout()
+	if o.asJSON {
+		if werr := writeJSONLine(out, res.Summary); werr != nil {
+			return werr
+		}
+	} else {
+		printIngestSummary(out, st, res.Summary)
+	}
+	if res.Interrupted {
+		return fmt.Errorf("%w: stopped after %d files; run the same command again to finish", errInterrupted, res.Added+res.Duplicates+res.Skipped+res.Ignored)
+	}
+	if res.Index != nil && !o.asJSON {
+		printSync(out, *res.Index)
+	}
+	if errors.Is(err, context.Canceled) && res.Index != nil {
+		return fmt.Errorf("%w after indexing %d items; run rgunit reindex to finish", errInterrupted, res.Index.Added)
+	}
+	return err
 }
 
 // phaseProgress shows one phase of an ingest (the files, then the

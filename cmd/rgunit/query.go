@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -124,6 +125,11 @@ func (o *queryOptions) run(cmd *cobra.Command, args []string) error {
 	if err := printNeighbours(out, res.Neighbours, o.asJSON, false, res.Partial); err != nil {
 		return err
 	}
+	return o.writeSheet(out, db, src, res)
+}
+
+// writeSheet writes --sheet, when asked.
+func (o *queryOptions) writeSheet(out io.Writer, db *rgunit.DB, src *rgunit.Source, res *retrieval.Result) error {
 	if o.sheetOut == "" {
 		return nil
 	}

@@ -117,28 +117,3 @@ pushed, nothing is embedded again) or back into the file ('embedded').`,
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }
-
-func newReindexCmd() *cobra.Command {
-	var (
-		db     dbFlag
-		idx    indexFlag
-		quiet  bool
-		update bool
-	)
-	cmd := &cobra.Command{
-		Use:   "reindex",
-		Short: "Rebuild the retrieval index with the latest retrieval model",
-		Long: `Embeds every item (labelled or not) with the latest retrieval model and
-rebuilds the index, dropping indexes built with other model versions.
---update only adds the items missing from the current index.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return moveAndSync(cmd, &db, &idx, !update, quiet)
-		},
-	}
-	db.register(cmd)
-	idx.register(cmd)
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	cmd.Flags().BoolVar(&update, "update", false, "only add the items missing from the index")
-	return cmd
-}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"rgunit/bench"
+)
+
+type benchANNOptions struct {
+	opts            bench.ANNOptions
+	sets, engines   []string
+	base, query, gt string
+	limit           int
+	asJSON          bool
+	remotes         []string
+}
+
+func newBenchANNCmd() *cobra.Command {
+	o := &benchANNOptions{}
+	cmd := &cobra.Command{
+		Use:   "ann",
+		Short: "Recall@10, QPS, build and reopen times of the HNSW index vs coder/hnsw and the exact scan",
+		Long: `Generates the data sets in the same run (clustered: 1,000 centres with
+coordinates ~ N(0,1), points = centre + N(0, 0.1^2); gaussian: N(0,1)), or reads
+a public benchmark set with --base/--query (.fvecs) and --gt (.ivecs), computes
+exact top-10 ground truth by brute force when none is given, and prints per
+engine and ef: recall@10, single-thread QPS and its ratio to the exact scan
+measured in the same run, build seconds on one thread and on all cores (the
+all-cores build goes into a stored index, commits included), the seconds to
+reopen that index and whether its results are identical, and bytes per vector
+next to the budget (raw vector + 10 bytes per neighbour slot).
+--index weaviate://... adds a Weaviate cluster to the table on the same data:
+its gRPC batch insert rate (insert/s; the embedded index's is the all-cores
+build's), then recall@10 and QPS at each ef, every query followed by the
+shard check rgunit makes before answering.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.sets, "data", []string{"clustered", "gaussian"}, "data sets to generate: clustered, gaussian")
+	f.StringSliceVar(&o.engines, "engines", bench.Engines, "engines besides the exact scan: rgunit, coder-hnsw")
+	f.StringArrayVar(&o.remotes, "index", nil, "also measure a Weaviate cluster: weaviate://HOST:PORT[/Prefix]?grpc=PORT (repeatable; the class RgunitBenchV1 is dropped before and after)")
+	f.StringVar(&o.base, "base", "", "base vectors (.fvecs) instead of generated data")
+	f.StringVar(&o.query, "query", "", "query vectors (.fvecs), with --base")
+	f.StringVar(&o.gt, "gt", "", "ground truth (.ivecs, 0-based positions); computed when absent")
+	f.IntVar(&o.limit, "limit", 0, "read at most this many base vectors (ground truth is then recomputed)")
+	f.IntVar(&o.opts.N, "n", 100_000, "base vectors")
+	f.IntVar(&o.opts.Dim, "dim", 128, "dimension")
+	f.IntVar(&o.opts.Queries, "queries", 1000, "queries")
+	f.IntVar(&o.opts.M, "m", 16, "HNSW M")
+	f.IntVar(&o.opts.EfConstruction, "ef-construction", 200, "HNSW efConstruction")
+	f.IntSliceVar(&o.opts.Efs, "ef", []int{10, 20, 40, 80, 160}, "search ef values")
+	f.BoolVar(&o.asJSON, "json", false, "one JSON object per row")
+	return cmd
+}
+
+// data is the data sets to measure: a public set read from files, or the
+// generated ones.
+func (o *benchANNOptions) data() ([]*bench.ANNData, error) {
+	if o.base != "" || o.query != "" {
+		if o.base == "" || o.query == "" {
+			return nil, fmt.Errorf("--base and --query go together")
+		}
+		d, err := bench.LoadVecs(o.base, o.query, o.gt, o.limit)
+		if err != nil {
+			return nil, err
+		}
+		return []*bench.ANNData{d}, nil
+	}
+	var data []*bench.ANNData
+	for _, kind := range o.sets {
+		d, err := bench.Synthetic(kind, o.opts)
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, d)
+	}
+	return data, nil
+}
+
+func (o *benchANNOptions) run(cmd *cobra.Command) error {
+	out := cmd.OutOrStdout()
+	var tw *tabwriter.Writer
+	if !o.asJSON {
+		tw = bench.NewANNTable(out)
+	}
+	data, err := o.data()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "rgunit-bench-ann-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	say := func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
+	for _, d := range data {
+		rows, err := bench.ANN(cmd.Context(), d, o.opts, o.engines, dir, say)
+		if err != nil {
+			return err
+		}
+		for _, u := range o.remotes {
+			rr, err := bench.ANNRemote(cmd.Context(), d, u, o.opts.Efs, func(f string, a ...any) { say(fmt.Sprintf(f, a...)) })
+			if err != nil {
+				return fmt.Errorf("--index %s: %w", u, err)
+			}
+			for i := range rr {
+				rr[i].OverExact = rr[i].QPS / rows[0].QPS
+			}
+			rows = append(rows, rr...)
+		}
+		if tw != nil {
+			bench.WriteANNRows(tw, rows)
+			continue
+		}
+		for _, r := range rows {
+			if err := writeJSONLine(out, r); err != nil {
+				return err
+			}
+		}
+	}
+	if tw == nil {
+		return nil
+	}
+	return tw.Flush()
+}

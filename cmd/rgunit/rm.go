@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"rgunit"
+)
+
+func newRmCmd() *cobra.Command {
+	var db dbFlag
+	cmd := &cobra.Command{
+		Use:   "rm ID...",
+		Short: "Remove items (all or none: an unknown id removes nothing)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ids := make([]uint64, len(args))
+			for i, a := range args {
+				id, err := rgunit.ParseID(a)
+				if err != nil {
+					return err
+				}
+				ids[i] = id
+			}
+			st, err := db.open(true, false, 0)
+			if err != nil {
+				return err
+			}
+			d := rgunit.New(st, nil)
+			defer d.Close()
+			if err := d.Remove(cmd.Context(), ids...); err != nil {
+				return err
+			}
+			slices.Sort(ids)
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %d items\n", len(slices.Compact(ids)))
+			return nil
+		},
+	}
+	db.register(cmd)
+	return cmd
+}
