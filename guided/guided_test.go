@@ -111,6 +111,7 @@ func (s *setup) train(t *testing.T, steps int, c generator.RGConfig) []generator
 // through the real index, lowers its reconstruction and cycle losses, and
 // leaves a checkpoint that Load reads back.
 func TestTrainLowersLoss(t *testing.T) {
+	t.Parallel()
 	s := newSetup(t)
 	ls := s.train(t, 40, generator.RGConfig{K: 3, Batch: 4, Seed: 1, LR: 1e-3, Beta1: 0.5, Beta2: 0.999})
 	mean := func(ls []generator.Losses) (rec, cyc float64) {
@@ -136,6 +137,7 @@ func TestTrainLowersLoss(t *testing.T) {
 // the schedule) trains, reloads with its moving average, and the
 // translator decodes with the moving average, not the trained weights.
 func TestTrainDefaultRecipe(t *testing.T) {
+	t.Parallel()
 	s := newSetup(t)
 	arch, sch := s.u.Config.Arch, s.u.Config.Schema
 	c := generator.RGConfig{K: 2, Batch: 4, Seed: 1, Recipe: generator.StageThree(generator.DefaultRecipe(6, &arch, &sch)),
@@ -168,6 +170,7 @@ func TestTrainDefaultRecipe(t *testing.T) {
 // TestRetrieveExcludesSource: the query for an item's own domain finds the
 // item itself first unless it is excluded.
 func TestRetrieveExcludesSource(t *testing.T) {
+	t.Parallel()
 	s := newSetup(t)
 	g := &Guide{DB: s.db, K: 3}
 	content, err := g.Content(s.d.X[0], 1)
@@ -199,6 +202,7 @@ func TestRetrieveExcludesSource(t *testing.T) {
 // neighbours that exist and says how many; with none but the source it
 // fails clearly.
 func TestTranslateSmallIndex(t *testing.T) {
+	t.Parallel()
 	s := newSetup(t)
 	s.train(t, 2, generator.RGConfig{K: 3, Batch: 2, Seed: 1})
 	b, err := Export(s.st, Provenance{Command: "test"})
@@ -249,6 +253,7 @@ func TestTranslateSmallIndex(t *testing.T) {
 // models, a damaged bundle and an RG-UNIT trained over another retrieval
 // version are refused.
 func TestBundle(t *testing.T) {
+	t.Parallel()
 	s := newSetup(t)
 	s.train(t, 3, generator.RGConfig{K: 2, Batch: 2, Seed: 1})
 	b, err := Export(s.st, Provenance{Command: "test", Data: "testdata/faces", Commit: "abc"})

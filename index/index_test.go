@@ -78,6 +78,7 @@ func (f *fixture) recall(t testing.TB, ef int, filter func(uint64) bool, truth [
 }
 
 func TestRecallClustered(t *testing.T) {
+	t.Parallel()
 	f := buildFixture(t, 10_000, 32, 100, 300, nil)
 	prev := 0.0
 	for _, ef := range []int{10, 20, 40, 80, 160} {
@@ -97,6 +98,7 @@ func TestRecallClustered(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	for _, m := range []Metric{L2, Cosine, InnerProduct} {
 		t.Run(m.String(), func(t *testing.T) {
 			data := Gaussian(2000, 16, 5)
@@ -134,6 +136,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestDeleteRecall(t *testing.T) {
+	t.Parallel()
 	f := buildFixture(t, 10_000, 32, 100, 300, nil)
 	deleted := map[uint64]bool{}
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -211,6 +214,7 @@ func TestDeleteRecall(t *testing.T) {
 // TestParallelBuild: a build on several goroutines reaches the recall of
 // a serial build, and its graph is consistent.
 func TestParallelBuild(t *testing.T) {
+	t.Parallel()
 	f := buildFixture(t, 10_000, 32, 100, 300, nil)
 	serial := f.recall(t, 20, nil, f.truth)
 	par, _ := NewHNSW(32, nil)
@@ -231,6 +235,7 @@ func TestParallelBuild(t *testing.T) {
 // TestConcurrentBuildAndSearch runs a parallel batch insert while other
 // goroutines search (run it with -race).
 func TestConcurrentBuildAndSearch(t *testing.T) {
+	t.Parallel()
 	data, cents := Clustered(4000, 16, 40, 0.1, 11)
 	qs := ClusteredQueries(50, cents, 0.1, 12)
 	h, _ := NewHNSW(16, &Options{EfConstruction: 64})
@@ -270,6 +275,7 @@ func TestConcurrentBuildAndSearch(t *testing.T) {
 // TestCoderAdapter: the adapter over coder/hnsw survives what makes
 // upstream panic (deletes then search, re-adds) and returns sorted results.
 func TestCoderAdapter(t *testing.T) {
+	t.Parallel()
 	data, _ := Clustered(3000, 16, 30, 0.1, 21)
 	c, _ := NewCoderHNSW(16, nil)
 	for i, v := range data {
@@ -305,6 +311,7 @@ func TestCoderAdapter(t *testing.T) {
 }
 
 func TestFilteredRecall(t *testing.T) {
+	t.Parallel()
 	f := buildFixture(t, 10_000, 32, 100, 200, nil)
 	for _, frac := range []int{2, 10, 50, 200, 1000} { // keeps 50%, 10%, 2%, 0.5%, 0.1%
 		keep := func(id uint64) bool { return id%uint64(frac) == 0 }
@@ -324,6 +331,7 @@ func TestFilteredRecall(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	h, _ := NewHNSW(4, nil)
 	ex, _ := NewExact(4, L2)
 	co, _ := NewCoderHNSW(4, nil)
@@ -385,6 +393,7 @@ func TestBadInput(t *testing.T) {
 // TestConcurrentSearchAndAdd runs searches while vectors are added and
 // deleted; run it with -race.
 func TestConcurrentSearchAndAdd(t *testing.T) {
+	t.Parallel()
 	data, cents := Clustered(3000, 16, 30, 0.1, 9)
 	qs := ClusteredQueries(50, cents, 0.1, 10)
 	h, _ := NewHNSW(16, &Options{EfConstruction: 64})
@@ -479,6 +488,7 @@ func BenchmarkDistance(b *testing.B) {
 // TestKernelsAgree: the SIMD kernels and the pure-Go ones give the same
 // distances (up to float rounding) for every length, tails included.
 func TestKernelsAgree(t *testing.T) {
+	t.Parallel()
 	for n := 1; n <= 70; n++ { // the kernels need n >= 1; the index guarantees dim >= 1
 		a, b := Gaussian(1, max(n, 1), uint64(n))[0][:n], Gaussian(1, max(n, 1), uint64(n+100))[0][:n]
 		if d1, d2 := l2(a, b), goL2(a, b); math.Abs(float64(d1-d2)) > 1e-4*math.Max(1, float64(d2)) {

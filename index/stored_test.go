@@ -73,6 +73,7 @@ func searchAll(t testing.TB, ix Index, qs [][]float32, k int) [][]Result {
 // TestStoredRoundTrip: build, delete, close, reopen: identical results,
 // nothing rebuilt, consistent.
 func TestStoredRoundTrip(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ix.db")
 	data, cents := Clustered(5000, 16, 50, 0.1, 3)
 	qs := ClusteredQueries(100, cents, 0.1, 4)
@@ -129,6 +130,7 @@ func TestStoredRoundTrip(t *testing.T) {
 }
 
 func TestStoredBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ix.db")
 	s, err := OpenFile(path, &StoredOptions{Dim: 4})
@@ -228,6 +230,7 @@ func copyFile(t *testing.T, from, to string) {
 // an interrupted writer without transactions would leave) is flagged and
 // inserted again on open.
 func TestStoredRelinksOnOpen(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ix.db")
 	data, _ := Clustered(2000, 8, 20, 0.1, 7)
 	s, err := OpenFile(path, &StoredOptions{Dim: 8})
@@ -275,6 +278,7 @@ func TestStoredRelinksOnOpen(t *testing.T) {
 // after each kill the index opens, is consistent, holds exactly the
 // committed vectors, and the build resumes to full recall.
 func TestStoredCrash(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("spawns child processes")
 	}
@@ -341,6 +345,7 @@ func TestStoredCrash(t *testing.T) {
 // TestStoredInStore: the index lives in the store's own file, next to the
 // items, and survives reopening the store.
 func TestStoredInStore(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rg.db")
 	st, err := storage.Open(path, &storage.Options{ImageSize: 64})
 	if err != nil {
@@ -379,6 +384,7 @@ func TestStoredInStore(t *testing.T) {
 // a stored index (which runs it before every commit) reopens with nothing to
 // repair and identical results.
 func TestReachability(t *testing.T) {
+	t.Parallel()
 	data := Gaussian(10000, 64, 3)
 	qs := Gaussian(50, 64, 4)
 	h, _ := NewHNSW(64, &Options{EfConstruction: 100})
@@ -422,6 +428,7 @@ func TestReachability(t *testing.T) {
 // ErrCorrupt (before, a flip inside a vector changed search results
 // silently).
 func TestStoredFlipDetected(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "f.db")
 	s, err := OpenFile(path, &StoredOptions{Dim: 4})
 	if err != nil {

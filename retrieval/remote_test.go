@@ -14,6 +14,7 @@ import (
 // queries fail with ErrUnreachable; back to the embedded index, the stored
 // embeddings are indexed without embedding anything again.
 func TestRemoteUnreachable(t *testing.T) {
+	t.Parallel()
 	p := newPipeline(t) // trained and saved as version p.ver
 	if _, err := Sync(context.Background(), p.st, p.m, p.ver, SyncOptions{}); err != nil {
 		t.Fatal(err)
@@ -67,6 +68,7 @@ func TestRemoteUnreachable(t *testing.T) {
 }
 
 func TestObjectAttrs(t *testing.T) {
+	t.Parallel()
 	p := newPipeline(t)
 	// Schema: Black_Hair, Blond_Hair, Brown_Hair, Male, Young.
 	got := objectAttrs(p.m, storage.Labels{"Male": -1, "Young": 1}, []float32{0.9, 0.1, 0.5, 0.99, 0.01})

@@ -102,6 +102,7 @@ func (p *pipeline) train(t *testing.T, steps int) {
 }
 
 func TestPipeline(t *testing.T) {
+	t.Parallel()
 	p := newPipeline(t)
 	// Before indexing: the model exists, its index does not.
 	if _, err := Open(p.st); !errors.Is(err, ErrNoIndex) || !strings.Contains(err.Error(), "reindex") {
@@ -235,6 +236,7 @@ func TestPipeline(t *testing.T) {
 // old index is refused with a message to run reindex, and a sync rebuilds
 // it for the new version and drops the old one.
 func TestReindexAfterModelChange(t *testing.T) {
+	t.Parallel()
 	p := newPipeline(t)
 	if _, err := Sync(context.Background(), p.st, p.m, p.ver, SyncOptions{}); err != nil {
 		t.Fatal(err)
@@ -272,6 +274,7 @@ func TestReindexAfterModelChange(t *testing.T) {
 // TestCheckpointRoundTrip: a reloaded model embeds bit-identically, and a
 // resumed run equals an uninterrupted one.
 func TestCheckpointRoundTrip(t *testing.T) {
+	t.Parallel()
 	p := newPipeline(t)
 	m2, ver, err := Load(p.st)
 	if err != nil || ver != p.ver || m2.Step != 5 || m2.Stage1Version != p.m.Stage1Version {
@@ -299,6 +302,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 // the shipped model use), and its checkpoint reloads them, not a fresh
 // model's.
 func TestFreezesInferenceWeights(t *testing.T) {
+	t.Parallel()
 	c := generator.Config{Arch: embed.Arch{Size: 32, Width: 4, ResBlocks: 1},
 		Schema: embed.Schema{Attrs: []string{"Male", "Young"}, Dim: 4}, Batch: 2, Seed: 3}
 	c.Recipe = generator.DefaultRecipe(10, &c.Arch, &c.Schema)
@@ -334,6 +338,7 @@ func TestFreezesInferenceWeights(t *testing.T) {
 }
 
 func TestNoModel(t *testing.T) {
+	t.Parallel()
 	st, err := storage.Open(filepath.Join(t.TempDir(), "e.db"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -372,6 +377,7 @@ func FuzzUnmarshal(f *testing.F) {
 // an uninterrupted 6-step run, bit for bit (the pool and the batches depend
 // only on the seed and the step; Adam's state is in the checkpoint).
 func TestResume(t *testing.T) {
+	t.Parallel()
 	p := newPipeline(t) // trained to 5
 	d, err := generator.LoadDataset(p.st, p.m.Schema(), 32, 0)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 // or a vector (one bit at a time, every byte) makes its read fail with
 // ErrDamaged, never return other data.
 func TestEveryFlipDetected(t *testing.T) {
+	t.Parallel()
 	st, _ := openTemp(t, nil)
 	if _, err := st.Add([]Record{rec(1, Labels{"Male": 1, "Young": -1})}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestPendingAndIndexURL(t *testing.T) {
+	t.Parallel()
 	st, path := openTemp(t, nil)
 	if u, err := st.IndexURL(); err != nil || u != "" {
 		t.Fatalf("new database: index %q %v", u, err)

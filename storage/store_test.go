@@ -49,6 +49,7 @@ func openTemp(t *testing.T, o *Options) (*Store, string) {
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	st, p := openTemp(t, &Options{ImageSize: 32})
 	recs := []Record{rec(1, Labels{"Male": 1, "Young": -1}), rec(2, nil), rec(3, Labels{"Male": -1})}
 	res, err := st.Add(recs)
@@ -125,6 +126,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestDedupeAndRelabel(t *testing.T) {
+	t.Parallel()
 	st, _ := openTemp(t, nil)
 	a, b := rec(1, nil), rec(2, Labels{"Male": 1})
 	res, err := st.Add([]Record{a, b, a}) // duplicate inside one batch
@@ -167,6 +169,7 @@ func TestDedupeAndRelabel(t *testing.T) {
 }
 
 func TestIDsNotReused(t *testing.T) {
+	t.Parallel()
 	st, _ := openTemp(t, nil)
 	res, _ := st.Add([]Record{rec(1, nil), rec(2, nil)})
 	if err := st.Delete(res[1].ID); err != nil {
@@ -179,6 +182,7 @@ func TestIDsNotReused(t *testing.T) {
 }
 
 func TestDeleteAtomic(t *testing.T) {
+	t.Parallel()
 	st, _ := openTemp(t, nil)
 	res, _ := st.Add([]Record{rec(1, nil), rec(2, nil), rec(3, nil)})
 	if err := st.PutVectors("m1", []uint64{res[0].ID}, [][]float32{{1, 2}}); err != nil {
@@ -212,6 +216,7 @@ func TestDeleteAtomic(t *testing.T) {
 }
 
 func TestModelsAndVectors(t *testing.T) {
+	t.Parallel()
 	st, _ := openTemp(t, nil)
 	if _, _, err := st.Model("unit", 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing model: %v", err)
@@ -318,6 +323,7 @@ func setSchema(t *testing.T, p string, v uint32) {
 }
 
 func TestOpenErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.db")
 	st, err := Open(p, &Options{ImageSize: 32})
@@ -390,6 +396,7 @@ func TestOpenErrors(t *testing.T) {
 // writing, another process's writable open fails within about 1 s with
 // "database is in use by another process". Read-only opens share.
 func TestSecondWriterProcess(t *testing.T) {
+	t.Parallel()
 	st, p := openTemp(t, nil)
 	st.Add([]Record{rec(1, nil)})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -433,6 +440,7 @@ func TestSecondWriterProcess(t *testing.T) {
 }
 
 func TestDecodeItemRejectsGarbage(t *testing.T) {
+	t.Parallel()
 	it := Item{Hash: sha256.Sum256([]byte("x")), Path: "a/b.png", Width: 3, Height: 4, Labels: Labels{"A": 1, "B": -1}, Added: time.Unix(5, 6).UTC()}
 	b := encodeItem(&it)
 	for i := 0; i < len(b); i++ {

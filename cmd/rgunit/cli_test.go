@@ -53,6 +53,7 @@ func ingested(t *testing.T) string {
 }
 
 func TestIngestJSONAndStats(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "cli.db")
 	out := mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "--json")
 	var sum map[string]any
@@ -85,6 +86,7 @@ func TestIngestJSONAndStats(t *testing.T) {
 }
 
 func TestLsShowRm(t *testing.T) {
+	t.Parallel()
 	db := ingested(t)
 	lines := strings.Split(strings.TrimSpace(mustRun(t, "ls", "--db", db, "--json", "-n", "5")), "\n")
 	if len(lines) != 5 {
@@ -124,6 +126,7 @@ func TestLsShowRm(t *testing.T) {
 }
 
 func TestCLIBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad_attr.txt")
 	os.WriteFile(bad, []byte("2\nMale Young\n000001.png 1 -1\n000002.png 1\n"), 0o644)
@@ -197,6 +200,7 @@ func TestProgressLogLines(t *testing.T) {
 // TestBenchANN runs the ANN bench on a small generated set and on .fvecs
 // files, and checks the JSON rows scripts read.
 func TestBenchANN(t *testing.T) {
+	t.Parallel()
 	out := mustRun(t, "bench", "ann", "--json", "--n", "2000", "--dim", "16", "--queries", "50",
 		"--data", "clustered", "--ef", "10,40", "--ef-construction", "64")
 	var rows []map[string]any
@@ -260,6 +264,7 @@ func TestBenchANN(t *testing.T) {
 // TestTrainAndTranslate: a tiny stage-1 run, its resume, the flags a
 // resume refuses, and translation with its bad inputs.
 func TestTrainAndTranslate(t *testing.T) {
+	t.Parallel()
 	db := ingested(t) // 32 px
 	small := []string{"--width", "4", "--res-blocks", "1", "--batch", "2", "--checkpoint-every", "2", "-q"}
 	out := mustRun(t, append([]string{"train", "unit", "--db", db, "--steps", "2", "--json"}, small...)...)
@@ -396,6 +401,7 @@ func checkImageMin(t *testing.T, path string, w, h int) image.Image {
 // TestBenchTrain: bench train times steps and sets them against the Sgemm
 // ceiling of the same run; bad flags are refused.
 func TestBenchTrain(t *testing.T) {
+	t.Parallel()
 	out := mustRun(t, "bench", "train", "--steps", "1", "--json")
 	var r struct {
 		Seconds   float64 `json:"seconds_per_step_median"`

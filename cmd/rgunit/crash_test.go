@@ -72,6 +72,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // of its first commits, then run again, ends with the shipped models and
 // every item indexed; a database made with --model none stays without.
 func TestIngestKilledKeepsModel(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
@@ -108,6 +109,7 @@ func TestIngestKilledKeepsModel(t *testing.T) {
 // leaves no index entry without its item (queries over every item work),
 // and running the same rm again finishes it.
 func TestRmKilled(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
@@ -157,6 +159,7 @@ func TestRmKilled(t *testing.T) {
 // items', then each embedding batch's and the index's), then run again,
 // ends with every item embedded, with attribute posteriors, and indexed.
 func TestIngestEmbeddingKilled(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
@@ -203,6 +206,7 @@ func runChild(t *testing.T, args ...string) (int, string) {
 // zeroed page or junk in a page, get an error naming the file (exit
 // status 1), never a panic or a fault, from every command that reads it.
 func TestDamagedDatabase(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
@@ -296,6 +300,7 @@ func junk(b []byte, page int) []byte {
 // bundle's models, the training's last step). It logs the campaign's
 // counts.
 func TestCampaignMore(t *testing.T) {
+	t.Parallel()
 	if !campaign() {
 		t.Skip("the long campaign: RGUNIT_CAMPAIGN=1 (scripts/crash-campaign.sh)")
 	}

@@ -14,6 +14,7 @@ import (
 // 7, 8 and 11) is refused with a message that says what to do, and an
 // empty file given as --db stays an empty file.
 func TestRefusedInputs(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.db")
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
@@ -60,6 +61,7 @@ func TestRefusedInputs(t *testing.T) {
 // TestTranslateSameStems: a folder holding a.png and a.jpg gets outputs
 // and sheets for both, none overwriting the other's.
 func TestTranslateSameStems(t *testing.T) {
+	t.Parallel()
 	dir, out := t.TempDir(), t.TempDir()
 	raw, err := os.ReadFile(faces + "/000001.png")
 	if err != nil {
@@ -81,6 +83,7 @@ func TestTranslateSameStems(t *testing.T) {
 // TestLsControlCharacters: a file name with a newline and a tab is listed
 // quoted, on one line.
 func TestLsControlCharacters(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	raw, err := os.ReadFile(faces + "/000001.png")
 	if err != nil {
@@ -99,6 +102,7 @@ func TestLsControlCharacters(t *testing.T) {
 // items were deleted behind the index's back and items that lost their
 // attribute posteriors, and --repair rebuilds them.
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "c.db")
 	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "-q")
 	if out := mustRun(t, "check", "--db", db); !strings.Contains(out, "300 items, 300 indexed") || !strings.Contains(out, "no damage found") {
@@ -129,6 +133,7 @@ func TestCheck(t *testing.T) {
 // so they run while another reader holds it (before, they waited for an
 // exclusive lock and failed with "in use").
 func TestReadersTogether(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "r.db")
 	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "-q")
 	reader, err := storage.Open(db, &storage.Options{ReadOnly: true})
@@ -147,6 +152,7 @@ func TestReadersTogether(t *testing.T) {
 // gone), stats says how many items are not searchable, and query and
 // translate warn.
 func TestPartIndexed(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "p.db")
 	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "-q")
 	st, err := storage.Open(db, nil)
@@ -178,6 +184,7 @@ func TestPartIndexed(t *testing.T) {
 
 // TestLayoutFlags: the tried layouts' flags are checked.
 func TestLayoutFlags(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "l.db")
 	mustRun(t, "ingest", faces+"/000001.png", faces+"/000002.png", faces+"/000003.png", faces+"/000004.png", "--labels", faces+"/list_attr.txt", "--db", db, "--model", "none", "-q")
 	for _, c := range []struct{ flag, value, want string }{{"--out-kernel", "4", "output kernel 4"}, {"--free-dims", "-1", "free dims"}} {

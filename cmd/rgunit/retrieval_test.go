@@ -14,6 +14,7 @@ import (
 // ingest more items (they are indexed); retrain (the index is stale until
 // reindex); and each bad input.
 func TestRetrievalCLI(t *testing.T) {
+	t.Parallel()
 	db := ingested(t) // 32 px
 	// Query before any model.
 	if _, _, err := run(t, "query", "id:1", "--to", "Young", "--db", db); err == nil || !strings.Contains(err.Error(), "train retrieval") {
@@ -119,6 +120,7 @@ func TestRetrievalCLI(t *testing.T) {
 // (content from their list_content.txt) and prints every setting, random
 // retrieval, the ordering verdict and the unlabelled check.
 func TestBenchRetrievalCLI(t *testing.T) {
+	t.Parallel()
 	db := ingested(t)
 	mustRun(t, "train", "unit", "--db", db, "--steps", "1", "--width", "4", "--res-blocks", "1", "--batch", "2", "-q")
 	out := mustRun(t, "bench", "retrieval", "--db", db, "--content", filepath.Join(faces, "list_content.txt"),

@@ -15,6 +15,7 @@ import (
 // (JSON, sheet, folder mode), a bundle exported and used by a new
 // database, and each bad input of the issue.
 func TestStage3CLI(t *testing.T) {
+	t.Parallel()
 	db := ingested(t) // 32 px, no model
 	img := filepath.Join(faces, "000001.png")
 	mustRun(t, "train", "unit", "--db", db, "--steps", "2", "--width", "4", "--res-blocks", "1", "--batch", "2", "-q")
@@ -206,6 +207,7 @@ func TestStage3CLI(t *testing.T) {
 // TestLabelledFraction: --labelled trains on a hashed fraction of the
 // labelled items, is kept on resume, and refuses a value out of (0, 1].
 func TestLabelledFraction(t *testing.T) {
+	t.Parallel()
 	db := ingested(t)
 	small := []string{"--width", "4", "--res-blocks", "1", "--batch", "2", "-q"}
 	_, stderr, err := run(t, append([]string{"train", "unit", "--db", db, "--steps", "1", "--labelled", "0.25"}, small...)...)
@@ -262,6 +264,7 @@ func TestDemo(t *testing.T) {
 // stages 1-3 trained on fewer labels, scored on the main database's inputs,
 // and refuses databases that cannot make a row.
 func TestTable3(t *testing.T) {
+	t.Parallel()
 	small := []string{"--width", "4", "--res-blocks", "1", "--batch", "2", "-q"}
 	pipeline := func(db string, labelled ...string) {
 		mustRun(t, append(append([]string{"train", "unit", "--db", db, "--steps", "2"}, small...), labelled...)...)

@@ -76,6 +76,7 @@ func neighbourIDs(t *testing.T, out string) []float64 {
 // embedded one; with the server down, ingest commits locally and leaves the
 // new items pending; sync pushes them once it is back.
 func TestWeaviateCLI(t *testing.T) {
+	t.Parallel()
 	c := wvtest.Start(t, 1)
 	url := c.URL(0, "Cli")
 	dir := t.TempDir()
