@@ -138,5 +138,3 @@ func (d *DB) forget() {
 	defer d.mu.Unlock()
 	d.closeIndex()
 }
-
-

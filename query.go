@@ -85,7 +85,7 @@ func (d *DB) QuerySource(ctx context.Context, src *Source, q Query) (*retrieval.
 		}
 		q.Filter = f
 	}
-	return idx.Query(retrieval.Query{Image: src.X, Source: src.Labels, Targets: q.Targets, K: q.K, Ef: q.Ef,
+	return idx.Query(ctx, retrieval.Query{Image: src.X, Source: src.Labels, Targets: q.Targets, K: q.K, Ef: q.Ef,
 		Filter: q.Filter, Exclude: src.ID})
 }
 

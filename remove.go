@@ -20,10 +20,10 @@ func (d *DB) Remove(ctx context.Context, ids ...uint64) error {
 		return err
 	}
 	d.forget() // the index is reopened with the deletions
-	if err := retrieval.Remove(d.st, ids); err != nil {
+	if err := retrieval.Remove(ctx, d.st, ids); err != nil {
 		return fmt.Errorf("nothing removed: the retrieval index refused: %w", err)
 	}
-	if err := d.st.Delete(ids...); err != nil {
+	if err := d.st.Delete(ids...); err != nil { // not cancelled: the index has lost them already
 		return fmt.Errorf("removed from the retrieval index but not from the database (remove them again): %w", err)
 	}
 	return nil

@@ -119,7 +119,7 @@ func (d *ANNData) ExactTruth(ctx context.Context, k int) (float64, error) {
 		return 0, err
 	}
 	for i, v := range d.Base {
-		if err := ex.Add(uint64(i+1), v); err != nil {
+		if err := ex.Add(context.Background(), uint64(i+1), v); err != nil {
 			return 0, err
 		}
 	}
@@ -127,7 +127,7 @@ func (d *ANNData) ExactTruth(ctx context.Context, k int) (float64, error) {
 	sample := min(len(d.Queries), 100)
 	start := time.Now()
 	for _, q := range d.Queries[:sample] {
-		ex.Search(q, k, nil)
+		ex.Search(context.Background(), q, k, nil)
 	}
 	qps := float64(sample) / time.Since(start).Seconds()
 	if len(d.Truth) == len(d.Queries) {
@@ -141,7 +141,7 @@ func (d *ANNData) ExactTruth(ctx context.Context, k int) (float64, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				rs, _ := ex.Search(d.Queries[i], k, nil)
+				rs, _ := ex.Search(context.Background(), d.Queries[i], k, nil)
 				for _, r := range rs {
 					d.Truth[i] = append(d.Truth[i], r.ID)
 				}
@@ -298,7 +298,7 @@ func timeBuild(ctx context.Context, ix index.Index, ids []uint64, vecs [][]float
 		if i%4096 == 0 && ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		if err := ix.Add(ids[i], v); err != nil {
+		if err := ix.Add(context.Background(), ids[i], v); err != nil {
 			return 0, err
 		}
 	}
@@ -310,7 +310,7 @@ func measure(ix index.Index, d *ANNData, ef int) (recall, qps float64, res [][]i
 	res = make([][]index.Result, len(d.Queries))
 	start := time.Now()
 	for i, q := range d.Queries {
-		if res[i], err = ix.Search(q, 10, &index.SearchOptions{Ef: max(ef, 10)}); err != nil {
+		if res[i], err = ix.Search(context.Background(), q, 10, &index.SearchOptions{Ef: max(ef, 10)}); err != nil {
 			return 0, 0, nil, err
 		}
 	}

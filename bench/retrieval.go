@@ -243,16 +243,17 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 			return nil, err
 		}
 		for i := range n {
-			if err := ex.Add(uint64(i)+1, all[i*o.Dim:(i+1)*o.Dim]); err != nil {
+			if err := ex.Add(ctx, uint64(i)+1, all[i*o.Dim:(i+1)*o.Dim]); err != nil {
 				return nil, err
 			}
 		}
 		out := make([][]int, len(queries))
 		for q, i := range queries {
 			self := uint64(i) + 1
-			res, err := ex.Search(qv[q*o.Dim:(q+1)*o.Dim], o.K, &index.SearchOptions{Filter: func(id uint64) bool {
+			res, err := ex.Search(ctx, qv[q*o.Dim:(q+1)*o.Dim], o.K, &index.SearchOptions{Filter: func(id uint64) bool {
 				return id != self && (keep == nil || keep(int(id-1)))
 			}})
+
 			if err != nil {
 				return nil, err
 			}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math/rand"
 	"slices"
@@ -58,7 +59,10 @@ func guard(fn func()) (err error) {
 	return nil
 }
 
-func (c *CoderHNSW) Add(id uint64, vec []float32) error {
+func (c *CoderHNSW) Add(ctx context.Context, id uint64, vec []float32) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	v, err := prepare(vec, c.dim, c.metric)
 	if err != nil {
 		return err
@@ -83,7 +87,10 @@ func (c *CoderHNSW) Add(id uint64, vec []float32) error {
 }
 
 // Delete tombstones id in the adapter (upstream's Delete corrupts its graph).
-func (c *CoderHNSW) Delete(id uint64) error {
+func (c *CoderHNSW) Delete(ctx context.Context, id uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -99,7 +106,10 @@ func (c *CoderHNSW) Delete(id uint64) error {
 
 // Search asks upstream for max(ef, k) nodes (plus the tombstones' count),
 // drops tombstones and filtered ids, and returns the k nearest, sorted.
-func (c *CoderHNSW) Search(q []float32, k int, opts *SearchOptions) ([]Result, error) {
+func (c *CoderHNSW) Search(ctx context.Context, q []float32, k int, opts *SearchOptions) ([]Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var o SearchOptions
 	if opts != nil {
 		o = *opts

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"slices"
 )
@@ -9,7 +10,10 @@ import (
 // walk through the tombstone but never return it, and every live neighbour
 // of the deleted node gets its list rebuilt, with the heuristic, from its
 // other neighbours and the deleted node's.
-func (h *HNSW) Delete(id uint64) error {
+func (h *HNSW) Delete(ctx context.Context, id uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {

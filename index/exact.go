@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"sync"
 )
@@ -29,7 +30,10 @@ func NewExact(dim int, metric Metric) (*Exact, error) {
 	return &Exact{dim: dim, metric: metric, dist: distFunc(metric), lines: prefetchLines(dim), pos: map[uint64]int{}}, nil
 }
 
-func (e *Exact) Add(id uint64, vec []float32) error {
+func (e *Exact) Add(ctx context.Context, id uint64, vec []float32) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	v, err := prepare(vec, e.dim, e.metric)
 	if err != nil {
 		return err
@@ -48,7 +52,10 @@ func (e *Exact) Add(id uint64, vec []float32) error {
 	return nil
 }
 
-func (e *Exact) Delete(id uint64) error {
+func (e *Exact) Delete(ctx context.Context, id uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -67,7 +74,10 @@ func (e *Exact) Delete(id uint64) error {
 	return nil
 }
 
-func (e *Exact) Search(q []float32, k int, opts *SearchOptions) ([]Result, error) {
+func (e *Exact) Search(ctx context.Context, q []float32, k int, opts *SearchOptions) ([]Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := checkK(k, 0); err != nil {
 		return nil, err
 	}

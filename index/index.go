@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -47,12 +48,12 @@ type SearchOptions struct {
 // Index is a vector index keyed by the store's item ids.
 type Index interface {
 	// Add inserts a vector under a new id.
-	Add(id uint64, vec []float32) error
+	Add(ctx context.Context, id uint64, vec []float32) error
 	// Delete removes an id; later searches never return it.
-	Delete(id uint64) error
+	Delete(ctx context.Context, id uint64) error
 	// Search returns up to k nearest ids, nearest first. An empty index
 	// returns no results and no error.
-	Search(q []float32, k int, opts *SearchOptions) ([]Result, error)
+	Search(ctx context.Context, q []float32, k int, opts *SearchOptions) ([]Result, error)
 	// Len returns the number of live (not deleted) ids.
 	Len() int
 	// Close releases the index. It is safe to call more than once.

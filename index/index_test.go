@@ -30,7 +30,7 @@ func buildFixture(t testing.TB, n, dim, centres, nq int, opts *Options) *fixture
 		t.Fatal(err)
 	}
 	for i, v := range data {
-		if err := h.Add(uint64(i+1), v); err != nil {
+		if err := h.Add(context.Background(), uint64(i+1), v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,11 +44,11 @@ func buildFixture(t testing.TB, n, dim, centres, nq int, opts *Options) *fixture
 func exactTruth(t testing.TB, data, queries [][]float32, k int, keep func(uint64) bool) [][]uint64 {
 	ex, _ := NewExact(len(data[0]), L2)
 	for i, v := range data {
-		ex.Add(uint64(i+1), v)
+		ex.Add(context.Background(), uint64(i+1), v)
 	}
 	out := make([][]uint64, len(queries))
 	for i, q := range queries {
-		rs, err := ex.Search(q, k, &SearchOptions{Filter: keep})
+		rs, err := ex.Search(context.Background(), q, k, &SearchOptions{Filter: keep})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func (f *fixture) recall(t testing.TB, ef int, filter func(uint64) bool, truth [
 	t.Helper()
 	res := make([][]Result, len(f.queries))
 	for i, q := range f.queries {
-		rs, err := f.h.Search(q, 10, &SearchOptions{Ef: ef, Filter: filter})
+		rs, err := f.h.Search(context.Background(), q, 10, &SearchOptions{Ef: ef, Filter: filter})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,15 +105,15 @@ func TestMetrics(t *testing.T) {
 			h, _ := NewHNSW(16, &Options{Metric: m})
 			ex, _ := NewExact(16, m)
 			for i, v := range data {
-				h.Add(uint64(i+1), v)
-				ex.Add(uint64(i+1), v)
+				h.Add(context.Background(), uint64(i+1), v)
+				ex.Add(context.Background(), uint64(i+1), v)
 			}
 			qs := Gaussian(100, 16, 6)
 			var res [][]Result
 			var truth [][]uint64
 			for _, q := range qs {
-				r, _ := h.Search(q, 10, &SearchOptions{Ef: 200})
-				e, _ := ex.Search(q, 10, nil)
+				r, _ := h.Search(context.Background(), q, 10, &SearchOptions{Ef: 200})
+				e, _ := ex.Search(context.Background(), q, 10, nil)
 				res = append(res, r)
 				var ids []uint64
 				for _, x := range e {
@@ -128,8 +128,8 @@ func TestMetrics(t *testing.T) {
 	}
 	// Cosine distance of a vector to a scaled copy of itself is 0.
 	h, _ := NewHNSW(3, &Options{Metric: Cosine})
-	h.Add(1, []float32{1, 2, 3})
-	rs, _ := h.Search([]float32{2, 4, 6}, 1, nil)
+	h.Add(context.Background(), 1, []float32{1, 2, 3})
+	rs, _ := h.Search(context.Background(), []float32{2, 4, 6}, 1, nil)
 	if len(rs) != 1 || math.Abs(float64(rs[0].Distance)) > 1e-6 {
 		t.Fatalf("cosine self distance %v", rs)
 	}
@@ -142,7 +142,7 @@ func TestDeleteRecall(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, i := range rng.Perm(len(f.data))[:len(f.data)/10] { // a random 10%
 		id := uint64(i + 1)
-		if err := f.h.Delete(id); err != nil {
+		if err := f.h.Delete(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
 		deleted[id] = true
@@ -180,7 +180,7 @@ func TestDeleteRecall(t *testing.T) {
 	fresh, _ := NewHNSW(32, nil)
 	for i, v := range f.data {
 		if keep(uint64(i + 1)) {
-			fresh.Add(uint64(i+1), v)
+			fresh.Add(context.Background(), uint64(i+1), v)
 		}
 	}
 	ff := &fixture{data: f.data, queries: f.queries, h: fresh}
@@ -190,7 +190,7 @@ func TestDeleteRecall(t *testing.T) {
 		t.Fatalf("recall after deletes %.4f, fresh build %.4f", after, base)
 	}
 	for _, q := range f.queries[:50] {
-		rs, _ := f.h.Search(q, 10, nil)
+		rs, _ := f.h.Search(context.Background(), q, 10, nil)
 		for _, r := range rs {
 			if deleted[r.ID] {
 				t.Fatalf("deleted id %d returned", r.ID)
@@ -203,10 +203,10 @@ func TestDeleteRecall(t *testing.T) {
 		again = id
 		break
 	}
-	if err := f.h.Add(again, f.data[again-1]); err != nil {
+	if err := f.h.Add(context.Background(), again, f.data[again-1]); err != nil {
 		t.Fatal(err)
 	}
-	if rs, _ := f.h.Search(f.data[again-1], 1, nil); rs[0].ID != again {
+	if rs, _ := f.h.Search(context.Background(), f.data[again-1], 1, nil); rs[0].ID != again {
 		t.Fatalf("re-added id not found: %v", rs)
 	}
 }
@@ -254,7 +254,7 @@ func TestConcurrentBuildAndSearch(t *testing.T) {
 					return
 				default:
 				}
-				if rs, err := h.Search(qs[(i+w)%len(qs)], 5, nil); err != nil || len(rs) == 0 {
+				if rs, err := h.Search(context.Background(), qs[(i+w)%len(qs)], 5, nil); err != nil || len(rs) == 0 {
 					t.Errorf("search during build: %v %v", rs, err)
 					return
 				}
@@ -279,12 +279,12 @@ func TestCoderAdapter(t *testing.T) {
 	data, _ := Clustered(3000, 16, 30, 0.1, 21)
 	c, _ := NewCoderHNSW(16, nil)
 	for i, v := range data {
-		if err := c.Add(uint64(i+1), v); err != nil {
+		if err := c.Add(context.Background(), uint64(i+1), v); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for id := uint64(1); id <= 3000; id += 3 {
-		if err := c.Delete(id); err != nil {
+		if err := c.Delete(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -292,7 +292,7 @@ func TestCoderAdapter(t *testing.T) {
 		t.Fatalf("Len %d", c.Len())
 	}
 	for _, q := range data[:100] {
-		rs, err := c.Search(q, 10, &SearchOptions{Ef: 40})
+		rs, err := c.Search(context.Background(), q, 10, &SearchOptions{Ef: 40})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func TestCoderAdapter(t *testing.T) {
 			}
 		}
 	}
-	if err := c.Add(2, data[1]); !errors.Is(err, ErrExists) {
+	if err := c.Add(context.Background(), 2, data[1]); !errors.Is(err, ErrExists) {
 		t.Fatalf("re-add: %v", err)
 	}
 }
@@ -321,7 +321,7 @@ func TestFilteredRecall(t *testing.T) {
 		if r < 0.95 {
 			t.Fatalf("filter keeping 1/%d: recall %.4f", frac, r)
 		}
-		rs, _ := f.h.Search(f.queries[0], 10, &SearchOptions{Filter: keep})
+		rs, _ := f.h.Search(context.Background(), f.queries[0], 10, &SearchOptions{Filter: keep})
 		for _, x := range rs {
 			if !keep(x.ID) {
 				t.Fatalf("filter admitted %d", x.ID)
@@ -341,41 +341,44 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, idx := range []Index{h, ex, co, st} {
 		name := fmt.Sprintf("%T", idx)
-		if rs, err := idx.Search([]float32{1, 2, 3, 4}, 5, nil); err != nil || len(rs) != 0 {
+		if rs, err := idx.Search(context.Background(), []float32{1, 2, 3, 4}, 5, nil); err != nil || len(rs) != 0 {
 			t.Fatalf("%s: empty search: %v %v", name, rs, err)
 		}
 		cases := []struct {
 			err error
 			fn  func() error
 		}{
-			{ErrDimension, func() error { return idx.Add(1, []float32{1, 2, 3}) }},
-			{ErrNotFinite, func() error { return idx.Add(1, []float32{1, float32(math.NaN()), 3, 4}) }},
-			{ErrNotFinite, func() error { return idx.Add(1, []float32{1, float32(math.Inf(-1)), 3, 4}) }},
-			{ErrNotFound, func() error { return idx.Delete(99) }},
-			{ErrBadK, func() error { _, err := idx.Search([]float32{1, 2, 3, 4}, 0, nil); return err }},
-			{ErrDimension, func() error { _, err := idx.Search([]float32{1, 2, 3, 4, 5}, 3, nil); return err }},
-			{ErrNotFinite, func() error { _, err := idx.Search([]float32{1, 2, 3, float32(math.NaN())}, 3, nil); return err }},
+			{ErrDimension, func() error { return idx.Add(context.Background(), 1, []float32{1, 2, 3}) }},
+			{ErrNotFinite, func() error { return idx.Add(context.Background(), 1, []float32{1, float32(math.NaN()), 3, 4}) }},
+			{ErrNotFinite, func() error { return idx.Add(context.Background(), 1, []float32{1, float32(math.Inf(-1)), 3, 4}) }},
+			{ErrNotFound, func() error { return idx.Delete(context.Background(), 99) }},
+			{ErrBadK, func() error { _, err := idx.Search(context.Background(), []float32{1, 2, 3, 4}, 0, nil); return err }},
+			{ErrDimension, func() error { _, err := idx.Search(context.Background(), []float32{1, 2, 3, 4, 5}, 3, nil); return err }},
+			{ErrNotFinite, func() error {
+				_, err := idx.Search(context.Background(), []float32{1, 2, 3, float32(math.NaN())}, 3, nil)
+				return err
+			}},
 		}
 		for i, c := range cases {
 			if err := c.fn(); !errors.Is(err, c.err) {
 				t.Errorf("%s case %d: %v, want %v", name, i, err, c.err)
 			}
 		}
-		if err := idx.Add(7, []float32{1, 2, 3, 4}); err != nil {
+		if err := idx.Add(context.Background(), 7, []float32{1, 2, 3, 4}); err != nil {
 			t.Fatal(err)
 		}
-		if err := idx.Add(7, []float32{1, 2, 3, 4}); !errors.Is(err, ErrExists) {
+		if err := idx.Add(context.Background(), 7, []float32{1, 2, 3, 4}); !errors.Is(err, ErrExists) {
 			t.Errorf("%s: re-add: %v", name, err)
 		}
 		idx.Close()
 		if err := idx.Close(); err != nil {
 			t.Errorf("%s: second close: %v", name, err)
 		}
-		if _, err := idx.Search([]float32{1, 2, 3, 4}, 1, nil); !errors.Is(err, ErrClosed) {
+		if _, err := idx.Search(context.Background(), []float32{1, 2, 3, 4}, 1, nil); !errors.Is(err, ErrClosed) {
 			t.Errorf("%s: search after close: %v", name, err)
 		}
 	}
-	if _, err := h.Search([]float32{1, 2, 3, 4}, 10, &SearchOptions{Ef: 5}); !errors.Is(err, ErrBadK) {
+	if _, err := h.Search(context.Background(), []float32{1, 2, 3, 4}, 10, &SearchOptions{Ef: 5}); !errors.Is(err, ErrBadK) {
 		t.Errorf("ef < k: %v", err)
 	}
 	if _, err := NewHNSW(0, nil); !errors.Is(err, ErrOptions) {
@@ -385,7 +388,7 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("M=1: %v", err)
 	}
 	c, _ := NewHNSW(2, &Options{Metric: Cosine})
-	if err := c.Add(1, []float32{0, 0}); !errors.Is(err, ErrZeroVector) {
+	if err := c.Add(context.Background(), 1, []float32{0, 0}); !errors.Is(err, ErrZeroVector) {
 		t.Errorf("zero cosine vector: %v", err)
 	}
 }
@@ -398,7 +401,7 @@ func TestConcurrentSearchAndAdd(t *testing.T) {
 	qs := ClusteredQueries(50, cents, 0.1, 10)
 	h, _ := NewHNSW(16, &Options{EfConstruction: 64})
 	for i, v := range data[:500] {
-		h.Add(uint64(i+1), v)
+		h.Add(context.Background(), uint64(i+1), v)
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -407,7 +410,7 @@ func TestConcurrentSearchAndAdd(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 300 {
-				rs, err := h.Search(qs[(i+w)%len(qs)], 5, nil)
+				rs, err := h.Search(context.Background(), qs[(i+w)%len(qs)], 5, nil)
 				if err != nil || len(rs) == 0 {
 					errs <- fmt.Errorf("search: %v %v", rs, err)
 					return
@@ -419,12 +422,12 @@ func TestConcurrentSearchAndAdd(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := 500; i < len(data); i++ {
-			if err := h.Add(uint64(i+1), data[i]); err != nil {
+			if err := h.Add(context.Background(), uint64(i+1), data[i]); err != nil {
 				errs <- err
 				return
 			}
 			if i%7 == 0 {
-				h.Delete(uint64(i - 100))
+				h.Delete(context.Background(), uint64(i-100))
 			}
 		}
 	}()
@@ -505,7 +508,32 @@ func BenchmarkSearch(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		f.h.Search(f.queries[i%len(f.queries)], 10, nil)
+		f.h.Search(context.Background(), f.queries[i%len(f.queries)], 10, nil)
 		i++
+	}
+}
+
+// TestCancelled: every index refuses work under a cancelled context, with
+// the context's error, and is unchanged.
+func TestCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h, _ := NewHNSW(2, nil)
+	ex, _ := NewExact(2, L2)
+	c, _ := NewCoderHNSW(2, nil)
+	for name, idx := range map[string]Index{"hnsw": h, "exact": ex, "coder-hnsw": c} {
+		if err := idx.Add(ctx, 1, []float32{1, 2}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: Add under a cancelled context: %v", name, err)
+		}
+		if _, err := idx.Search(ctx, []float32{1, 2}, 1, nil); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: Search under a cancelled context: %v", name, err)
+		}
+		if err := idx.Delete(ctx, 1); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: Delete under a cancelled context: %v", name, err)
+		}
+		if idx.Len() != 0 {
+			t.Errorf("%s: %d items after refused adds", name, idx.Len())
+		}
 	}
 }

@@ -23,7 +23,10 @@ type insertScratch struct {
 
 // Add inserts vec under id. It may run concurrently with other Adds and
 // with searches. Re-adding a deleted id is allowed.
-func (h *HNSW) Add(id uint64, vec []float32) error {
+func (h *HNSW) Add(ctx context.Context, id uint64, vec []float32) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	v, err := prepare(vec, h.dim, h.opts.Metric)
 	if err != nil {
 		return err

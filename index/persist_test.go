@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"errors"
 	"math"
 	"testing"
@@ -13,7 +14,7 @@ func FuzzDecodeRecords(f *testing.F) {
 	h, _ := NewHNSW(2, &Options{M: 2})
 	data := [][]float32{{0, 0}, {1, 0}, {0, 1}, {1, 1}}
 	for i, v := range data {
-		h.Add(uint64(i+1), v)
+		h.Add(context.Background(), uint64(i+1), v)
 	}
 	f.Add(h.encodeVector(1, nil), h.encodeLinks(1, nil))
 	f.Add(h.encodeVector(0, nil), h.encodeLinks(0, nil))

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"testing"
 )
@@ -12,7 +13,7 @@ func BenchmarkExactScan(b *testing.B) {
 	q := Gaussian(1, 128, 2)[0]
 	ex, _ := NewExact(128, L2)
 	for i, v := range data {
-		ex.Add(uint64(i+1), v)
+		ex.Add(context.Background(), uint64(i+1), v)
 	}
 	for _, a := range []int{0, 2, 4, 8, 16, 0} {
 		b.Run(fmt.Sprint("ahead", a), func(b *testing.B) {
@@ -20,7 +21,7 @@ func BenchmarkExactScan(b *testing.B) {
 			scanAhead = a
 			b.ReportAllocs()
 			for b.Loop() {
-				ex.Search(q, 10, nil)
+				ex.Search(context.Background(), q, 10, nil)
 			}
 		})
 	}

@@ -1,6 +1,9 @@
 package index
 
-import "sync/atomic"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // What a beam search may return (nodes it rejects are still walked).
 const (
@@ -87,7 +90,10 @@ func (h *HNSW) searchLayer(q []float32, eps []node, ef, l int, sc *scratch, mode
 }
 
 // Search returns up to k nearest live ids, nearest first.
-func (h *HNSW) Search(q []float32, k int, opts *SearchOptions) ([]Result, error) {
+func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts *SearchOptions) ([]Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var o SearchOptions
 	if opts != nil {
 		o = *opts

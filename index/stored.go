@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	berrors "go.etcd.io/bbolt/errors"
+
 	faults "rgunit/internal/guard"
 )
 
@@ -273,8 +274,8 @@ func (s *Stored) writable() error {
 }
 
 // Add inserts one vector and commits it.
-func (s *Stored) Add(id uint64, vec []float32) error {
-	return s.AddBatch(context.Background(), []uint64{id}, [][]float32{vec}, 1)
+func (s *Stored) Add(ctx context.Context, id uint64, vec []float32) error {
+	return s.AddBatch(ctx, []uint64{id}, [][]float32{vec}, 1)
 }
 
 // AddBatch inserts vecs[i] under ids[i] on workers goroutines (0: all
@@ -308,12 +309,17 @@ func (s *Stored) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, w
 }
 
 // Delete tombstones id, repairs its neighbours' lists and commits.
-func (s *Stored) Delete(id uint64) error { return s.DeleteBatch([]uint64{id}) }
+func (s *Stored) Delete(ctx context.Context, id uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.DeleteBatch(ctx, []uint64{id})
+}
 
 // DeleteBatch tombstones every id of ids, repairs their neighbours' lists
 // and commits them together: after a crash either all are deleted or none.
 // An id that is not in the index fails the batch before anything changes.
-func (s *Stored) DeleteBatch(ids []uint64) error {
+func (s *Stored) DeleteBatch(ctx context.Context, ids []uint64) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
@@ -326,7 +332,7 @@ func (s *Stored) DeleteBatch(ids []uint64) error {
 		}
 	}
 	for _, id := range ids {
-		if err := h.Delete(id); err != nil && !errors.Is(err, ErrNotFound) { // listed twice
+		if err := h.Delete(ctx, id); err != nil && !errors.Is(err, ErrNotFound) { // listed twice
 			if rerr := s.reload(); rerr != nil { // memory must not run ahead of disk
 				return errors.Join(err, rerr)
 			}
@@ -337,11 +343,11 @@ func (s *Stored) DeleteBatch(ids []uint64) error {
 }
 
 // Search returns up to k nearest live ids, nearest first.
-func (s *Stored) Search(q []float32, k int, opts *SearchOptions) ([]Result, error) {
+func (s *Stored) Search(ctx context.Context, q []float32, k int, opts *SearchOptions) ([]Result, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	return s.h.Load().Search(q, k, opts)
+	return s.h.Load().Search(ctx, q, k, opts)
 }
 
 // Len returns the number of live ids.

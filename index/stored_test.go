@@ -61,7 +61,7 @@ func searchAll(t testing.TB, ix Index, qs [][]float32, k int) [][]Result {
 	t.Helper()
 	out := make([][]Result, len(qs))
 	for i, q := range qs {
-		rs, err := ix.Search(q, k, &SearchOptions{Ef: 64})
+		rs, err := ix.Search(context.Background(), q, k, &SearchOptions{Ef: 64})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,12 +88,12 @@ func TestStoredRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 4000; i < 4100; i++ { // single adds commit one by one
-		if err := s.Add(uint64(i+1), data[i]); err != nil {
+		if err := s.Add(context.Background(), uint64(i+1), data[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for id := uint64(1); id <= 4100; id += 10 {
-		if err := s.Delete(id); err != nil {
+		if err := s.Delete(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -124,7 +124,7 @@ func TestStoredRoundTrip(t *testing.T) {
 	if err := r.AddBatch(context.Background(), idsFor(4100, 5000), data[4100:], 0); err != nil {
 		t.Fatal(err)
 	}
-	if rs, _ := r.Search(data[4500], 1, nil); len(rs) != 1 || rs[0].ID != 4501 {
+	if rs, _ := r.Search(context.Background(), data[4500], 1, nil); len(rs) != 1 || rs[0].ID != 4501 {
 		t.Fatalf("own vector: %v", rs)
 	}
 }
@@ -151,17 +151,17 @@ func TestStoredBadInput(t *testing.T) {
 	if s.Len() != 0 {
 		t.Fatalf("bad batches left %d vectors", s.Len())
 	}
-	if rs, err := s.Search(vecs[0], 3, nil); err != nil || len(rs) != 0 {
+	if rs, err := s.Search(context.Background(), vecs[0], 3, nil); err != nil || len(rs) != 0 {
 		t.Fatalf("empty search: %v %v", rs, err)
 	}
-	if err := s.Add(7, vecs[0]); err != nil {
+	if err := s.Add(context.Background(), 7, vecs[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(8); !errors.Is(err, ErrNotFound) {
+	if err := s.Delete(context.Background(), 8); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown delete: %v", err)
 	}
 	s.Close()
-	if err := s.Add(9, vecs[0]); !errors.Is(err, ErrClosed) {
+	if err := s.Add(context.Background(), 9, vecs[0]); !errors.Is(err, ErrClosed) {
 		t.Fatalf("add after close: %v", err)
 	}
 	if _, err := OpenFile(path, &StoredOptions{Dim: 5}); !errors.Is(err, ErrMismatch) {
@@ -176,10 +176,10 @@ func TestStoredBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rs, err := ro.Search(vecs[0], 1, nil); err != nil || len(rs) != 1 || rs[0].ID != 7 {
+	if rs, err := ro.Search(context.Background(), vecs[0], 1, nil); err != nil || len(rs) != 1 || rs[0].ID != 7 {
 		t.Fatalf("read-only search: %v %v", rs, err)
 	}
-	if err := ro.Add(10, vecs[0]); !errors.Is(err, ErrReadOnly) {
+	if err := ro.Add(context.Background(), 10, vecs[0]); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("read-only add: %v", err)
 	}
 	if _, err := OpenStored(db, []string{"other"}, nil); !errors.Is(err, ErrReadOnly) {
@@ -259,7 +259,7 @@ func TestStoredRelinksOnOpen(t *testing.T) {
 		t.Fatalf("check after relink: %+v", rep)
 	}
 	id := uint64(victim) + 1
-	if rs, _ := r.Search(data[victim], 1, nil); len(rs) != 1 || rs[0].ID != id {
+	if rs, _ := r.Search(context.Background(), data[victim], 1, nil); len(rs) != 1 || rs[0].ID != id {
 		t.Fatalf("relinked vector not found: %v", rs)
 	}
 	r.Close()
@@ -389,7 +389,7 @@ func TestReachability(t *testing.T) {
 	qs := Gaussian(50, 64, 4)
 	h, _ := NewHNSW(64, &Options{EfConstruction: 100})
 	for i, v := range data {
-		h.Add(uint64(i+1), v)
+		h.Add(context.Background(), uint64(i+1), v)
 	}
 	before := len(h.Check().Unreachable)
 	fixed := h.EnsureReachable()
@@ -435,7 +435,7 @@ func TestStoredFlipDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 20 {
-		if err := s.Add(uint64(i+1), []float32{float32(i), 1, -1, float32(i % 3)}); err != nil {
+		if err := s.Add(context.Background(), uint64(i+1), []float32{float32(i), 1, -1, float32(i % 3)}); err != nil {
 			t.Fatal(err)
 		}
 	}

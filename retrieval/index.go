@@ -358,13 +358,16 @@ func Posteriors(m *Model, code []float32) []float32 {
 // (Sync keeps one retrieval index; every one found is updated, without
 // loading a model.) With a remote index, the deletions are recorded as
 // pending first, and cleared once the cluster has them.
-func Remove(st *storage.Store, ids []uint64) error {
+func Remove(ctx context.Context, st *storage.Store, ids []uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	url, err := st.IndexURL()
 	if err != nil {
 		return err
 	}
 	if url != "" {
-		return removeRemote(st, url, ids)
+		return removeRemote(ctx, st, url, ids)
 	}
 	names, err := st.Indexes()
 	if err != nil {
@@ -385,7 +388,7 @@ func Remove(st *storage.Store, ids []uint64) error {
 			}
 		}
 		if len(in) > 0 {
-			err = idx.DeleteBatch(in)
+			err = idx.DeleteBatch(context.WithoutCancel(ctx), in) // all or none
 		}
 		if err = errors.Join(err, idx.Close()); err != nil {
 			return err
@@ -396,7 +399,7 @@ func Remove(st *storage.Store, ids []uint64) error {
 
 // removeRemote deletes ids from the cluster, or marks them pending deletes
 // when it is unreachable.
-func removeRemote(st *storage.Store, url string, ids []uint64) error {
+func removeRemote(ctx context.Context, st *storage.Store, url string, ids []uint64) error {
 	m, ver, err := Load(st)
 	if errors.Is(err, ErrNoModel) {
 		return nil
@@ -407,9 +410,8 @@ func removeRemote(st *storage.Store, url string, ids []uint64) error {
 	if err := st.MarkPending(indexName(ver), storage.PendingDelete, ids); err != nil {
 		return err
 	}
-	ctx := context.Background()
 	x, err := openRemote(ctx, url, m, ver, true)
-	if errors.Is(err, weaviate.ErrUnreachable) {
+	if errors.Is(err, weaviate.ErrUnreachable) || ctx.Err() != nil {
 		return nil // pending: the next sync deletes them
 	}
 	if err != nil {
@@ -417,8 +419,8 @@ func removeRemote(st *storage.Store, url string, ids []uint64) error {
 	}
 	defer x.Close()
 	if err := x.DeleteIDs(ctx, ids); err != nil {
-		if errors.Is(err, weaviate.ErrUnreachable) {
-			return nil
+		if errors.Is(err, weaviate.ErrUnreachable) || ctx.Err() != nil {
+			return nil // pending: the next sync deletes them
 		}
 		return err
 	}

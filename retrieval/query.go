@@ -31,7 +31,7 @@ type DB struct {
 // backend is where a DB searches: want holds the required attribute values
 // (0: any), exclude an id never returned (0: none).
 type backend interface {
-	search(q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error)
+	search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error)
 	len() int
 	close() error
 }
@@ -123,7 +123,7 @@ type localBackend struct {
 	d   *DB
 }
 
-func (l *localBackend) search(q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error) {
+func (l *localBackend) search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error) {
 	opts := &index.SearchOptions{Ef: ef}
 	var filter func(uint64) bool
 	if slices.ContainsFunc(want, func(w int8) bool { return w != 0 }) {
@@ -138,7 +138,7 @@ func (l *localBackend) search(q []float32, k, ef int, want []int8, exclude uint6
 	if filter != nil || exclude != 0 {
 		opts.Filter = func(id uint64) bool { return id != exclude && (filter == nil || filter(id)) }
 	}
-	hits, err := l.idx.Search(q, min(k, max(l.idx.Len(), 1)), opts)
+	hits, err := l.idx.Search(ctx, q, min(k, max(l.idx.Len(), 1)), opts)
 	return hits, false, err
 }
 
@@ -211,7 +211,7 @@ func ParseFilters(s embed.Schema, specs []string) (map[string]int8, error) {
 }
 
 // Query returns the k items nearest to emb(E_c(source), target means).
-func (d *DB) Query(q Query) (*Result, error) {
+func (d *DB) Query(ctx context.Context, q Query) (*Result, error) {
 	if q.K <= 0 {
 		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, q.K)
 	}
@@ -251,7 +251,7 @@ func (d *DB) Query(q Query) (*Result, error) {
 	for name, v := range q.Filter {
 		want[s.Index(name)] = v
 	}
-	hits, partial, err := d.be.search(qv, q.K, q.Ef, want, q.Exclude)
+	hits, partial, err := d.be.search(ctx, qv, q.K, q.Ef, want, q.Exclude)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +454,7 @@ func (d *DB) Neighbours(content []float32, targets [][]int8, k int, exclude []ui
 		if exclude != nil {
 			ex = exclude[i]
 		}
-		hits, _, err := d.be.search(embs[i*m.Config.Dim:(i+1)*m.Config.Dim], k, 0, nil, ex)
+		hits, _, err := d.be.search(context.Background(), embs[i*m.Config.Dim:(i+1)*m.Config.Dim], k, 0, nil, ex)
 		if err != nil {
 			return nil, err
 		}

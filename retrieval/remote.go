@@ -186,14 +186,14 @@ type remoteBackend struct {
 	n int // objects at open
 }
 
-func (r *remoteBackend) search(q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error) {
+func (r *remoteBackend) search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error) {
 	where := map[int]int8{}
 	for a, w := range want {
 		if w != 0 {
 			where[a] = w
 		}
 	}
-	a, err := r.x.Find(context.Background(), weaviate.Query{Vector: q, K: k, Ef: ef, Where: where, Exclude: exclude})
+	a, err := r.x.Find(ctx, weaviate.Query{Vector: q, K: k, Ef: ef, Where: where, Exclude: exclude})
 	if err != nil {
 		return nil, false, err
 	}

@@ -47,7 +47,7 @@ func TestRemoteUnreachable(t *testing.T) {
 	if err := p.st.Delete(1); err != nil {
 		t.Fatal(err)
 	}
-	if err := Remove(p.st, []uint64{1}); err != nil {
+	if err := Remove(context.Background(), p.st, []uint64{1}); err != nil {
 		t.Fatal(err)
 	}
 	adds, dels, err := p.st.Pending(indexName(p.ver))

@@ -126,7 +126,7 @@ func TestPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := d.Query(Query{Image: x, Targets: "Blond_Hair,-Male", K: 10, Exclude: 7})
+	res, err := d.Query(context.Background(), Query{Image: x, Targets: "Blond_Hair,-Male", K: 10, Exclude: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestPipeline(t *testing.T) {
 		t.Fatalf("target %s from source %s", got, d.Model.Schema().Format(res.Source))
 	}
 	// A filter keeps only matching items (known label, else predicted).
-	res, err = d.Query(Query{Image: x, Targets: "Young", K: 5, Filter: map[string]int8{"Male": -1}})
+	res, err = d.Query(context.Background(), Query{Image: x, Targets: "Young", K: 5, Filter: map[string]int8{"Male": -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestPipeline(t *testing.T) {
 		{Query{Image: x, Targets: "Young", K: 3, Ef: -1}, ErrQuery},
 		{Query{Image: x[:10], Targets: "Young", K: 3}, ErrQuery},
 	} {
-		if _, err := d.Query(c.q); !errors.Is(err, c.want) {
+		if _, err := d.Query(context.Background(), c.q); !errors.Is(err, c.want) {
 			t.Errorf("%+v: %v, want %v", c.q.Targets, err, c.want)
 		}
 	}
@@ -222,7 +222,7 @@ func TestPipeline(t *testing.T) {
 	if err := p.st.Delete(3); err != nil {
 		t.Fatal(err)
 	}
-	if err := Remove(p.st, []uint64{3}); err != nil {
+	if err := Remove(context.Background(), p.st, []uint64{3}); err != nil {
 		t.Fatal(err)
 	}
 	d2, err := Open(p.st)
@@ -347,7 +347,7 @@ func TestNoModel(t *testing.T) {
 	if _, err := Open(st); !errors.Is(err, ErrNoModel) || !strings.Contains(err.Error(), "train retrieval") {
 		t.Fatalf("open without a model: %v", err)
 	}
-	if err := Remove(st, []uint64{1}); err != nil {
+	if err := Remove(context.Background(), st, []uint64{1}); err != nil {
 		t.Fatalf("remove without a model: %v", err)
 	}
 	if p, w, err := PredictedCount(st); err != nil || p != 0 || w != 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,7 +164,7 @@ func TestPartIndexed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := idx.DeleteBatch([]uint64{9, 10}); err != nil {
+	if err := idx.DeleteBatch(context.Background(), []uint64{9, 10}); err != nil {
 		t.Fatal(err)
 	}
 	idx.Close()

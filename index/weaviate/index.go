@@ -332,12 +332,12 @@ func (x *Index) checkObject(o Object) error {
 }
 
 // Add inserts one vector without attribute values ([index.Index]).
-func (x *Index) Add(id uint64, vec []float32) error {
-	return x.AddObjects(context.Background(), []Object{{ID: id, Vector: vec}})
+func (x *Index) Add(ctx context.Context, id uint64, vec []float32) error {
+	return x.AddObjects(ctx, []Object{{ID: id, Vector: vec}})
 }
 
 // Delete removes an item; deleting an absent item is not an error.
-func (x *Index) Delete(id uint64) error { return x.DeleteIDs(context.Background(), []uint64{id}) }
+func (x *Index) Delete(ctx context.Context, id uint64) error { return x.DeleteIDs(ctx, []uint64{id}) }
 
 // DeleteIDs removes items, absent ones ignored.
 func (x *Index) DeleteIDs(ctx context.Context, ids []uint64) error {
@@ -490,14 +490,14 @@ func (x *Index) find(ctx context.Context, q Query, where *filters.WhereBuilder) 
 // Search is Find without where-filters ([index.Index]); opts.Filter is
 // applied here, fetching more results until k pass it. A partial answer
 // is an error unless Options.AllowPartial.
-func (x *Index) Search(q []float32, k int, opts *index.SearchOptions) ([]index.Result, error) {
+func (x *Index) Search(ctx context.Context, q []float32, k int, opts *index.SearchOptions) ([]index.Result, error) {
 	var o index.SearchOptions
 	if opts != nil {
 		o = *opts
 	}
 	fetch := k
 	for {
-		a, err := x.Find(context.Background(), Query{Vector: q, K: fetch, Ef: o.Ef})
+		a, err := x.Find(ctx, Query{Vector: q, K: fetch, Ef: o.Ef})
 		if err != nil {
 			return nil, err
 		}

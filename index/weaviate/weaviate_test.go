@@ -145,7 +145,7 @@ func TestSingleNode(t *testing.T) {
 	}
 	t.Logf("recall@10 %.3f, with a where-filter %.3f", rec/nq, recF/nq)
 	// Search ([index.Index]) with a function filter, fetching more.
-	hits, err := x.Search(objs[0].Vector, 5, &index.SearchOptions{Filter: func(id uint64) bool { return id%7 == 0 }})
+	hits, err := x.Search(context.Background(), objs[0].Vector, 5, &index.SearchOptions{Filter: func(id uint64) bool { return id%7 == 0 }})
 	if err != nil || len(hits) != 5 {
 		t.Fatalf("search with a filter: %v %v", hits, err)
 	}
@@ -193,8 +193,12 @@ func TestSingleNode(t *testing.T) {
 		err  error
 		call func() error
 	}{
-		{index.ErrDimension, func() error { return x.Add(5000, make([]float32, 3)) }},
-		{index.ErrNotFinite, func() error { v := make([]float32, 16); v[2] = float32(nan()); return x.Add(5000, v) }},
+		{index.ErrDimension, func() error { return x.Add(context.Background(), 5000, make([]float32, 3)) }},
+		{index.ErrNotFinite, func() error {
+			v := make([]float32, 16)
+			v[2] = float32(nan())
+			return x.Add(context.Background(), 5000, v)
+		}},
 		{index.ErrDimension, func() error { _, err := x.Find(ctx, Query{Vector: make([]float32, 2), K: 1}); return err }},
 		{index.ErrBadK, func() error { _, err := x.Find(ctx, Query{Vector: objs[1].Vector, K: 0}); return err }},
 		{ErrQuery, func() error {
