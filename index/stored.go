@@ -325,6 +325,39 @@ func (s *Stored) DeleteBatch(ctx context.Context, ids []uint64) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if err := s.deleteInMemory(ctx, ids); err != nil {
+		return err
+	}
+	return s.commit(s.takeDirty())
+}
+
+// DeleteIn is DeleteBatch inside tx, a read-write transaction on the
+// index's database: the index's records commit with whatever else tx
+// writes (a store's deletion of the same items), all or none. When tx does
+// not commit, the index in memory is ahead of the file: Close it.
+func (s *Stored) DeleteIn(tx *bolt.Tx, ids []uint64) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.deleteInMemory(context.Background(), ids); err != nil {
+		return err
+	}
+	b := s.bucket(tx)
+	if b == nil {
+		return fmt.Errorf("%w: bucket %s vanished", ErrCorrupt, s.path)
+	}
+	h := s.h.Load()
+	return h.writeNodes(b, s.persisted, h.n.Load(), s.takeDirty())
+}
+
+// deleteInMemory tombstones ids in the in-memory index (s.wmu held); on
+// failure the index is reloaded from the file.
+func (s *Stored) deleteInMemory(ctx context.Context, ids []uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	h := s.h.Load()
 	for _, id := range ids {
 		if !h.Has(id) {
@@ -332,14 +365,14 @@ func (s *Stored) DeleteBatch(ctx context.Context, ids []uint64) error {
 		}
 	}
 	for _, id := range ids {
-		if err := h.Delete(ctx, id); err != nil && !errors.Is(err, ErrNotFound) { // listed twice
+		if err := h.Delete(context.Background(), id); err != nil && !errors.Is(err, ErrNotFound) { // listed twice
 			if rerr := s.reload(); rerr != nil { // memory must not run ahead of disk
 				return errors.Join(err, rerr)
 			}
 			return err
 		}
 	}
-	return s.commit(s.takeDirty())
+	return nil
 }
 
 // Search returns up to k nearest live ids, nearest first.

@@ -25,7 +25,12 @@ func openIndex(st *storage.Store, m *Model, ver uint64, create bool) (*index.Sto
 	if create {
 		o.Dim = m.Config.Dim
 	}
-	idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, indexName(ver)}, o)
+	return openStored(st, indexName(ver), o)
+}
+
+// openStored opens the index called name in st.
+func openStored(st *storage.Store, name string, o *index.StoredOptions) (*index.Stored, error) {
+	idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, name}, o)
 	if errors.Is(err, index.ErrCorrupt) {
 		return nil, fmt.Errorf("%w: %s: the retrieval index: %w (rgunit check --db %s --repair rebuilds it)", storage.ErrDamaged, st.Path(), err, st.Path())
 	}
@@ -350,14 +355,13 @@ func Posteriors(m *Model, code []float32) []float32 {
 	return out
 }
 
-// Remove deletes items from the retrieval index, before they are deleted
-// from the store (storage.Delete): the index's deletes commit together,
-// so a crash between the two leaves items that are stored but not indexed
-// (which running the same rm again, or rgunit reindex, completes), never
-// index entries of deleted items. It does nothing when there is no index.
+// Remove deletes items from the store and from every retrieval index in
+// one transaction: after a crash both have them or neither has. With a
+// remote index the transaction records the deletions as pending instead,
+// and the cluster is told after it commits (an unreachable or interrupted
+// cluster gets them at the next sync). An unknown id removes nothing.
 // (Sync keeps one retrieval index; every one found is updated, without
-// loading a model.) With a remote index, the deletions are recorded as
-// pending first, and cleared once the cluster has them.
+// loading a model.)
 func Remove(ctx context.Context, st *storage.Store, ids []uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -373,42 +377,59 @@ func Remove(ctx context.Context, st *storage.Store, ids []uint64) error {
 	if err != nil {
 		return err
 	}
+	var idxs []*index.Stored
+	defer func() {
+		for _, idx := range idxs {
+			idx.Close() // after a failed transaction, memory is ahead of the file
+		}
+	}()
 	for _, n := range names {
 		if !strings.HasPrefix(n, "retrieval-") {
 			continue
 		}
-		idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, n}, nil)
+		idx, err := openStored(st, n, nil)
 		if err != nil {
 			return err
 		}
-		var in []uint64
-		for _, id := range ids {
-			if idx.Has(id) {
-				in = append(in, id)
+		idxs = append(idxs, idx)
+	}
+	err = st.Update(func(tx *storage.Tx) error {
+		for _, idx := range idxs {
+			var in []uint64
+			for _, id := range ids {
+				if idx.Has(id) {
+					in = append(in, id)
+				}
+			}
+			if len(in) > 0 {
+				if err := idx.DeleteIn(tx.Bolt(), in); err != nil {
+					return err
+				}
 			}
 		}
-		if len(in) > 0 {
-			err = idx.DeleteBatch(context.WithoutCancel(ctx), in) // all or none
-		}
-		if err = errors.Join(err, idx.Close()); err != nil {
-			return err
-		}
+		return tx.Delete(ids...)
+	})
+	if err != nil {
+		return fmt.Errorf("nothing removed: %w", err)
 	}
 	return nil
 }
 
-// removeRemote deletes ids from the cluster, or marks them pending deletes
-// when it is unreachable.
 func removeRemote(ctx context.Context, st *storage.Store, url string, ids []uint64) error {
 	m, ver, err := Load(st)
 	if errors.Is(err, ErrNoModel) {
-		return nil
+		return st.Delete(ids...)
 	}
 	if err != nil {
 		return err
 	}
-	if err := st.MarkPending(indexName(ver), storage.PendingDelete, ids); err != nil {
-		return err
+	if err := st.Update(func(tx *storage.Tx) error {
+		if err := tx.MarkPending(indexName(ver), storage.PendingDelete, ids); err != nil {
+			return err
+		}
+		return tx.Delete(ids...)
+	}); err != nil {
+		return fmt.Errorf("nothing removed: %w", err)
 	}
 	x, err := openRemote(ctx, url, m, ver, true)
 	if errors.Is(err, weaviate.ErrUnreachable) || ctx.Err() != nil {
@@ -422,7 +443,7 @@ func removeRemote(ctx context.Context, st *storage.Store, url string, ids []uint
 		if errors.Is(err, weaviate.ErrUnreachable) || ctx.Err() != nil {
 			return nil // pending: the next sync deletes them
 		}
-		return err
+		return fmt.Errorf("removed from the database; the index cluster refused the deletions, which stay pending for rgunit sync: %w", err)
 	}
 	return st.ClearPending(indexName(ver), ids)
 }

@@ -43,16 +43,17 @@ func TestRemoteUnreachable(t *testing.T) {
 	if _, err := Open(p.st); !errors.Is(err, weaviate.ErrUnreachable) {
 		t.Fatalf("open for queries: %v", err)
 	}
-	// Removing items records pending deletions.
-	if err := p.st.Delete(1); err != nil {
-		t.Fatal(err)
-	}
+	// Removing items records pending deletions, in the transaction that
+	// deletes them.
 	if err := Remove(context.Background(), p.st, []uint64{1}); err != nil {
 		t.Fatal(err)
 	}
 	adds, dels, err := p.st.Pending(indexName(p.ver))
 	if err != nil || len(adds) != 299 || len(dels) != 1 || dels[0] != 1 {
 		t.Fatalf("pending after rm: %d adds, deletes %v %v", len(adds), dels, err)
+	}
+	if _, err := p.st.Get(1); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("item 1 after rm: %v", err)
 	}
 	// Back into the file.
 	if err := SetIndex(p.st, ""); err != nil {

@@ -217,10 +217,16 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("filter %q: %v", f, err)
 		}
 	}
-	// Removing items takes them out of the index.
+	// Removing items takes them out of the index and the store together;
+	// an unknown id among them removes nothing.
 	d.Close()
-	if err := p.st.Delete(3); err != nil {
-		t.Fatal(err)
+	if err := Remove(context.Background(), p.st, []uint64{3, 9999}); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("remove with an unknown id: %v", err)
+	}
+	if d2, err := Open(p.st); err != nil || d2.Len() != 300 {
+		t.Fatalf("after a refused rm: %v", err)
+	} else {
+		d2.Close()
 	}
 	if err := Remove(context.Background(), p.st, []uint64{3}); err != nil {
 		t.Fatal(err)
@@ -230,6 +236,9 @@ func TestPipeline(t *testing.T) {
 		t.Fatalf("after rm: %v", err)
 	}
 	d2.Close()
+	if _, err := p.st.Get(3); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("item 3 after rm: %v", err)
+	}
 }
 
 // TestReindexAfterModelChange: training again makes a new version; the
@@ -347,8 +356,8 @@ func TestNoModel(t *testing.T) {
 	if _, err := Open(st); !errors.Is(err, ErrNoModel) || !strings.Contains(err.Error(), "train retrieval") {
 		t.Fatalf("open without a model: %v", err)
 	}
-	if err := Remove(context.Background(), st, []uint64{1}); err != nil {
-		t.Fatalf("remove without a model: %v", err)
+	if err := Remove(context.Background(), st, []uint64{1}); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("remove an unknown item without a model: %v", err)
 	}
 	if p, w, err := PredictedCount(st); err != nil || p != 0 || w != 0 {
 		t.Fatalf("predicted count without a model: %d %d %v", p, w, err)

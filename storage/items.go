@@ -216,43 +216,45 @@ func (s *Store) Has(ids ...uint64) error {
 // transaction. If any id is unknown nothing is deleted and the error wraps
 // ErrNotFound, naming the missing ids.
 func (s *Store) Delete(ids ...uint64) error {
-	return s.update(func(tx *bolt.Tx) error {
-		items := tx.Bucket(bucketItems)
-		var missing []uint64
-		for _, id := range ids {
-			if items.Get(idKey(id)) == nil {
-				missing = append(missing, id)
+	return s.update(func(tx *bolt.Tx) error { return s.deleteItems(tx, ids) })
+}
+
+func (s *Store) deleteItems(tx *bolt.Tx, ids []uint64) error {
+	items := tx.Bucket(bucketItems)
+	var missing []uint64
+	for _, id := range ids {
+		if items.Get(idKey(id)) == nil {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: ids %v (nothing deleted)", ErrNotFound, missing)
+	}
+	vectors := tx.Bucket(bucketVectors)
+	for _, id := range ids {
+		k := idKey(id)
+		v := items.Get(k)
+		if v == nil { // listed twice
+			continue
+		}
+		it, err := s.decodeItem(id, v)
+		if err != nil {
+			return err
+		}
+		for _, del := range []func() error{
+			func() error { return items.Delete(k) },
+			func() error { return tx.Bucket(bucketImages).Delete(k) },
+			func() error { return tx.Bucket(bucketHashes).Delete(it.Hash[:]) },
+			func() error {
+				return vectors.ForEachBucket(func(name []byte) error { return vectors.Bucket(name).Delete(k) })
+			},
+		} {
+			if err := del(); err != nil {
+				return fmt.Errorf("storage: delete %d: %w", id, err)
 			}
 		}
-		if len(missing) > 0 {
-			return fmt.Errorf("%w: ids %v (nothing deleted)", ErrNotFound, missing)
-		}
-		vectors := tx.Bucket(bucketVectors)
-		for _, id := range ids {
-			k := idKey(id)
-			v := items.Get(k)
-			if v == nil { // listed twice
-				continue
-			}
-			it, err := s.decodeItem(id, v)
-			if err != nil {
-				return err
-			}
-			for _, del := range []func() error{
-				func() error { return items.Delete(k) },
-				func() error { return tx.Bucket(bucketImages).Delete(k) },
-				func() error { return tx.Bucket(bucketHashes).Delete(it.Hash[:]) },
-				func() error {
-					return vectors.ForEachBucket(func(name []byte) error { return vectors.Bucket(name).Delete(k) })
-				},
-			} {
-				if err := del(); err != nil {
-					return fmt.Errorf("storage: delete %d: %w", id, err)
-				}
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // AttrCount counts an attribute's known values.

@@ -59,22 +59,27 @@ func (s *Store) MarkPending(name string, op byte, ids []uint64) error {
 	if name == "" || (op != PendingAdd && op != PendingDelete) {
 		return fmt.Errorf("%w: pending %q op %q", ErrInvalid, name, op)
 	}
-	return s.update(func(tx *bolt.Tx) error {
-		r, err := tx.CreateBucketIfNotExists(bucketRemote)
-		if err != nil {
+	return s.update(func(tx *bolt.Tx) error { return markPending(tx, name, op, ids) })
+}
+
+func markPending(tx *bolt.Tx, name string, op byte, ids []uint64) error {
+	if name == "" || (op != PendingAdd && op != PendingDelete) {
+		return fmt.Errorf("%w: pending %q op %q", ErrInvalid, name, op)
+	}
+	r, err := tx.CreateBucketIfNotExists(bucketRemote)
+	if err != nil {
+		return err
+	}
+	b, err := r.CreateBucketIfNotExists([]byte(name))
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := b.Put(idKey(id), []byte{op}); err != nil {
 			return err
 		}
-		b, err := r.CreateBucketIfNotExists([]byte(name))
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := b.Put(idKey(id), []byte{op}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // ClearPending forgets the pending ops of ids under name.
