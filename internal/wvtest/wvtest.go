@@ -121,10 +121,14 @@ type Cluster struct {
 	t     testing.TB
 }
 
-// Start starts an n-node cluster (or skips the test) and stops it when the
+// Start starts an n-node cluster (or skips the test: no server binary, or
+// -short) and stops it when the
 // test ends.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a Weaviate cluster (the -short lane leaves it out)")
+	}
 	bin, err := Binary()
 	if err != nil {
 		t.Skipf("weaviate: %v", err)
