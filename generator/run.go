@@ -2,10 +2,10 @@ package generator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
+	"rgunit/internal/loop"
 	"rgunit/storage"
 )
 
@@ -53,12 +53,6 @@ func LoadLatest(st *storage.Store) (*UNIT, uint64, error) {
 // seeded by (seed, step), so a resumed run takes the same batches as an
 // uninterrupted one.
 func Train(ctx context.Context, st *storage.Store, u *UNIT, d *Dataset, o TrainOptions) (last Losses, err error) {
-	if o.CheckpointEvery <= 0 {
-		o.CheckpointEvery = 200
-	}
-	if o.KeepCheckpoints <= 0 {
-		o.KeepCheckpoints = 3
-	}
 	if d.Size != u.Config.Arch.Size {
 		return last, fmt.Errorf("%w: data at %d px, model at %d px", ErrResolution, d.Size, u.Config.Arch.Size)
 	}
@@ -67,44 +61,27 @@ func Train(ctx context.Context, st *storage.Store, u *UNIT, d *Dataset, o TrainO
 		return last, err
 	}
 	defer tr.Close()
-	saved := u.Step
-	save := func() error {
-		if u.Step == saved {
-			return nil
-		}
-		stats, err := MeasureStats(u, d)
-		if err != nil {
-			return err
-		}
-		u.Config.Stats = stats
-		ver, err := Checkpoint(st, u, o.KeepCheckpoints)
-		if err != nil {
-			return err
-		}
-		saved = u.Step
-		if o.OnCheckpoint != nil {
-			o.OnCheckpoint(ver)
-		}
-		return nil
-	}
-	for u.Step < o.Steps {
-		if err := ctx.Err(); err != nil {
-			return last, errors.Join(err, save())
-		}
-		rng := rand.New(rand.NewPCG(u.Config.Seed, uint64(u.Step)))
-		l, err := tr.Step(d.Batch(rng, u.Config.Batch))
-		if err != nil {
-			return last, err // the model may be half-updated: keep the last checkpoint
-		}
-		last = l
-		if o.OnStep != nil {
-			o.OnStep(l)
-		}
-		if u.Step%o.CheckpointEvery == 0 {
-			if err := save(); err != nil {
-				return last, err
+	_, err = loop.Run(ctx, loop.Loop{Seed: u.Config.Seed, Steps: o.Steps, Every: o.CheckpointEvery,
+		Step: func() int { return u.Step },
+		Run: func(rng *rand.Rand) error {
+			l, err := tr.Step(d.Batch(rng, u.Config.Batch))
+			if err == nil {
+				last = l
+				if o.OnStep != nil {
+					o.OnStep(l)
+				}
 			}
-		}
-	}
-	return last, save()
+			return err
+		},
+		Save: func() (uint64, error) {
+			stats, err := MeasureStats(u, d)
+			if err != nil {
+				return 0, err
+			}
+			u.Config.Stats = stats
+			return Checkpoint(st, u, loop.Keep(o.KeepCheckpoints))
+		},
+		OnCheckpoint: o.OnCheckpoint,
+	})
+	return last, err
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"rgunit/generator"
+	"rgunit/internal/loop"
 	"rgunit/retrieval"
 	"rgunit/storage"
 )
@@ -68,12 +69,6 @@ type TrainOptions struct {
 // training stops; batches and noise depend on (seed, step) only, so a
 // resumed run is the same run.
 func Train(ctx context.Context, db *retrieval.DB, r *generator.RG, d *generator.Dataset, o TrainOptions) (last generator.Losses, err error) {
-	if o.CheckpointEvery <= 0 {
-		o.CheckpointEvery = 200
-	}
-	if o.KeepCheckpoints <= 0 {
-		o.KeepCheckpoints = 3
-	}
 	if d.Size != r.Base.Config.Arch.Size {
 		return last, fmt.Errorf("%w: data at %d px, model at %d px", generator.ErrResolution, d.Size, r.Base.Config.Arch.Size)
 	}
@@ -96,68 +91,49 @@ func Train(ctx context.Context, db *retrieval.DB, r *generator.RG, d *generator.
 		return last, err
 	}
 	defer tr.Close()
-	saved := r.Step
-	save := func() error {
-		if r.Step == saved {
-			return nil
-		}
-		ver, err := Checkpoint(db.St, r, o.KeepCheckpoints)
-		if err != nil {
-			return err
-		}
-		saved = r.Step
-		if o.OnCheckpoint != nil {
-			o.OnCheckpoint(ver)
-		}
-		return nil
-	}
-	for r.Step < o.Steps {
-		if err := ctx.Err(); err != nil {
-			return last, errors.Join(err, save())
-		}
-		rng := rand.New(rand.NewPCG(r.Config.Seed, uint64(r.Step)))
-		b, idx := d.BatchIndices(rng, r.Config.Batch)
-		exclude := make([]uint64, len(idx))
-		for i, j := range idx {
-			exclude[i] = d.IDs[j]
-		}
-		content, err := g.Content(b.X, len(idx))
-		if err != nil {
-			return last, err
-		}
-		tgt, err := g.Retrieve(content, b.Tgt, exclude)
-		if err != nil {
-			return last, err
-		}
-		src, err := g.Retrieve(content, b.Src, exclude)
-		if err != nil {
-			return last, err
-		}
-		var codes []float32
-		if r.Config.Codes == generator.CodeEncoder.String() {
-			// The code translate would use: the neighbours' E_a means for
-			// the changed attributes, the image's own for the others.
-			cs, err := r.Base.TranslationCodes(generator.CodeEncoder, b.X, b.Src, b.Tgt, tgt.Codes, nil)
+	_, err = loop.Run(ctx, loop.Loop{Seed: r.Config.Seed, Steps: o.Steps, Every: o.CheckpointEvery,
+		Step: func() int { return r.Step },
+		Run: func(rng *rand.Rand) error {
+			b, idx := d.BatchIndices(rng, r.Config.Batch)
+			exclude := make([]uint64, len(idx))
+			for i, j := range idx {
+				exclude[i] = d.IDs[j]
+			}
+			content, err := g.Content(b.X, len(idx))
 			if err != nil {
-				return last, err
+				return err
 			}
-			for _, c := range cs {
-				codes = append(codes, c...)
+			tgt, err := g.Retrieve(content, b.Tgt, exclude)
+			if err != nil {
+				return err
 			}
-		}
-		l, err := tr.Step(generator.RGBatch{Batch: b, NbTgt: tgt.Maps, NbSrc: src.Maps, Codes: codes})
-		if err != nil {
-			return last, err // the model may be half-updated: keep the last checkpoint
-		}
-		last = l
-		if o.OnStep != nil {
-			o.OnStep(l)
-		}
-		if r.Step%o.CheckpointEvery == 0 {
-			if err := save(); err != nil {
-				return last, err
+			src, err := g.Retrieve(content, b.Src, exclude)
+			if err != nil {
+				return err
 			}
-		}
-	}
-	return last, save()
+			var codes []float32
+			if r.Config.Codes == generator.CodeEncoder.String() {
+				// The code translate would use: the neighbours' E_a means for
+				// the changed attributes, the image's own for the others.
+				cs, err := r.Base.TranslationCodes(generator.CodeEncoder, b.X, b.Src, b.Tgt, tgt.Codes, nil)
+				if err != nil {
+					return err
+				}
+				for _, c := range cs {
+					codes = append(codes, c...)
+				}
+			}
+			l, err := tr.Step(generator.RGBatch{Batch: b, NbTgt: tgt.Maps, NbSrc: src.Maps, Codes: codes})
+			if err == nil {
+				last = l
+				if o.OnStep != nil {
+					o.OnStep(l)
+				}
+			}
+			return err
+		},
+		Save:         func() (uint64, error) { return Checkpoint(db.St, r, loop.Keep(o.KeepCheckpoints)) },
+		OnCheckpoint: o.OnCheckpoint,
+	})
+	return last, err
 }

@@ -2,11 +2,11 @@ package retrieval
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
 
 	"rgunit/embed"
+	"rgunit/internal/loop"
 	"rgunit/storage"
 )
 
@@ -33,12 +33,6 @@ type TrainOptions struct {
 // from m.Step to o.Steps, checkpointing into st every o.CheckpointEvery
 // steps and when it stops. It returns the version of the last checkpoint.
 func Train(ctx context.Context, st *storage.Store, m *Model, data *embed.Labelled, o TrainOptions) (last Losses, ver uint64, err error) {
-	if o.CheckpointEvery <= 0 {
-		o.CheckpointEvery = 200
-	}
-	if o.KeepCheckpoints <= 0 {
-		o.KeepCheckpoints = 3
-	}
 	kinds, err := embed.ParseNegatives(m.Config.Negatives)
 	if err != nil {
 		return last, 0, err
@@ -52,44 +46,26 @@ func Train(ctx context.Context, st *storage.Store, m *Model, data *embed.Labelle
 		return last, 0, err
 	}
 	defer tr.Close()
-	saved, ver := m.Step, uint64(0)
-	save := func() error {
-		if m.Step == saved {
-			return nil
-		}
-		v, err := Checkpoint(st, m, o.KeepCheckpoints)
-		if err != nil {
-			return err
-		}
-		saved, ver = m.Step, v
-		if o.OnCheckpoint != nil {
-			o.OnCheckpoint(v)
-		}
-		return nil
-	}
-	for m.Step < o.Steps {
-		if err := ctx.Err(); err != nil {
-			return last, ver, errors.Join(err, save())
-		}
-		start := time.Now()
-		rng := rand.New(rand.NewPCG(m.Config.Seed, uint64(m.Step)))
-		loss, per, err := tr.Step(pool, rng)
-		if err != nil {
-			return last, ver, err
-		}
-		m.Step++
-		last = Losses{Step: m.Step, Loss: loss, PerKind: map[string]float64{}, Seconds: time.Since(start).Seconds()}
-		for i, k := range kinds {
-			last.PerKind[k.String()] = per[i]
-		}
-		if o.OnStep != nil {
-			o.OnStep(last)
-		}
-		if m.Step%o.CheckpointEvery == 0 {
-			if err := save(); err != nil {
-				return last, ver, err
+	ver, err = loop.Run(ctx, loop.Loop{Seed: m.Config.Seed, Steps: o.Steps, Every: o.CheckpointEvery,
+		Step: func() int { return m.Step },
+		Run: func(rng *rand.Rand) error {
+			start := time.Now()
+			loss, per, err := tr.Step(pool, rng)
+			if err != nil {
+				return err
 			}
-		}
-	}
-	return last, ver, save()
+			m.Step++
+			last = Losses{Step: m.Step, Loss: loss, PerKind: map[string]float64{}, Seconds: time.Since(start).Seconds()}
+			for i, k := range kinds {
+				last.PerKind[k.String()] = per[i]
+			}
+			if o.OnStep != nil {
+				o.OnStep(last)
+			}
+			return nil
+		},
+		Save:         func() (uint64, error) { return Checkpoint(st, m, loop.Keep(o.KeepCheckpoints)) },
+		OnCheckpoint: o.OnCheckpoint,
+	})
+	return last, ver, err
 }

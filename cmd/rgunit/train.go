@@ -10,6 +10,7 @@ import (
 
 	"rgunit"
 	"rgunit/generator"
+	"rgunit/internal/loop"
 	"rgunit/split"
 )
 
@@ -31,7 +32,7 @@ func (t *trainFlags) register(cmd *cobra.Command, steps int, what string) {
 	t.db.register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&t.steps, "steps", steps, "train until the model has taken this many steps")
-	f.IntVar(&t.every, "checkpoint-every", 200, "steps between checkpoints")
+	f.IntVar(&t.every, "checkpoint-every", loop.DefaultCheckpointEvery, "steps between checkpoints")
 	f.BoolVar(&t.fresh, "fresh", false, "ignore existing "+what+" checkpoints and start over")
 	f.BoolVarP(&t.quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&t.jsonl, "json", false, "print the losses as JSON at each checkpoint (means over the steps since the previous line) and at the end")
