@@ -159,6 +159,7 @@ func (d *DB) TrainUnit(ctx context.Context, o UnitOptions) (UnitResult, error) {
 		c := u.Config
 		arch, sch := cfg.Arch, cfg.Schema
 		rc, rerr := generator.ParseRecipe(o.Recipe, o.Without, o.Steps, &arch, &sch)
+		rc = generator.StageOne(rc)
 		rc.Steps = c.Recipe.Steps // a resumed run keeps its schedule
 		if err := o.checkResume(fmt.Sprintf("checkpoint version %d", ver), u.Step, map[string]bool{
 			"size": cfg.Arch.Size == c.Arch.Size, "width": cfg.Arch.Width == c.Arch.Width, "res-blocks": cfg.Arch.ResBlocks == c.Arch.ResBlocks,
@@ -183,6 +184,7 @@ func (d *DB) TrainUnit(ctx context.Context, o UnitOptions) (UnitResult, error) {
 		if cfg.Recipe, err = generator.ParseRecipe(o.Recipe, o.Without, o.Steps, &cfg.Arch, &cfg.Schema); err != nil {
 			return UnitResult{}, err
 		}
+		cfg.Recipe = generator.StageOne(cfg.Recipe)
 		if u, err = generator.NewUNIT(cfg); err != nil {
 			return UnitResult{}, err
 		}

@@ -41,6 +41,10 @@ type Recipe struct {
 	// EMA, when positive, keeps a moving average of E_c, E_a and G with
 	// this decay, used for inference and shipping.
 	EMA float64 `json:"ema,omitempty"`
+	// ChromaSmooth, when positive, weighs a stage-3 loss on the
+	// translations' chroma high frequencies (the mean |Laplacian| of R-G
+	// and B-G): colour speckle the decoder makes and no real face has.
+	ChromaSmooth float64 `json:"chroma_smooth,omitempty"`
 	// Cosine decays the learning rate from Config.LR to a tenth of it
 	// along a half cosine over Steps steps (it stays there after);
 	// ClipNorm, when positive, clips the global gradient norm of each
@@ -70,6 +74,7 @@ var RecipeParts = []RecipePart{
 	{"kl-per-attr", "KL summed per attribute, with a warm-up", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.KLPerAttr, r.KLWarmup = false, 0 }},
 	{"style-swap", "kept attributes' blocks from the source (p 0.5)", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.StyleSwap = 0 }},
 	{"ref-pass", "reference-guided pass", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.RefPass = false }},
+	{"chroma-smooth", "stage 3: a loss on the translations' chroma high frequencies (weight 5)", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.ChromaSmooth = 0 }},
 	{"code-detach", "no gradient from the code loss into E_a", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.CodeDetach = false }},
 	{"multiscale-d", "two-scale D, 1x1 patches, conv class head, N(0, 0.02)", func(_ *Recipe, a *embed.Arch, _ *embed.Schema) { a.MultiScaleD = false }},
 	{"layer-norm", "layer norm after G's upsampling convs", func(_ *Recipe, a *embed.Arch, _ *embed.Schema) { a.LayerNorm = false }},
@@ -84,7 +89,7 @@ var RecipeParts = []RecipePart{
 func DefaultRecipe(steps int, a *embed.Arch, s *embed.Schema) Recipe {
 	a.LayerNorm, a.MultiScaleD = true, true
 	return Recipe{RecFromMu: true, KLPerAttr: true, KLWarmup: 1000, StyleSwap: 0.5, RefPass: true, CodeDetach: true,
-		EMA: 0.999, Cosine: true, Steps: steps, ClipNorm: 10}
+		EMA: 0.999, Cosine: true, Steps: steps, ClipNorm: 10, ChromaSmooth: 5}
 }
 
 // Without turns off the named parts of the default recipe (see
@@ -158,9 +163,16 @@ func (r Recipe) emaDecay(step int) float64 {
 	return min(r.EMA, float64(1+step)/float64(10+step))
 }
 
+// StageOne drops the parts of a recipe that only stage 3 trains with (the
+// chroma loss): a stage-1 model records what trained it.
+func StageOne(r Recipe) Recipe {
+	r.ChromaSmooth = 0
+	return r
+}
+
 // StageThree keeps the parts of a recipe that apply to stage 3, where E_a
-// is frozen: reconstruction from the mean, the moving average and the
-// schedule.
+// is frozen: reconstruction from the mean, the moving average, the
+// schedule and the chroma loss.
 func StageThree(r Recipe) Recipe {
-	return Recipe{RecFromMu: r.RecFromMu, EMA: r.EMA, Cosine: r.Cosine, Steps: r.Steps, ClipNorm: r.ClipNorm}
+	return Recipe{RecFromMu: r.RecFromMu, EMA: r.EMA, Cosine: r.Cosine, Steps: r.Steps, ClipNorm: r.ClipNorm, ChromaSmooth: r.ChromaSmooth}
 }

@@ -83,9 +83,12 @@ func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
 	t.rec = b.L1(xrec, t.x)
 	t.code = b.L1(mufake, t.zt)
 	w := c.Weights
-	t.total = b.WeightedSum(
-		[]*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle},
-		[]float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle})
+	terms := []*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle}
+	weights := []float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle}
+	if k := c.Recipe.ChromaSmooth; k > 0 {
+		terms, weights = append(terms, chromaHF(b, p.fake, n, s)), append(weights, k)
+	}
+	t.total = b.WeightedSum(terms, weights)
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("generator: building the stage-3 G step: %w", err)
 	}
@@ -199,4 +202,18 @@ func (r *RG) Translate(x []float32, codes [][]float32, neighbours [][]float32) (
 		return nil, err
 	}
 	return rows(out, n, per), nil
+}
+
+// chromaHF is the mean |Laplacian| of the chroma channels (R-G, B-G) of
+// x (n,3,s,s), inside a one-pixel border: the speckle bench.SpeckleRatio
+// measures.
+func chromaHF(b *nn.Builder, x *G.Node, n, s int) *G.Node {
+	lap := [9]float32{0, 1, 0, 1, -4, 1, 0, 1, 0}
+	w := newInput(2, 3, 3, 3)
+	k := w.Data().([]float32)
+	for i, v := range lap {
+		k[0*27+0*9+i], k[0*27+1*9+i] = v, -v // R-G
+		k[1*27+2*9+i], k[1*27+1*9+i] = v, -v // B-G
+	}
+	return b.L1(b.Conv(x, w, nil, 1, 0), b.P(newInput(n, 2, s-2, s-2)))
 }
