@@ -20,7 +20,7 @@ import (
 // (1.000 of 360 for the retrained model; the evaluation classifier's
 // target accuracy on held-back faces is in docs/stage3.md).
 const (
-	maxSpeckle = 2.0
+	maxSpeckle = 1.5
 	minChanged = 0.95
 )
 
@@ -31,11 +31,10 @@ const (
 // other age with retrieval guidance. The outputs must stay close to as
 // clean as the inputs: chroma high-frequency energy at most maxSpeckle
 // times theirs (the first shipped model: 6.8x with the prior codes it was
-// fed, 2.07x with encoder codes; the retrained model: 1.90x. The aim is
-// 1.5x; the gate holds what the model reaches, so that a regression
-// fails), and translating a face to its own attributes must give the face
-// back (mean L1 to the input, images in [-1, 1]: first model 0.106,
-// retrained 0.082).
+// fed, 2.07x with encoder codes; retrained without the chroma loss 1.90x,
+// with it 0.91x), and translating a face to its own attributes must give
+// the face back (mean L1 to the input, images in [-1, 1]: first model
+// 0.106, retrained 0.083).
 func TestShippedTranslations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports the shipped model and translates 300 images")
