@@ -31,7 +31,7 @@ go build -o rgunit ./cmd/rgunit
 pairs=()
 if [ -f "$facegen/gen_faces.mjs" ] && command -v node >/dev/null; then
   if [ ! -f "$out/pairs/pairs.txt" ]; then
-    # The held-back faces (one id in ten by retrieval.HeldBack's hash;
+    # The held-back faces (one id in ten by split.HeldBack's hash;
     # ids follow faces.jsonl's order), re-rendered with each other hair
     # colour and the other age.
     ./rgunit ls --db "$db" --json | python3 -c '
