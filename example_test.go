@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 
 	"rgunit"
+	"rgunit/embed"
+	"rgunit/generator"
 	"rgunit/ingest"
+	"rgunit/retrieval"
 )
 
 // faces opens a new database in a temporary folder and ingests the 300
@@ -94,4 +97,50 @@ func ExampleDB_Remove() {
 	// Output:
 	// 298 items left
 	// storage: no such item: ids [3] (nothing deleted)
+}
+
+// Training your own models: stage 1 on the labelled items, then the
+// retrieval embedder (and the index), then RG-UNIT. Each job resumes from
+// its last checkpoint when run again; here each takes two steps of a tiny
+// network.
+func ExampleDB_TrainUnit() {
+	dir, _ := os.MkdirTemp("", "rgunit-example")
+	defer os.RemoveAll(dir)
+	db, err := rgunit.Open(filepath.Join(dir, "own.db"), &rgunit.Options{ImageSize: 32})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	ctx := context.Background()
+	labels, _ := ingest.LoadLabels("testdata/faces/list_attr.txt")
+	if _, err := db.Ingest(ctx, []string{"testdata/faces"}, rgunit.IngestOptions{Labels: labels, Model: "none"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	tiny := embed.Arch{Size: 32, Width: 4, ResBlocks: 1}
+	u, err := db.TrainUnit(ctx, rgunit.UnitOptions{TrainOptions: rgunit.TrainOptions{Steps: 2},
+		Config: generator.Config{Arch: tiny, Batch: 2}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, err := db.TrainRetrieval(ctx, rgunit.RetrievalOptions{TrainOptions: rgunit.TrainOptions{Steps: 2},
+		Config: retrieval.Config{Pool: 8, Batch: 4, Dim: 8}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, err := db.Sync(ctx, false, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	g, err := db.TrainRG(ctx, rgunit.RGOptions{TrainOptions: rgunit.TrainOptions{Steps: 2}, Config: generator.RGConfig{Batch: 2}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("stage 1 at step %d, retrieval at step %d (%d items indexed), RG-UNIT at step %d\n", u.Step, r.Step, s.Indexed, g.Step)
+	// Output: stage 1 at step 2, retrieval at step 2 (300 items indexed), RG-UNIT at step 2
 }
