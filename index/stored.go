@@ -24,8 +24,8 @@ import (
 // serialized (a batch inserts on all cores, then commits).
 type Stored struct {
 	h        atomic.Pointer[HNSW]
-	db       *bolt.DB
-	ownDB    bool
+	db       DB
+	own      *bolt.DB // the file OpenFile opened, closed with the index
 	path     [][]byte // bucket path from the top level
 	readOnly bool
 
@@ -60,9 +60,18 @@ type OpenInfo struct {
 	Duration time.Duration `json:"-"`
 }
 
+// DB is where a stored index keeps its records: a bbolt database, or a
+// store that runs bbolt transactions in its file for it (storage.Store's
+// Records), so that the index commits in the same file as the items.
+type DB interface {
+	View(fn func(*bolt.Tx) error) error
+	Update(fn func(*bolt.Tx) error) error
+	IsReadOnly() bool
+}
+
 // OpenStored opens the index kept in the bucket at path (top-level bucket
 // first) of db, creating it when it does not exist and db is writable.
-func OpenStored(db *bolt.DB, path []string, opts *StoredOptions) (*Stored, error) {
+func OpenStored(db DB, path []string, opts *StoredOptions) (*Stored, error) {
 	var o StoredOptions
 	if opts != nil {
 		o = *opts
@@ -157,7 +166,7 @@ func OpenFile(path string, opts *StoredOptions) (*Stored, error) {
 		db.Close()
 		return nil, err
 	}
-	s.ownDB = true
+	s.own = db
 	return s, nil
 }
 
@@ -410,8 +419,8 @@ func (s *Stored) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.h.Load().Close()
-	if s.ownDB {
-		return s.db.Close()
+	if s.own != nil {
+		return s.own.Close()
 	}
 	return nil
 }
@@ -423,11 +432,11 @@ func (s *Stored) IDs() []uint64 { return s.h.Load().IDs() }
 
 // view and update run bbolt transactions whose panics (bbolt asserts on
 // damaged pages) and memory faults become errors wrapping ErrCorrupt.
-func view(db *bolt.DB, fn func(*bolt.Tx) error) error {
+func view(db DB, fn func(*bolt.Tx) error) error {
 	return faults.Do(func() error { return db.View(fn) }, corrupt)
 }
 
-func update(db *bolt.DB, fn func(*bolt.Tx) error) error {
+func update(db DB, fn func(*bolt.Tx) error) error {
 	return faults.Do(func() error { return db.Update(fn) }, corrupt)
 }
 

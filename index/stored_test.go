@@ -352,7 +352,7 @@ func TestStoredInStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := Clustered(500, 8, 10, 0.1, 1)
-	s, err := OpenStored(st.Bolt(), []string{storage.IndexBucket, "model-1"}, &StoredOptions{Dim: 8})
+	s, err := OpenStored(st.Records(), []string{storage.IndexBucket, "model-1"}, &StoredOptions{Dim: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestStoredInStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	s, err = OpenStored(st.Bolt(), []string{storage.IndexBucket, "model-1"}, nil)
+	s, err = OpenStored(st.Records(), []string{storage.IndexBucket, "model-1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func openIndex(st *storage.Store, m *Model, ver uint64, create bool) (*index.Sto
 
 // openStored opens the index called name in st.
 func openStored(st *storage.Store, name string, o *index.StoredOptions) (*index.Stored, error) {
-	idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, name}, o)
+	idx, err := index.OpenStored(st.Records(), []string{storage.IndexBucket, name}, o)
 	if errors.Is(err, index.ErrCorrupt) {
 		return nil, fmt.Errorf("%w: %s: the retrieval index: %w (rgunit check --db %s --repair rebuilds it)", storage.ErrDamaged, st.Path(), err, st.Path())
 	}

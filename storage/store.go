@@ -290,10 +290,22 @@ func (s *Store) SizeBytes() (int64, error) {
 	return n, err
 }
 
-// Bolt returns the store's bbolt database, for packages that keep their own
-// buckets in it: the index lives under the top-level "index" bucket (see
-// [IndexBucket]), so its graph commits in the same file as the items.
-func (s *Store) Bolt() *bolt.DB { return s.db }
+// Records gives packages that keep their own records in the database file
+// (the retrieval index, under [IndexBucket]) bbolt transactions in it, with
+// the store's guards and errors; the store keeps its handle to itself.
+func (s *Store) Records() Records { return Records{s} }
+
+// Records runs bbolt transactions in a store's file (see Store.Records).
+type Records struct{ s *Store }
+
+// View runs fn in a read-only transaction.
+func (r Records) View(fn func(*bolt.Tx) error) error { return r.s.view(fn) }
+
+// Update runs fn in a read-write transaction.
+func (r Records) Update(fn func(*bolt.Tx) error) error { return r.s.update(fn) }
+
+// IsReadOnly reports whether the store was opened read-only.
+func (r Records) IsReadOnly() bool { return r.s.readOnly }
 
 // IndexBucket is the top-level bucket under which indexes keep their data.
 const IndexBucket = "index"

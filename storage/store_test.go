@@ -286,7 +286,7 @@ func TestModelsAndVectors(t *testing.T) {
 		t.Fatalf("vector after drop: %v", err)
 	}
 	// Indexes: the sub-buckets of IndexBucket.
-	if err := st.Bolt().Update(func(tx *bolt.Tx) error {
+	if err := st.Records().Update(func(tx *bolt.Tx) error {
 		_, err := tx.Bucket(bucketIndex).CreateBucket([]byte("idx-a"))
 		return err
 	}); err != nil {

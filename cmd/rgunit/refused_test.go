@@ -160,7 +160,7 @@ func TestPartIndexed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := index.OpenStored(st.Bolt(), []string{storage.IndexBucket, "retrieval-1"}, nil)
+	idx, err := index.OpenStored(st.Records(), []string{storage.IndexBucket, "retrieval-1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
