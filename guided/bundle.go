@@ -40,9 +40,13 @@ type Provenance struct {
 	RGSHA256        string `json:"rg_sha256"`
 }
 
-// ID names the bundle's models in messages: the first 12 hex digits of the
-// retrieval blob's hash.
-func (p Provenance) ID() string { return p.RetrievalSHA256[:min(12, len(p.RetrievalSHA256))] }
+// ID names the bundle in messages: the first 8 hex digits of the retrieval
+// blob's hash (which index the bundle makes), a dot, and the first 4 of
+// the RG-UNIT blob's (a bundle whose stage 3 was retrained over the same
+// retrieval model has an ID of its own).
+func (p Provenance) ID() string {
+	return p.RetrievalSHA256[:min(8, len(p.RetrievalSHA256))] + "." + p.RGSHA256[:min(4, len(p.RGSHA256))]
+}
 
 func sum(b []byte) string {
 	h := sha256.Sum256(b)
@@ -170,7 +174,8 @@ type Imported struct {
 // and RG-UNIT models, with the bundle's provenance, in one transaction. A
 // database that already has a retrieval model other than the bundle's is
 // refused with ErrVersion (its index belongs to that model); importing the
-// same bundle again does nothing. The caller indexes the items afterwards
+// same bundle again does nothing, and a bundle with the same retrieval
+// model and another RG-UNIT model adds that model. The caller indexes the items afterwards
 // (retrieval.Sync).
 func Import(st *storage.Store, data []byte) (*Imported, error) {
 	bd, err := DecodeBundle(data)
@@ -214,9 +219,14 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 	default:
 		return nil, err
 	}
-	if cur, ver, err := st.Model(generator.RGModelName, 0); err == nil {
+	// The same bundle again does nothing; one with another RG-UNIT model
+	// over the same retrieval model (stage 3 retrained) adds it as a new
+	// version, and the index stays valid.
+	if cur, ver, err := st.Model(generator.RGModelName, 0); err == nil && haveRetrieval {
 		if rv, _, err := generator.RGVersion(cur); err == nil && rv == res.RetrievalVersion {
-			res.RGVersion, res.Already = ver, true
+			if old, err := ImportedProvenance(st); err == nil && old != nil && old.RGSHA256 == p.RGSHA256 {
+				res.RGVersion, res.Already = ver, true
+			}
 		}
 	}
 	if res.RGVersion != 0 {

@@ -320,6 +320,29 @@ func TestBundle(t *testing.T) {
 	if _, err := Import(openStore(t, "c.db"), flipped); !errors.Is(err, ErrBundle) {
 		t.Fatalf("flipped byte: %v", err)
 	}
+	// Stage 3 retrained over the same retrieval model: a bundle of its own
+	// (its ID differs after the retrieval part), imported as a new RG-UNIT
+	// version where the first bundle is.
+	st3 := openStore(t, "d.db")
+	first, err := Import(st3, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.train(t, 3, generator.RGConfig{K: 2, Batch: 2, Seed: 2})
+	b2, err := Export(s.st, Provenance{Command: "test", Data: "testdata/faces", Commit: "def"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Import(st3, b2)
+	if err != nil || second.Already || second.RGVersion <= first.RGVersion || second.RetrievalVersion != first.RetrievalVersion {
+		t.Fatalf("a bundle with a retrained stage 3: %+v (first %+v) %v", second, first, err)
+	}
+	if p1, p2 := first.Provenance.ID(), second.Provenance.ID(); p1 == p2 || p1[:8] != p2[:8] {
+		t.Fatalf("bundle IDs %s and %s", p1, p2)
+	}
+	if again, err := Import(st3, b2); err != nil || !again.Already {
+		t.Fatalf("the second bundle again: %+v %v", again, err)
+	}
 	// A retrieval model retrained after RG-UNIT: Load refuses the mismatch.
 	m1, _, _ := retrieval.Load(s.st)
 	if _, err := retrieval.Checkpoint(s.st, m1, 3); err != nil {
