@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"rgunit/index"
+	"rgunit/internal/vecgen"
 )
 
 // ANNOptions configure ANN. The zero value is the set-up: 100,000
@@ -99,11 +100,11 @@ func Synthetic(kind string, o ANNOptions) (*ANNData, error) {
 	switch kind {
 	case "clustered":
 		var cents [][]float32
-		d.Base, cents = index.Clustered(o.N, o.Dim, o.Centres, o.Sigma, o.Seed)
-		d.Queries = index.ClusteredQueries(o.Queries, cents, o.Sigma, o.Seed+1)
+		d.Base, cents = vecgen.Clustered(o.N, o.Dim, o.Centres, o.Sigma, o.Seed)
+		d.Queries = vecgen.ClusteredQueries(o.Queries, cents, o.Sigma, o.Seed+1)
 	case "gaussian":
-		d.Base = index.Gaussian(o.N, o.Dim, o.Seed)
-		d.Queries = index.Gaussian(o.Queries, o.Dim, o.Seed+1)
+		d.Base = vecgen.Gaussian(o.N, o.Dim, o.Seed)
+		d.Queries = vecgen.Gaussian(o.Queries, o.Dim, o.Seed+1)
 	default:
 		return nil, fmt.Errorf("bench: unknown data set %q (clustered, gaussian)", kind)
 	}
@@ -315,5 +316,16 @@ func measure(ix index.Index, d *ANNData, ef int) (recall, qps float64, res [][]i
 		}
 	}
 	qps = float64(len(d.Queries)) / time.Since(start).Seconds()
-	return index.Recall(res, d.Truth, 10), qps, res, nil
+	return vecgen.Recall(resultIDs(res), d.Truth, 10), qps, res, nil
+}
+
+// resultIDs is the ids of search results, for vecgen.Recall.
+func resultIDs(res [][]index.Result) [][]uint64 {
+	out := make([][]uint64, len(res))
+	for i, rs := range res {
+		for _, r := range rs {
+			out[i] = append(out[i], r.ID)
+		}
+	}
+	return out
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"rgunit/internal/vecgen"
+
 	"github.com/viterin/vek/vek32"
 )
 
@@ -23,8 +25,8 @@ type fixture struct {
 
 func buildFixture(t testing.TB, n, dim, centres, nq int, opts *Options) *fixture {
 	t.Helper()
-	data, cents := Clustered(n, dim, centres, 0.1, 42)
-	f := &fixture{data: data, queries: ClusteredQueries(nq, cents, 0.1, 43)}
+	data, cents := vecgen.Clustered(n, dim, centres, 0.1, 42)
+	f := &fixture{data: data, queries: vecgen.ClusteredQueries(nq, cents, 0.1, 43)}
 	h, err := NewHNSW(dim, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +76,7 @@ func (f *fixture) recall(t testing.TB, ef int, filter func(uint64) bool, truth [
 		}
 		res[i] = rs
 	}
-	return Recall(res, truth, 10)
+	return vecgen.Recall(resultIDs(res), truth, 10)
 }
 
 func TestRecallClustered(t *testing.T) {
@@ -101,14 +103,14 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	for _, m := range []Metric{L2, Cosine, InnerProduct} {
 		t.Run(m.String(), func(t *testing.T) {
-			data := Gaussian(2000, 16, 5)
+			data := vecgen.Gaussian(2000, 16, 5)
 			h, _ := NewHNSW(16, &Options{Metric: m})
 			ex, _ := NewExact(16, m)
 			for i, v := range data {
 				h.Add(context.Background(), uint64(i+1), v)
 				ex.Add(context.Background(), uint64(i+1), v)
 			}
-			qs := Gaussian(100, 16, 6)
+			qs := vecgen.Gaussian(100, 16, 6)
 			var res [][]Result
 			var truth [][]uint64
 			for _, q := range qs {
@@ -121,7 +123,7 @@ func TestMetrics(t *testing.T) {
 				}
 				truth = append(truth, ids)
 			}
-			if r := Recall(res, truth, 10); r < 0.95 {
+			if r := vecgen.Recall(resultIDs(res), truth, 10); r < 0.95 {
 				t.Fatalf("%s recall@10 %.3f", m, r)
 			}
 		})
@@ -236,8 +238,8 @@ func TestParallelBuild(t *testing.T) {
 // goroutines search (run it with -race).
 func TestConcurrentBuildAndSearch(t *testing.T) {
 	t.Parallel()
-	data, cents := Clustered(4000, 16, 40, 0.1, 11)
-	qs := ClusteredQueries(50, cents, 0.1, 12)
+	data, cents := vecgen.Clustered(4000, 16, 40, 0.1, 11)
+	qs := vecgen.ClusteredQueries(50, cents, 0.1, 12)
 	h, _ := NewHNSW(16, &Options{EfConstruction: 64})
 	if err := h.AddBatch(context.Background(), idsFor(0, 100), data[:100], 2); err != nil {
 		t.Fatal(err)
@@ -276,7 +278,7 @@ func TestConcurrentBuildAndSearch(t *testing.T) {
 // upstream panic (deletes then search, re-adds) and returns sorted results.
 func TestCoderAdapter(t *testing.T) {
 	t.Parallel()
-	data, _ := Clustered(3000, 16, 30, 0.1, 21)
+	data, _ := vecgen.Clustered(3000, 16, 30, 0.1, 21)
 	c, _ := NewCoderHNSW(16, nil)
 	for i, v := range data {
 		if err := c.Add(context.Background(), uint64(i+1), v); err != nil {
@@ -397,8 +399,8 @@ func TestBadInput(t *testing.T) {
 // deleted; run it with -race.
 func TestConcurrentSearchAndAdd(t *testing.T) {
 	t.Parallel()
-	data, cents := Clustered(3000, 16, 30, 0.1, 9)
-	qs := ClusteredQueries(50, cents, 0.1, 10)
+	data, cents := vecgen.Clustered(3000, 16, 30, 0.1, 9)
+	qs := vecgen.ClusteredQueries(50, cents, 0.1, 10)
 	h, _ := NewHNSW(16, &Options{EfConstruction: 64})
 	for i, v := range data[:500] {
 		h.Add(context.Background(), uint64(i+1), v)
@@ -439,7 +441,7 @@ func TestConcurrentSearchAndAdd(t *testing.T) {
 }
 
 func BenchmarkDistance(b *testing.B) {
-	a, c := Gaussian(1, 128, 1)[0], Gaussian(1, 128, 2)[0]
+	a, c := vecgen.Gaussian(1, 128, 1)[0], vecgen.Gaussian(1, 128, 2)[0]
 	plain := func(x, y []float32) float32 {
 		var s float32
 		for i := range x {
@@ -493,7 +495,7 @@ func BenchmarkDistance(b *testing.B) {
 func TestKernelsAgree(t *testing.T) {
 	t.Parallel()
 	for n := 1; n <= 70; n++ { // the kernels need n >= 1; the index guarantees dim >= 1
-		a, b := Gaussian(1, max(n, 1), uint64(n))[0][:n], Gaussian(1, max(n, 1), uint64(n+100))[0][:n]
+		a, b := vecgen.Gaussian(1, max(n, 1), uint64(n))[0][:n], vecgen.Gaussian(1, max(n, 1), uint64(n+100))[0][:n]
 		if d1, d2 := l2(a, b), goL2(a, b); math.Abs(float64(d1-d2)) > 1e-4*math.Max(1, float64(d2)) {
 			t.Fatalf("n=%d: l2 %v vs %v", n, d1, d2)
 		}
@@ -536,4 +538,15 @@ func TestCancelled(t *testing.T) {
 			t.Errorf("%s: %d items after refused adds", name, idx.Len())
 		}
 	}
+}
+
+// resultIDs is the ids of search results, for vecgen.Recall.
+func resultIDs(res [][]Result) [][]uint64 {
+	out := make([][]uint64, len(res))
+	for i, rs := range res {
+		for _, r := range rs {
+			out[i] = append(out[i], r.ID)
+		}
+	}
+	return out
 }

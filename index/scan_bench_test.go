@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"rgunit/internal/vecgen"
 )
 
 // BenchmarkExactScan chose scanAhead: how far ahead the exact scan
 // prefetches (100k x 128, one query per op).
 func BenchmarkExactScan(b *testing.B) {
-	data := Gaussian(100000, 128, 1)
-	q := Gaussian(1, 128, 2)[0]
+	data := vecgen.Gaussian(100000, 128, 1)
+	q := vecgen.Gaussian(1, 128, 2)[0]
 	ex, _ := NewExact(128, L2)
 	for i, v := range data {
 		ex.Add(context.Background(), uint64(i+1), v)

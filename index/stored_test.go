@@ -17,6 +17,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"rgunit/internal/vecgen"
 	"rgunit/storage"
 )
 
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 const crashN, crashDim, crashChunk = 6000, 16, 250
 
 func crashChild(path string) int {
-	data, _ := Clustered(crashN, crashDim, 60, 0.1, 5)
+	data, _ := vecgen.Clustered(crashN, crashDim, 60, 0.1, 5)
 	s, err := OpenFile(path, &StoredOptions{Dim: crashDim, Options: Options{EfConstruction: 100}, CommitEvery: crashChunk})
 	if err != nil {
 		fmt.Println("error", err)
@@ -75,8 +76,8 @@ func searchAll(t testing.TB, ix Index, qs [][]float32, k int) [][]Result {
 func TestStoredRoundTrip(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ix.db")
-	data, cents := Clustered(5000, 16, 50, 0.1, 3)
-	qs := ClusteredQueries(100, cents, 0.1, 4)
+	data, cents := vecgen.Clustered(5000, 16, 50, 0.1, 3)
+	qs := vecgen.ClusteredQueries(100, cents, 0.1, 4)
 	s, err := OpenFile(path, &StoredOptions{Dim: 16, Options: Options{EfConstruction: 100}, CommitEvery: 700})
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +233,7 @@ func copyFile(t *testing.T, from, to string) {
 func TestStoredRelinksOnOpen(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ix.db")
-	data, _ := Clustered(2000, 8, 20, 0.1, 7)
+	data, _ := vecgen.Clustered(2000, 8, 20, 0.1, 7)
 	s, err := OpenFile(path, &StoredOptions{Dim: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -283,8 +284,8 @@ func TestStoredCrash(t *testing.T) {
 		t.Skip("spawns child processes")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
-	data, cents := Clustered(crashN, crashDim, 60, 0.1, 5)
-	qs := ClusteredQueries(200, cents, 0.1, 6)
+	data, cents := vecgen.Clustered(crashN, crashDim, 60, 0.1, 5)
+	qs := vecgen.ClusteredQueries(200, cents, 0.1, 6)
 	last := 0
 	for kill := 0; kill < 4; kill++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -337,7 +338,7 @@ func TestStoredCrash(t *testing.T) {
 	defer s.Close()
 	truth := exactTruth(t, data, qs, 10, nil)
 	res := searchAll(t, s, qs, 10)
-	if r := Recall(res, truth, 10); s.Len() != crashN || r < 0.95 {
+	if r := vecgen.Recall(resultIDs(res), truth, 10); s.Len() != crashN || r < 0.95 {
 		t.Fatalf("after resume: %d vectors, recall %.4f", s.Len(), r)
 	}
 }
@@ -351,7 +352,7 @@ func TestStoredInStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := Clustered(500, 8, 10, 0.1, 1)
+	data, _ := vecgen.Clustered(500, 8, 10, 0.1, 1)
 	s, err := OpenStored(st.Records(), []string{storage.IndexBucket, "model-1"}, &StoredOptions{Dim: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -385,8 +386,8 @@ func TestStoredInStore(t *testing.T) {
 // repair and identical results.
 func TestReachability(t *testing.T) {
 	t.Parallel()
-	data := Gaussian(10000, 64, 3)
-	qs := Gaussian(50, 64, 4)
+	data := vecgen.Gaussian(10000, 64, 3)
+	qs := vecgen.Gaussian(50, 64, 4)
 	h, _ := NewHNSW(64, &Options{EfConstruction: 100})
 	for i, v := range data {
 		h.Add(context.Background(), uint64(i+1), v)

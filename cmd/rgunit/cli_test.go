@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"rgunit/imageio"
-	"rgunit/index"
 	"rgunit/ingest"
+	"rgunit/internal/vecgen"
 	"rgunit/storage"
 )
 
@@ -246,8 +246,8 @@ func TestBenchANN(t *testing.T) {
 		}
 		return p
 	}
-	base, cents := index.Clustered(1000, 8, 10, 0.1, 1)
-	qs := index.ClusteredQueries(20, cents, 0.1, 2)
+	base, cents := vecgen.Clustered(1000, 8, 10, 0.1, 1)
+	qs := vecgen.ClusteredQueries(20, cents, 0.1, 2)
 	out = mustRun(t, "bench", "ann", "--base", writeVecs("b.fvecs", base), "--query", writeVecs("q.fvecs", qs),
 		"--engines", "rgunit", "--ef", "40")
 	if !strings.Contains(out, "rgunit") || !strings.Contains(out, "exact") {

@@ -1,4 +1,8 @@
-package index
+// Package vecgen makes the synthetic vector sets the index tests and
+// benches share (bench ann's clustered and gaussian sets), and scores
+// recall against exact ground truth. It is test and bench code, kept out
+// of the product's index package.
+package vecgen
 
 import "math/rand/v2"
 
@@ -53,8 +57,8 @@ func gaussianVec(rng *rand.Rand, dim int, sigma float64) []float32 {
 }
 
 // Recall returns the mean fraction of each truth list (its first k ids)
-// found in the matching result list.
-func Recall(results [][]Result, truth [][]uint64, k int) float64 {
+// found among the first k ids of the matching result list.
+func Recall(results, truth [][]uint64, k int) float64 {
 	if len(results) == 0 {
 		return 0
 	}
@@ -65,8 +69,8 @@ func Recall(results [][]Result, truth [][]uint64, k int) float64 {
 			want[id] = true
 		}
 		hit := 0
-		for _, r := range rs[:min(k, len(rs))] {
-			if want[r.ID] {
+		for _, id := range rs[:min(k, len(rs))] {
+			if want[id] {
 				hit++
 			}
 		}
