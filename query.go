@@ -7,7 +7,6 @@ import (
 
 	"rgunit/generator"
 	"rgunit/imageio"
-
 	"rgunit/retrieval"
 )
 
@@ -29,11 +28,7 @@ func (d *DB) Query(ctx context.Context, q Query) (*retrieval.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	idx, err := d.index()
-	if err != nil {
-		return nil, err
-	}
-	src, err := d.querySource(idx, q.Source)
+	src, err := d.LoadQuerySource(q.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -44,22 +39,17 @@ func (d *DB) Query(ctx context.Context, q Query) (*retrieval.Result, error) {
 // what this package does not cover (its state: Len, Pending, URL).
 func (d *DB) Index() (*retrieval.DB, error) { return d.index() }
 
-// querySource reads a source at the retrieval model's size.
-func (d *DB) querySource(idx *retrieval.DB, spec string) (*Source, error) {
-	if err := d.needItems("add some with rgunit ingest"); err != nil {
-		return nil, err
-	}
-	return LoadSource(d.st, spec, idx.Model.Schema(), idx.Model.Size())
-}
-
 // LoadQuerySource reads a source ("face.png" or "id:42") as Query reads
 // it, for QuerySource and QuerySheet.
 func (d *DB) LoadQuerySource(spec string) (*Source, error) {
+	if err := d.needItems("add some with rgunit ingest"); err != nil {
+		return nil, err
+	}
 	idx, err := d.index()
 	if err != nil {
 		return nil, err
 	}
-	return d.querySource(idx, spec)
+	return LoadSource(d.st, spec, idx.Model.Schema(), idx.Model.Size())
 }
 
 // QuerySource is Query with the source read already (q.Source is

@@ -316,16 +316,8 @@ func measure(ix index.Index, d *ANNData, ef int) (recall, qps float64, res [][]i
 		}
 	}
 	qps = float64(len(d.Queries)) / time.Since(start).Seconds()
-	return vecgen.Recall(resultIDs(res), d.Truth, 10), qps, res, nil
+	return vecgen.Recall(res, resultID, d.Truth, 10), qps, res, nil
 }
 
-// resultIDs is the ids of search results, for vecgen.Recall.
-func resultIDs(res [][]index.Result) [][]uint64 {
-	out := make([][]uint64, len(res))
-	for i, rs := range res {
-		for _, r := range rs {
-			out[i] = append(out[i], r.ID)
-		}
-	}
-	return out
-}
+// resultID is a search result's id, for vecgen.Recall.
+func resultID(r index.Result) uint64 { return r.ID }

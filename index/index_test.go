@@ -76,7 +76,7 @@ func (f *fixture) recall(t testing.TB, ef int, filter func(uint64) bool, truth [
 		}
 		res[i] = rs
 	}
-	return vecgen.Recall(resultIDs(res), truth, 10)
+	return vecgen.Recall(res, resultID, truth, 10)
 }
 
 func TestRecallClustered(t *testing.T) {
@@ -123,7 +123,7 @@ func TestMetrics(t *testing.T) {
 				}
 				truth = append(truth, ids)
 			}
-			if r := vecgen.Recall(resultIDs(res), truth, 10); r < 0.95 {
+			if r := vecgen.Recall(res, resultID, truth, 10); r < 0.95 {
 				t.Fatalf("%s recall@10 %.3f", m, r)
 			}
 		})
@@ -540,13 +540,5 @@ func TestCancelled(t *testing.T) {
 	}
 }
 
-// resultIDs is the ids of search results, for vecgen.Recall.
-func resultIDs(res [][]Result) [][]uint64 {
-	out := make([][]uint64, len(res))
-	for i, rs := range res {
-		for _, r := range rs {
-			out[i] = append(out[i], r.ID)
-		}
-	}
-	return out
-}
+// resultID is a search result's id, for vecgen.Recall.
+func resultID(r Result) uint64 { return r.ID }

@@ -338,7 +338,7 @@ func TestStoredCrash(t *testing.T) {
 	defer s.Close()
 	truth := exactTruth(t, data, qs, 10, nil)
 	res := searchAll(t, s, qs, 10)
-	if r := vecgen.Recall(resultIDs(res), truth, 10); s.Len() != crashN || r < 0.95 {
+	if r := vecgen.Recall(res, resultID, truth, 10); s.Len() != crashN || r < 0.95 {
 		t.Fatalf("after resume: %d vectors, recall %.4f", s.Len(), r)
 	}
 }

@@ -57,20 +57,21 @@ func gaussianVec(rng *rand.Rand, dim int, sigma float64) []float32 {
 }
 
 // Recall returns the mean fraction of each truth list (its first k ids)
-// found among the first k ids of the matching result list.
-func Recall(results, truth [][]uint64, k int) float64 {
+// found among the first k results of the matching result list, whose ids
+// id reads.
+func Recall[R any](results [][]R, id func(R) uint64, truth [][]uint64, k int) float64 {
 	if len(results) == 0 {
 		return 0
 	}
 	var sum float64
 	for i, rs := range results {
 		want := map[uint64]bool{}
-		for _, id := range truth[i][:min(k, len(truth[i]))] {
-			want[id] = true
+		for _, t := range truth[i][:min(k, len(truth[i]))] {
+			want[t] = true
 		}
 		hit := 0
-		for _, id := range rs[:min(k, len(rs))] {
-			if want[id] {
+		for _, r := range rs[:min(k, len(rs))] {
+			if want[id(r)] {
 				hit++
 			}
 		}

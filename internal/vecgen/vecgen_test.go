@@ -33,10 +33,11 @@ func TestSets(t *testing.T) {
 	}
 	got := [][]uint64{{1, 2, 3}, {4, 9, 9}}
 	truth := [][]uint64{{1, 2, 3}, {4, 5, 6}}
-	if r := Recall(got, truth, 3); r < 0.66 || r > 0.67 {
+	self := func(id uint64) uint64 { return id }
+	if r := Recall(got, self, truth, 3); r < 0.66 || r > 0.67 {
 		t.Fatalf("Recall %v, want 2/3", r)
 	}
-	if Recall(nil, nil, 10) != 0 {
+	if Recall(nil, self, nil, 10) != 0 {
 		t.Fatal("Recall of nothing")
 	}
 }
