@@ -25,6 +25,11 @@ type Health struct {
 	Shards    int      `json:"shards"`         // physical shards of the class
 	Reachable int      `json:"reachable"`      // shards with a replica on a healthy node
 	Replicas  int      `json:"replication"`
+
+	// settling: some member answered but called itself UNHEALTHY (not
+	// ready, e.g. while a new raft leader is elected after a loss): the
+	// picture may change within seconds.
+	settling bool
 }
 
 // Complete reports whether every shard has a replica on a healthy node.
@@ -61,6 +66,7 @@ func (x *Index) Health(ctx context.Context) (Health, error) {
 			status = *n.Status
 		}
 		if status != "HEALTHY" {
+			h.settling = h.settling || status == "UNHEALTHY"
 			h.Down = append(h.Down, fmt.Sprintf("%s (%s)", n.Name, strings.ToLower(status)))
 			continue
 		}

@@ -436,8 +436,9 @@ func (x *Index) Find(ctx context.Context, q Query) (Answer, error) {
 		where = filters.Where().WithOperator(filters.And).WithOperands(ops)
 	}
 	// While the cluster settles after losing a node, its status call
-	// fails: search again until it answers (up to Settle), so that the
-	// answer comes with a status taken after it.
+	// fails or a member reports itself not ready: search again until it
+	// settles (up to Settle), so that the answer comes with a status
+	// taken after it.
 	deadline := time.Now().Add(x.o.Settle)
 	for {
 		a, err := x.find(ctx, q, where)
@@ -446,22 +447,38 @@ func (x *Index) Find(ctx context.Context, q Query) (Answer, error) {
 		}
 		if a.Health, err = x.Health(ctx); err != nil {
 			if errors.Is(err, errUnsettled) && time.Now().Before(deadline) {
-				select {
-				case <-ctx.Done():
-					return Answer{}, ctx.Err()
-				case <-time.After(250 * time.Millisecond):
+				if err := pause(ctx); err != nil {
+					return Answer{}, err
 				}
 				continue
 			}
 			return Answer{}, err
 		}
 		if !a.Health.Complete() {
+			if a.Health.settling && time.Now().Before(deadline) {
+				// A member is up but not ready: ask again rather than
+				// call a shard lost that a replica will serve shortly.
+				if err := pause(ctx); err != nil {
+					return Answer{}, err
+				}
+				continue
+			}
 			if !x.o.AllowPartial {
 				return Answer{}, fmt.Errorf("%w: %s (pass --allow-partial for results marked partial)", ErrPartial, a.Health)
 			}
 			a.Partial = true
 		}
 		return a, nil
+	}
+}
+
+// pause waits a quarter second between looks at a settling cluster.
+func pause(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(250 * time.Millisecond):
+		return nil
 	}
 }
 
