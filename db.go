@@ -3,6 +3,7 @@ package rgunit
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"rgunit/guided"
@@ -26,6 +27,10 @@ type Options struct {
 	// ReadOnly opens an existing database for reading only: several
 	// readers can hold it at once.
 	ReadOnly bool
+	// Existing refuses to create a database: a missing or empty file is
+	// storage.ErrNoDatabase (ReadOnly implies it). The CLI's commands
+	// other than ingest open this way.
+	Existing bool
 	// ImageSize is the side of a new database's stored images (0: 64).
 	ImageSize int
 	// AllowPartial lets queries and translations answer from a remote
@@ -40,7 +45,7 @@ type DB struct {
 	opts Options
 
 	mu  sync.Mutex
-	idx *retrieval.DB      // the retrieval model and index, opened on first use
+	idx *retrieval.Session      // the retrieval model and index, opened on first use
 	tr  *guided.Translator // RG-UNIT over idx, loaded on first use
 }
 
@@ -50,6 +55,16 @@ func Open(path string, o *Options) (*DB, error) {
 	var opts Options
 	if o != nil {
 		opts = *o
+	}
+	if opts.Existing || opts.ReadOnly {
+		fi, err := os.Stat(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("%w: %s (create one with rgunit ingest)", storage.ErrNoDatabase, path)
+		case err == nil && fi.Mode().IsRegular() && fi.Size() == 0:
+			// bbolt would make an empty file a new database.
+			return nil, fmt.Errorf("%w: %s is an empty file, not an rgunit database (create one with rgunit ingest)", storage.ErrNoDatabase, path)
+		}
 	}
 	st, err := storage.Open(path, &storage.Options{ReadOnly: opts.ReadOnly, ImageSize: opts.ImageSize})
 	if err != nil {
@@ -91,13 +106,13 @@ func (d *DB) closeIndex() error {
 
 // index opens the retrieval model and its index on first use (and again
 // after the models change).
-func (d *DB) index() (*retrieval.DB, error) {
+func (d *DB) index() (*retrieval.Session, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.indexLocked()
 }
 
-func (d *DB) indexLocked() (*retrieval.DB, error) {
+func (d *DB) indexLocked() (*retrieval.Session, error) {
 	if d.idx != nil {
 		return d.idx, nil
 	}

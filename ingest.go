@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"rgunit/generator"
 	"rgunit/guided"
@@ -34,6 +37,71 @@ type IngestResult struct {
 	ingest.Summary
 	Imported *guided.Imported     `json:"-"` // the models given to the database, if any
 	Index    *retrieval.SyncStats `json:"-"` // the indexing of new items, when the database has a retrieval model
+	// The database afterwards (for WriteText).
+	Path      string `json:"-"`
+	Items     int    `json:"-"`
+	SizeBytes int64  `json:"-"`
+}
+
+// CheckIngest refuses paths, labels and models that Ingest would refuse,
+// without a database: a command checks them before it creates one.
+func CheckIngest(paths []string, o IngestOptions) ([]byte, error) {
+	if err := ingest.CheckPaths(paths); err != nil {
+		return nil, err
+	}
+	if o.Labels != nil {
+		if err := o.Labels.CheckNames(); err != nil {
+			return nil, err
+		}
+	}
+	if o.Model == "none" {
+		return nil, nil
+	}
+	b, err := Bundle(o.Model)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModels, err)
+	}
+	return b, nil
+}
+
+// WriteText writes what an ingest did as rgunit ingest prints it: the
+// summary, the skipped files (the first 20), the database's size, the
+// indexing.
+func (r *IngestResult) WriteText(w io.Writer) error {
+	s := r.Summary
+	fmt.Fprintf(w, "ingested %d files in %.1fs (%.0f images/s): %d added (%d labelled, %d unlabelled), %d duplicates",
+		s.Files, s.Seconds, s.PerSecond, s.Added, s.Labelled, s.Unlabelled, s.Duplicates)
+	if s.Relabelled > 0 {
+		fmt.Fprintf(w, " (%d relabelled)", s.Relabelled)
+	}
+	fmt.Fprintf(w, ", %d skipped, %d ignored (not images)\n", s.Skipped, s.Ignored)
+	if s.Unmatched > 0 {
+		fmt.Fprintf(w, "warning: %d label rows matched no ingested file\n", s.Unmatched)
+	}
+	if s.Skipped > 0 {
+		kinds := make([]string, 0, len(s.SkipReasons))
+		for k, n := range s.SkipReasons {
+			kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
+		}
+		slices.Sort(kinds)
+		fmt.Fprintf(w, "skipped: %s\n", strings.Join(kinds, ", "))
+		const show = 20
+		for i, sk := range s.SkippedFiles {
+			if i == show {
+				fmt.Fprintf(w, "  ... and %d more (--json lists them all)\n", s.Skipped-show)
+				break
+			}
+			fmt.Fprintf(w, "  %s: %s\n", relPath(sk.Path), sk.Reason)
+		}
+	}
+	if r.Path != "" {
+		fmt.Fprintf(w, "database %s: %d items, %s\n", r.Path, r.Items, FormatBytes(r.SizeBytes))
+	}
+	if r.Index != nil && !r.Interrupted {
+		_, err := fmt.Fprintln(w, r.Index)
+		return err
+	}
+	return nil
 }
 
 // Bundle reads the models named as IngestOptions.Model does: "default"
@@ -64,22 +132,11 @@ func Bundle(name string) ([]byte, error) {
 // database has a retrieval model, every item not yet indexed is embedded
 // and indexed. Nothing is written when the paths or labels are refused.
 func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*IngestResult, error) {
-	if err := ingest.CheckPaths(paths); err != nil {
+	bundle, err := CheckIngest(paths, o)
+	if err != nil {
 		return nil, err
 	}
-	if o.Labels != nil {
-		if err := o.Labels.CheckNames(); err != nil {
-			return nil, err
-		}
-	}
-	var bundle []byte
-	if o.Model != "none" {
-		var err error
-		if bundle, err = Bundle(o.Model); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrModels, err)
-		}
-	}
-	res := &IngestResult{}
+	res := &IngestResult{Path: d.st.Path()}
 	fresh, err := modelless(d.st)
 	if err != nil {
 		return nil, err
@@ -97,6 +154,10 @@ func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*Inge
 	}
 	res.Summary, err = ingest.Run(ctx, d.st, paths, &ingest.Options{Labels: o.Labels, BatchSize: o.BatchSize,
 		Workers: o.Workers, Progress: o.OnIngest})
+	if n, lerr := d.st.Len(); lerr == nil {
+		res.Items = n
+		res.SizeBytes, _ = d.st.SizeBytes()
+	}
 	if err != nil || res.Interrupted {
 		return res, err
 	}

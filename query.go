@@ -37,7 +37,7 @@ func (d *DB) Query(ctx context.Context, q Query) (*retrieval.Result, error) {
 
 // Index is the retrieval model and its index, opened on first use, for
 // what this package does not cover (its state: Len, Pending, URL).
-func (d *DB) Index() (*retrieval.DB, error) { return d.index() }
+func (d *DB) Index() (*retrieval.Session, error) { return d.index() }
 
 // LoadQuerySource reads a source ("face.png" or "id:42") as Query reads
 // it, for QuerySource and QuerySheet.

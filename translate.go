@@ -108,7 +108,7 @@ func (t *Translator) K() int {
 }
 
 // Index is the retrieval database that guides (nil without retrieval).
-func (t *Translator) Index() *retrieval.DB {
+func (t *Translator) Index() *retrieval.Session {
 	if t.rg == nil {
 		return nil
 	}

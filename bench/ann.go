@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"rgunit/bench/coderhnsw"
 	"rgunit/index"
 	"rgunit/internal/vecgen"
 )
@@ -197,7 +198,7 @@ func ANN(ctx context.Context, d *ANNData, o ANNOptions, engines []string, dir st
 			rows = append(rows, r...)
 		case "coder-hnsw":
 			say("%s: building coder/hnsw (M=%d, EfSearch=%d at build) on one thread", d.Name, o.M, o.EfConstruction)
-			c, err := index.NewCoderHNSW(dim, &iopts)
+			c, err := coderhnsw.New(dim, &iopts)
 			if err != nil {
 				return nil, err
 			}

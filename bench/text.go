@@ -90,7 +90,7 @@ func (r *RetrievalResult) WriteText(out io.Writer, data string) error {
 	fmt.Fprintf(out, "paper's ordering (all >= hard > easy ~ medium > random) %s: %s\n", holds, r.OrderDetail)
 	if c := r.Unlabelled; c != nil {
 		fmt.Fprintf(out, "unlabelled ingestion: attribute P@%d of neighbours from the labelled half %.3f, from the unlabelled half %.3f (diff %+.3f, within 0.02: %v)\n",
-			r.K, c.LabelledAttrP10, c.UnlabelledAttrP10, c.Diff, c.Within002)
+			r.K, c.LabelledAttrP10, c.UnlabelledAttrP10, c.Diff, c.WithinTwoPoints)
 	}
 	return nil
 }

@@ -4,6 +4,6 @@
 // and log-variance of a per-attribute Gaussian code), and the attribute
 // [Schema] that lays the code out: each binary attribute owns Dim
 // dimensions, and its two values are the Gaussians N(+1, 0.5^2) and
-// N(-1, 0.5^2) in every one of them. The stage-2 retrieval embedder will
-// live here too.
+// N(-1, 0.5^2) in every one of them. The stage-2 retrieval embedder
+// ([Embedder], trained on triplets by [Trainer]) lives here too.
 package embed

@@ -14,10 +14,10 @@ import (
 // Margin is the triplet loss margin (on unit embeddings).
 const Margin = 0.2
 
-// EmbedTrainer runs triplet steps on an embedder: every role of a batch of
+// Trainer runs triplet steps on an embedder: every role of a batch of
 // triplets goes through the same weights, and the loss is the mean over the
 // negative kinds of the triplet margin loss (L2 distance).
-type EmbedTrainer struct {
+type Trainer struct {
 	e      *Embedder
 	opt    *nn.Adam
 	b      *nn.Builder
@@ -29,10 +29,10 @@ type EmbedTrainer struct {
 	perNeg []*G.Node
 }
 
-// NewEmbedTrainer builds the training graph for batches of batch triplets
+// NewTrainer builds the training graph for batches of batch triplets
 // with roles roles (2 + negative kinds) and content maps of contentShape
 // (C, H, W).
-func NewEmbedTrainer(e *Embedder, opt *nn.Adam, batch, roles int, contentShape [3]int) (t *EmbedTrainer, err error) {
+func NewTrainer(e *Embedder, opt *nn.Adam, batch, roles int, contentShape [3]int) (t *Trainer, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, fmt.Errorf("embed: building the triplet graph: %v", r)
@@ -42,7 +42,7 @@ func NewEmbedTrainer(e *Embedder, opt *nn.Adam, batch, roles int, contentShape [
 		return nil, fmt.Errorf("embed: %d roles, batch %d", roles, batch)
 	}
 	b := nn.NewBuilder(e.P)
-	t = &EmbedTrainer{e: e, opt: opt, b: b, batch: batch, roles: roles}
+	t = &Trainer{e: e, opt: opt, b: b, batch: batch, roles: roles}
 	cd := e.Schema.CodeDim()
 	embs := make([]*G.Node, roles)
 	for r := range roles {
@@ -83,11 +83,11 @@ func newDense(shape ...int) *tensor.Dense {
 }
 
 // Close releases the machine.
-func (t *EmbedTrainer) Close() { nn.CloseMachine(t.m) }
+func (t *Trainer) Close() { nn.CloseMachine(t.m) }
 
 // Step trains on batch triplets of p drawn with rng and returns the loss
 // and the loss per negative kind.
-func (t *EmbedTrainer) Step(p *Pool, rng *rand.Rand) (float64, []float64, error) {
+func (t *Trainer) Step(p *Pool, rng *rand.Rand) (float64, []float64, error) {
 	if p.Roles() != t.roles {
 		return 0, nil, fmt.Errorf("embed: pool of %d roles for a graph of %d", p.Roles(), t.roles)
 	}

@@ -144,11 +144,11 @@ func TestParseNegatives(t *testing.T) {
 	}
 }
 
-// TestEmbedTrainerLearns: the positive has the anchor's code but noisy
+// TestTrainerLearns: the positive has the anchor's code but noisy
 // content; the negative has the anchor's content exactly but another
 // gender in its code. An untrained embedder sees the content, so the
 // triplet loss starts high; training must learn to weigh the code.
-func TestEmbedTrainerLearns(t *testing.T) {
+func TestTrainerLearns(t *testing.T) {
 	a := DefaultArch
 	e, err := NewEmbedder(a, faces, 16, 1)
 	if err != nil {
@@ -172,7 +172,7 @@ func TestEmbedTrainerLearns(t *testing.T) {
 			p.Codes[r] = append(p.Codes[r], in[1]...)
 		}
 	}
-	tr, err := NewEmbedTrainer(e, nnAdam(), 8, 3, shape)
+	tr, err := NewTrainer(e, nnAdam(), 8, 3, shape)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,9 +212,9 @@ func UnmarshalRG(b []byte, base *UNIT) (*RG, error) {
 	return r, nil
 }
 
-// RGVersion reads the retrieval version and step an RG-UNIT checkpoint
+// RGCheckpointInfo reads the retrieval version and step an RG-UNIT checkpoint
 // records, without decoding its weights.
-func RGVersion(b []byte) (retrieval uint64, step int, err error) {
+func RGCheckpointInfo(b []byte) (retrieval uint64, step int, err error) {
 	var h rgHeader
 	if _, err := nn.ReadHeader(b, rgMagic, &h); err != nil {
 		return 0, 0, fmt.Errorf("%w: %v", ErrCheckpoint, err)

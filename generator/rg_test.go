@@ -81,7 +81,7 @@ func TestRGStartsAsGMMUNIT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rv, step, err := RGVersion(blob); err != nil || rv != 4 || step != 12 || back.Step != 12 {
+	if rv, step, err := RGCheckpointInfo(blob); err != nil || rv != 4 || step != 12 || back.Step != 12 {
 		t.Fatalf("version %d step %d (%d) %v", rv, step, back.Step, err)
 	}
 	x, codes, nbs := rgInputs(u, 2, 3, 9)

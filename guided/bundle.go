@@ -68,7 +68,7 @@ func Export(st *storage.Store, p Provenance) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rv, _, err := generator.RGVersion(blob); err != nil {
+	if rv, _, err := generator.RGCheckpointInfo(blob); err != nil {
 		return nil, err
 	} else if rv != mver {
 		return nil, fmt.Errorf("%w: %s version %d was trained over retrieval version %d, the latest is %d", ErrVersion, generator.RGModelName, ver, rv, mver)
@@ -223,7 +223,7 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 	// over the same retrieval model (stage 3 retrained) adds it as a new
 	// version, and the index stays valid.
 	if cur, ver, err := st.Model(generator.RGModelName, 0); err == nil && haveRetrieval {
-		if rv, _, err := generator.RGVersion(cur); err == nil && rv == res.RetrievalVersion {
+		if rv, _, err := generator.RGCheckpointInfo(cur); err == nil && rv == res.RetrievalVersion {
 			if old, err := ImportedProvenance(st); err == nil && old != nil && old.RGSHA256 == p.RGSHA256 {
 				res.RGVersion, res.Already = ver, true
 			}

@@ -11,7 +11,7 @@ import (
 // content maps and attribute codes with the retrieval model's frozen E_c
 // and E_a (cached by id: the encoders never change under a model version).
 type Guide struct {
-	DB *retrieval.DB
+	DB *retrieval.Session
 	K  int
 	// Images, when set, supplies an item's image tensor at the model's
 	// size (a training set already in memory); otherwise the store is read.

@@ -26,7 +26,7 @@ var schema = embed.Schema{Attrs: []string{"Black_Hair", "Blond_Hair", "Brown_Hai
 // indexed.
 type setup struct {
 	st *storage.Store
-	db *retrieval.DB
+	db *retrieval.Session
 	d  *generator.Dataset
 	u  *generator.UNIT
 }
@@ -78,7 +78,7 @@ func newSetup(t *testing.T, paths ...string) *setup {
 
 // indexAndOpen indexes st's items with model version ver and opens it for
 // queries.
-func indexAndOpen(t *testing.T, st *storage.Store, m *retrieval.Model, ver uint64) *retrieval.DB {
+func indexAndOpen(t *testing.T, st *storage.Store, m *retrieval.Model, ver uint64) *retrieval.Session {
 	t.Helper()
 	if _, err := retrieval.Sync(context.Background(), st, m, ver, retrieval.SyncOptions{}); err != nil {
 		t.Fatal(err)
@@ -364,7 +364,7 @@ func TestBundle(t *testing.T) {
 
 // importAndIndex imports a bundle into st, indexes its items and opens it
 // for queries.
-func importAndIndex(t *testing.T, st *storage.Store, b []byte) *retrieval.DB {
+func importAndIndex(t *testing.T, st *storage.Store, b []byte) *retrieval.Session {
 	t.Helper()
 	if _, err := Import(st, b); err != nil {
 		t.Fatal(err)

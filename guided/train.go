@@ -15,7 +15,7 @@ import (
 // Load returns the latest RG-UNIT model of db's store, over db's retrieval
 // model. ErrNoModel when there is none; ErrVersion when it was trained over
 // another retrieval version than db's (retrain it with rgunit train rg).
-func Load(db *retrieval.DB) (*generator.RG, uint64, error) {
+func Load(db *retrieval.Session) (*generator.RG, uint64, error) {
 	st := db.St
 	blob, ver, err := st.Model(generator.RGModelName, 0)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -24,7 +24,7 @@ func Load(db *retrieval.DB) (*generator.RG, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	rv, step, err := generator.RGVersion(blob)
+	rv, step, err := generator.RGCheckpointInfo(blob)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s version %d: %w", generator.RGModelName, ver, err)
 	}
@@ -68,7 +68,7 @@ type TrainOptions struct {
 // Checkpoints go into the store every o.CheckpointEvery steps and when
 // training stops; batches and noise depend on (seed, step) only, so a
 // resumed run is the same run.
-func Train(ctx context.Context, db *retrieval.DB, r *generator.RG, d *generator.Dataset, o TrainOptions) (last generator.Losses, err error) {
+func Train(ctx context.Context, db *retrieval.Session, r *generator.RG, d *generator.Dataset, o TrainOptions) (last generator.Losses, err error) {
 	if d.Size != r.Base.Config.Arch.Size {
 		return last, fmt.Errorf("%w: data at %d px, model at %d px", generator.ErrResolution, d.Size, r.Base.Config.Arch.Size)
 	}

@@ -12,7 +12,7 @@ import (
 // Translator translates with retrieval guidance: db's retrieval model and
 // index, and the RG-UNIT model trained over them.
 type Translator struct {
-	DB      *retrieval.DB
+	DB      *retrieval.Session
 	RG      *generator.RG
 	Version uint64 // of the RG-UNIT model
 	guide   *Guide
@@ -20,7 +20,7 @@ type Translator struct {
 }
 
 // NewTranslator loads db's RG-UNIT model (see Load).
-func NewTranslator(db *retrieval.DB) (*Translator, error) {
+func NewTranslator(db *retrieval.Session) (*Translator, error) {
 	r, ver, err := Load(db)
 	if err != nil {
 		return nil, err

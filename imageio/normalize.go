@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"os"
 	"sync"
 
 	"golang.org/x/image/draw"
@@ -70,6 +71,15 @@ func EncodePNG(m image.Image) ([]byte, error) {
 		return nil, fmt.Errorf("imageio: encode png: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// WritePNG writes m to the file path as EncodePNG encodes it.
+func WritePNG(path string, m image.Image) error {
+	b, err := EncodePNG(m)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 // DecodePNG decodes a stored normalized image into RGBA.

@@ -54,8 +54,9 @@ func goDot(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// distFunc returns the metric's distance on stored (prepared) vectors.
-func distFunc(m Metric) func(a, b []float32) float32 {
+// Distance returns the metric's distance between vectors [Prepare]d for
+// it (the distance results report).
+func (m Metric) Distance() func(a, b []float32) float32 {
 	switch m {
 	case Cosine:
 		return func(a, b []float32) float32 { return 1 - dot(a, b) }

@@ -11,9 +11,11 @@
 //     or a file of its own with [OpenFile]).
 //   - [Exact], a brute-force scan: the benches' ground truth and the fallback
 //     for very selective filters.
-//   - [CoderHNSW], an adapter over github.com/coder/hnsw that validates its
-//     input so it cannot panic; it exists to show the gap in the bench and to
-//     adopt a fixed upstream release by a version bump.
+//
+// Outside the product: rgunit/bench/coderhnsw adapts github.com/coder/hnsw
+// for the bench's comparison, rgunit/internal/vecgen makes the synthetic
+// sets, and rgunit/index/indextest checks an implementation against the
+// interface's contract.
 //
 // # Layout and speed
 //

@@ -23,8 +23,6 @@ var (
 	ErrReadOnly = errors.New("index: read-only")
 	// ErrMismatch: a stored index opened with another dimension.
 	ErrMismatch = errors.New("index: stored index has other parameters")
-	// ErrUpstream: github.com/coder/hnsw panicked (CoderHNSW only).
-	ErrUpstream = errors.New("index: coder/hnsw failed")
 	// ErrZeroVector: a zero vector under the cosine metric.
 	ErrZeroVector = errors.New("index: zero vector has no direction (cosine metric)")
 )

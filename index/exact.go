@@ -27,14 +27,14 @@ func NewExact(dim int, metric Metric) (*Exact, error) {
 	if dim <= 0 {
 		return nil, fmt.Errorf("%w: dimension %d", ErrOptions, dim)
 	}
-	return &Exact{dim: dim, metric: metric, dist: distFunc(metric), lines: prefetchLines(dim), pos: map[uint64]int{}}, nil
+	return &Exact{dim: dim, metric: metric, dist: metric.Distance(), lines: prefetchLines(dim), pos: map[uint64]int{}}, nil
 }
 
 func (e *Exact) Add(ctx context.Context, id uint64, vec []float32) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	v, err := prepare(vec, e.dim, e.metric)
+	v, err := Prepare(vec, e.dim, e.metric)
 	if err != nil {
 		return err
 	}
@@ -78,10 +78,10 @@ func (e *Exact) Search(ctx context.Context, q []float32, k int, opts *SearchOpti
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkK(k, 0); err != nil {
+	if err := CheckK(k, 0); err != nil {
 		return nil, err
 	}
-	q, err := prepare(q, e.dim, e.metric)
+	q, err := Prepare(q, e.dim, e.metric)
 	if err != nil {
 		return nil, err
 	}

@@ -55,8 +55,9 @@ func (o *Options) fill() error {
 	return nil
 }
 
-// resolve checks dim and returns opts with its defaults filled in.
-func resolve(dim int, opts *Options) (Options, error) {
+// Resolve checks dim and opts (nil: the defaults) and returns the options
+// with their defaults filled in, or [ErrOptions].
+func Resolve(dim int, opts *Options) (Options, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -114,12 +115,12 @@ type HNSW struct {
 
 // NewHNSW returns an empty index for vectors of dimension dim.
 func NewHNSW(dim int, opts *Options) (*HNSW, error) {
-	o, err := resolve(dim, opts)
+	o, err := Resolve(dim, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &HNSW{
-		dim: dim, opts: o, dist: distFunc(o.Metric),
+		dim: dim, opts: o, dist: o.Metric.Distance(),
 		m: o.M, m0: 2 * o.M, ml: 1 / math.Log(float64(o.M)),
 		lines: prefetchLines(dim),
 		ids:   map[uint64]uint32{},

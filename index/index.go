@@ -73,7 +73,9 @@ func checkVector(v []float32, dim int) error {
 	return nil
 }
 
-func checkK(k, ef int) error {
+// CheckK validates a search's k and ef (0: the index's default) at the
+// boundary: [ErrBadK] unless k > 0 and ef is 0 or at least k.
+func CheckK(k, ef int) error {
 	if k <= 0 {
 		return fmt.Errorf("%w: k = %d, want k > 0", ErrBadK, k)
 	}
@@ -83,9 +85,11 @@ func checkK(k, ef int) error {
 	return nil
 }
 
-// prepare validates a vector and returns the form the metric stores: a
-// normalized copy for Cosine, the vector itself otherwise.
-func prepare(v []float32, dim int, m Metric) ([]float32, error) {
+// Prepare validates a vector of an index of dimension dim ([ErrDimension],
+// [ErrNotFinite], [ErrZeroVector] under Cosine) and returns the form m
+// stores and compares with [Metric.Distance]: a normalized copy for
+// Cosine, the vector itself otherwise.
+func Prepare(v []float32, dim int, m Metric) ([]float32, error) {
 	if err := checkVector(v, dim); err != nil {
 		return nil, err
 	}

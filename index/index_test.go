@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -274,44 +273,6 @@ func TestConcurrentBuildAndSearch(t *testing.T) {
 	}
 }
 
-// TestCoderAdapter: the adapter over coder/hnsw survives what makes
-// upstream panic (deletes then search, re-adds) and returns sorted results.
-func TestCoderAdapter(t *testing.T) {
-	t.Parallel()
-	data, _ := vecgen.Clustered(3000, 16, 30, 0.1, 21)
-	c, _ := NewCoderHNSW(16, nil)
-	for i, v := range data {
-		if err := c.Add(context.Background(), uint64(i+1), v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for id := uint64(1); id <= 3000; id += 3 {
-		if err := c.Delete(context.Background(), id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if c.Len() != 2000 {
-		t.Fatalf("Len %d", c.Len())
-	}
-	for _, q := range data[:100] {
-		rs, err := c.Search(context.Background(), q, 10, &SearchOptions{Ef: 40})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range rs {
-			if r.ID%3 == 1 {
-				t.Fatalf("deleted id %d returned", r.ID)
-			}
-			if i > 0 && r.Distance < rs[i-1].Distance {
-				t.Fatalf("unsorted results: %v", rs)
-			}
-		}
-	}
-	if err := c.Add(context.Background(), 2, data[1]); !errors.Is(err, ErrExists) {
-		t.Fatalf("re-add: %v", err)
-	}
-}
-
 func TestFilteredRecall(t *testing.T) {
 	t.Parallel()
 	f := buildFixture(t, 10_000, 32, 100, 200, nil)
@@ -332,54 +293,10 @@ func TestFilteredRecall(t *testing.T) {
 	}
 }
 
-func TestBadInput(t *testing.T) {
+// TestBadInputHNSW: what the contract (contract_test.go) does not cover.
+func TestBadInputHNSW(t *testing.T) {
 	t.Parallel()
 	h, _ := NewHNSW(4, nil)
-	ex, _ := NewExact(4, L2)
-	co, _ := NewCoderHNSW(4, nil)
-	st, err := OpenFile(filepath.Join(t.TempDir(), "ix.db"), &StoredOptions{Dim: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, idx := range []Index{h, ex, co, st} {
-		name := fmt.Sprintf("%T", idx)
-		if rs, err := idx.Search(context.Background(), []float32{1, 2, 3, 4}, 5, nil); err != nil || len(rs) != 0 {
-			t.Fatalf("%s: empty search: %v %v", name, rs, err)
-		}
-		cases := []struct {
-			err error
-			fn  func() error
-		}{
-			{ErrDimension, func() error { return idx.Add(context.Background(), 1, []float32{1, 2, 3}) }},
-			{ErrNotFinite, func() error { return idx.Add(context.Background(), 1, []float32{1, float32(math.NaN()), 3, 4}) }},
-			{ErrNotFinite, func() error { return idx.Add(context.Background(), 1, []float32{1, float32(math.Inf(-1)), 3, 4}) }},
-			{ErrNotFound, func() error { return idx.Delete(context.Background(), 99) }},
-			{ErrBadK, func() error { _, err := idx.Search(context.Background(), []float32{1, 2, 3, 4}, 0, nil); return err }},
-			{ErrDimension, func() error { _, err := idx.Search(context.Background(), []float32{1, 2, 3, 4, 5}, 3, nil); return err }},
-			{ErrNotFinite, func() error {
-				_, err := idx.Search(context.Background(), []float32{1, 2, 3, float32(math.NaN())}, 3, nil)
-				return err
-			}},
-		}
-		for i, c := range cases {
-			if err := c.fn(); !errors.Is(err, c.err) {
-				t.Errorf("%s case %d: %v, want %v", name, i, err, c.err)
-			}
-		}
-		if err := idx.Add(context.Background(), 7, []float32{1, 2, 3, 4}); err != nil {
-			t.Fatal(err)
-		}
-		if err := idx.Add(context.Background(), 7, []float32{1, 2, 3, 4}); !errors.Is(err, ErrExists) {
-			t.Errorf("%s: re-add: %v", name, err)
-		}
-		idx.Close()
-		if err := idx.Close(); err != nil {
-			t.Errorf("%s: second close: %v", name, err)
-		}
-		if _, err := idx.Search(context.Background(), []float32{1, 2, 3, 4}, 1, nil); !errors.Is(err, ErrClosed) {
-			t.Errorf("%s: search after close: %v", name, err)
-		}
-	}
 	if _, err := h.Search(context.Background(), []float32{1, 2, 3, 4}, 10, &SearchOptions{Ef: 5}); !errors.Is(err, ErrBadK) {
 		t.Errorf("ef < k: %v", err)
 	}
@@ -512,31 +429,6 @@ func BenchmarkSearch(b *testing.B) {
 	for b.Loop() {
 		f.h.Search(context.Background(), f.queries[i%len(f.queries)], 10, nil)
 		i++
-	}
-}
-
-// TestCancelled: every index refuses work under a cancelled context, with
-// the context's error, and is unchanged.
-func TestCancelled(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	h, _ := NewHNSW(2, nil)
-	ex, _ := NewExact(2, L2)
-	c, _ := NewCoderHNSW(2, nil)
-	for name, idx := range map[string]Index{"hnsw": h, "exact": ex, "coder-hnsw": c} {
-		if err := idx.Add(ctx, 1, []float32{1, 2}); !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: Add under a cancelled context: %v", name, err)
-		}
-		if _, err := idx.Search(ctx, []float32{1, 2}, 1, nil); !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: Search under a cancelled context: %v", name, err)
-		}
-		if err := idx.Delete(ctx, 1); !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: Delete under a cancelled context: %v", name, err)
-		}
-		if idx.Len() != 0 {
-			t.Errorf("%s: %d items after refused adds", name, idx.Len())
-		}
 	}
 }
 

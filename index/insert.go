@@ -27,7 +27,7 @@ func (h *HNSW) Add(ctx context.Context, id uint64, vec []float32) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	v, err := prepare(vec, h.dim, h.opts.Metric)
+	v, err := Prepare(vec, h.dim, h.opts.Metric)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (h *HNSW) checkBatch(ids []uint64, vecs [][]float32) ([][]float32, error) {
 	h.idsMu.Lock()
 	defer h.idsMu.Unlock()
 	for i, v := range vecs {
-		p, err := prepare(v, h.dim, h.opts.Metric)
+		p, err := Prepare(v, h.dim, h.opts.Metric)
 		if err == nil {
 			if _, dup := seen[ids[i]]; dup {
 				err = fmt.Errorf("%w: %d appears twice in the batch", ErrExists, ids[i])

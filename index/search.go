@@ -98,10 +98,10 @@ func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts *SearchOptio
 	if opts != nil {
 		o = *opts
 	}
-	if err := checkK(k, o.Ef); err != nil {
+	if err := CheckK(k, o.Ef); err != nil {
 		return nil, err
 	}
-	q, err := prepare(q, h.dim, h.opts.Metric)
+	q, err := Prepare(q, h.dim, h.opts.Metric)
 	if err != nil {
 		return nil, err
 	}

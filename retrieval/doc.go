@@ -3,7 +3,7 @@
 // was trained on), its training, the index of every item, and queries.
 //
 // The types are few: Model (a checkpoint: config, frozen E_c/E_a/G, the
-// embedder, its optimizer), DB (a store opened for queries with its model
+// embedder, its optimizer), Session (a store opened for queries with its model
 // and index) and Neighbour (one result).
 //
 // In the store, model version V (of ModelName) owns:

@@ -51,6 +51,18 @@ type SyncStats struct {
 	Unreachable string `json:"unreachable,omitempty"`
 }
 
+// String says what an indexing did, as the CLI prints it.
+func (s SyncStats) String() string {
+	switch {
+	case s.Remote == "":
+		return fmt.Sprintf("index: retrieval version %d, %d items embedded, %d indexed", s.Version, s.Added, s.Indexed)
+	case s.Unreachable != "":
+		return fmt.Sprintf("index: %s unreachable; retrieval version %d, %d items embedded and committed here, %d pushed, %d pending (run rgunit sync when the cluster is back)\n  %s",
+			s.Remote, s.Version, s.Added, s.Pushed, s.Pending, s.Unreachable)
+	}
+	return fmt.Sprintf("index: %s, retrieval version %d, %d items embedded, %d pushed, %d indexed, %d pending", s.Remote, s.Version, s.Added, s.Pushed, s.Indexed, s.Pending)
+}
+
 // SyncOptions configure Sync.
 type SyncOptions struct {
 	Rebuild    bool // drop this version's index and vectors first

@@ -13,10 +13,10 @@ import (
 	"rgunit/storage"
 )
 
-// DB is a store opened for queries: its latest retrieval model and the
+// Session is a store opened for queries: its latest retrieval model and the
 // index built with it (embedded, or on the remote cluster the database
 // names).
-type DB struct {
+type Session struct {
 	St      *storage.Store
 	Model   *Model
 	Version uint64
@@ -28,7 +28,7 @@ type DB struct {
 	attrs   map[uint64]attrInfo // loaded on first use
 }
 
-// backend is where a DB searches: want holds the required attribute values
+// backend is where a Session searches: want holds the required attribute values
 // (0: any), exclude an id never returned (0: none).
 type backend interface {
 	search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error)
@@ -53,10 +53,10 @@ type OpenOptions struct {
 // Open opens st's latest retrieval model and its index. Without a model:
 // ErrNoModel; with an index of another version only: ErrStale; with no
 // index: ErrNoIndex (both say to run reindex).
-func Open(st *storage.Store) (*DB, error) { return OpenWith(st, nil) }
+func Open(st *storage.Store) (*Session, error) { return OpenWith(st, nil) }
 
 // OpenWith is Open with options.
-func OpenWith(st *storage.Store, o *OpenOptions) (*DB, error) {
+func OpenWith(st *storage.Store, o *OpenOptions) (*Session, error) {
 	var opts OpenOptions
 	if o != nil {
 		opts = *o
@@ -86,7 +86,7 @@ func OpenWith(st *storage.Store, o *OpenOptions) (*DB, error) {
 			x.Close()
 			return nil, err
 		}
-		return &DB{St: st, Model: m, Version: ver, URL: url, Pending: pending, be: &remoteBackend{x: x, n: n}}, nil
+		return &Session{St: st, Model: m, Version: ver, URL: url, Pending: pending, be: &remoteBackend{x: x, n: n}}, nil
 	}
 	names, err := st.Indexes()
 	if err != nil {
@@ -105,22 +105,22 @@ func OpenWith(st *storage.Store, o *OpenOptions) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{St: st, Model: m, Version: ver}
+	d := &Session{St: st, Model: m, Version: ver}
 	d.be = &localBackend{idx: idx, d: d}
 	return d, nil
 }
 
 // Close closes the index (not the store).
-func (d *DB) Close() error { return d.be.close() }
+func (d *Session) Close() error { return d.be.close() }
 
 // Len is the number of indexed items (for a remote index: when opened).
-func (d *DB) Len() int { return d.be.len() }
+func (d *Session) Len() int { return d.be.len() }
 
 // localBackend searches the embedded index, filtering by the stored labels
 // and predictions.
 type localBackend struct {
 	idx *index.Stored
-	d   *DB
+	d   *Session
 }
 
 func (l *localBackend) search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error) {
@@ -211,7 +211,7 @@ func ParseFilters(s embed.Schema, specs []string) (map[string]int8, error) {
 }
 
 // Query returns the k items nearest to emb(E_c(source), target means).
-func (d *DB) Query(ctx context.Context, q Query) (*Result, error) {
+func (d *Session) Query(ctx context.Context, q Query) (*Result, error) {
 	if q.K <= 0 {
 		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, q.K)
 	}
@@ -267,7 +267,7 @@ func (d *DB) Query(ctx context.Context, q Query) (*Result, error) {
 }
 
 // loadAttrs reads every item's known labels and predicted posteriors.
-func (d *DB) loadAttrs() error {
+func (d *Session) loadAttrs() error {
 	if d.attrs != nil {
 		return nil
 	}
@@ -299,7 +299,7 @@ func (d *DB) loadAttrs() error {
 // matches reports whether item id has the wanted values (0: any): by its
 // known labels, else by its predicted attributes, with the probability of
 // the match (1 for known labels).
-func (d *DB) matches(id uint64, want []int8) (prob float32, ok bool) {
+func (d *Session) matches(id uint64, want []int8) (prob float32, ok bool) {
 	info, found := d.attrs[id]
 	if !found {
 		return 0, false
@@ -334,7 +334,7 @@ func (d *DB) matches(id uint64, want []int8) (prob float32, ok bool) {
 // attributes named, and the hair colours a named colour turns off): items
 // whose known labels match first (by id), then items matched by predicted
 // attributes, most probable first.
-func (d *DB) QueryAttrs(targets string, k int) ([]Neighbour, error) {
+func (d *Session) QueryAttrs(targets string, k int) ([]Neighbour, error) {
 	if k <= 0 {
 		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, k)
 	}
@@ -425,7 +425,7 @@ func PredictedCount(st *storage.Store) (predicted, withPredictions int, err erro
 // items nearest to emb(content, target means), nearest first, never
 // exclude[i] (0: nothing excluded; exclude may be nil). Fewer than k ids
 // come back when the index holds fewer items.
-func (d *DB) Neighbours(content []float32, targets [][]int8, k int, exclude []uint64) ([][]uint64, error) {
+func (d *Session) Neighbours(content []float32, targets [][]int8, k int, exclude []uint64) ([][]uint64, error) {
 	if k <= 0 {
 		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, k)
 	}
@@ -466,7 +466,7 @@ func (d *DB) Neighbours(content []float32, targets [][]int8, k int, exclude []ui
 }
 
 // emptyErr says why nothing can be searched.
-func (d *DB) emptyErr() error {
+func (d *Session) emptyErr() error {
 	if d.URL != "" && d.Pending > 0 {
 		return fmt.Errorf("%w: nothing is indexed on %s yet (%d items pending: run rgunit sync)", ErrEmpty, d.URL, d.Pending)
 	}

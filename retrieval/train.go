@@ -41,7 +41,7 @@ func Train(ctx context.Context, st *storage.Store, m *Model, data *embed.Labelle
 	if err != nil {
 		return last, 0, err
 	}
-	tr, err := embed.NewEmbedTrainer(m.Emb, m.Opt, m.Config.Batch, pool.Roles(), m.Stage1.ContentShape())
+	tr, err := embed.NewTrainer(m.Emb, m.Opt, m.Config.Batch, pool.Roles(), m.Stage1.ContentShape())
 	if err != nil {
 		return last, 0, err
 	}

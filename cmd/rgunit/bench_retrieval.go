@@ -56,7 +56,7 @@ Nothing is written to the database.`,
 }
 
 func (o *benchRetrievalOptions) run(cmd *cobra.Command) error {
-	st, err := o.db.open(false, false, 0)
+	st, err := o.db.store(false)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"rgunit/bench"
 	"rgunit/generator"
+	"rgunit/imageio"
 	"rgunit/storage"
 )
 
@@ -87,7 +88,7 @@ func (o *benchTranslateOptions) run(cmd *cobra.Command) error {
 	if o.e.Codes, err = generator.ParseCodeMode(o.codes); err != nil {
 		return err
 	}
-	st, err := o.db.open(true, false, 0)
+	st, err := o.db.store(true)
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func (o *benchTranslateOptions) run(cmd *cobra.Command) error {
 		o.e.GridRows = 0
 	}
 	o.e.Open = func(path string, write bool) (*storage.Store, error) {
-		return (&dbFlag{path: path}).open(write, false, 0)
+		return (&dbFlag{path: path}).store(write)
 	}
 	res, err := o.e.Run(st)
 	if err != nil {
@@ -121,7 +122,7 @@ func (o *benchTranslateOptions) writeFigures(cmd *cobra.Command, res *bench.Expe
 		if i > 0 {
 			p = strings.TrimSuffix(o.grid, filepath.Ext(o.grid)) + "-" + methodSlug(res.Methods[i]) + filepath.Ext(o.grid)
 		}
-		if err := writePNG(p, fig.Image); err != nil {
+		if err := imageio.WritePNG(p, fig.Image); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", p, fig.Caption)

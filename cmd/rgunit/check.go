@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"rgunit/retrieval"
+	"rgunit"
 )
 
 // errDamaged makes check exit with status 1 when it found damage.
@@ -44,59 +44,22 @@ index); damaged items and images cannot be: restore a backup.`,
 }
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
-	st, err := o.db.open(o.repair, false, 0)
+	db, err := o.db.open(rgunit.Options{ReadOnly: !o.repair, Existing: true})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	r, err := retrieval.Check(st)
+	defer db.Close()
+	r, err := db.Check(cmd.Context(), o.repair)
 	if err != nil {
 		return err
-	}
-	out := cmd.OutOrStdout()
-	if o.repair && !r.OK() && r.Version != 0 {
-		derivable := false
-		for _, p := range r.Problems {
-			derivable = derivable || p.Derivable
-		}
-		if derivable {
-			m, ver, err := retrieval.Load(st)
-			if err != nil {
-				return err
-			}
-			s, err := retrieval.Sync(cmd.Context(), st, m, ver, retrieval.SyncOptions{Rebuild: true})
-			if err != nil {
-				return fmt.Errorf("repair: %w", err)
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "repair: %d items embedded and indexed again\n", s.Indexed)
-			if r, err = retrieval.Check(st); err != nil {
-				return err
-			}
-		}
 	}
 	if o.asJSON {
-		if err := writeJSONLine(out, r); err != nil {
-			return err
-		}
+		err = writeJSONLine(cmd.OutOrStdout(), r)
 	} else {
-		fmt.Fprintf(out, "%s: %d items, %d indexed", st.Path(), r.Items, r.Indexed)
-		if r.Version != 0 {
-			fmt.Fprintf(out, " (retrieval version %d)", r.Version)
-		}
-		fmt.Fprintln(out)
-		for _, p := range r.Problems {
-			how := "not derivable: restore a backup"
-			if p.Derivable {
-				how = "derivable: rgunit check --repair rebuilds it"
-			}
-			fmt.Fprintf(out, "  %s [%s]\n", p, how)
-		}
-		if r.OK() {
-			fmt.Fprintln(out, "no damage found")
-		}
+		err = r.WriteText(cmd.OutOrStdout())
 	}
-	if !r.OK() {
-		return fmt.Errorf("%w: %s (%d problems)", errDamaged, st.Path(), len(r.Problems))
+	if err == nil && !r.OK() {
+		err = fmt.Errorf("%w: %s (%d problems)", errDamaged, r.Path, len(r.Problems))
 	}
-	return nil
+	return err
 }

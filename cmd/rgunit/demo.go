@@ -37,12 +37,11 @@ read and nothing is trained.`,
 
 func (o *demoOptions) run(cmd *cobra.Command) error {
 	opts := rgunit.IngestOptions{}
-	if lf := filepath.Join(o.data, "list_attr.txt"); fileExists(lf) {
-		t, err := ingest.LoadLabels(lf)
-		if err != nil {
+	lf := filepath.Join(o.data, "list_attr.txt")
+	if fi, err := os.Stat(lf); err == nil && fi.Mode().IsRegular() {
+		if opts.Labels, err = ingest.LoadLabels(lf); err != nil {
 			return err
 		}
-		opts.Labels = t
 	}
 	if err := os.MkdirAll(filepath.Dir(o.db), 0o755); err != nil {
 		return err
@@ -50,32 +49,31 @@ func (o *demoOptions) run(cmd *cobra.Command) error {
 	if err := os.Remove(o.db); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	st, err := (&dbFlag{path: o.db}).open(true, true, 0)
+	d, err := rgunit.Open(o.db, nil)
 	if err != nil {
 		return err
 	}
-	d := rgunit.New(st, nil)
 	defer d.Close()
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "== rgunit ingest %s --labels %s --db %s\n", o.data, filepath.Join(o.data, "list_attr.txt"), o.db)
+	fmt.Fprintf(out, "== rgunit ingest %s --labels %s --db %s\n", o.data, lf, o.db)
 	ip, xp := ingestProgress(cmd, false)
 	opts.OnIngest, opts.OnIndex = ip.onIngest, xp.onIndex
 	res, err := d.Ingest(cmd.Context(), []string{o.data}, opts)
 	ip.finish()
 	xp.finish()
-	if err != nil {
+	if err == nil {
+		err = res.WriteText(out)
+	}
+	switch {
+	case err != nil:
 		return err
-	}
-	printIngestSummary(out, st, res.Summary)
-	if res.Interrupted {
+	case res.Interrupted:
 		return errInterrupted
-	}
-	if res.Index == nil {
+	case res.Index == nil:
 		return fmt.Errorf("the shipped default model was not imported into %s", o.db)
 	}
-	printSync(out, *res.Index)
 	fmt.Fprintf(out, "\n== rgunit stats --db %s\n", o.db)
-	if err := printStats(out, st, false); err != nil {
+	if err := printStats(out, d, false); err != nil {
 		return err
 	}
 	return o.translate(cmd, d)
@@ -95,22 +93,14 @@ func (o *demoOptions) translate(cmd *cobra.Command, d *rgunit.DB) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	tro := &translateOptions{targets: demoTargets, out: dir, samples: 1}
+	sheet, err := tro.translateOne(cmd, t, src, rgunit.OutputNamer()(src.Name), rand.New(rand.NewPCG(1, 0)), false)
+	if err == nil {
+		fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheet)
 	}
-	tro := &translateOptions{targets: demoTargets, out: dir, samples: 1, imageSize: d.Store().ImageSize()}
-	if err := tro.translateOne(cmd, t, src, stem(src.Name), rand.New(rand.NewPCG(1, 0)), false); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "sheet (input | neighbours | output, one row per target): %s\n", sheetPath(dir, stem(src.Name)))
-	return nil
+	return err
 }
 
 // demoTargets are the demo's two targets: another hair colour, and the
 // other age.
 var demoTargets = []string{"Blond_Hair", "-Young"}
-
-func fileExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}

@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -69,14 +65,8 @@ func (o *ingestOptions) addFlags(cmd *cobra.Command) {
 // opened or written.
 func (o *ingestOptions) check(cmd *cobra.Command, args []string) error {
 	o.o.Model, o.o.ImportModel = o.model, cmd.Flags().Changed("model") && o.model != "none"
-	if err := ingest.CheckPaths(args); err != nil {
-		return err
-	}
 	if o.labels != "" {
 		t, err := ingest.LoadLabels(o.labels)
-		if err == nil {
-			err = t.CheckNames()
-		}
 		if err != nil {
 			return err
 		}
@@ -85,10 +75,11 @@ func (o *ingestOptions) check(cmd *cobra.Command, args []string) error {
 	if err := o.idx.check(); err != nil {
 		return err
 	}
-	if o.model != "none" { // a bad bundle is refused before the database is created
-		if _, err := rgunit.Bundle(o.model); err != nil {
+	if _, err := rgunit.CheckIngest(args, o.o); err != nil {
+		if errors.Is(err, rgunit.ErrModels) {
 			return fmt.Errorf("--model: %w", err)
 		}
+		return err
 	}
 	return nil
 }
@@ -99,51 +90,41 @@ func (o *ingestOptions) run(cmd *cobra.Command, args []string) error {
 	}
 	_, statErr := os.Stat(o.db.path)
 	isNew := errors.Is(statErr, os.ErrNotExist)
-	st, err := o.db.open(true, true, o.size)
+	db, err := o.db.open(rgunit.Options{ImageSize: o.size})
 	if err != nil {
 		return err
 	}
-	d := rgunit.New(st, nil)
-	defer d.Close()
-	if err := o.idx.apply(st); err != nil {
+	defer db.Close()
+	if err := o.idx.apply(db.Store()); err != nil {
 		return err
 	}
 	ip, xp := ingestProgress(cmd, o.quiet)
 	o.o.OnIngest, o.o.OnIndex = ip.onIngest, xp.onIndex
-	res, err := d.Ingest(cmd.Context(), args, o.o)
+	res, err := db.Ingest(cmd.Context(), args, o.o)
 	ip.finish()
 	xp.finish()
 	if errors.Is(err, rgunit.ErrModels) {
 		if isNew {
-			d.Close()
+			db.Close()
 			os.Remove(o.db.path) // nothing was ingested into it yet
 		}
-		if o.model == "default" {
-			return fmt.Errorf("the shipped default model: %w (pass --model none to ingest without a model)", err)
-		}
-		return fmt.Errorf("--model %s: %w", o.model, err)
+		return fmt.Errorf("--model %s: %w (pass --model none to ingest without a model)", o.model, err)
 	}
 	if res == nil {
 		return err
 	}
-	return o.report(cmd, st, res, err)
+	if o.asJSON {
+		err = errors.Join(err, writeJSONLine(cmd.OutOrStdout(), res))
+	} else {
+		err = errors.Join(err, res.WriteText(cmd.OutOrStdout()))
+	}
+	return ingestEnd(res, err)
 }
 
-// report prints what an ingest did and how it ended (err is Ingest's).
-func (o *ingestOptions) report(cmd *cobra.Command, st *storage.Store, res *rgunit.IngestResult, err error) error {
-	out := cmd.OutOrStdout()
-	if o.asJSON {
-		if werr := writeJSONLine(out, res.Summary); werr != nil {
-			return werr
-		}
-	} else {
-		printIngestSummary(out, st, res.Summary)
-	}
+// ingestEnd is the error an ingest ends with (err is Ingest's).
+func ingestEnd(res *rgunit.IngestResult, err error) error {
 	if res.Interrupted {
 		return fmt.Errorf("%w: stopped after %d files; run the same command again to finish", errInterrupted, res.Added+res.Duplicates+res.Skipped+res.Ignored)
-	}
-	if res.Index != nil && !o.asJSON {
-		printSync(out, *res.Index)
 	}
 	if errors.Is(err, context.Canceled) && res.Index != nil {
 		return fmt.Errorf("%w after indexing %d items; run rgunit reindex to finish", errInterrupted, res.Index.Added)
@@ -186,49 +167,4 @@ func (pp *phaseProgress) finish() {
 func ingestProgress(cmd *cobra.Command, quiet bool) (files, index *phaseProgress) {
 	return &phaseProgress{cmd: cmd, label: "ingest", unit: "img", quiet: quiet},
 		&phaseProgress{cmd: cmd, label: "index", unit: "img", quiet: quiet}
-}
-
-func printIngestSummary(w io.Writer, st *storage.Store, s ingest.Summary) {
-	fmt.Fprintf(w, "ingested %d files in %.1fs (%.0f images/s): %d added (%d labelled, %d unlabelled), %d duplicates",
-		s.Files, s.Seconds, s.PerSecond, s.Added, s.Labelled, s.Unlabelled, s.Duplicates)
-	if s.Relabelled > 0 {
-		fmt.Fprintf(w, " (%d relabelled)", s.Relabelled)
-	}
-	fmt.Fprintf(w, ", %d skipped, %d ignored (not images)\n", s.Skipped, s.Ignored)
-	if s.Unmatched > 0 {
-		fmt.Fprintf(w, "warning: %d label rows matched no ingested file\n", s.Unmatched)
-	}
-	if s.Skipped > 0 {
-		kinds := make([]string, 0, len(s.SkipReasons))
-		for k, n := range s.SkipReasons {
-			kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
-		}
-		slices.Sort(kinds)
-		fmt.Fprintf(w, "skipped: %s\n", strings.Join(kinds, ", "))
-		const show = 20
-		for i, sk := range s.SkippedFiles {
-			if i == show {
-				fmt.Fprintf(w, "  ... and %d more (--json lists them all)\n", s.Skipped-show)
-				break
-			}
-			fmt.Fprintf(w, "  %s: %s\n", relPath(sk.Path), sk.Reason)
-		}
-	}
-	if n, err := st.Len(); err == nil {
-		size, _ := st.SizeBytes()
-		fmt.Fprintf(w, "database %s: %d items, %s\n", st.Path(), n, rgunit.FormatBytes(size))
-	}
-}
-
-// relPath shortens an absolute path to one relative to the working
-// directory when it lies below it.
-func relPath(p string) string {
-	wd, err := filepath.Abs(".")
-	if err != nil {
-		return p
-	}
-	if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
-		return r
-	}
-	return p
 }

@@ -29,12 +29,12 @@ importing the bundle.`,
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			st, err := db.open(false, false, 0)
+			d, err := db.open(readOnly)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			b, err := guided.Export(st, guided.Provenance{Command: command, Data: data, Commit: note,
+			defer d.Close()
+			b, err := d.ExportBundle(guided.Provenance{Command: command, Data: data, Commit: note,
 				Created: time.Now().UTC().Format(time.RFC3339)})
 			if err != nil {
 				return err

@@ -22,11 +22,10 @@ func newModelImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := db.open(true, false, 0)
+			d, err := db.open(existing)
 			if err != nil {
 				return err
 			}
-			d := rgunit.New(st, nil)
 			defer d.Close()
 			_, xp := ingestProgress(cmd, quiet)
 			imp, s, err := d.ImportBundle(cmd.Context(), b, xp.onIndex)
@@ -39,7 +38,7 @@ func newModelImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			printSync(cmd.OutOrStdout(), s)
+			fmt.Fprintln(cmd.OutOrStdout(), s)
 			return nil
 		},
 	}

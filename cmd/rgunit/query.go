@@ -2,35 +2,13 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"maps"
-	"slices"
-	"strings"
-	"text/tabwriter"
+
+	"rgunit/imageio"
 
 	"github.com/spf13/cobra"
 
 	"rgunit"
-	"rgunit/retrieval"
-	"rgunit/storage"
 )
-
-// attrLine is one result of a query by attributes.
-type attrLine struct {
-	ID          uint64         `json:"id"`
-	Path        string         `json:"path"`
-	Labels      storage.Labels `json:"labels,omitempty"`
-	Predicted   bool           `json:"predicted"`
-	Probability float32        `json:"probability"`
-	Rank        int            `json:"rank"`
-}
-
-type queryLine struct {
-	retrieval.Neighbour
-	Rank int `json:"rank"`
-	// Partial: the remote index answered without some shard (--allow-partial).
-	Partial bool `json:"partial,omitempty"`
-}
 
 type queryOptions struct {
 	db           dbFlag
@@ -88,11 +66,11 @@ func (o *queryOptions) run(cmd *cobra.Command, args []string) error {
 	case len(args) == 0 && (len(o.filters) > 0 || o.sheetOut != ""):
 		return fmt.Errorf("--filter and --sheet need an IMG")
 	}
-	st, err := o.db.open(false, false, 0) // read-only: queries run side by side, on read-only files too
+	// Read-only: queries run side by side, on read-only files too.
+	db, err := o.db.open(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial})
 	if err != nil {
 		return err
 	}
-	db := rgunit.New(st, &rgunit.Options{AllowPartial: o.allowPartial})
 	defer db.Close()
 	ctx, out := cmd.Context(), cmd.OutOrStdout()
 	if len(args) == 0 {
@@ -100,113 +78,37 @@ func (o *queryOptions) run(cmd *cobra.Command, args []string) error {
 		if err != nil {
 			return err
 		}
-		idx, _ := db.Index()
-		warnPending(cmd, idx)
-		return printNeighbours(out, res, o.asJSON, true, false)
+		warn(cmd, db.IndexWarning())
+		if o.asJSON {
+			return writeJSONLines(out, rgunit.AttrHits(res))
+		}
+		return rgunit.WriteHits(out, res, true, false)
 	}
 	src, err := db.LoadQuerySource(args[0])
 	if err != nil {
 		return err
 	}
-	idx, _ := db.Index()
-	warnPending(cmd, idx)
+	warn(cmd, db.IndexWarning())
 	res, err := db.QuerySource(ctx, src, rgunit.Query{Targets: o.to, K: o.k, Ef: o.ef, Filters: o.filters})
 	if err != nil {
 		return err
 	}
-	if !o.asJSON {
-		how := "known"
-		if res.Estimated {
-			how = "estimated"
-		}
-		s := idx.Model.Schema()
-		fmt.Fprintf(out, "query %s: source %s (%s) -> target %s\n", src.Name, s.Format(res.Source), how, s.Format(res.Target))
+	if o.asJSON {
+		err = writeJSONLines(out, rgunit.Hits(res.Neighbours, res.Partial))
+	} else {
+		head, _ := db.QueryHeader(src, res)
+		fmt.Fprintln(out, head)
+		err = rgunit.WriteHits(out, res.Neighbours, false, res.Partial)
 	}
-	if err := printNeighbours(out, res.Neighbours, o.asJSON, false, res.Partial); err != nil {
+	if err != nil || o.sheetOut == "" {
 		return err
-	}
-	return o.writeSheet(out, db, src, res)
-}
-
-// writeSheet writes --sheet, when asked.
-func (o *queryOptions) writeSheet(out io.Writer, db *rgunit.DB, src *rgunit.Source, res *retrieval.Result) error {
-	if o.sheetOut == "" {
-		return nil
 	}
 	sheet, err := db.QuerySheet(src, res)
-	if err != nil {
-		return err
+	if err == nil {
+		err = imageio.WritePNG(o.sheetOut, sheet)
 	}
-	if err := writePNG(o.sheetOut, sheet); err != nil {
-		return err
-	}
-	if !o.asJSON {
+	if err == nil && !o.asJSON {
 		fmt.Fprintf(out, "sheet: %s\n", o.sheetOut)
 	}
-	return nil
-}
-
-func printNeighbours(w interface{ Write([]byte) (int, error) }, ns []retrieval.Neighbour, asJSON, byAttrs, partial bool) error {
-	if asJSON {
-		for i, n := range ns {
-			var v any = queryLine{Neighbour: n, Rank: i + 1, Partial: partial}
-			if byAttrs { // no distance
-				v = attrLine{ID: n.ID, Path: n.Path, Labels: n.Labels, Predicted: n.Predicted, Probability: n.Probability, Rank: i + 1}
-			}
-			if err := writeJSONLine(w, v); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if partial {
-		fmt.Fprintln(w, "PARTIAL: some shard of the remote index was unreachable; these results may miss items (--allow-partial)")
-	}
-	if len(ns) == 0 {
-		fmt.Fprintln(w, "no matching items")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if byAttrs {
-		fmt.Fprintln(tw, "rank\tid\tmatch\tpath\tlabels")
-	} else {
-		fmt.Fprintln(tw, "rank\tid\tdistance\tpath\tlabels")
-	}
-	for i, n := range ns {
-		col := fmt.Sprintf("%.4f", n.Distance)
-		if byAttrs {
-			col = "known"
-			if n.Predicted {
-				col = fmt.Sprintf("predicted %.3f", n.Probability)
-			}
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", i+1, n.ID, col, relPath(n.Path), formatLabels(n.Labels))
-	}
-	return tw.Flush()
-}
-
-func formatLabels(l storage.Labels) string {
-	if len(l) == 0 {
-		return "-"
-	}
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(l)) {
-		if l[k] > 0 {
-			parts = append(parts, k)
-		}
-	}
-	if len(parts) == 0 {
-		return "(all -1)"
-	}
-	return strings.Join(parts, ",")
-}
-
-// warnPending says on stderr that a remote index lacks some items.
-func warnPending(cmd *cobra.Command, d *retrieval.DB) {
-	if d.URL != "" && d.Pending > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d items are pending for %s and cannot be found yet (run rgunit sync)\n", d.Pending, d.URL)
-	}
-	if n, err := d.St.Len(); d.URL == "" && err == nil && d.Len() < n {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: only %d of the %d items are indexed and can be found (run rgunit reindex --update)\n", d.Len(), n)
-	}
+	return err
 }

@@ -24,11 +24,10 @@ func newRmCmd() *cobra.Command {
 				}
 				ids[i] = id
 			}
-			st, err := db.open(true, false, 0)
+			d, err := db.open(existing)
 			if err != nil {
 				return err
 			}
-			d := rgunit.New(st, nil)
 			defer d.Close()
 			if err := d.Remove(cmd.Context(), ids...); err != nil {
 				return err

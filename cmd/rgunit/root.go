@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rgunit"
 	"rgunit/storage"
 )
 
@@ -28,22 +29,24 @@ func (d *dbFlag) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&d.path, "db", defaultDB(), "database file (default $RGUNIT_DB or ./rgunit.db)")
 }
 
-// open opens the database for reading, or for writing when write is set;
-// only create makes a new file.
-func (d *dbFlag) open(write, create bool, size int) (*storage.Store, error) {
-	if !create {
-		fi, err := os.Stat(d.path)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			return nil, fmt.Errorf("%w: %s (create one with rgunit ingest)", storage.ErrNoDatabase, d.path)
-		case err == nil && fi.Mode().IsRegular() && fi.Size() == 0:
-			// bbolt would make an empty file a new database: only ingest
-			// creates databases.
-			return nil, fmt.Errorf("%w: %s is an empty file, not an rgunit database (create one with rgunit ingest)", storage.ErrNoDatabase, d.path)
-		}
+// open opens the database with o (the library refuses to create one
+// with o.Existing or o.ReadOnly: only ingest creates databases).
+func (d *dbFlag) open(o rgunit.Options) (*rgunit.DB, error) { return rgunit.Open(d.path, &o) }
+
+// store opens the database's store alone, for the benches.
+func (d *dbFlag) store(write bool) (*storage.Store, error) {
+	db, err := d.open(rgunit.Options{ReadOnly: !write, Existing: true})
+	if err != nil {
+		return nil, err
 	}
-	return storage.Open(d.path, &storage.Options{ReadOnly: !write, ImageSize: size})
+	return db.Store(), nil
 }
+
+// Ways commands open the database.
+var (
+	readOnly = rgunit.Options{ReadOnly: true}
+	existing = rgunit.Options{Existing: true}
+)
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -65,4 +68,21 @@ func writeJSONLine(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// writeJSONLines writes each element of vs as a JSON line.
+func writeJSONLines[T any](w io.Writer, vs []T) error {
+	for _, v := range vs {
+		if err := writeJSONLine(w, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// warn prints a warning, if any, on stderr.
+func warn(cmd *cobra.Command, msg string) {
+	if msg != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning:", msg)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"rgunit"
+
 	"rgunit/split"
 )
 
@@ -49,7 +51,7 @@ func TestStage3CLI(t *testing.T) {
 		t.Fatalf("translate --json: %s", out)
 	}
 	for _, line := range lines {
-		var tr translation
+		var tr rgunit.TranslationRecord
 		if err := json.Unmarshal([]byte(line), &tr); err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
-	"rgunit/storage"
 )
 
 func newStatsCmd() *cobra.Command {
@@ -19,12 +18,12 @@ func newStatsCmd() *cobra.Command {
 		Short: "Summarize the database: items, labels, size",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := db.open(false, false, 0)
+			d, err := db.open(readOnly)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			return printStats(cmd.OutOrStdout(), st, asJSON)
+			defer d.Close()
+			return printStats(cmd.OutOrStdout(), d, asJSON)
 		},
 	}
 	db.register(cmd)
@@ -33,8 +32,8 @@ func newStatsCmd() *cobra.Command {
 }
 
 // printStats prints the database summary, as text or one JSON object.
-func printStats(out io.Writer, st *storage.Store, asJSON bool) error {
-	s, err := rgunit.New(st, nil).Stats()
+func printStats(out io.Writer, d *rgunit.DB, asJSON bool) error {
+	s, err := d.Stats()
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -26,22 +25,8 @@ func syncIndex(cmd *cobra.Command, db *rgunit.DB, rebuild, quiet bool) error {
 	if err != nil {
 		return err
 	}
-	printSync(cmd.OutOrStdout(), s)
+	fmt.Fprintln(cmd.OutOrStdout(), s)
 	return nil
-}
-
-// printSync prints what an indexing did.
-func printSync(out io.Writer, s retrieval.SyncStats) {
-	ver := s.Version
-	switch {
-	case s.Remote == "":
-		fmt.Fprintf(out, "index: retrieval version %d, %d items embedded, %d indexed\n", ver, s.Added, s.Indexed)
-	case s.Unreachable != "":
-		fmt.Fprintf(out, "index: %s unreachable; retrieval version %d, %d items embedded and committed here, %d pushed, %d pending (run rgunit sync when the cluster is back)\n  %s\n",
-			s.Remote, ver, s.Added, s.Pushed, s.Pending, s.Unreachable)
-	default:
-		fmt.Fprintf(out, "index: %s, retrieval version %d, %d items embedded, %d pushed, %d indexed, %d pending\n", s.Remote, ver, s.Added, s.Pushed, s.Indexed, s.Pending)
-	}
 }
 
 // indexFlag is --index: where a database keeps its retrieval index.
@@ -77,16 +62,14 @@ func moveAndSync(cmd *cobra.Command, db *dbFlag, idx *indexFlag, rebuild, quiet 
 	if err := idx.check(); err != nil {
 		return err
 	}
-	st, err := db.open(true, false, 0)
+	d, err := db.open(existing)
 	if err != nil {
 		return err
 	}
-	if err := idx.apply(st); err != nil {
-		st.Close()
+	defer d.Close()
+	if err := idx.apply(d.Store()); err != nil {
 		return err
 	}
-	d := rgunit.New(st, nil)
-	defer d.Close()
 	return syncIndex(cmd, d, rebuild, quiet)
 }
 

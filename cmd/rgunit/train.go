@@ -45,11 +45,11 @@ func (t *trainFlags) open(cmd *cobra.Command) (*rgunit.DB, rgunit.TrainOptions, 
 	if err := split.CheckFraction(t.labelled); err != nil {
 		return nil, rgunit.TrainOptions{}, fmt.Errorf("--labelled %v: want a fraction in (0, 1]", t.labelled)
 	}
-	st, err := t.db.open(true, false, 0)
+	db, err := t.db.open(existing)
 	if err != nil {
 		return nil, rgunit.TrainOptions{}, err
 	}
-	return rgunit.New(st, nil), rgunit.TrainOptions{
+	return db, rgunit.TrainOptions{
 		Steps: t.steps, CheckpointEvery: t.every, Fresh: t.fresh, Labelled: t.labelled,
 		Given: cmd.Flags().Changed, Log: cmd.ErrOrStderr(),
 	}, nil

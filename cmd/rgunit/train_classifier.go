@@ -45,11 +45,10 @@ func (o *trainClassifierOptions) run(cmd *cobra.Command) error {
 	if o.o.Steps < 1 || o.o.Batch < 1 { // before opening: 0 is the library's default
 		return fmt.Errorf("--steps %d, --batch %d: want at least 1 of each (an untrained classifier would score nothing)", o.o.Steps, o.o.Batch)
 	}
-	st, err := o.db.open(true, false, 0)
+	db, err := o.db.open(existing)
 	if err != nil {
 		return err
 	}
-	db := rgunit.New(st, nil)
 	defer db.Close()
 	if o.attrs != "" {
 		o.o.Attrs = strings.Split(o.attrs, ",")

@@ -2,32 +2,13 @@ package main
 
 import (
 	"fmt"
-	"image"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"rgunit"
 	"rgunit/generator"
-	"rgunit/imageio"
 )
-
-// translation is one input translated to one target, as --json prints it.
-type translation struct {
-	Input      string   `json:"input"`
-	Target     string   `json:"target"`
-	Source     string   `json:"source_attrs"`
-	TargetVals string   `json:"target_attrs"`
-	Estimated  bool     `json:"estimated"` // the source's attributes came from E_a
-	Outputs    []string `json:"outputs"`
-	Neighbours []uint64 `json:"neighbours"`
-	Found      int      `json:"found"` // neighbours the index had (fewer than k on a small database)
-	Retrieval  bool     `json:"retrieval"`
-}
 
 type translateOptions struct {
 	db            dbFlag
@@ -37,7 +18,6 @@ type translateOptions struct {
 	seed          uint64
 	asJSON, quiet bool
 	allowPartial  bool
-	imageSize     int // the database's stored images' side: outputs are written at it
 	o             rgunit.TranslatorOptions
 }
 
@@ -113,37 +93,33 @@ func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
 	if err := o.check(cmd); err != nil {
 		return err
 	}
-	inputs, err := translateInputs(arg)
+	inputs, err := rgunit.ImageFiles(arg)
 	if err != nil {
 		return err
 	}
-	st, err := o.db.open(false, false, 0) // read-only: translations run side by side
+	// Read-only: translations run side by side.
+	db, err := o.db.open(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial})
 	if err != nil {
 		return err
 	}
-	o.imageSize = st.ImageSize()
-	db := rgunit.New(st, &rgunit.Options{AllowPartial: o.allowPartial})
 	defer db.Close()
 	t, err := db.Translator(o.o)
 	if err != nil {
 		return err
 	}
 	if idx := t.Index(); idx != nil {
-		warnPending(cmd, idx)
+		warn(cmd, db.IndexWarning())
 		if err := t.CheckTargets(o.targets...); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
 	pr := newProgress(cmd.ErrOrStderr(), len(inputs), "translate", "img", o.quiet || len(inputs) == 1)
 	failed := 0
-	name := outputNamer()
+	name := rgunit.OutputNamer()
 	for i, in := range inputs {
 		src, err := t.Load(in)
 		if err == nil {
-			err = o.translateOne(cmd, t, src, name(src.Name), rand.New(rand.NewPCG(o.seed, uint64(i))), len(inputs) == 1)
+			_, err = o.translateOne(cmd, t, src, name(src.Name), rand.New(rand.NewPCG(o.seed, uint64(i))), len(inputs) == 1)
 		}
 		if err != nil {
 			if len(inputs) == 1 {
@@ -164,120 +140,32 @@ func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
 
 // translateOne translates src to every target, writes the outputs and the
 // sheet into --out as name_*, and prints what it did.
-func (o *translateOptions) translateOne(cmd *cobra.Command, t *rgunit.Translator, src *rgunit.Source, name string, rng *rand.Rand, single bool) error {
+func (o *translateOptions) translateOne(cmd *cobra.Command, t *rgunit.Translator, src *rgunit.Source, name string, rng *rand.Rand, single bool) (sheet string, err error) {
 	var trs []*rgunit.Translation
-	w := cmd.OutOrStdout()
 	for _, spec := range o.targets {
 		tr, err := t.Translate(src, spec, o.samples, rng)
 		if err != nil {
-			return err
-		}
-		line := translation{Input: src.Name, Target: spec, Source: t.Schema().Format(tr.Output.Source), TargetVals: t.Schema().Format(tr.Target),
-			Estimated: tr.Estimated, Neighbours: tr.Neighbours, Found: tr.Found, Retrieval: tr.Retrieval}
-		for i := range tr.Outputs {
-			p := filepath.Join(o.out, fmt.Sprintf("%s_to_%s_%d.png", name, targetSlug(spec), i+1))
-			if err := writePNG(p, imageio.Scale(tr.Image(i), o.imageSize)); err != nil {
-				return err
-			}
-			line.Outputs = append(line.Outputs, p)
+			return "", err
 		}
 		trs = append(trs, tr)
-		o.print(w, line, t.K())
 	}
-	sheet, err := t.Sheet(trs)
+	recs, sheet, err := t.WriteFiles(o.out, name, trs)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := writePNG(sheetPath(o.out, name), sheet); err != nil {
-		return err
+	w := cmd.OutOrStdout()
+	for _, r := range recs {
+		if o.asJSON {
+			err = writeJSONLine(w, r)
+		} else {
+			err = r.WriteText(w)
+		}
+		if err != nil {
+			return "", err
+		}
 	}
 	if !o.asJSON && single {
-		fmt.Fprintf(w, "sheet: %s\n", sheetPath(o.out, name))
+		fmt.Fprintf(w, "sheet: %s\n", sheet)
 	}
-	return nil
-}
-
-func (o *translateOptions) print(w interface{ Write([]byte) (int, error) }, tr translation, k int) {
-	if o.asJSON {
-		writeJSONLine(w, tr)
-		return
-	}
-	fmt.Fprintf(w, "%s: %s -> %s (%s): %s\n", relPath(tr.Input), tr.Source, tr.TargetVals, tr.Target, strings.Join(tr.Outputs, ", "))
-	if tr.Retrieval {
-		note := ""
-		if tr.Found < k {
-			note = fmt.Sprintf(" (only %d item(s) to retrieve from; k is %d: the neighbours found are reused)", tr.Found, k)
-		}
-		fmt.Fprintf(w, "  guided by %s%s\n", fmtIDs(tr.Neighbours), note)
-	}
-}
-
-// translateInputs expands a folder into its image files (sorted); other
-// arguments are one input.
-func translateInputs(arg string) ([]string, error) {
-	fi, err := os.Stat(arg)
-	if err != nil || !fi.IsDir() {
-		return []string{arg}, nil // a file, id:N, or an error loadSource reports
-	}
-	ents, err := os.ReadDir(arg)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") && imageio.HasImageExt(e.Name()) {
-			out = append(out, filepath.Join(arg, e.Name()))
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s holds no image files", arg)
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
-func stem(name string) string {
-	b := filepath.Base(name)
-	return strings.TrimSuffix(b, filepath.Ext(b))
-}
-
-// outputNamer returns a function naming each input's outputs: its file
-// name without the extension, or with the extension after an underscore
-// when an earlier input had that stem (a.jpg, a.png -> a, a_png), so no
-// output overwrites another's.
-func outputNamer() func(name string) string {
-	used := map[string]bool{}
-	return func(name string) string {
-		n := stem(name)
-		if used[n] {
-			n += "_" + strings.TrimPrefix(filepath.Ext(name), ".")
-		}
-		for k := 2; used[n]; k++ {
-			n = fmt.Sprintf("%s_%d", stem(name), k)
-		}
-		used[n] = true
-		return n
-	}
-}
-
-func sheetPath(dir, name string) string { return filepath.Join(dir, name+"_sheet.png") }
-
-func targetSlug(spec string) string {
-	return strings.NewReplacer(",", "+", "/", "_", " ", "").Replace(spec)
-}
-
-func writePNG(path string, img image.Image) error {
-	b, err := imageio.EncodePNG(img)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
-}
-
-func fmtIDs(ids []uint64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprintf("id:%d", id)
-	}
-	return strings.Join(parts, ", ")
+	return sheet, nil
 }

@@ -1,0 +1,146 @@
+package rgunit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"rgunit/imageio"
+	"rgunit/ingest"
+	"rgunit/storage"
+)
+
+// TestItems: EachItem's filters, offset and limit; Item and Image; the
+// table and the text a person reads; Open with Existing refuses to make
+// a database.
+func TestItems(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "items.db")
+	for _, p := range []string{path, filepath.Join(dir, "empty.db")} {
+		if p != path {
+			os.WriteFile(p, nil, 0o644)
+		}
+		if _, err := Open(p, &Options{Existing: true}); !errors.Is(err, storage.ErrNoDatabase) {
+			t.Fatalf("Existing on %s: %v", filepath.Base(p), err)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("Existing made a file: %v", err)
+	}
+	db, err := Open(path, &Options{ImageSize: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	labels, err := ingest.LoadLabels("testdata/faces/list_attr.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Items 1-3 labelled, 4-5 not.
+	if _, err := db.Ingest(ctx, []string{"testdata/faces/000001.png", "testdata/faces/000002.png", "testdata/faces/000003.png"}, IngestOptions{Model: "none", Labels: labels}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Ingest(ctx, []string{"testdata/faces/000004.png", "testdata/faces/000005.png"}, IngestOptions{Model: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f ItemFilter) ([]uint64, error) {
+		var out []uint64
+		err := db.EachItem(ctx, f, func(it Item) error { out = append(out, it.ID); return nil })
+		return out, err
+	}
+	for _, c := range []struct {
+		f    ItemFilter
+		want []uint64
+	}{
+		{ItemFilter{}, []uint64{1, 2, 3, 4, 5}},
+		{ItemFilter{Labelled: true}, []uint64{1, 2, 3}},
+		{ItemFilter{Unlabelled: true}, []uint64{4, 5}},
+		{ItemFilter{Offset: 1, Limit: 2}, []uint64{2, 3}},
+		{ItemFilter{Labelled: true, Offset: 2, Limit: 5}, []uint64{3}},
+		{ItemFilter{Offset: 9}, nil},
+	} {
+		if got, err := ids(c.f); err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%+v: %v %v, want %v", c.f, got, err, c.want)
+		}
+	}
+	for _, f := range []ItemFilter{{Labelled: true, Unlabelled: true}, {Limit: -1}, {Offset: -1}} {
+		if _, err := ids(f); !errors.Is(err, ErrFilter) {
+			t.Errorf("%+v: %v, want ErrFilter", f, err)
+		}
+	}
+	it, err := db.Item(1)
+	if err != nil || it.ID != 1 || len(it.SHA256) != 64 || it.Labels["Male"] == 0 || !strings.HasSuffix(it.Path, "000001.png") {
+		t.Fatalf("Item(1): %+v %v", it, err)
+	}
+	if _, err := db.Item(99); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("Item(99): %v", err)
+	}
+	png, err := db.Image(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err := imageio.DecodePNG(png); err != nil || img.Bounds().Dx() != 32 {
+		t.Fatalf("Image(4): %v %v", img.Bounds(), err)
+	}
+	var buf bytes.Buffer
+	tab := NewItemTable(&buf)
+	it.Path = "a\nb.png" // a name that would break the listing
+	tab.Add(it)
+	tab.Flush()
+	if lines := strings.Split(strings.TrimSpace(buf.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[1], `"a\nb.png"`) {
+		t.Fatalf("table:\n%s", buf.String())
+	}
+	buf.Reset()
+	it.WriteText(&buf, 32, "out.png")
+	for _, want := range []string{"id       1\n", "stored 32x32", "sha256   " + it.SHA256, "image    out.png"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("show text lacks %q:\n%s", want, buf.String())
+		}
+	}
+	r, err := db.Check(ctx, false)
+	if err != nil || !r.OK() || r.Items != 5 {
+		t.Fatalf("Check: %+v %v", r, err)
+	}
+	buf.Reset()
+	r.WriteText(&buf)
+	if !strings.Contains(buf.String(), "5 items") || !strings.Contains(buf.String(), "no damage found") {
+		t.Fatalf("check text:\n%s", buf.String())
+	}
+}
+
+// TestImageFiles: a folder is its image files, sorted, without hidden and
+// other files; names never collide.
+func TestImageFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, n := range []string{"b.png", "a.jpg", ".hidden.png", "notes.txt", "a.png"} {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+	}
+	os.Mkdir(filepath.Join(dir, "sub.png"), 0o755)
+	got, err := ImageFiles(dir)
+	want := []string{filepath.Join(dir, "a.jpg"), filepath.Join(dir, "a.png"), filepath.Join(dir, "b.png")}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ImageFiles: %v %v", got, err)
+	}
+	if got, _ := ImageFiles("id:4"); !slices.Equal(got, []string{"id:4"}) {
+		t.Fatalf("id:4: %v", got)
+	}
+	if _, err := ImageFiles(filepath.Join(dir, "sub.png")); err == nil {
+		t.Fatal("a folder without images was accepted")
+	}
+	name := OutputNamer()
+	var names []string
+	for _, p := range []string{"x/a.jpg", "y/a.png", "z/a.png", "a_png.gif"} {
+		names = append(names, name(p))
+	}
+	if want := []string{"a", "a_png", "a_2", "a_png_gif"}; !slices.Equal(names, want) {
+		t.Fatalf("names %v, want %v", names, want)
+	}
+}
