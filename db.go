@@ -45,7 +45,7 @@ type DB struct {
 	opts Options
 
 	mu  sync.Mutex
-	idx *retrieval.Session      // the retrieval model and index, opened on first use
+	idx *retrieval.Session // the retrieval model and index, opened on first use
 	tr  *guided.Translator // RG-UNIT over idx, loaded on first use
 }
 
