@@ -19,7 +19,21 @@ var (
 	// ErrModels: the models asked for cannot be given to the database (a
 	// damaged bundle, or a database with models of its own).
 	ErrModels = errors.New("rgunit: the models cannot be given to this database")
+	// ErrRequest: an argument the library refuses (a k the model cannot
+	// use, ...); the error's text says which and what to pass.
+	ErrRequest = errors.New("rgunit: bad request")
 )
+
+// requestError is a refused argument: its text alone, and ErrRequest to
+// errors.Is.
+type requestError struct{ msg string }
+
+func (e requestError) Error() string        { return e.msg }
+func (e requestError) Is(target error) bool { return target == ErrRequest }
+
+func badRequest(format string, args ...any) error {
+	return requestError{msg: fmt.Sprintf(format, args...)}
+}
 
 // Options configure Open. The zero value opens (or creates) the database
 // for reading and writing.
@@ -44,6 +58,10 @@ type DB struct {
 	st   *storage.Store
 	opts Options
 
+	// use: operations that use idx or tr hold it for reading; forget
+	// takes it to swap them after a write, so a query never runs on a
+	// closed index.
+	use sync.RWMutex
 	mu  sync.Mutex
 	idx *retrieval.Session // the retrieval model and index, opened on first use
 	tr  *guided.Translator // RG-UNIT over idx, loaded on first use
@@ -88,6 +106,8 @@ func (d *DB) Store() *storage.Store { return d.st }
 
 // Close closes the index and the file. It is safe to call more than once.
 func (d *DB) Close() error {
+	d.use.Lock()
+	defer d.use.Unlock()
 	d.mu.Lock()
 	err := d.closeIndex()
 	d.mu.Unlock()
@@ -149,7 +169,16 @@ func (d *DB) translator() (*guided.Translator, error) {
 // forget closes what index and translator opened, after the models or the
 // index changed.
 func (d *DB) forget() {
+	d.use.Lock()
+	defer d.use.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.closeIndex()
+}
+
+// reading holds the open index and translator against forget until the
+// returned function is called.
+func (d *DB) reading() func() {
+	d.use.RLock()
+	return d.use.RUnlock
 }

@@ -99,6 +99,7 @@ func positives(l storage.Labels) string {
 // QueryHeader is the line rgunit query prints above a query's results:
 // the source, its attributes and how they were known, the target.
 func (d *DB) QueryHeader(src *Source, res *retrieval.Result) (string, error) {
+	defer d.reading()()
 	idx, err := d.index()
 	if err != nil {
 		return "", err
@@ -114,6 +115,7 @@ func (d *DB) QueryHeader(src *Source, res *retrieval.Result) (string, error) {
 // IndexWarning says, when it is so, that some items cannot be found yet:
 // pending for a remote index, or not indexed here ("" otherwise).
 func (d *DB) IndexWarning() string {
+	defer d.reading()()
 	idx, err := d.index()
 	if err != nil {
 		return ""

@@ -30,6 +30,9 @@ type IngestOptions struct {
 	Workers     int                   // decoding goroutines (0: all cores)
 	OnIngest    func(ingest.Progress) // progress of the files
 	OnIndex     func(done, total int) // progress of the indexing
+	// StoredPath, if set, names each file in the database (see
+	// ingest.Options.StoredPath).
+	StoredPath func(abs string) string
 }
 
 // IngestResult is what Ingest did.
@@ -148,12 +151,14 @@ func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*Inge
 		}
 	case bundle != nil && (fresh || o.ImportModel):
 		d.forget()
-		if res.Imported, err = guided.Import(d.st, bundle); err != nil {
+		res.Imported, err = guided.Import(d.st, bundle)
+		d.forget()
+		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrModels, err)
 		}
 	}
 	res.Summary, err = ingest.Run(ctx, d.st, paths, &ingest.Options{Labels: o.Labels, BatchSize: o.BatchSize,
-		Workers: o.Workers, Progress: o.OnIngest})
+		Workers: o.Workers, Progress: o.OnIngest, StoredPath: o.StoredPath})
 	if n, lerr := d.st.Len(); lerr == nil {
 		res.Items = n
 		res.SizeBytes, _ = d.st.SizeBytes()
@@ -174,7 +179,7 @@ func (d *DB) indexNew(ctx context.Context, res *IngestResult, progress func(done
 	if err != nil {
 		return err
 	}
-	d.forget()
+	defer d.forget() // queries see the new items
 	s, err := retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{OnProgress: progress})
 	res.Index = &s
 	return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -150,4 +151,30 @@ func relPath(p string) string {
 		return r
 	}
 	return p
+}
+
+// Predicted returns P(attribute = +1) for item id as the attribute
+// encoder of the retrieval model reads it (nil when the database has no
+// retrieval model or the item has not been embedded yet).
+func (d *DB) Predicted(id uint64) (map[string]float32, error) {
+	defer d.reading()()
+	idx, err := d.index()
+	if errors.Is(err, ErrNoModels) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return idx.Predicted(id)
+}
+
+// Attributes are the attributes the retrieval model queries and
+// translates, in its order (ErrNoModels without one).
+func (d *DB) Attributes() ([]string, error) {
+	defer d.reading()()
+	idx, err := d.index()
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(idx.Model.Schema().Attrs), nil
 }

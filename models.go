@@ -17,6 +17,7 @@ func (d *DB) Sync(ctx context.Context, rebuild bool, progress func(done, total i
 		return retrieval.SyncStats{}, err
 	}
 	d.forget()
+	defer d.forget()
 	return retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: progress})
 }
 
@@ -26,6 +27,7 @@ func (d *DB) Sync(ctx context.Context, rebuild bool, progress func(done, total i
 func (d *DB) ImportBundle(ctx context.Context, bundle []byte, progress func(done, total int)) (*guided.Imported, retrieval.SyncStats, error) {
 	d.forget()
 	imp, err := guided.Import(d.st, bundle)
+	d.forget()
 	if err != nil {
 		return nil, retrieval.SyncStats{}, fmt.Errorf("%w: %w", ErrModels, err)
 	}

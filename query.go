@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"os"
+	"strings"
 
 	"rgunit/generator"
 	"rgunit/imageio"
@@ -20,6 +22,9 @@ type Query struct {
 	// Filters are filters as a user writes them ("Male=-1"), read with
 	// retrieval.ParseFilters and added to Filter.
 	Filters []string
+	// Image is an image file's bytes (an upload), the source instead of
+	// Source, which then only names it.
+	Image []byte
 }
 
 // Query returns the K items nearest to the embedding of (Source's
@@ -28,7 +33,13 @@ func (d *DB) Query(ctx context.Context, q Query) (*retrieval.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	src, err := d.LoadQuerySource(q.Source)
+	var src *Source
+	var err error
+	if q.Image != nil {
+		src, err = d.loadQuerySource(q.Source, q.Image)
+	} else {
+		src, err = d.LoadQuerySource(q.Source)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +53,17 @@ func (d *DB) Index() (*retrieval.Session, error) { return d.index() }
 // LoadQuerySource reads a source ("face.png" or "id:42") as Query reads
 // it, for QuerySource and QuerySheet.
 func (d *DB) LoadQuerySource(spec string) (*Source, error) {
+	if strings.HasPrefix(spec, "id:") {
+		return d.loadQuerySource(spec, nil)
+	}
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		return nil, err
+	}
+	return d.loadQuerySource(spec, data)
+}
+
+func (d *DB) loadQuerySource(name string, data []byte) (*Source, error) {
 	if err := d.needItems("add some with rgunit ingest"); err != nil {
 		return nil, err
 	}
@@ -49,12 +71,13 @@ func (d *DB) LoadQuerySource(spec string) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return LoadSource(d.st, spec, idx.Model.Schema(), idx.Model.Size())
+	return loadSource(d.st, name, data, idx.Model.Schema(), idx.Model.Size())
 }
 
 // QuerySource is Query with the source read already (q.Source is
 // ignored).
 func (d *DB) QuerySource(ctx context.Context, src *Source, q Query) (*retrieval.Result, error) {
+	defer d.reading()()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -83,6 +106,7 @@ func (d *DB) QuerySource(ctx context.Context, src *Source, q Query) (*retrieval.
 // stage-1 translation to the target (what the query looks for) and the
 // neighbours, nearest first, with their ids.
 func (d *DB) QuerySheet(src *Source, res *retrieval.Result) (*image.RGBA, error) {
+	defer d.reading()()
 	idx, err := d.index()
 	if err != nil {
 		return nil, err
@@ -113,6 +137,7 @@ func (d *DB) QuerySheet(src *Source, res *retrieval.Result) (*image.RGBA, error)
 // labels first, then unlabelled items whose predicted attributes match,
 // most probable first.
 func (d *DB) QueryAttrs(ctx context.Context, targets string, k int) ([]retrieval.Neighbour, error) {
+	defer d.reading()()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ func (d *DB) Remove(ctx context.Context, ids ...uint64) error {
 	if err := d.st.Has(ids...); err != nil {
 		return err
 	}
-	d.forget() // the index is reopened with the deletions
+	d.forget()
+	defer d.forget() // queries reopen the index with the deletions
 	return retrieval.Remove(ctx, d.st, ids)
 }

@@ -30,7 +30,7 @@ type Source struct {
 func ParseID(s string) (uint64, error) {
 	id, err := strconv.ParseUint(strings.TrimPrefix(s, "id:"), 10, 64)
 	if err != nil || id == 0 {
-		return 0, fmt.Errorf("%q is not an item id (a positive integer, optionally written id:N)", s)
+		return 0, badRequest("%q is not an item id (a positive integer, optionally written id:N)", s)
 	}
 	return id, nil
 }
@@ -40,19 +40,27 @@ func ParseID(s string) (uint64, error) {
 // stored (the same bytes) is that item: its known labels are used and
 // retrieval never returns it as its own neighbour.
 func LoadSource(st *storage.Store, spec string, s embed.Schema, size int) (*Source, error) {
+	if strings.HasPrefix(spec, "id:") {
+		return loadSource(st, spec, nil, s, size)
+	}
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		return nil, err
+	}
+	return loadSource(st, spec, data, s, size)
+}
+
+// loadSource reads an image file's bytes (data), or the item spec names
+// when data is nil.
+func loadSource(st *storage.Store, spec string, data []byte, s embed.Schema, size int) (*Source, error) {
 	src := &Source{Name: spec}
 	var id uint64
-	var data []byte
-	if strings.HasPrefix(spec, "id:") {
+	if data == nil {
 		var err error
 		if id, err = ParseID(spec); err != nil {
 			return nil, err
 		}
 	} else {
-		var err error
-		if data, err = os.ReadFile(spec); err != nil {
-			return nil, err
-		}
 		if found, ok, err := st.LookupHash(sha256.Sum256(data)); err != nil {
 			return nil, err
 		} else if ok {

@@ -238,6 +238,7 @@ type RetrievalResult struct {
 func (d *DB) TrainRetrieval(ctx context.Context, o RetrievalOptions) (RetrievalResult, error) {
 	st := d.st
 	d.forget()
+	defer d.forget() // queries use the new model
 	cfg := o.Config
 	lab, lerr := o.labelled()
 	m, ver, err := retrieval.Load(st)
@@ -322,6 +323,7 @@ type RGOptions struct {
 func (d *DB) TrainRG(ctx context.Context, o RGOptions) (UnitResult, error) {
 	st := d.st
 	d.forget()
+	defer d.forget() // translations use the new model
 	cfg := o.Config
 	if cfg.K == 0 {
 		cfg.K = generator.DefaultK

@@ -19,6 +19,9 @@ type Request struct {
 	Targets string // "Blond_Hair,-Young"
 	Samples int    // outputs (0: 1, the translation's own code; more: codes drawn around it)
 	Seed    uint64 // of the sampled codes
+	// Image is an image file's bytes (an upload), the source instead of
+	// Source, which then only names it.
+	Image []byte
 	TranslatorOptions
 }
 
@@ -45,8 +48,12 @@ type Translation struct {
 	Retrieval bool   // RG-UNIT guided it (else GMM-UNIT alone)
 }
 
-// Image is output i as an image.
+// Image is output i as an image, at the model's size.
 func (t *Translation) Image(i int) *image.RGBA { return generator.TensorImage(t.Outputs[i], t.Size) }
+
+// ImageAt is output i resized to side x side (the database's size, for
+// files and answers: smooth, see imageio.Resize).
+func (t *Translation) ImageAt(i, side int) image.Image { return imageio.Resize(t.Image(i), side) }
 
 // Translator translates images with a database's models; several
 // translations share it. It is valid until the DB closes or its models
@@ -65,7 +72,7 @@ type Translator struct {
 func (d *DB) Translator(o TranslatorOptions) (*Translator, error) {
 	t := &Translator{d: d, o: o}
 	if o.K < 0 {
-		return nil, fmt.Errorf("-k %d: want a positive count", o.K)
+		return nil, badRequest("-k %d: want a positive count", o.K)
 	}
 	if o.NoRetrieval {
 		u, err := guided.LoadStage1(d.st)
@@ -86,7 +93,7 @@ func (d *DB) Translator(o TranslatorOptions) (*Translator, error) {
 		t.o.K = tr.K()
 	}
 	if t.o.K > tr.K() {
-		return nil, fmt.Errorf("-k %d: this RG-UNIT model fuses up to %d neighbours (it was trained with k = %d)", t.o.K, tr.K(), tr.K())
+		return nil, badRequest("-k %d: this RG-UNIT model fuses up to %d neighbours (it was trained with k = %d)", t.o.K, tr.K(), tr.K())
 	}
 	t.rg, t.u, t.schema, t.size = tr, tr.RG.Base, tr.DB.Model.Schema(), tr.DB.Model.Size()
 	return t, nil
@@ -203,6 +210,7 @@ func (d *DB) tiles(ids []uint64, prefix string) ([]imageio.Tile, error) {
 
 // Translate translates r.Source to r.Targets (see Translator.Translate).
 func (d *DB) Translate(ctx context.Context, r Request) (*Translation, error) {
+	defer d.reading()()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -210,7 +218,12 @@ func (d *DB) Translate(ctx context.Context, r Request) (*Translation, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := t.Load(r.Source)
+	var src *Source
+	if r.Image != nil {
+		src, err = loadSource(d.st, r.Source, r.Image, t.schema, t.size)
+	} else {
+		src, err = t.Load(r.Source)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func (t *Translator) WriteFiles(dir, name string, trs []*Translation) ([]Transla
 		slug := strings.NewReplacer(",", "+", "/", "_", " ", "").Replace(tr.Targets)
 		for i := range tr.Outputs {
 			p := filepath.Join(dir, fmt.Sprintf("%s_to_%s_%d.png", name, slug, i+1))
-			if err := imageio.WritePNG(p, imageio.Scale(tr.Image(i), t.d.st.ImageSize())); err != nil {
+			if err := imageio.WritePNG(p, tr.ImageAt(i, t.d.st.ImageSize())); err != nil {
 				return nil, "", err
 			}
 			r.Outputs = append(r.Outputs, p)

@@ -129,7 +129,7 @@ func (c *Classifier) Train(ctx context.Context, d Data, steps, batch int, onStep
 				ts[i*na+a] = float32(max(d.Labels[j][a], 0))
 			}
 		}
-		if err := m.RunAll(); err != nil {
+		if err := nn.Run(m); err != nil {
 			return err
 		}
 		l := float64(loss.Value().Data().(float32))
@@ -161,7 +161,7 @@ func (c *Classifier) Predict(x []float32, n int) (logits, feats [][]float32, err
 	G.Let(xin, tensor.New(tensor.WithShape(n, 3, s, s), tensor.WithBacking(append([]float32(nil), x...))))
 	m := nn.NewMachine(b.G)
 	defer nn.CloseMachine(m)
-	if err := m.RunAll(); err != nil {
+	if err := nn.Run(m); err != nil {
 		return nil, nil, err
 	}
 	lv, fv := l.Value().Data().([]float32), f.Value().Data().([]float32)

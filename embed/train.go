@@ -99,7 +99,7 @@ func (t *Trainer) Step(p *Pool, rng *rand.Rand) (float64, []float64, error) {
 			copy(t.ins[2*r+1].Data().([]float32)[i*cd:(i+1)*cd], p.Codes[r][j*cd:(j+1)*cd])
 		}
 	}
-	if err := t.m.RunAll(); err != nil {
+	if err := nn.Run(t.m); err != nil {
 		return 0, nil, fmt.Errorf("embed: triplet step: %w", err)
 	}
 	loss := float64(t.loss.Value().Data().(float32))
@@ -140,7 +140,7 @@ func (e *Embedder) Embed(content, codes []float32, n int, contentShape [3]int) (
 	G.Let(z, tensor.New(tensor.WithShape(n, cd), tensor.WithBacking(codes)))
 	m := nn.NewMachine(b.G)
 	defer nn.CloseMachine(m)
-	if err := m.RunAll(); err != nil {
+	if err := nn.Run(m); err != nil {
 		return nil, err
 	}
 	return append([]float32(nil), y.Value().Data().([]float32)...), nil

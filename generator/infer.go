@@ -116,7 +116,7 @@ func (u *UNIT) runGraphWith(extra []*nn.Params, ins []graphInput, build func(b *
 	}
 	m := nn.NewMachine(b.G)
 	defer nn.CloseMachine(m)
-	if err := m.RunAll(); err != nil {
+	if err := nn.Run(m); err != nil {
 		return nil, err
 	}
 	return append([]float32(nil), y.Value().Data().([]float32)...), nil

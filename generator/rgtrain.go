@@ -144,7 +144,7 @@ func (t *RGTrainer) Step(batch RGBatch) (Losses, error) {
 		copy(zt, batch.Codes)
 	}
 	var l Losses
-	if err := t.gm.RunAll(); err != nil {
+	if err := nn.Run(t.gm); err != nil {
 		return l, fmt.Errorf("generator: stage-3 G step: %w", err)
 	}
 	l.Adv, l.Cls, l.Rec, l.Content = scalar(t.adv), scalar(t.cls), scalar(t.rec), scalar(t.content)

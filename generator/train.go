@@ -382,7 +382,7 @@ func (t *dStep) bind(x *tensor.Dense, fakes []*tensor.Dense, src01 *tensor.Dense
 
 // run runs the step and updates D with opt.
 func (t *dStep) run(opt *nn.Adam, l *Losses) error {
-	if err := t.m.RunAll(); err != nil {
+	if err := nn.Run(t.m); err != nil {
 		return fmt.Errorf("generator: D step: %w", err)
 	}
 	l.DAdv, l.DCls = scalar(t.adv), scalar(t.cls)
@@ -430,7 +430,7 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 		}
 	}
 	var l Losses
-	if err := t.gm.RunAll(); err != nil {
+	if err := nn.Run(t.gm); err != nil {
 		return l, fmt.Errorf("generator: G step: %w", err)
 	}
 	l.Adv, l.Cls, l.Rec, l.Content = scalar(t.adv), scalar(t.cls), scalar(t.rec), scalar(t.content)

@@ -105,3 +105,16 @@ func Load(data []byte, size, maxPixels int) (*image.RGBA, Config, error) {
 	}
 	return Normalize(img, size), cfg, nil
 }
+
+// Resize returns img resized to side x side with a Catmull-Rom filter
+// (img itself when it is that size already): a model's output brought to
+// a database's size, smooth rather than blocky.
+func Resize(img image.Image, side int) image.Image {
+	b := img.Bounds()
+	if b.Dx() == side && b.Dy() == side {
+		return img
+	}
+	out := image.NewRGBA(image.Rect(0, 0, side, side))
+	draw.CatmullRom.Scale(out, out.Bounds(), img, b, draw.Src, nil)
+	return out
+}

@@ -120,7 +120,8 @@ func SheetBounds(rows []SheetRow, side int) image.Rectangle {
 }
 
 // Scale returns img scaled to side x side by nearest neighbour (img itself
-// when it is that size already).
+// when it is that size already): sheets show a model's pixels as they
+// are.
 func Scale(img image.Image, side int) image.Image {
 	b := img.Bounds()
 	if b.Dx() == side && b.Dy() == side {

@@ -35,6 +35,10 @@ type Options struct {
 	Progress func(Progress)
 	// Committed, if set, is called after every committed batch.
 	Committed func(batch int, s Summary)
+	// StoredPath, if set, is the path recorded for a file (given its
+	// absolute path; default: that path): uploads are recorded by the
+	// name they were sent with, not a temporary file's.
+	StoredPath func(abs string) string
 }
 
 // Progress is a snapshot of a running ingest.
@@ -212,7 +216,11 @@ func Run(ctx context.Context, st *storage.Store, paths []string, opts *Options) 
 				sum.Skipped++
 				sum.SkipReasons[r.kind]++
 				if len(sum.SkippedFiles) < maxSkipList {
-					sum.SkippedFiles = append(sum.SkippedFiles, Skip{Path: files[r.idx].abs, Reason: r.skip})
+					p := files[r.idx].abs
+					if o.StoredPath != nil {
+						p = o.StoredPath(p)
+					}
+					sum.SkippedFiles = append(sum.SkippedFiles, Skip{Path: p, Reason: r.skip})
 				}
 			default:
 				if r.key != "" {
@@ -283,6 +291,9 @@ func process(idx int, src source, st *storage.Store, o *Options) (res result) {
 		return skip("unreadable", err)
 	}
 	rec := storage.Record{Hash: sha256.Sum256(data), Path: src.abs}
+	if o.StoredPath != nil {
+		rec.Path = o.StoredPath(src.abs)
+	}
 	if o.Labels != nil {
 		if key, ok := o.Labels.Match(src.rel, src.abs); ok {
 			res.key = key

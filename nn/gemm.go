@@ -31,6 +31,36 @@ const parallelFlops = 1 << 20
 // Sgemm computes C = alpha * op(A) * op(B) + beta * C (row-major).
 func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if hasAVX2 && n > 0 && n < 16 && m > 0 && k >= 64 && tA == blas.NoTrans && alpha == 1 {
+		// Few columns (a convolution's small output map at batch 1):
+		// gonum runs an axpy of n values per multiply-add row, so pack
+		// op(B) transposed and take dot products along k instead.
+		bt := getBuf(n * k)
+		defer putBuf(bt)
+		for p := range k {
+			for j := range n {
+				if tB == blas.NoTrans {
+					bt[j*k+p] = b[p*ldb+j]
+				} else {
+					bt[j*k+p] = b[j*ldb+p]
+				}
+			}
+		}
+		for i := range m {
+			row := c[i*ldc : i*ldc+n]
+			switch beta {
+			case 0:
+				clear(row)
+			case 1:
+			default:
+				for j := range row {
+					row[j] *= beta
+				}
+			}
+		}
+		sgemmNT(m, n, k, a, lda, bt, k, c, ldc)
+		return
+	}
 	if !hasAVX2 || m == 0 || n == 0 || n < 16 {
 		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -20,7 +21,7 @@ func TestSgemm(t *testing.T) {
 		}
 		return x
 	}
-	for _, sh := range [][3]int{{1, 16, 1}, {4, 16, 7}, {5, 33, 9}, {64, 256, 576}, {3, 1024, 144}, {7, 20, 3}, {2, 5, 4}, {16, 144, 2048}, {3, 784, 531}, {6, 7, 1100}, {9, 10, 64}} {
+	for _, sh := range [][3]int{{1, 16, 1}, {4, 16, 7}, {5, 33, 9}, {64, 256, 576}, {3, 1024, 144}, {7, 20, 3}, {2, 5, 4}, {16, 144, 2048}, {3, 784, 531}, {6, 7, 1100}, {9, 10, 64}, {128, 4, 2048}, {1, 1, 64}, {5, 15, 100}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -49,30 +50,33 @@ func TestSgemm(t *testing.T) {
 }
 
 // BenchmarkSgemm compares the fast Sgemm with gonum's on a convolution-sized
-// product (64 x 576 times 576 x 1024).
+// product (64 x 576 times 576 x 1024) and on a batch-1 query's small map
+// (128 x 2048 times 2048 x 4: few columns, taken as dot products).
 func BenchmarkSgemm(b *testing.B) {
-	m, n, k := 64, 1024, 576
-	a, x, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-	for i := range a {
-		a[i] = float32(i % 7)
-	}
-	for i := range x {
-		x[i] = float32(i % 5)
-	}
-	for _, impl := range []struct {
-		name string
-		f    func()
-	}{
-		{"rgunit", func() { BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, x, n, 0, c, n) }},
-		{"gonum", func() { gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, x, n, 0, c, n) }},
-	} {
-		b.Run(impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				impl.f()
-			}
-			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+	for _, sh := range [][3]int{{64, 1024, 576}, {128, 4, 2048}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		a, x, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		for i := range a {
+			a[i] = float32(i % 7)
+		}
+		for i := range x {
+			x[i] = float32(i % 5)
+		}
+		for _, impl := range []struct {
+			name string
+			f    func()
+		}{
+			{"rgunit", func() { BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, x, n, 0, c, n) }},
+			{"gonum", func() { gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, x, n, 0, c, n) }},
+		} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, k, impl.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					impl.f()
+				}
+				b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
 

@@ -258,12 +258,36 @@ func (d *Session) Query(ctx context.Context, q Query) (*Result, error) {
 	res.Partial = partial
 	for _, h := range hits {
 		it, err := d.St.Get(h.ID)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // removed since this session opened (it reopens after a remove)
+		}
 		if err != nil {
 			return nil, err
 		}
 		res.Neighbours = append(res.Neighbours, Neighbour{ID: h.ID, Path: it.Path, Distance: h.Distance, Labels: it.Labels})
 	}
 	return res, nil
+}
+
+// Predicted returns P(attribute = +1) as the attribute encoder reads item
+// id, per attribute (nil when the item has none under this model).
+func (d *Session) Predicted(id uint64) (map[string]float32, error) {
+	p, err := d.St.Vector(attrsName(d.Version), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := d.Model.Schema()
+	if len(p) != len(s.Attrs) {
+		return nil, nil
+	}
+	out := make(map[string]float32, len(p))
+	for i, a := range s.Attrs {
+		out[a] = p[i]
+	}
+	return out, nil
 }
 
 // loadAttrs reads every item's known labels and predicted posteriors.

@@ -77,3 +77,28 @@ func Trained(t testing.TB) string {
 	}
 	return path
 }
+
+// Shipped returns a new database in a temporary folder holding the test
+// faces with their labels, given the shipped default models (64 px,
+// indexed): what rgunit demo builds.
+func Shipped(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "shipped.db")
+	db, err := rgunit.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	labels, err := ingest.LoadLabels(filepath.Join(Faces(), "list_attr.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Ingest(context.Background(), []string{Faces()}, rgunit.IngestOptions{Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Index == nil || res.Index.Indexed != res.Added {
+		t.Fatalf("the shipped models did not index the faces: %+v", res.Index)
+	}
+	return path
+}
