@@ -46,18 +46,7 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 				}
 			}
 		}
-		for i := range m {
-			row := c[i*ldc : i*ldc+n]
-			switch beta {
-			case 0:
-				clear(row)
-			case 1:
-			default:
-				for j := range row {
-					row[j] *= beta
-				}
-			}
-		}
+		scaleC(c, m, n, ldc, 0, beta)
 		sgemmNT(m, n, k, a, lda, bt, k, c, ldc)
 		return
 	}
@@ -70,21 +59,11 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 	// (n % 16) are cleared, unless the NT path or alpha 0 runs.
 	nt := tA == blas.NoTrans && tB == blas.Trans && alpha == 1 && k >= 64
 	store := beta == 0 && k > 0 && alpha != 0 && !nt
-	for i := range m {
-		row := c[i*ldc : i*ldc+n]
-		if store {
-			row = row[n/16*16:]
-		}
-		switch beta {
-		case 0:
-			clear(row)
-		case 1:
-		default:
-			for j := range row {
-				row[j] *= beta
-			}
-		}
+	from := 0
+	if store {
+		from = n / 16 * 16
 	}
+	scaleC(c, m, n, ldc, from, beta)
 	if k == 0 || alpha == 0 {
 		return
 	}
@@ -169,6 +148,22 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 				}
 			}
 			c[i*ldc+j] += sum
+		}
+	}
+}
+
+// scaleC sets C = beta * C in columns from..n of its m rows.
+func scaleC(c []float32, m, n, ldc, from int, beta float32) {
+	for i := range m {
+		row := c[i*ldc+from : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
 		}
 	}
 }

@@ -27,8 +27,16 @@ func Faces() string {
 // test faces with their labels and no models.
 func Ingested(t testing.TB) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "faces.db")
-	db, err := rgunit.Open(path, &rgunit.Options{ImageSize: 32})
+	path, _ := ingestFaces(t, "faces.db", &rgunit.Options{ImageSize: 32}, "none")
+	return path
+}
+
+// ingestFaces ingests the test faces with their labels into a new
+// database name under a temporary folder, giving it model's models.
+func ingestFaces(t testing.TB, name string, o *rgunit.Options, model string) (string, *rgunit.IngestResult) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	db, err := rgunit.Open(path, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,10 +45,11 @@ func Ingested(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Ingest(context.Background(), []string{Faces()}, rgunit.IngestOptions{Labels: labels, Model: "none"}); err != nil {
+	res, err := db.Ingest(context.Background(), []string{Faces()}, rgunit.IngestOptions{Labels: labels, Model: model})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return path, res
 }
 
 // Tiny is the smallest stage-1 configuration the trainers accept: a
@@ -83,20 +92,7 @@ func Trained(t testing.TB) string {
 // indexed): what rgunit demo builds.
 func Shipped(t testing.TB) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "shipped.db")
-	db, err := rgunit.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	labels, err := ingest.LoadLabels(filepath.Join(Faces(), "list_attr.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := db.Ingest(context.Background(), []string{Faces()}, rgunit.IngestOptions{Labels: labels})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, res := ingestFaces(t, "shipped.db", nil, "default")
 	if res.Index == nil || res.Index.Indexed != res.Added {
 		t.Fatalf("the shipped models did not index the faces: %+v", res.Index)
 	}
