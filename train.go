@@ -123,6 +123,11 @@ type UnitOptions struct {
 	Recipe  string
 	Without []string
 	Limit   int // train on at most this many labelled items (0: all)
+	// WarmStart is a bundle (see Bundle) whose stage-1 weights start a
+	// new model: every weight of E_c, E_a and G with the same name and
+	// shape is copied (a 32 px model starts a 64 px one); the attributes
+	// must be the bundle's. A resumed model ignores it.
+	WarmStart []byte
 
 	OnStep       func(generator.Losses)
 	OnCheckpoint func(version uint64, step int) // after each checkpoint
@@ -188,6 +193,11 @@ func (d *DB) TrainUnit(ctx context.Context, o UnitOptions) (UnitResult, error) {
 		if u, err = generator.NewUNIT(cfg); err != nil {
 			return UnitResult{}, err
 		}
+		if o.WarmStart != nil {
+			if err := warmStart(u, o.WarmStart, o.logf); err != nil {
+				return UnitResult{}, err
+			}
+		}
 	default:
 		return UnitResult{}, err
 	}
@@ -209,6 +219,27 @@ func (d *DB) TrainUnit(ctx context.Context, o UnitOptions) (UnitResult, error) {
 	}
 	last, err := generator.Train(ctx, st, u, data, topts)
 	return UnitResult{Last: last, Step: u.Step}, err
+}
+
+// warmStart starts u from the stage-1 weights of a bundle.
+func warmStart(u *generator.UNIT, bundle []byte, logf func(string, ...any)) error {
+	b, err := guided.DecodeBundle(bundle)
+	if err != nil {
+		return err
+	}
+	m, err := retrieval.Unmarshal(b.Retrieval)
+	if err != nil {
+		return err
+	}
+	src := m.Stage1.Config.Schema
+	if dst := u.Config.Schema; !slices.Equal(src.Attrs, dst.Attrs) || src.Dim != dst.Dim || src.Free != dst.Free {
+		return badRequest("the warm start's attribute code (%s, %d dims each) is not the new model's (%s, %d): pass --attrs %s",
+			strings.Join(src.Attrs, ","), src.Dim, strings.Join(dst.Attrs, ","), dst.Dim, strings.Join(src.Attrs, ","))
+	}
+	share := u.WarmStart(m.Stage1)
+	logf("warm start: %.0f%% of E_c, E_a and G's weights from %d px stage 1 (step %d, bundle %s)", 100*share,
+		m.Stage1.Config.Arch.Size, m.Stage1.Step, b.Provenance.ID())
+	return nil
 }
 
 // RetrievalOptions configure TrainRetrieval.

@@ -129,6 +129,26 @@ func (u *UNIT) Inference() *UNIT {
 	return &v
 }
 
+// WarmStart copies into u every weight of src's E_c, E_a and G (the
+// inference weights: src's moving averages when it keeps them) whose
+// name and shape u has too, and restarts u's moving averages from the
+// result; D starts afresh. E_c and G are fully convolutional, so a 32 px
+// model starts a 64 px one whole. It returns the share of u's encoder
+// and decoder weights that were copied.
+func (u *UNIT) WarmStart(src *UNIT) float64 {
+	from := src.Inference()
+	var copied, total int
+	for _, pair := range [][2]*nn.Params{{u.Ec.P, from.Ec.P}, {u.Ea.P, from.Ea.P}, {u.G.P, from.G.P}} {
+		_, n := pair[0].CopyMatching(pair[1])
+		copied += n
+		total += pair[0].Count()
+	}
+	if u.EMA != nil {
+		u.EMA = &Averages{Ec: u.Ec.P.Clone(), Ea: u.Ea.P.Clone(), G: u.G.P.Clone()}
+	}
+	return float64(copied) / float64(max(total, 1))
+}
+
 // Params returns the parameter count of E_c, E_a, G and D.
 func (u *UNIT) Params() (ec, ea, g, d int) {
 	return u.Ec.P.Count(), u.Ea.P.Count(), u.G.P.Count(), u.D.P.Count()

@@ -100,6 +100,21 @@ func (p *Params) CopyFrom(src *Params) error {
 	return nil
 }
 
+// CopyMatching copies the values of every tensor of src whose name and
+// shape p also has (a warm start from a related model) and returns how
+// many of p's tensors, and how many of their values, it filled.
+func (p *Params) CopyMatching(src *Params) (tensors, values int) {
+	for _, n := range p.names {
+		s := src.byName[n]
+		if s == nil || !s.Shape().Eq(p.byName[n].Shape()) {
+			continue
+		}
+		values += copy(p.byName[n].Data().([]float32), s.Data().([]float32))
+		tensors++
+	}
+	return tensors, values
+}
+
 // Subset returns the parameters of p whose names keep accepts, sharing
 // p's tensors (a graph can train a subset and bind the rest as constants).
 func (p *Params) Subset(keep func(name string) bool) *Params {

@@ -15,6 +15,7 @@ type trainUnitOptions struct {
 	trainFlags
 	recipe recipeFlags
 	attrs  string
+	init   string
 	o      rgunit.UnitOptions
 }
 
@@ -53,9 +54,17 @@ func (o *trainUnitOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&c.Arch.OutKernel, "out-kernel", 0, "side of the decoder's conv to RGB (0: 7; 3 was tried and left out: docs/recipe.md)")
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the weights, batches and noise")
 	f.IntVar(&o.o.Limit, "limit", 0, "train on at most this many labelled items (0: all)")
+	f.StringVar(&o.init, "init", "", "start a new model from a bundle's stage-1 weights (default, or a bundle file): a 32 px model starts a 64 px one")
 }
 
 func (o *trainUnitOptions) run(cmd *cobra.Command) error {
+	if o.init != "" {
+		b, err := rgunit.Bundle(o.init)
+		if err != nil {
+			return fmt.Errorf("--init: %w", err)
+		}
+		o.o.WarmStart = b
+	}
 	db, topts, err := o.open(cmd)
 	if err != nil {
 		return err
