@@ -24,7 +24,7 @@ rg_steps=${RG_STEPS:-3000}
 
 go build -o rgunit ./cmd/rgunit
 ./rgunit ingest "$data/images" --labels "$data/list_attr.txt" --db "$db" --size 64 --model none -q
-./rgunit train unit --db "$db" --size 64 --attrs "$attrs" --init default --steps "$stage1_steps" --recipe default --checkpoint-every 200 -q
+./rgunit train unit --db "$db" --size 64 --attrs "$attrs" --init default --steps "$stage1_steps" --recipe default --checkpoint-every 200 --json -q
 ./rgunit train retrieval --db "$db" --negatives hard --pool 3072 --steps "$retrieval_steps" -q
 ./rgunit train rg --db "$db" --steps "$rg_steps" --recipe default -q
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -5,11 +5,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"rgunit/internal/testenv"
 )
 
 // chromium finds a headless browser: $RGUNIT_CHROMIUM, then Debian's
@@ -101,11 +104,24 @@ func TestGallery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An upload: the source shows the file, the query and the translation
+	// run on it (neither in the URL: the file is the user's).
+	err = chromedp.Do(ctx, chromedp.SetUploadFiles(`#file`, []string{filepath.Join(testenv.Faces(), "000004.png")}),
+		chromedp.WaitVisible(`#source figcaption`))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("#source figcaption").textContent === "000004.png" && `+loaded, chromedp.WithPollingTimeout(30*time.Second)))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[view](check)); err != nil || v.Neighbours != 8 || v.Translation != 1 || v.Broken != 0 {
+		t.Fatalf("after an upload: %+v %v", v, err)
+	}
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "to=Blond_Hair%2CYoung"; !strings.Contains(loc, want) {
+	if want := "to=Blond_Hair%2CYoung"; !strings.Contains(loc, want) || strings.Contains(loc, "q=") {
 		t.Fatalf("after a click the URL is %s, want %s in it", loc, want)
 	}
 }
