@@ -104,7 +104,8 @@ func Sniff(data []byte) (cfg Config, err error) {
 
 // Decode decodes an image file's bytes. maxPixels <= 0 means
 // DefaultMaxPixels. Images whose header declares more pixels are refused
-// before their pixels are decoded.
+// before their pixels are decoded. A JPEG with an EXIF orientation is
+// turned upright (its Config then gives the upright size).
 func Decode(data []byte, maxPixels int) (img image.Image, cfg Config, err error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
@@ -132,6 +133,14 @@ func Decode(data []byte, maxPixels int) (img image.Image, cfg Config, err error)
 			return nil, cfg, fmt.Errorf("%w: %s decoded to an empty image", ErrCorrupt, cfg.Format)
 		}
 		cfg.Width, cfg.Height = b.Dx(), b.Dy()
+	}
+	if cfg.Format == "jpeg" {
+		if o := Orientation(data); o > 1 {
+			img = Orient(img, o) // phone photos: upright before the crop
+			if o >= 5 {
+				cfg.Width, cfg.Height = cfg.Height, cfg.Width
+			}
+		}
 	}
 	return img, cfg, nil
 }
