@@ -144,3 +144,17 @@ func TestImageFiles(t *testing.T) {
 		t.Fatalf("names %v, want %v", names, want)
 	}
 }
+
+// TestVersion: the build's version and the default model's id; a commit
+// is shortened and marked when the tree was modified.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	v := Version()
+	if v.DefaultModel == "" || v.Go == "" || v.Version == "" {
+		t.Fatalf("%+v", v)
+	}
+	v.Commit, v.Modified = "0123456789abcdef0123", true
+	if s := v.String(); !strings.Contains(s, "(commit 0123456789ab, modified)") || !strings.Contains(s, v.DefaultModel) {
+		t.Fatalf("%q", s)
+	}
+}

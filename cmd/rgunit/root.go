@@ -56,8 +56,10 @@ func newRootCmd() *cobra.Command {
 database and uses it to translate images between attribute domains.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       rgunit.Version().String(),
 	}
-	root.AddCommand(newIngestCmd(), newLsCmd(), newStatsCmd(), newShowCmd(), newRmCmd(), newBenchCmd(), newDemoCmd(), newTrainCmd(), newTranslateCmd(), newReindexCmd(), newSyncCmd(), newQueryCmd(), newModelCmd(), newCheckCmd(), newServeCmd())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(newIngestCmd(), newLsCmd(), newStatsCmd(), newShowCmd(), newRmCmd(), newBenchCmd(), newDemoCmd(), newTrainCmd(), newTranslateCmd(), newReindexCmd(), newSyncCmd(), newQueryCmd(), newModelCmd(), newCheckCmd(), newServeCmd(), newVersionCmd())
 	return root
 }
 

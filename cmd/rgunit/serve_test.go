@@ -74,3 +74,18 @@ func TestServe(t *testing.T) {
 	}
 	mustRun(t, "rm", "1", "--db", db) // closed: writable again
 }
+
+// TestVersionCommand: rgunit version and --version name the default model.
+func TestVersionCommand(t *testing.T) {
+	t.Parallel()
+	var v struct {
+		Version      string `json:"version"`
+		DefaultModel string `json:"default_model"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "version", "--json")), &v); err != nil || v.DefaultModel == "" || v.Version == "" {
+		t.Fatalf("version --json: %+v %v", v, err)
+	}
+	if out := mustRun(t, "--version"); !strings.HasPrefix(out, "rgunit ") || !strings.Contains(out, v.DefaultModel) {
+		t.Fatalf("--version: %q", out)
+	}
+}
