@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"rgunit/imageio"
 	"rgunit/ingest"
+	"rgunit/retrieval"
 	"rgunit/storage"
 )
 
@@ -156,5 +158,74 @@ func TestVersion(t *testing.T) {
 	v.Commit, v.Modified = "0123456789abcdef0123", true
 	if s := v.String(); !strings.Contains(s, "(commit 0123456789ab, modified)") || !strings.Contains(s, v.DefaultModel) {
 		t.Fatalf("%q", s)
+	}
+}
+
+// TestLabelFilters: filters on a stored label the model does not know
+// (Eyeglasses), alone and ANDed with a model attribute, for image+target
+// and attribute-only queries; an unknown label is refused with the list
+// of stored ones.
+func TestLabelFilters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	var rows []string
+	var files []string
+	src, err := ingest.LoadLabels("testdata/faces/list_attr.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 60; i++ {
+		name := fmt.Sprintf("%06d.png", i)
+		row, _ := src.Row(name)
+		glasses := -1
+		if i%3 == 0 {
+			glasses = 1
+		}
+		rows = append(rows, fmt.Sprintf("%s %d %d %d %d %d %d", name, row["Black_Hair"], row["Blond_Hair"], row["Brown_Hair"], row["Male"], row["Young"], glasses))
+		files = append(files, filepath.Join("testdata/faces", name))
+	}
+	lf := filepath.Join(dir, "list_attr.txt")
+	os.WriteFile(lf, []byte(fmt.Sprintf("%d\nBlack_Hair Blond_Hair Brown_Hair Male Young Eyeglasses\n%s\n", len(rows), strings.Join(rows, "\n"))), 0o644)
+	labels, err := ingest.LoadLabels(lf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(filepath.Join(dir, "l.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Ingest(ctx, files, IngestOptions{Labels: labels}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, ns []retrieval.Neighbour, want map[string]int8, n int) {
+		t.Helper()
+		if len(ns) != n {
+			t.Fatalf("%s: %d results, want %d", what, len(ns), n)
+		}
+		for _, x := range ns {
+			for k, v := range want {
+				if x.Labels[k] != v {
+					t.Fatalf("%s: id %d has %s=%d", what, x.ID, k, x.Labels[k])
+				}
+			}
+		}
+	}
+	ns, err := db.QueryAttrs(ctx, "Young", 30, "Eyeglasses=+1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("attribute query with Eyeglasses=+1", ns, map[string]int8{"Young": 1, "Eyeglasses": 1}, 10) // 30 young of 60, a third with glasses
+	res, err := db.Query(ctx, Query{Source: "id:1", Targets: "Blond_Hair", K: 15, Filters: []string{"Eyeglasses=-1", "Male=-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("image query with Eyeglasses=-1, Male=-1", res.Neighbours, map[string]int8{"Eyeglasses": -1, "Male": -1}, 15)
+	for _, f := range [][]string{{"Bogus=+1"}, {"Eyeglasses=2"}, {"Eyeglasses=+1", "Eyeglasses=-1"}} {
+		_, err := db.QueryAttrs(ctx, "Young", 5, f...)
+		if !errors.Is(err, retrieval.ErrQuery) || (f[0] == "Bogus=+1" && !strings.Contains(err.Error(), "Eyeglasses")) {
+			t.Errorf("filters %v: %v", f, err)
+		}
 	}
 }

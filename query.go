@@ -19,8 +19,10 @@ type Query struct {
 	K       int             // results (0: 10)
 	Ef      int             // search beam (0: the index's default)
 	Filter  map[string]int8 // attribute -> required value (known label, else predicted)
-	// Filters are filters as a user writes them ("Male=-1"), read with
-	// retrieval.ParseFilters and added to Filter.
+	// Filters are filters as a user writes them ("Male=-1", ANDed): on
+	// the model's attributes (a known label, else the prediction) or on
+	// any other stored label (a known label), read with
+	// retrieval.Session.ParseFilters.
 	Filters []string
 	// Image is an image file's bytes (an upload), the source instead of
 	// Source, which then only names it.
@@ -88,18 +90,15 @@ func (d *DB) QuerySource(ctx context.Context, src *Source, q Query) (*retrieval.
 	if q.K == 0 {
 		q.K = 10
 	}
-	if len(q.Filters) > 0 {
-		f, err := retrieval.ParseFilters(idx.Model.Schema(), q.Filters)
-		if err != nil {
-			return nil, err
-		}
-		for name, v := range q.Filter {
-			f[name] = v
-		}
-		q.Filter = f
+	f, labels, err := idx.ParseFilters(q.Filters)
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range q.Filter {
+		f[name] = v
 	}
 	return idx.Query(ctx, retrieval.Query{Image: src.X, Source: src.Labels, Targets: q.Targets, K: q.K, Ef: q.Ef,
-		Filter: q.Filter, Exclude: src.ID})
+		Filter: f, Labels: labels, Exclude: src.ID})
 }
 
 // QuerySheet draws a query's answer in one captioned row: the source, its
@@ -135,8 +134,9 @@ func (d *DB) QuerySheet(src *Source, res *retrieval.Result) (*image.RGBA, error)
 
 // QueryAttrs returns up to k items with the target attributes: known
 // labels first, then unlabelled items whose predicted attributes match,
-// most probable first.
-func (d *DB) QueryAttrs(ctx context.Context, targets string, k int) ([]retrieval.Neighbour, error) {
+// most probable first. Filters ("Male=-1", ANDed) may name the model's
+// attributes or any stored label (see Query.Filters).
+func (d *DB) QueryAttrs(ctx context.Context, targets string, k int, filters ...string) ([]retrieval.Neighbour, error) {
 	defer d.reading()()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -151,7 +151,11 @@ func (d *DB) QueryAttrs(ctx context.Context, targets string, k int) ([]retrieval
 	if err != nil {
 		return nil, err
 	}
-	return idx.QueryAttrs(targets, k)
+	f, labels, err := idx.ParseFilters(filters)
+	if err != nil {
+		return nil, err
+	}
+	return idx.QueryAttrs(targets, k, f, labels)
 }
 
 // needItems refuses an empty database with retrieval.ErrEmpty, saying

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
-	"rgunit/embed"
 	"rgunit/index"
 	"rgunit/storage"
 )
@@ -25,13 +25,17 @@ type Session struct {
 	URL     string
 	Pending int
 	be      backend
+	attrsMu sync.Mutex          // guards attrs and labels (sessions serve concurrent queries)
 	attrs   map[uint64]attrInfo // loaded on first use
+	labels  *storedLabels       // loaded on the first filter on a label the model does not know
 }
 
 // backend is where a Session searches: want holds the required attribute values
 // (0: any), exclude an id never returned (0: none).
 type backend interface {
-	search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error)
+	// search finds the k nearest; want holds the required attribute
+	// values (0: any), extra (nil: none) a further test of an id.
+	search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64, extra func(uint64) bool) ([]index.Result, bool, error)
 	len() int
 	close() error
 }
@@ -123,7 +127,7 @@ type localBackend struct {
 	d   *Session
 }
 
-func (l *localBackend) search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error) {
+func (l *localBackend) search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64, extra func(uint64) bool) ([]index.Result, bool, error) {
 	opts := &index.SearchOptions{Ef: ef}
 	var filter func(uint64) bool
 	if slices.ContainsFunc(want, func(w int8) bool { return w != 0 }) {
@@ -135,8 +139,10 @@ func (l *localBackend) search(ctx context.Context, q []float32, k, ef int, want 
 			return ok
 		}
 	}
-	if filter != nil || exclude != 0 {
-		opts.Filter = func(id uint64) bool { return id != exclude && (filter == nil || filter(id)) }
+	if filter != nil || exclude != 0 || extra != nil {
+		opts.Filter = func(id uint64) bool {
+			return id != exclude && (filter == nil || filter(id)) && (extra == nil || extra(id))
+		}
 	}
 	hits, err := l.idx.Search(ctx, q, min(k, max(l.idx.Len(), 1)), opts)
 	return hits, false, err
@@ -164,7 +170,10 @@ type Query struct {
 	Targets string          // "Blond_Hair,Young,-Male"
 	K, Ef   int             // results; beam width (0: the index's default)
 	Filter  map[string]int8 // attribute -> required value (known label, else predicted)
-	Exclude uint64          // an id never returned (the source item); 0: none
+	// Labels are stored labels other than the model's attributes ->
+	// required value (known labels only: nothing predicts them).
+	Labels  map[string]int8
+	Exclude uint64 // an id never returned (the source item); 0: none
 }
 
 // Result is a query's answer.
@@ -178,36 +187,127 @@ type Result struct {
 	Partial bool `json:"partial,omitempty"`
 }
 
-// ParseFilter reads "Attr=+1" or "Attr=-1".
-func ParseFilter(s embed.Schema, spec string) (string, int8, error) {
-	name, val, ok := strings.Cut(spec, "=")
-	if !ok || s.Index(name) < 0 {
-		return "", 0, fmt.Errorf("%w: filter %q (want Attr=+1 or Attr=-1 with Attr one of %s)", ErrQuery, spec, strings.Join(s.Attrs, ", "))
-	}
-	switch val {
-	case "+1", "1":
-		return name, 1, nil
-	case "-1":
-		return name, -1, nil
-	}
-	return "", 0, fmt.Errorf("%w: filter %q: the value must be +1 or -1", ErrQuery, spec)
+// storedLabels are every item's known values of every stored label
+// (CelebA's 40, say), for filters on labels the model does not know.
+type storedLabels struct {
+	names []string
+	index map[string]int
+	vals  map[uint64][]int8 // id -> value per name (0: unknown)
 }
 
-// ParseFilters reads several filters (ANDed), each naming an attribute
-// once.
-func ParseFilters(s embed.Schema, specs []string) (map[string]int8, error) {
-	f := map[string]int8{}
-	for _, spec := range specs {
-		name, v, err := ParseFilter(s, spec)
-		if err != nil {
-			return nil, err
-		}
-		if _, dup := f[name]; dup {
-			return nil, fmt.Errorf("%w: --filter names %s twice (each attribute once; filters are ANDed)", ErrQuery, name)
-		}
-		f[name] = v
+// loadLabels reads every item's labels once.
+func (d *Session) loadLabels() (*storedLabels, error) {
+	d.attrsMu.Lock()
+	defer d.attrsMu.Unlock()
+	if d.labels != nil {
+		return d.labels, nil
 	}
-	return f, nil
+	l := &storedLabels{index: map[string]int{}, vals: map[uint64][]int8{}}
+	err := d.St.ForEach(func(it storage.Item) error {
+		for name := range it.Labels {
+			if _, ok := l.index[name]; !ok {
+				l.index[name] = len(l.names)
+				l.names = append(l.names, name)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = d.St.ForEach(func(it storage.Item) error {
+			if len(it.Labels) > 0 {
+				v := make([]int8, len(l.names))
+				for name, x := range it.Labels {
+					v[l.index[name]] = x
+				}
+				l.vals[it.ID] = v
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(l.names)
+	d.labels = l
+	return l, nil
+}
+
+// labelFilter is the test of required stored labels (nil: none).
+func (d *Session) labelFilter(req map[string]int8) (func(uint64) bool, error) {
+	if len(req) == 0 {
+		return nil, nil
+	}
+	if _, remote := d.be.(*remoteBackend); remote {
+		return nil, fmt.Errorf("%w: filters on labels other than the model's attributes (%s) need the embedded index: a remote index holds the model's attributes only", ErrQuery, strings.Join(d.Model.Schema().Attrs, ", "))
+	}
+	l, err := d.loadLabels()
+	if err != nil {
+		return nil, err
+	}
+	type cond struct {
+		i int
+		v int8
+	}
+	var conds []cond
+	for name, v := range req {
+		i, ok := l.index[name]
+		if !ok {
+			return nil, fmt.Errorf("%w: no item has a label %s (stored labels: %s)", ErrQuery, name, strings.Join(l.names, ", "))
+		}
+		conds = append(conds, cond{i, v})
+	}
+	return func(id uint64) bool {
+		v := l.vals[id]
+		for _, c := range conds {
+			if v == nil || v[c.i] != c.v {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// ParseFilters reads filters ("Male=-1", ANDed, each name once) on the
+// model's attributes (attrs: a known label, else the prediction, must
+// match) and on any other stored label (labels: a known label must).
+func (d *Session) ParseFilters(specs []string) (attrs, labels map[string]int8, err error) {
+	attrs, labels = map[string]int8{}, map[string]int8{}
+	s := d.Model.Schema()
+	for _, spec := range specs {
+		name, val, ok := strings.Cut(spec, "=")
+		var v int8
+		switch val {
+		case "+1", "1":
+			v = 1
+		case "-1":
+			v = -1
+		default:
+			ok = false
+		}
+		if !ok || name == "" {
+			return nil, nil, fmt.Errorf("%w: filter %q: want Label=+1 or Label=-1", ErrQuery, spec)
+		}
+		if _, dup := attrs[name]; dup {
+			return nil, nil, fmt.Errorf("%w: --filter names %s twice (each label once; filters are ANDed)", ErrQuery, name)
+		}
+		if _, dup := labels[name]; dup {
+			return nil, nil, fmt.Errorf("%w: --filter names %s twice (each label once; filters are ANDed)", ErrQuery, name)
+		}
+		if s.Index(name) >= 0 {
+			attrs[name] = v
+			continue
+		}
+		l, err := d.loadLabels()
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, ok := l.index[name]; !ok {
+			return nil, nil, fmt.Errorf("%w: filter %q: %s is neither an attribute of the model (%s) nor a stored label (%s)", ErrQuery, spec, name,
+				strings.Join(s.Attrs, ", "), strings.Join(l.names, ", "))
+		}
+		labels[name] = v
+	}
+	return attrs, labels, nil
 }
 
 // Query returns the k items nearest to emb(E_c(source), target means).
@@ -251,7 +351,11 @@ func (d *Session) Query(ctx context.Context, q Query) (*Result, error) {
 	for name, v := range q.Filter {
 		want[s.Index(name)] = v
 	}
-	hits, partial, err := d.be.search(ctx, qv, q.K, q.Ef, want, q.Exclude)
+	extra, err := d.labelFilter(q.Labels)
+	if err != nil {
+		return nil, err
+	}
+	hits, partial, err := d.be.search(ctx, qv, q.K, q.Ef, want, q.Exclude, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -292,6 +396,8 @@ func (d *Session) Predicted(id uint64) (map[string]float32, error) {
 
 // loadAttrs reads every item's known labels and predicted posteriors.
 func (d *Session) loadAttrs() error {
+	d.attrsMu.Lock()
+	defer d.attrsMu.Unlock()
 	if d.attrs != nil {
 		return nil
 	}
@@ -358,12 +464,26 @@ func (d *Session) matches(id uint64, want []int8) (prob float32, ok bool) {
 // attributes named, and the hair colours a named colour turns off): items
 // whose known labels match first (by id), then items matched by predicted
 // attributes, most probable first.
-func (d *Session) QueryAttrs(targets string, k int) ([]Neighbour, error) {
+func (d *Session) QueryAttrs(targets string, k int, filter, labels map[string]int8) ([]Neighbour, error) {
 	if k <= 0 {
 		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, k)
 	}
 	s := d.Model.Schema()
 	want, err := s.ParseTargets(targets, make([]int8, len(s.Attrs)))
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range filter {
+		i := s.Index(name)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %s is not an attribute of the model", ErrQuery, name)
+		}
+		if want[i] != 0 && want[i] != v {
+			return nil, fmt.Errorf("%w: the target asks %s=%+d, the filter %+d", ErrQuery, name, want[i], v)
+		}
+		want[i] = v
+	}
+	extra, err := d.labelFilter(labels)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +493,7 @@ func (d *Session) QueryAttrs(targets string, k int) ([]Neighbour, error) {
 	var known, predicted []Neighbour
 	for id, info := range d.attrs {
 		p, ok := d.matches(id, want)
-		if !ok {
+		if !ok || extra != nil && !extra(id) {
 			continue
 		}
 		n := Neighbour{ID: id, Probability: p}
@@ -478,7 +598,7 @@ func (d *Session) Neighbours(content []float32, targets [][]int8, k int, exclude
 		if exclude != nil {
 			ex = exclude[i]
 		}
-		hits, _, err := d.be.search(context.Background(), embs[i*m.Config.Dim:(i+1)*m.Config.Dim], k, 0, nil, ex)
+		hits, _, err := d.be.search(context.Background(), embs[i*m.Config.Dim:(i+1)*m.Config.Dim], k, 0, nil, ex, nil)
 		if err != nil {
 			return nil, err
 		}

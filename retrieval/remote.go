@@ -186,7 +186,7 @@ type remoteBackend struct {
 	n int // objects at open
 }
 
-func (r *remoteBackend) search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64) ([]index.Result, bool, error) {
+func (r *remoteBackend) search(ctx context.Context, q []float32, k, ef int, want []int8, exclude uint64, _ func(uint64) bool) ([]index.Result, bool, error) {
 	where := map[int]int8{}
 	for a, w := range want {
 		if w != 0 {

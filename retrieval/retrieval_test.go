@@ -168,7 +168,7 @@ func TestPipeline(t *testing.T) {
 	if probs[3] <= 0.5 {
 		target, want = "-Male", -1
 	}
-	ns, err := d.QueryAttrs(target, 300)
+	ns, err := d.QueryAttrs(target, 300, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,11 +209,11 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("%+v: %v, want %v", c.q.Targets, err, c.want)
 		}
 	}
-	if _, err := d.QueryAttrs("Young", 0); !errors.Is(err, ErrQuery) {
+	if _, err := d.QueryAttrs("Young", 0, nil, nil); !errors.Is(err, ErrQuery) {
 		t.Errorf("attrs k 0: %v", err)
 	}
 	for _, f := range []string{"Male", "Male=2", "Bald=+1", "Male=+1=1"} {
-		if _, _, err := ParseFilter(d.Model.Schema(), f); !errors.Is(err, ErrQuery) {
+		if _, _, err := d.ParseFilters([]string{f}); !errors.Is(err, ErrQuery) {
 			t.Errorf("filter %q: %v", f, err)
 		}
 	}

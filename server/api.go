@@ -161,7 +161,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if src.name == "" {
-		res, err := s.db.QueryAttrs(r.Context(), to, k)
+		res, err := s.db.QueryAttrs(r.Context(), to, k, r.Form["filter"]...)
 		if err != nil {
 			return err
 		}

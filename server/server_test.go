@@ -182,6 +182,14 @@ func TestAPIRead(t *testing.T) {
 			t.Fatalf("attribute query admitted %+v", r)
 		}
 	}
+	if code, _ := call(t, h, get("/api/query?to=Young&k=5&filter=Male=-1"), &a); code != 200 || len(a.Results) != 5 {
+		t.Fatalf("filtered attribute query: %d %+v", code, a)
+	}
+	for _, r := range a.Results {
+		if r.Labels["Young"] != 1 || r.Labels["Male"] != -1 {
+			t.Fatalf("attribute query with Male=-1 admitted %+v", r)
+		}
+	}
 	// An upload: a face file (stored already: it is that item, never its
 	// own neighbour) and one of the ingested files' flipped copy.
 	if code, _ := call(t, h, multipartReq(t, "/api/query", map[string]string{"to": "-Young", "k": "3"}, part{"image", "face.png", face(t, 3)}), &q); code != 200 || len(q.Results) != 3 || q.Source != "face.png" {

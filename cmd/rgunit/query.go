@@ -29,7 +29,9 @@ nearest to emb(E_c(IMG), target code), nearest first: the content of IMG with
 the attributes of --to (Blond_Hair,Young,-Male: a name sets +1, -name sets -1;
 unnamed attributes keep IMG's values, known labels for a labelled item, else
 estimated by the attribute encoder). --filter Attr=+1 keeps only items with
-that value (known label, else predicted).
+that value: for the model's attributes a known label, else the predicted one;
+any other stored label (all 40 of CelebA's when they were ingested) must be
+known. Several filters are ANDed.
 
 Without IMG, lists the items whose attributes match --to: items whose known
 labels match first, then unlabelled items whose predicted attributes match,
@@ -50,7 +52,7 @@ func (o *queryOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.to, "to", "", "target attributes, e.g. Blond_Hair,Young,-Male")
 	f.IntVarP(&o.k, "k", "k", 10, "number of results")
 	f.IntVar(&o.ef, "ef", 0, "search beam width (default: the index's)")
-	f.StringArrayVar(&o.filters, "filter", nil, "Attr=+1 or Attr=-1 (repeatable)")
+	f.StringArrayVar(&o.filters, "filter", nil, "Label=+1 or Label=-1: a model attribute or any stored label (repeatable, ANDed)")
 	f.BoolVar(&o.asJSON, "json", false, "one JSON object per result")
 	f.StringVar(&o.sheetOut, "sheet", "", "write a contact sheet PNG: the query, its target translation, the neighbours")
 	f.BoolVar(&o.allowPartial, "allow-partial", false, "with a remote index missing a shard, answer with the results marked partial instead of failing")
@@ -63,8 +65,8 @@ func (o *queryOptions) run(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("-k must be positive (got %d)", o.k)
 	case o.ef < 0:
 		return fmt.Errorf("--ef must be positive (got %d)", o.ef)
-	case len(args) == 0 && (len(o.filters) > 0 || o.sheetOut != ""):
-		return fmt.Errorf("--filter and --sheet need an IMG")
+	case len(args) == 0 && o.sheetOut != "":
+		return fmt.Errorf("--sheet needs an IMG")
 	}
 	// Read-only: queries run side by side, on read-only files too.
 	db, err := o.db.open(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial})
@@ -74,7 +76,7 @@ func (o *queryOptions) run(cmd *cobra.Command, args []string) error {
 	defer db.Close()
 	ctx, out := cmd.Context(), cmd.OutOrStdout()
 	if len(args) == 0 {
-		res, err := db.QueryAttrs(ctx, o.to, o.k)
+		res, err := db.QueryAttrs(ctx, o.to, o.k, o.filters...)
 		if err != nil {
 			return err
 		}
