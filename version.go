@@ -13,9 +13,9 @@ import (
 // commit it was built from (with whether the tree had changes), the Go
 // version, and the embedded default model's bundle id.
 type VersionInfo struct {
-	Version      string `json:"version"`             // the module's, "(devel)" for a source build
-	Commit       string `json:"commit,omitempty"`    // VCS revision, when the build recorded it
-	Modified     bool   `json:"modified,omitempty"`  // the tree had uncommitted changes
+	Version      string `json:"version"`            // the module's, "(devel)" for a source build
+	Commit       string `json:"commit,omitempty"`   // VCS revision, when the build recorded it
+	Modified     bool   `json:"modified,omitempty"` // the tree had uncommitted changes
 	CommitTime   string `json:"commit_time,omitempty"`
 	Go           string `json:"go"`
 	DefaultModel string `json:"default_model"` // the embedded bundle's id
