@@ -16,7 +16,9 @@ import (
 // --json prints it and the HTTP API answers it.
 type Hit struct {
 	retrieval.Neighbour
-	Rank int `json:"rank"`
+	Query string `json:"query,omitempty"` // the source it answers, in a batch
+	To    string `json:"to,omitempty"`    // and the target
+	Rank  int    `json:"rank"`
 	// Partial: the remote index answered without some shard (AllowPartial).
 	Partial bool `json:"partial,omitempty"`
 }
@@ -28,6 +30,7 @@ type AttrHit struct {
 	Labels      storage.Labels `json:"labels,omitempty"`
 	Predicted   bool           `json:"predicted"` // matched by predicted, not known, attributes
 	Probability float32        `json:"probability"`
+	To          string         `json:"to,omitempty"` // the target it answers, in a batch
 	Rank        int            `json:"rank"`
 }
 

@@ -89,3 +89,42 @@ func TestVersionCommand(t *testing.T) {
 		t.Fatalf("--version: %q", out)
 	}
 }
+
+// TestBatchQuery: several sources (arguments and --from) times several
+// targets, each JSON line naming its query and target; --sheet refuses a
+// batch; several --to without an image are one list per target.
+func TestBatchQuery(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "batch.db")
+	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "-q")
+	from := filepath.Join(t.TempDir(), "ids.txt")
+	os.WriteFile(from, []byte("# sources\nid:3\n\n"+faces+"/000004.png\n"), 0o644)
+	out := mustRun(t, "query", "id:1", "id:2", "--from", from, "--to", "Blond_Hair", "--to", "-Young", "-k", "3", "--json", "--db", db)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4*2*3 {
+		t.Fatalf("%d lines, want 24:\n%s", len(lines), out)
+	}
+	seen := map[string]int{}
+	for _, l := range lines {
+		var h struct {
+			ID    uint64 `json:"id"`
+			Query string `json:"query"`
+			To    string `json:"to"`
+			Rank  int    `json:"rank"`
+		}
+		if err := json.Unmarshal([]byte(l), &h); err != nil || h.Query == "" || h.To == "" || h.ID == 0 {
+			t.Fatalf("line %q: %+v %v", l, h, err)
+		}
+		seen[filepath.Base(h.Query)+" "+h.To]++
+	}
+	if len(seen) != 8 {
+		t.Fatalf("answers per query and target: %v", seen)
+	}
+	if _, _, err := run(t, "query", "id:1", "id:2", "--to", "Young", "--sheet", filepath.Join(t.TempDir(), "s.png"), "--db", db); err == nil || !strings.Contains(err.Error(), "one IMG and one --to") {
+		t.Fatalf("--sheet with two sources: %v", err)
+	}
+	out = mustRun(t, "query", "--to", "Blond_Hair", "--to", "Black_Hair", "-k", "2", "--json", "--db", db)
+	if n := strings.Count(out, `"to":"Blond_Hair"`) + strings.Count(out, `"to":"Black_Hair"`); n != 4 {
+		t.Fatalf("two attribute lists of 2: %s", out)
+	}
+}
