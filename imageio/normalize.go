@@ -118,3 +118,17 @@ func Resize(img image.Image, side int) image.Image {
 	draw.CatmullRom.Scale(out, out.Bounds(), img, b, draw.Src, nil)
 	return out
 }
+
+// GreyThumbnail returns img's luma averaged over a side x side grid, in
+// [0, 1], row by row: a fingerprint that survives re-encoding and
+// resizing (near-duplicate checks).
+func GreyThumbnail(img image.Image, side int) []float32 {
+	small := image.NewRGBA(image.Rect(0, 0, side, side))
+	draw.BiLinear.Scale(small, small.Bounds(), img, img.Bounds(), draw.Src, nil)
+	out := make([]float32, side*side)
+	for i := range out {
+		p := small.Pix[4*i : 4*i+3]
+		out[i] = (0.299*float32(p[0]) + 0.587*float32(p[1]) + 0.114*float32(p[2])) / 255
+	}
+	return out
+}

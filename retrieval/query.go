@@ -609,6 +609,25 @@ func (d *Session) Neighbours(content []float32, targets [][]int8, k int, exclude
 	return out, nil
 }
 
+// EachSimilar calls fn for every indexed item with its k nearest other
+// items by their stored embeddings (near-identical images are near in
+// it), until fn or ctx stops it.
+func (d *Session) EachSimilar(ctx context.Context, k int, fn func(id uint64, near []index.Result) error) error {
+	if k <= 0 {
+		return fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, k)
+	}
+	return d.St.ForEachVector(vectorName(d.Version), func(id uint64, v []float32) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hits, _, err := d.be.search(ctx, v, k, 0, nil, id, nil)
+		if err != nil {
+			return err
+		}
+		return fn(id, hits)
+	})
+}
+
 // emptyErr says why nothing can be searched.
 func (d *Session) emptyErr() error {
 	if d.URL != "" && d.Pending > 0 {
