@@ -21,8 +21,8 @@ func faces() (*rgunit.DB, func()) {
 	if err != nil {
 		panic(err)
 	}
-	labels, _ := ingest.LoadLabels("testdata/faces/list_attr.txt")
-	if _, err := db.Ingest(context.Background(), []string{"testdata/faces"}, rgunit.IngestOptions{Labels: labels}); err != nil {
+	labels, _ := ingest.LoadLabels("samples/faces/list_attr.txt")
+	if _, err := db.Ingest(context.Background(), []string{"samples/faces"}, rgunit.IngestOptions{Labels: labels}); err != nil {
 		panic(err)
 	}
 	return db, func() { db.Close(); os.RemoveAll(dir) }
@@ -37,12 +37,12 @@ func ExampleDB_Ingest() {
 		return
 	}
 	defer db.Close()
-	labels, err := ingest.LoadLabels("testdata/faces/list_attr.txt")
+	labels, err := ingest.LoadLabels("samples/faces/list_attr.txt")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := db.Ingest(context.Background(), []string{"testdata/faces"}, rgunit.IngestOptions{Labels: labels})
+	res, err := db.Ingest(context.Background(), []string{"samples/faces"}, rgunit.IngestOptions{Labels: labels})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -113,8 +113,8 @@ func ExampleDB_TrainUnit() {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	labels, _ := ingest.LoadLabels("testdata/faces/list_attr.txt")
-	if _, err := db.Ingest(ctx, []string{"testdata/faces"}, rgunit.IngestOptions{Labels: labels, Model: "none"}); err != nil {
+	labels, _ := ingest.LoadLabels("samples/faces/list_attr.txt")
+	if _, err := db.Ingest(ctx, []string{"samples/faces"}, rgunit.IngestOptions{Labels: labels, Model: "none"}); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -41,15 +41,15 @@ func TestItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	labels, err := ingest.LoadLabels("testdata/faces/list_attr.txt")
+	labels, err := ingest.LoadLabels("samples/faces/list_attr.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Items 1-3 labelled, 4-5 not.
-	if _, err := db.Ingest(ctx, []string{"testdata/faces/000001.png", "testdata/faces/000002.png", "testdata/faces/000003.png"}, IngestOptions{Model: "none", Labels: labels}); err != nil {
+	if _, err := db.Ingest(ctx, []string{"samples/faces/000001.png", "samples/faces/000002.png", "samples/faces/000003.png"}, IngestOptions{Model: "none", Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Ingest(ctx, []string{"testdata/faces/000004.png", "testdata/faces/000005.png"}, IngestOptions{Model: "none"}); err != nil {
+	if _, err := db.Ingest(ctx, []string{"samples/faces/000004.png", "samples/faces/000005.png"}, IngestOptions{Model: "none"}); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(f ItemFilter) ([]uint64, error) {
@@ -171,7 +171,7 @@ func TestLabelFilters(t *testing.T) {
 	dir := t.TempDir()
 	var rows []string
 	var files []string
-	src, err := ingest.LoadLabels("testdata/faces/list_attr.txt")
+	src, err := ingest.LoadLabels("samples/faces/list_attr.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestLabelFilters(t *testing.T) {
 			glasses = 1
 		}
 		rows = append(rows, fmt.Sprintf("%s %d %d %d %d %d %d", name, row["Black_Hair"], row["Blond_Hair"], row["Brown_Hair"], row["Male"], row["Young"], glasses))
-		files = append(files, filepath.Join("testdata/faces", name))
+		files = append(files, filepath.Join("samples/faces", name))
 	}
 	lf := filepath.Join(dir, "list_attr.txt")
 	os.WriteFile(lf, []byte(fmt.Sprintf("%d\nBlack_Hair Blond_Hair Brown_Hair Male Young Eyeglasses\n%s\n", len(rows), strings.Join(rows, "\n"))), 0o644)

@@ -22,17 +22,17 @@ func TestIngestModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer none.Close()
-	res, err := none.Ingest(ctx, []string{"testdata/faces/000001.png"}, IngestOptions{Model: "none"})
+	res, err := none.Ingest(ctx, []string{"samples/faces/000001.png"}, IngestOptions{Model: "none"})
 	if err != nil || res.Imported != nil || res.Index != nil || res.Added != 1 {
 		t.Fatalf("--model none: %+v %v", res, err)
 	}
-	if res, err := none.Ingest(ctx, []string{"testdata/faces/000002.png"}, IngestOptions{}); err != nil || res.Imported != nil {
+	if res, err := none.Ingest(ctx, []string{"samples/faces/000002.png"}, IngestOptions{}); err != nil || res.Imported != nil {
 		t.Fatalf("a later ingest gave a none database models: %+v %v", res, err)
 	}
 	if _, err := none.Query(ctx, Query{Source: "id:1", Targets: "Young"}); !errors.Is(err, ErrNoModels) {
 		t.Fatalf("query without models: %v", err)
 	}
-	if _, err := none.Ingest(ctx, []string{"testdata/faces/000003.png"}, IngestOptions{Model: filepath.Join(dir, "missing.rgm")}); !errors.Is(err, ErrModels) {
+	if _, err := none.Ingest(ctx, []string{"samples/faces/000003.png"}, IngestOptions{Model: filepath.Join(dir, "missing.rgm")}); !errors.Is(err, ErrModels) {
 		t.Fatalf("a missing bundle: %v", err)
 	}
 	if _, err := none.Ingest(ctx, []string{""}, IngestOptions{}); err == nil {
@@ -52,17 +52,17 @@ func TestLoadSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Ingest(context.Background(), []string{"testdata/faces/000005.png"}, IngestOptions{Model: "none"}); err != nil {
+	if _, err := db.Ingest(context.Background(), []string{"samples/faces/000005.png"}, IngestOptions{Model: "none"}); err != nil {
 		t.Fatal(err)
 	}
 	s := embed.Schema{Attrs: []string{"Male"}, Dim: 8}
-	for _, spec := range []string{"testdata/faces/000005.png", "id:1"} {
+	for _, spec := range []string{"samples/faces/000005.png", "id:1"} {
 		src, err := LoadSource(db.Store(), spec, s, 32)
 		if err != nil || src.ID != 1 || len(src.X) != 3*32*32 || src.Image.Bounds().Dx() != 64 {
 			t.Fatalf("%s: %+v %v", spec, src, err)
 		}
 	}
-	if src, err := LoadSource(db.Store(), "testdata/faces/000006.png", s, 32); err != nil || src.ID != 0 {
+	if src, err := LoadSource(db.Store(), "samples/faces/000006.png", s, 32); err != nil || src.ID != 0 {
 		t.Fatalf("a file not stored: %+v %v", src, err)
 	}
 	for _, bad := range []string{"id:0", "id:x", "id:7"} {
@@ -82,7 +82,7 @@ func TestBundleRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, err := a.Ingest(ctx, []string{"testdata/faces"}, IngestOptions{}); err != nil {
+	if _, err := a.Ingest(ctx, []string{"samples/faces"}, IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := a.ExportBundle(guided.Provenance{Command: "test"})
@@ -94,7 +94,7 @@ func TestBundleRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Ingest(ctx, []string{"testdata/faces"}, IngestOptions{Model: "none"}); err != nil {
+	if _, err := c.Ingest(ctx, []string{"samples/faces"}, IngestOptions{Model: "none"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, s, err := c.ImportBundle(ctx, b, nil); err != nil || s.Indexed != 300 {

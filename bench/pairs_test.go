@@ -17,7 +17,7 @@ var faceSchema = embed.Schema{Attrs: []string{"Black_Hair", "Blond_Hair", "Brown
 
 func TestPairs(t *testing.T) {
 	dir := t.TempDir()
-	faces := "../testdata/faces"
+	faces := "../samples/faces"
 	for _, n := range []string{"000001.png", "000002.png"} {
 		b, err := os.ReadFile(filepath.Join(faces, n))
 		if err != nil {

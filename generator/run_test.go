@@ -15,7 +15,7 @@ import (
 	"rgunit/storage"
 )
 
-const faces = "../testdata/faces"
+const faces = "../samples/faces"
 
 // facesStore ingests the shipped faces (labelled unless unlabelled) into a
 // fresh store at the given resolution.

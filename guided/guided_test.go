@@ -17,7 +17,7 @@ import (
 	"rgunit/storage"
 )
 
-const faces = "../testdata/faces"
+const faces = "../samples/faces"
 
 var schema = embed.Schema{Attrs: []string{"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}, Dim: 8}
 
@@ -256,7 +256,7 @@ func TestBundle(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.train(t, 3, generator.RGConfig{K: 2, Batch: 2, Seed: 1})
-	b, err := Export(s.st, Provenance{Command: "test", Data: "testdata/faces", Commit: "abc"})
+	b, err := Export(s.st, Provenance{Command: "test", Data: "samples/faces", Commit: "abc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.train(t, 3, generator.RGConfig{K: 2, Batch: 2, Seed: 2})
-	b2, err := Export(s.st, Provenance{Command: "test", Data: "testdata/faces", Commit: "def"})
+	b2, err := Export(s.st, Provenance{Command: "test", Data: "samples/faces", Commit: "def"})
 	if err != nil {
 		t.Fatal(err)
 	}

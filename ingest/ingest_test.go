@@ -17,7 +17,7 @@ import (
 	"rgunit/storage"
 )
 
-const facesDir = "../testdata/faces"
+const facesDir = "../samples/faces"
 
 func TestMain(m *testing.M) {
 	// Child mode for TestKill9: ingest a folder into a database, printing a

@@ -25,7 +25,7 @@ const (
 )
 
 // TestShippedTranslations judges what a person sees: the shipped model,
-// imported into a database of testdata/faces (300 faces of faces12k_64,
+// imported into a database of samples/faces (300 faces of faces12k_64,
 // its training set: docs/stage3.md has the figures on held-back faces),
 // translates 60 faces to every other hair colour, the other gender and the
 // other age with retrieval guidance. The outputs must stay close to as
@@ -44,11 +44,11 @@ func TestShippedTranslations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	labels, err := ingest.LoadLabels("../testdata/faces/list_attr.txt")
+	labels, err := ingest.LoadLabels("../samples/faces/list_attr.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ingest.Run(context.Background(), st, []string{"../testdata/faces"}, &ingest.Options{Labels: labels}); err != nil {
+	if _, err := ingest.Run(context.Background(), st, []string{"../samples/faces"}, &ingest.Options{Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := guided.Import(st, models.Default); err != nil {

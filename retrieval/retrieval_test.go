@@ -15,7 +15,7 @@ import (
 	"rgunit/storage"
 )
 
-const faces = "../testdata/faces"
+const faces = "../samples/faces"
 
 // pipeline is a tiny end-to-end setup: the 300 shipped faces, the first
 // 200 labelled and the last 100 not, a 32 px stage-1 model trained for 2

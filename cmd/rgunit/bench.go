@@ -25,7 +25,7 @@ func defaultBenchData() []string {
 		}
 	}
 	if len(dirs) == 0 {
-		dirs = []string{"testdata/faces"}
+		dirs = []string{"samples/faces"}
 	}
 	return dirs
 }

@@ -22,7 +22,7 @@ func newBenchIngestCmd() *cobra.Command {
 full ingest of the same files into a scratch database (labels from
 list_attr.txt in the folder or its parent when present), then a re-ingest
 (all duplicates). Default folders: ../shared/data/faces12k_64 and
-../shared/data/celeba10k/images when present, else testdata/faces.`,
+../shared/data/celeba10k/images when present, else samples/faces.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = defaultBenchData()

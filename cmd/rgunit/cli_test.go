@@ -22,7 +22,7 @@ import (
 	"rgunit/storage"
 )
 
-const faces = "../../testdata/faces"
+const faces = "../../samples/faces"
 
 // run executes the CLI in-process and returns stdout, stderr and the error.
 func run(t *testing.T, args ...string) (string, string, error) {

@@ -59,8 +59,11 @@ func TestServe(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	rest, _ := io.ReadAll(stdout)
+	var rest []byte
+	go func() {
+		rest, _ = io.ReadAll(stdout) // all of it before Wait closes the pipe
+		done <- cmd.Wait()
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -126,5 +129,40 @@ func TestBatchQuery(t *testing.T) {
 	out = mustRun(t, "query", "--to", "Blond_Hair", "--to", "Black_Hair", "-k", "2", "--json", "--db", db)
 	if n := strings.Count(out, `"to":"Blond_Hair"`) + strings.Count(out, `"to":"Black_Hair"`); n != 4 {
 		t.Fatalf("two attribute lists of 2: %s", out)
+	}
+}
+
+// TestDemoAnywhere: the demo runs from a folder outside the repository
+// (its faces are in the binary), and a failed demo leaves nothing behind.
+func TestDemoAnywhere(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	dir := t.TempDir()
+	argv, _ := json.Marshal([]string{"demo"})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), envCLIChild+"="+string(argv))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo in %s: %v\n%s", dir, err, out)
+	}
+	for _, p := range []string{"rgunit-demo/demo.db", "rgunit-demo/translations/000001_sheet.png"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Fatalf("after the demo: %v", err)
+		}
+	}
+	if !strings.Contains(string(out), "samples/faces/000001.png") {
+		t.Fatalf("items are not named by their sample names:\n%s", out)
+	}
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	failed := filepath.Join(dir, "failed", "demo.db")
+	if _, _, err := run(t, "demo", "--data", empty, "--db", failed); err == nil {
+		t.Fatal("a demo without faces succeeded")
+	}
+	if _, err := os.Stat(filepath.Dir(failed)); !os.IsNotExist(err) {
+		t.Fatalf("a failed demo left %s behind: %v", filepath.Dir(failed), err)
 	}
 }

@@ -158,7 +158,7 @@ func TestStage3CLI(t *testing.T) {
 	// than k: it uses what exists and says so), refused by a database
 	// with other models.
 	bundle := filepath.Join(t.TempDir(), "m.rgm")
-	mustRun(t, "model", "export", "--db", db, "--out", bundle, "--command", "test", "--data", "testdata/faces", "--commit", "c0ffee")
+	mustRun(t, "model", "export", "--db", db, "--out", bundle, "--command", "test", "--data", "samples/faces", "--commit", "c0ffee")
 	var p map[string]any
 	if err := json.Unmarshal([]byte(mustRun(t, "model", "info", bundle, "--json")), &p); err != nil || p["commit"] != "c0ffee" || p["rg_step"].(float64) != 3 || p["k"].(float64) != 3 {
 		t.Fatalf("model info: %v %v", p, err)

@@ -16,11 +16,11 @@ import (
 	"rgunit/retrieval"
 )
 
-// Faces is the folder of the 300 labelled test faces (testdata/faces,
+// Faces is the folder of the 300 labelled test faces (samples/faces,
 // with its list_attr.txt).
 func Faces() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "faces")
+	return filepath.Join(filepath.Dir(file), "..", "..", "samples", "faces")
 }
 
 // Ingested returns a new 32 px database in a temporary folder holding the
