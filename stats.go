@@ -73,7 +73,7 @@ func (d *DB) Stats() (*Stats, error) {
 		return nil, err
 	}
 	if s.Items > 0 {
-		sj.BytesPerImage = float64(s.SizeBytes) / float64(s.Items)
+		sj.BytesPerImage = float64(max(s.SizeBytes-s.ModelBytes, 0)) / float64(s.Items) // the models are not the images' cost
 	}
 	return sj, nil
 }
@@ -83,7 +83,7 @@ func (sj *Stats) WriteText(out io.Writer) error {
 	s := sj.Stats
 	fmt.Fprintf(out, "database   %s (schema %d, %dx%d images)\n", sj.Path, s.Schema, s.ImageSize, s.ImageSize)
 	fmt.Fprintf(out, "items      %d (%d labelled, %d unlabelled)\n", s.Items, s.Labelled, s.Unlabelled)
-	fmt.Fprintf(out, "size       %s (%s per image; images %s)\n", FormatBytes(s.SizeBytes), FormatBytes(int64(sj.BytesPerImage)), FormatBytes(s.ImageBytes))
+	fmt.Fprintf(out, "size       %s (%s per image without the models; images %s, models %s)\n", FormatBytes(s.SizeBytes), FormatBytes(int64(sj.BytesPerImage)), FormatBytes(s.ImageBytes), FormatBytes(s.ModelBytes))
 	if len(s.Attributes) > 0 {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "attribute\t+1\t-1\tunknown\t")

@@ -270,6 +270,7 @@ type Stats struct {
 	Unlabelled int                  `json:"unlabelled"`
 	SizeBytes  int64                `json:"size_bytes"`
 	ImageBytes int64                `json:"image_bytes"`
+	ModelBytes int64                `json:"model_bytes"` // model checkpoints (every version kept)
 	ImageSize  int                  `json:"image_size"`
 	Schema     int                  `json:"schema_version"`
 	Attributes map[string]AttrCount `json:"attributes"`
@@ -313,6 +314,10 @@ func (s *Store) Stats() (Stats, error) {
 			crc = 4
 		}
 		tx.Bucket(bucketImages).ForEach(func(_, v []byte) error { st.ImageBytes += int64(len(v) - crc); return nil })
+		models := tx.Bucket(bucketModels)
+		models.ForEachBucket(func(name []byte) error {
+			return models.Bucket(name).ForEach(func(_, v []byte) error { st.ModelBytes += int64(len(v)); return nil })
+		})
 		vectors := tx.Bucket(bucketVectors)
 		return vectors.ForEachBucket(func(name []byte) error {
 			st.Vectors[string(name)] = vectors.Bucket(name).Stats().KeyN

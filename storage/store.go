@@ -117,7 +117,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
-			return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+			return nil, lockedError(path)
 		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
 			return nil, fmt.Errorf("%w: %s: %v", ErrNotDatabase, path, err)
 		}
@@ -127,6 +127,9 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := guarded(path, func() error { return s.init(o.ImageSize) }); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if !o.ReadOnly {
+		writeHolder(path)
 	}
 	return s, nil
 }
@@ -220,7 +223,12 @@ func (s *Store) init(wantSize int) error {
 
 // Close releases the database. It is safe to call more than once.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.db.Close() })
+	s.closeOnce.Do(func() {
+		if !s.readOnly {
+			removeHolder(s.path)
+		}
+		s.closeErr = s.db.Close()
+	})
 	return s.closeErr
 }
 

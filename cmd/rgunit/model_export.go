@@ -54,7 +54,7 @@ importing the bundle.`,
 	}
 	db.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&out, "out", "", "bundle file to write")
+	f.StringVarP(&out, "out", "o", "", "bundle file to write")
 	f.StringVar(&command, "command", "", "the command that trained the models (recorded)")
 	f.StringVar(&data, "data", "", "the data they were trained on (recorded)")
 	f.StringVar(&note, "commit", "", "the rgunit commit that trained them (recorded)")

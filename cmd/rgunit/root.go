@@ -26,7 +26,8 @@ func defaultDB() string {
 }
 
 func (d *dbFlag) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&d.path, "db", defaultDB(), "database file (default $RGUNIT_DB or ./rgunit.db)")
+	cmd.Flags().StringVar(&d.path, "db", defaultDB(), "database file (default: $RGUNIT_DB, else ./rgunit.db)")
+	cmd.Flags().Lookup("db").DefValue = "" // the usage says the default once
 }
 
 // open opens the database with o (the library refuses to create one

@@ -61,7 +61,7 @@ func (o *translateOptions) addFlags(cmd *cobra.Command) {
 	o.db.register(cmd)
 	f := cmd.Flags()
 	f.StringArrayVar(&o.targets, "to", nil, "target attributes, e.g. Blond_Hair,Young,-Male (repeat for several targets)")
-	f.StringVar(&o.out, "out", "translations", "output folder")
+	f.StringVarP(&o.out, "out", "o", "translations", "output folder")
 	f.IntVar(&o.samples, "samples", 1, "codes drawn around the target code (1: the code itself)")
 	f.StringVar(&o.codes, "codes", "encoder", "attribute codes: encoder (the source's and the neighbours' encoder codes), prior (the paper's: the targets' Gaussians) or mixed (the source's for kept attributes, the prior for changed ones)")
 	f.IntVarP(&o.o.K, "k", "k", 0, "neighbours used (default: the model's k)")
