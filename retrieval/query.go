@@ -628,6 +628,18 @@ func (d *Session) EachSimilar(ctx context.Context, k int, fn func(id uint64, nea
 	})
 }
 
+// EachEmbedding calls fn with every embedded item's stored embedding, in
+// id order.
+func (d *Session) EachEmbedding(fn func(id uint64, v []float32) error) error {
+	return d.St.ForEachVector(vectorName(d.Version), fn)
+}
+
+// Embedded is the number of items with a stored embedding.
+func (d *Session) Embedded() (int, error) {
+	s, err := d.St.Stats()
+	return s.Vectors[vectorName(d.Version)], err
+}
+
 // emptyErr says why nothing can be searched.
 func (d *Session) emptyErr() error {
 	if d.URL != "" && d.Pending > 0 {
