@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"rgunit/generator"
 	"rgunit/guided"
@@ -40,6 +41,11 @@ type IngestResult struct {
 	ingest.Summary
 	Imported *guided.Imported     `json:"-"` // the models given to the database, if any
 	Index    *retrieval.SyncStats `json:"-"` // the indexing of new items, when the database has a retrieval model
+	// The whole run, files and indexing: its seconds, its rate (images
+	// added or found again per second) and the indexing's seconds.
+	TotalSeconds   float64 `json:"total_seconds"`
+	TotalPerSecond float64 `json:"total_images_per_second"`
+	IndexSeconds   float64 `json:"index_seconds"`
 	// The database afterwards (for WriteText).
 	Path      string `json:"-"`
 	Items     int    `json:"-"`
@@ -101,7 +107,9 @@ func (r *IngestResult) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "database %s: %d items, %s\n", r.Path, r.Items, FormatBytes(r.SizeBytes))
 	}
 	if r.Index != nil && !r.Interrupted {
-		_, err := fmt.Fprintln(w, r.Index)
+		fmt.Fprintln(w, r.Index)
+		_, err := fmt.Fprintf(w, "whole run: %.1fs, %.0f images/s with embedding and indexing (%.1fs, %.0f%% of the run)\n",
+			r.TotalSeconds, r.TotalPerSecond, r.IndexSeconds, 100*r.IndexSeconds/max(r.TotalSeconds, 1e-9))
 		return err
 	}
 	return nil
@@ -139,7 +147,14 @@ func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*Inge
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	res := &IngestResult{Path: d.st.Path()}
+	defer func() {
+		res.TotalSeconds = time.Since(start).Seconds()
+		if res.TotalSeconds > 0 {
+			res.TotalPerSecond = float64(res.Added+res.Duplicates) / res.TotalSeconds
+		}
+	}()
 	fresh, err := modelless(d.st)
 	if err != nil {
 		return nil, err
@@ -180,8 +195,9 @@ func (d *DB) indexNew(ctx context.Context, res *IngestResult, progress func(done
 		return err
 	}
 	defer d.forget() // queries see the new items
+	start := time.Now()
 	s, err := retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{OnProgress: progress})
-	res.Index = &s
+	res.Index, res.IndexSeconds = &s, time.Since(start).Seconds()
 	return err
 }
 

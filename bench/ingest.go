@@ -24,6 +24,10 @@ type IngestOptions struct {
 	Workers   int
 	// TempDir holds the scratch database (default os.TempDir()).
 	TempDir string
+	// WithModel, if set, ingests files into a new database at path with
+	// a model (embedding and indexing every image, as rgunit ingest does)
+	// and returns the whole run's rate and the indexing's share of it.
+	WithModel func(ctx context.Context, files []string, path string) (perSec, indexShare float64, err error)
 }
 
 // IngestResult is one row of the ingest bench.
@@ -41,6 +45,11 @@ type IngestResult struct {
 	DBBytes        int64   `json:"db_bytes"`
 	BytesPerImage  float64 `json:"db_bytes_per_image"`
 	PNGBytesPerImg float64 `json:"png_bytes_per_image"`
+	// With a model (IngestOptions.WithModel): images per second of the
+	// whole run, embedding and indexing included, and the indexing's
+	// share of it.
+	ModelPerSec float64 `json:"with_model_per_s,omitempty"`
+	IndexShare  float64 `json:"with_model_index_share,omitempty"`
 }
 
 // imageFiles lists the image files below dir in lexical order.
@@ -129,7 +138,10 @@ func Ingest(ctx context.Context, dir string, o IngestOptions) (IngestResult, err
 		r.BytesPerImage = float64(s.SizeBytes) / float64(s.Items)
 		r.PNGBytesPerImg = float64(s.ImageBytes) / float64(s.Items)
 	}
-	return r, nil
+	if o.WithModel != nil {
+		r.ModelPerSec, r.IndexShare, err = o.WithModel(ctx, files, filepath.Join(tmp, "model.db"))
+	}
+	return r, err
 }
 
 // rawPass reads, decodes and normalizes every file on the given number of

@@ -149,6 +149,19 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 		cols = op.cols.load(a, ckk*ld)
 	}
 	cached := cols != nil
+	if op.kind == convForward && !cached && ohw >= perImageCols {
+		// Nothing keeps the columns (a forward-only graph): lay out and
+		// multiply one image at a time, so its columns stay in cache.
+		shape := tensor.Shape{n, cout, oh, ow}
+		out := make([]float32, shape.TotalSize())
+		parallel(n, func(i int) {
+			buf := getBuf(ckk * ohw)
+			defer putBuf(buf)
+			im2col(a[i*cin*hw:(i+1)*cin*hw], cin, h, wd, k, s, p, oh, ow, buf, ohw)
+			BLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, cout, ohw, ckk, 1, b, ckk, buf, ohw, 0, out[i*cout*ohw:], ohw)
+		})
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+	}
 	if !cached && !(op.kind == convGradX && op.gradXByConv(cin, cout)) {
 		cols = getBuf(ckk * ld)
 		defer putBuf(cols)
