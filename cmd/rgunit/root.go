@@ -60,7 +60,7 @@ database and uses it to translate images between attribute domains.`,
 		Version:       rgunit.Version().String(),
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newIngestCmd(), newLsCmd(), newStatsCmd(), newShowCmd(), newRmCmd(), newBenchCmd(), newDemoCmd(), newTrainCmd(), newTranslateCmd(), newReindexCmd(), newSyncCmd(), newQueryCmd(), newModelCmd(), newCheckCmd(), newServeCmd(), newVersionCmd(), newDupesCmd(), newExportCmd())
+	root.AddCommand(newIngestCmd(), newLsCmd(), newStatsCmd(), newShowCmd(), newRmCmd(), newBenchCmd(), newDemoCmd(), newTrainCmd(), newTranslateCmd(), newReindexCmd(), newSyncCmd(), newQueryCmd(), newModelCmd(), newCheckCmd(), newServeCmd(), newVersionCmd(), newDupesCmd(), newExportCmd(), newPlotCmd())
 	return root
 }
 
