@@ -159,6 +159,9 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 func embedItems(ctx context.Context, st *storage.Store, m *Model, ver uint64, todo []uint64, o SyncOptions,
 	done func(ids []uint64, vecs [][]float32) error) error {
 	size := m.Size()
+	if o.OnProgress != nil && len(todo) > 0 {
+		o.OnProgress(0, len(todo)) // the phase starts: its rate counts from here
+	}
 	for start := 0; start < len(todo); start += o.Batch {
 		if err := ctx.Err(); err != nil {
 			return err
