@@ -1,0 +1,116 @@
+package rgunit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"rgunit"
+	"rgunit/bench"
+	"rgunit/ingest"
+	"rgunit/internal/testenv"
+)
+
+// TestDupes: re-encoded and resized copies of 10 faces are each grouped
+// with their original, and nothing else is grouped.
+func TestDupes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := rgunit.Open(testenv.Shipped(t), &rgunit.Options{Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := t.TempDir()
+	var paths []string
+	origin := map[string]uint64{}
+	for id := uint64(10); id < 110; id += 10 {
+		png, err := db.Image(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := bench.CopyVariants(png)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			p := filepath.Join(dir, fmt.Sprintf("%d_%s", id, f.Name))
+			os.WriteFile(p, f.Data, 0o644)
+			paths = append(paths, p)
+			origin[p] = id
+		}
+	}
+	if res, err := db.Ingest(ctx, paths, rgunit.IngestOptions{}); err != nil || res.Added != 30 {
+		t.Fatalf("ingest of the copies: %+v %v", res, err)
+	}
+	groups, err := db.Dupes(ctx, rgunit.DupesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 10 {
+		t.Fatalf("%d groups, want 10: %+v", len(groups), groups)
+	}
+	for _, g := range groups {
+		if len(g.IDs) != 4 || g.MaxDistance > rgunit.DefaultDupeThreshold {
+			t.Fatalf("group %+v, want an original and its 3 copies", g)
+		}
+		for _, p := range g.Paths[1:] {
+			if origin[p] != g.IDs[0] {
+				t.Fatalf("group %+v: %s is not a copy of id %d", g, p, g.IDs[0])
+			}
+		}
+	}
+	if _, err := db.Dupes(ctx, rgunit.DupesOptions{Threshold: 2}); !errors.Is(err, rgunit.ErrRequest) {
+		t.Fatalf("threshold 2: %v", err)
+	}
+}
+
+// TestCelebAFilters: on real CelebA photos ingested with their 40 labels,
+// filters on labels the model does not know (Eyeglasses, Smiling,
+// Wearing_Hat) answer with items that carry them. Skips without
+// ../shared/data/celeba10k.
+func TestCelebAFilters(t *testing.T) {
+	t.Parallel()
+	dir := "../shared/data/celeba10k"
+	if _, err := os.Stat(filepath.Join(dir, "list_attr.txt")); err != nil {
+		t.Skip("no ../shared/data/celeba10k")
+	}
+	var files []string
+	for i := 1; i <= 600; i++ {
+		files = append(files, filepath.Join(dir, "images", fmt.Sprintf("%06d.jpg", i)))
+	}
+	labels, err := ingest.LoadLabels(filepath.Join(dir, "list_attr.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := rgunit.Open(filepath.Join(t.TempDir(), "celeba.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if res, err := db.Ingest(ctx, files, rgunit.IngestOptions{Labels: labels}); err != nil || res.Added != 600 {
+		t.Fatalf("ingest: %+v %v", res, err)
+	}
+	ns, err := db.QueryAttrs(ctx, "Young", 10, "Eyeglasses=+1")
+	if err != nil || len(ns) == 0 {
+		t.Fatalf("Young with Eyeglasses: %v %v", ns, err)
+	}
+	for _, n := range ns {
+		if n.Labels["Eyeglasses"] != 1 || n.Labels["Young"] != 1 {
+			t.Fatalf("Young with Eyeglasses=+1 answered %d: %v", n.ID, n.Labels)
+		}
+	}
+	res, err := db.Query(ctx, rgunit.Query{Source: "id:1", Targets: "Blond_Hair", K: 10, Filters: []string{"Smiling=+1", "Wearing_Hat=-1"}})
+	if err != nil || len(res.Neighbours) != 10 {
+		t.Fatalf("image query with filters: %+v %v", res, err)
+	}
+	for _, n := range res.Neighbours {
+		if n.Labels["Smiling"] != 1 || n.Labels["Wearing_Hat"] != -1 {
+			t.Fatalf("Smiling=+1, Wearing_Hat=-1 answered %d: %v", n.ID, n.Labels)
+		}
+	}
+}
