@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -67,6 +68,9 @@ func CheckIngest(paths []string, o IngestOptions) ([]byte, error) {
 		return nil, nil
 	}
 	b, err := Bundle(o.Model)
+	if errors.Is(err, ErrUnknownModel) {
+		return nil, err // it says where it looked
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModels, err)
 	}
@@ -116,15 +120,25 @@ func (r *IngestResult) WriteText(w io.Writer) error {
 }
 
 // Bundle reads the models named as IngestOptions.Model does: "default"
-// (or "") is the shipped bundle, anything else a bundle file; the bundle
-// is checked (checksums, format) before it is returned.
+// (or "") is the bundle embedded in the binary, a path (with a separator
+// or the .rgm suffix) a bundle file, and any other name a shipped model
+// (see FindModel); the bundle is checked (checksums, format) before it is
+// returned.
 func Bundle(name string) ([]byte, error) {
 	var b []byte
-	if name == "" || name == "default" {
+	switch {
+	case name == "" || name == "default":
 		b = models.Default
-	} else {
+	default:
+		path := name
+		if !strings.ContainsRune(name, filepath.Separator) && !strings.HasSuffix(name, ".rgm") {
+			var err error
+			if path, err = FindModel(name); err != nil {
+				return nil, err
+			}
+		}
 		var err error
-		if b, err = os.ReadFile(name); err != nil {
+		if b, err = os.ReadFile(path); err != nil {
 			return nil, err
 		}
 	}

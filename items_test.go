@@ -13,6 +13,7 @@ import (
 
 	"rgunit/imageio"
 	"rgunit/ingest"
+	"rgunit/models"
 	"rgunit/retrieval"
 	"rgunit/storage"
 )
@@ -227,5 +228,31 @@ func TestLabelFilters(t *testing.T) {
 		if !errors.Is(err, retrieval.ErrQuery) || (f[0] == "Bogus=+1" && !strings.Contains(err.Error(), "Eyeglasses")) {
 			t.Errorf("filters %v: %v", f, err)
 		}
+	}
+}
+
+// TestNamedModels: a shipped model is found by name in $RGUNIT_MODELS and
+// listed with its licence note; an unknown name says where it looked.
+func TestNamedModels(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("RGUNIT_MODELS", dir)
+	os.WriteFile(filepath.Join(dir, "mine.rgm"), models.Default, 0o644)
+	os.WriteFile(filepath.Join(dir, "mine.NOTICE"), []byte("research use only\nmore text\n"), 0o644)
+	if b, err := Bundle("mine"); err != nil || len(b) != len(models.Default) {
+		t.Fatalf("Bundle(mine): %v", err)
+	}
+	ms, err := ShippedModels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) < 2 || ms[0].Name != "default" || !ms[0].Embedded || ms[1].Name != "mine" || ms[1].Licence != "research use only" {
+		t.Fatalf("%+v", ms)
+	}
+	_, err = Bundle("nope")
+	if !errors.Is(err, ErrUnknownModel) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("unknown model: %v", err)
+	}
+	if _, err := CheckIngest([]string{"samples/faces"}, IngestOptions{Model: "nope"}); !errors.Is(err, ErrUnknownModel) {
+		t.Fatalf("CheckIngest: %v", err)
 	}
 }

@@ -36,8 +36,10 @@ after the batch in flight; a killed run is completed by running it again.
 
 A new database gets the shipped default model (a retrieval model and an
 RG-UNIT model trained on procedural faces; rgunit model info default), so
-its items are indexed and it can translate without training. --model FILE
-uses another bundle (rgunit model export), --model none no model (to train
+its items are indexed and it can translate without training. --model NAME
+uses a shipped model (rgunit model list: celeba64 for photos, when its file
+is present), --model FILE another bundle (rgunit model export), --model none
+no model (to train
 your own). Once a database has models, new items are indexed with them.`,
 		Example: `  rgunit ingest photos/ --db faces.db
   rgunit ingest celeba/img/ --labels celeba/list_attr.txt --size 64 --db celeba.db`,
@@ -58,7 +60,7 @@ func (o *ingestOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.o.Workers, "workers", 0, "decoding goroutines (default: all cores)")
 	f.BoolVar(&o.asJSON, "json", false, "print the summary as one JSON object")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
-	f.StringVar(&o.model, "model", "default", "models for a new database: default (the shipped bundle), a bundle FILE, or none")
+	f.StringVar(&o.model, "model", "default", "models for a new database: default (embedded), a shipped model's NAME (rgunit model list), a bundle FILE, or none")
 }
 
 // check refuses bad paths, labels, --index and --model before anything is
@@ -76,7 +78,7 @@ func (o *ingestOptions) check(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if _, err := rgunit.CheckIngest(args, o.o); err != nil {
-		if errors.Is(err, rgunit.ErrModels) {
+		if errors.Is(err, rgunit.ErrModels) || errors.Is(err, rgunit.ErrUnknownModel) {
 			return fmt.Errorf("--model: %w", err)
 		}
 		return err

@@ -6,6 +6,6 @@ import (
 
 func newModelCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "model", Short: "Export, import and describe model bundles (a retrieval model with the RG-UNIT model trained over it)"}
-	cmd.AddCommand(newModelExportCmd(), newModelImportCmd(), newModelInfoCmd())
+	cmd.AddCommand(newModelExportCmd(), newModelImportCmd(), newModelInfoCmd(), newModelListCmd())
 	return cmd
 }
