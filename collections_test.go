@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"rgunit"
@@ -112,5 +113,49 @@ func TestCelebAFilters(t *testing.T) {
 		if n.Labels["Smiling"] != 1 || n.Labels["Wearing_Hat"] != -1 {
 			t.Fatalf("Smiling=+1, Wearing_Hat=-1 answered %d: %v", n.ID, n.Labels)
 		}
+	}
+}
+
+// TestDomainWarning: the shipped cartoon model records its training
+// images; its own kind of faces are inside that domain, CelebA photos
+// (when ../shared has them) are outside it, as an ingest and as a query
+// source, and the warning says what to do.
+func TestDomainWarning(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := rgunit.Open(testenv.Shipped(t), &rgunit.Options{Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ids []uint64
+	for id := uint64(1); id <= 300; id++ {
+		ids = append(ids, id)
+	}
+	c, err := db.CheckItemsDomain(ids)
+	if err != nil || c == nil || c.Outside || c.Warning() != "" || c.Images != 200 {
+		t.Fatalf("the model's own kind of faces: %+v %v", c, err)
+	}
+	photos := "../shared/data/celeba10k/images"
+	if _, err := os.Stat(photos); err != nil {
+		t.Skip("no ../shared/data/celeba10k")
+	}
+	var files []string
+	for i := 1; i <= 100; i++ {
+		files = append(files, filepath.Join(photos, fmt.Sprintf("%06d.jpg", i)))
+	}
+	res, err := db.Ingest(ctx, files, rgunit.IngestOptions{})
+	if err != nil || res.Domain == nil || !res.Domain.Outside || res.Domain.Images != 100 {
+		t.Fatalf("photos: %+v %v", res.Domain, err)
+	}
+	if w := res.Domain.Warning(); !strings.Contains(w, "--model celeba64") || !strings.Contains(w, "faces12k") {
+		t.Fatalf("warning %q", w)
+	}
+	src, err := db.LoadQuerySource(filepath.Join(photos, "000500.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := db.CheckSourceDomain(src); err != nil || !c.Outside {
+		t.Fatalf("a photo as a query source: %+v %v", c, err)
 	}
 }

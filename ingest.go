@@ -42,6 +42,9 @@ type IngestResult struct {
 	ingest.Summary
 	Imported *guided.Imported     `json:"-"` // the models given to the database, if any
 	Index    *retrieval.SyncStats `json:"-"` // the indexing of new items, when the database has a retrieval model
+	// Domain says how far the new items lie from the models' training
+	// images (nil when the models carry no record of them).
+	Domain *DomainCheck `json:"domain,omitempty"`
 	// The whole run, files and indexing: its seconds, its rate (images
 	// added or found again per second) and the indexing's seconds.
 	TotalSeconds   float64 `json:"total_seconds"`
@@ -110,6 +113,9 @@ func (r *IngestResult) WriteText(w io.Writer) error {
 	if r.Path != "" {
 		fmt.Fprintf(w, "database %s: %d items, %s\n", r.Path, r.Items, FormatBytes(r.SizeBytes))
 	}
+	if msg := r.Domain.Warning(); msg != "" {
+		fmt.Fprintln(w, "warning:", msg)
+	}
 	if r.Index != nil && !r.Interrupted {
 		fmt.Fprintln(w, r.Index)
 		_, err := fmt.Fprintf(w, "whole run: %.1fs, %.0f images/s with embedding and indexing (%.1fs, %.0f%% of the run)\n",
@@ -163,6 +169,10 @@ func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*Inge
 	}
 	start := time.Now()
 	res := &IngestResult{Path: d.st.Path()}
+	before, err := d.st.Len()
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		res.TotalSeconds = time.Since(start).Seconds()
 		if res.TotalSeconds > 0 {
@@ -195,7 +205,14 @@ func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*Inge
 	if err != nil || res.Interrupted {
 		return res, err
 	}
-	return res, d.indexNew(ctx, res, o.OnIndex)
+	if err := d.indexNew(ctx, res, o.OnIndex); err != nil || res.Added == 0 {
+		return res, err
+	}
+	// Advisory: a failed check never fails the ingest.
+	if ids, err := newItems(d.st, before); err == nil {
+		res.Domain, _ = d.CheckItemsDomain(ids)
+	}
+	return res, nil
 }
 
 // indexNew embeds and indexes the items the index lacks, when there is a

@@ -38,6 +38,11 @@ type Provenance struct {
 
 	RetrievalSHA256 string `json:"retrieval_sha256"`
 	RGSHA256        string `json:"rg_sha256"`
+
+	// Domain describes the training images as the model sees them, so a
+	// database can say when its images are far from them (bundles
+	// exported before it have none).
+	Domain *retrieval.Domain `json:"domain,omitempty"`
 }
 
 // ID names the bundle in messages: the first 8 hex digits of the retrieval
@@ -87,6 +92,11 @@ func Export(st *storage.Store, p Provenance) ([]byte, error) {
 	rb, err := r.MarshalBinary()
 	if err != nil {
 		return nil, err
+	}
+	if p.Domain == nil {
+		if p.Domain, err = retrieval.FitDomainOn(st, m); err != nil {
+			return nil, fmt.Errorf("the training images' statistics: %w", err)
+		}
 	}
 	p.Format, p.Size, p.Attrs, p.K = bundleFormat, m.Size(), m.Schema().Attrs, r.Config.K
 	p.Stage1Step, p.RetrievalStep, p.RGStep = m.Stage1.Step, m.Step, r.Step

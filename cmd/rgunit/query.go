@@ -127,10 +127,16 @@ func (o *queryOptions) run(cmd *cobra.Command, args []string) error {
 		}
 		return nil
 	}
+	warned := false
 	for _, name := range srcs {
 		src, err := db.LoadQuerySource(name)
 		if err != nil {
 			return err
+		}
+		if !warned && src.ID == 0 { // a stored item was checked when it was ingested
+			c, _ := db.CheckSourceDomain(src)
+			warned = c.Warning() != ""
+			warn(cmd, c.Warning())
 		}
 		for _, to := range o.to {
 			if err := o.one(cmd, db, src, to); err != nil {

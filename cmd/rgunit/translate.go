@@ -116,8 +116,14 @@ func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
 	pr := newProgress(cmd.ErrOrStderr(), len(inputs), "translate", "img", o.quiet || len(inputs) == 1)
 	failed := 0
 	name := rgunit.OutputNamer()
+	warned := false
 	for i, in := range inputs {
 		src, err := t.Load(in)
+		if err == nil && !warned && src.ID == 0 { // a stored item was checked when it was ingested
+			c, _ := db.CheckSourceDomain(src)
+			warned = c.Warning() != ""
+			warn(cmd, c.Warning())
+		}
 		if err == nil {
 			_, err = o.translateOne(cmd, t, src, name(src.Name), rand.New(rand.NewPCG(o.seed, uint64(i))), len(inputs) == 1)
 		}

@@ -1,0 +1,119 @@
+package rgunit
+
+import (
+	"fmt"
+	"slices"
+
+	"rgunit/guided"
+	"rgunit/retrieval"
+	"rgunit/storage"
+)
+
+// DomainCheck says how far images lie from the images the database's
+// models were trained on (the bundle's retrieval.Domain).
+type DomainCheck struct {
+	Images   int     `json:"images"`          // images checked
+	Median   float64 `json:"median_distance"` // their median distance
+	TrainP99 float64 `json:"train_p99"`       // 99% of the training images lie within this
+	Outside  bool    `json:"outside"`         // Median > TrainP99: the model does not know such images
+	Data     string  `json:"trained_on"`      // what the models were trained on
+}
+
+// Warning is what to tell a user about c ("" when the images are in the
+// models' domain).
+func (c *DomainCheck) Warning() string {
+	if c == nil || !c.Outside {
+		return ""
+	}
+	what := "these images lie"
+	if c.Images == 1 {
+		what = "this image lies"
+	}
+	return fmt.Sprintf("%s far from what the model was trained on (distance %.1f; 99%% of its training images within %.1f): it knows %s. Use a model trained on images like these (rgunit model list; --model celeba64 for photos of faces) or train one on them (rgunit train unit)",
+		what, c.Median, c.TrainP99, c.Data)
+}
+
+// domainOf is the training domain the database's models carry (nil when
+// they came without one: trained here, or an older bundle).
+func (d *DB) domainOf() (*retrieval.Domain, string, error) {
+	p, err := guided.ImportedProvenance(d.st)
+	if err != nil || p == nil || p.Domain == nil {
+		return nil, "", err
+	}
+	if ok, err := guided.FromBundle(d.st); err != nil || !ok {
+		return nil, "", err // the retrieval model is no longer the bundle's
+	}
+	return p.Domain, p.Data, nil
+}
+
+// checkDomain scores features against the models' domain.
+func (d *DB) checkDomain(feats [][]float64, dom *retrieval.Domain, data string) *DomainCheck {
+	dists := make([]float64, len(feats))
+	for i, f := range feats {
+		dists[i] = dom.Distance(f)
+	}
+	slices.Sort(dists)
+	c := &DomainCheck{Images: len(feats), Median: dists[len(dists)/2], TrainP99: dom.P99, Data: data}
+	c.Outside = c.Median > c.TrainP99
+	return c
+}
+
+// domainSample is the most new items an ingest checks.
+const domainSample = 200
+
+// CheckItemsDomain checks up to 200 of ids (drawn at random) against the
+// models' domain; nil when the models carry no domain.
+func (d *DB) CheckItemsDomain(ids []uint64) (*DomainCheck, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	dom, data, err := d.domainOf()
+	if err != nil || dom == nil {
+		return nil, err
+	}
+	ids = retrieval.Sample(ids, domainSample)
+	m, _, err := retrieval.Load(d.st) // the model only: a remote index may be down
+	if err != nil {
+		return nil, err
+	}
+	feats, err := retrieval.ItemFeatures(d.st, m, ids)
+	if err != nil {
+		return nil, err
+	}
+	return d.checkDomain(feats, dom, data), nil
+}
+
+// CheckSourceDomain checks a query's or translation's source against the
+// models' domain; nil when the models carry no domain.
+func (d *DB) CheckSourceDomain(src *Source) (*DomainCheck, error) {
+	dom, data, err := d.domainOf()
+	if err != nil || dom == nil {
+		return nil, err
+	}
+	defer d.reading()()
+	idx, err := d.index()
+	if err != nil {
+		return nil, err
+	}
+	if len(src.X) != 3*idx.Model.Size()*idx.Model.Size() {
+		return nil, nil // read for another model's size
+	}
+	feats, err := idx.Model.Features(src.X, 1)
+	if err != nil {
+		return nil, err
+	}
+	return d.checkDomain(feats, dom, data), nil
+}
+
+// newItems are the ids after the first skip items, in id order.
+func newItems(st *storage.Store, skip int) ([]uint64, error) {
+	var ids []uint64
+	n := 0
+	err := st.ForEach(func(it storage.Item) error {
+		if n++; n > skip {
+			ids = append(ids, it.ID)
+		}
+		return nil
+	})
+	return ids, err
+}

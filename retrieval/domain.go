@@ -1,0 +1,180 @@
+package retrieval
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"rgunit/generator"
+	"rgunit/storage"
+)
+
+// Domain describes the images a model was trained on, as the model sees
+// them: per feature (E_a's mean code, then each channel of E_c's content
+// map: its mean and its spread over the positions) the mean and standard deviation over a sample of
+// its training items, and how far those items lie from that mean (the
+// root mean square of their z-scores: the median and the 99th
+// percentile). An image much further than the 99th percentile is
+// outside what the model knows (a photo for a cartoon model).
+type Domain struct {
+	N      int       `json:"n"` // training items sampled
+	Mean   []float64 `json:"mean"`
+	Std    []float64 `json:"std"`
+	Median float64   `json:"median"`
+	P99    float64   `json:"p99"`
+}
+
+// domainSample is the most training items Domain is fitted on, and
+// minDomainItems the fewest.
+const (
+	domainSample   = 2000
+	minDomainItems = 10
+)
+
+// Features returns the domain features of n images (3*S*S values each,
+// at the model's size).
+func (m *Model) Features(x []float32, n int) ([][]float64, error) {
+	codes, err := m.Stage1.Codes(x, n)
+	if err != nil {
+		return nil, err
+	}
+	content, err := m.Stage1.Content(x, n)
+	if err != nil {
+		return nil, err
+	}
+	cd := m.Schema().CodeDim()
+	cs := m.Stage1.ContentShape()
+	plane := cs[1] * cs[2]
+	out := make([][]float64, n)
+	for i := range n {
+		f := make([]float64, 0, cd+2*cs[0])
+		for _, v := range codes[i*cd : (i+1)*cd] {
+			f = append(f, float64(v))
+		}
+		for c := range cs[0] { // each content channel's mean and spread over the map
+			var s, s2 float64
+			for _, v := range content[(i*cs[0]+c)*plane : (i*cs[0]+c+1)*plane] {
+				s += float64(v)
+				s2 += float64(v) * float64(v)
+			}
+			mean := s / float64(plane)
+			f = append(f, mean, math.Sqrt(max(s2/float64(plane)-mean*mean, 0)))
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// Distance is the root mean square z-score of features f.
+func (d *Domain) Distance(f []float64) float64 {
+	var s float64
+	for i, v := range f {
+		z := (v - d.Mean[i]) / max(d.Std[i], 1e-6)
+		s += z * z
+	}
+	return math.Sqrt(s / float64(len(f)))
+}
+
+// FitDomain fits a Domain to features.
+func FitDomain(feats [][]float64) (*Domain, error) {
+	if len(feats) < minDomainItems {
+		return nil, fmt.Errorf("retrieval: %d items are too few to describe a domain", len(feats))
+	}
+	dim := len(feats[0])
+	d := &Domain{N: len(feats), Mean: make([]float64, dim), Std: make([]float64, dim)}
+	for _, f := range feats {
+		for i, v := range f {
+			d.Mean[i] += v
+		}
+	}
+	for i := range d.Mean {
+		d.Mean[i] /= float64(len(feats))
+	}
+	for _, f := range feats {
+		for i, v := range f {
+			d.Std[i] += (v - d.Mean[i]) * (v - d.Mean[i])
+		}
+	}
+	for i := range d.Std {
+		d.Std[i] = math.Sqrt(d.Std[i] / float64(len(feats)))
+	}
+	dists := make([]float64, len(feats))
+	for i, f := range feats {
+		dists[i] = d.Distance(f)
+	}
+	slices.Sort(dists)
+	d.Median, d.P99 = dists[len(dists)/2], dists[min(len(dists)-1, len(dists)*99/100)]
+	return d, nil
+}
+
+// FitDomainOn fits m's Domain on up to 2,000 of st's labelled items
+// (the model's training data; all items when fewer than 10 are labelled),
+// drawn at random (a fixed seed); nil when st has fewer than 10 items.
+func FitDomainOn(st *storage.Store, m *Model) (*Domain, error) {
+	var ids, all []uint64
+	if err := st.ForEach(func(it storage.Item) error {
+		if it.Labelled() {
+			ids = append(ids, it.ID)
+		}
+		all = append(all, it.ID)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(ids) < minDomainItems {
+		ids = all // trained on few labels: describe the whole collection
+	}
+	if len(ids) < minDomainItems {
+		return nil, nil // too few images to describe: no record, no warnings
+	}
+	feats, err := ItemFeatures(st, m, Sample(ids, domainSample))
+	if err != nil {
+		return nil, err
+	}
+	return FitDomain(feats)
+}
+
+// ItemFeatures returns the domain features of stored items.
+func ItemFeatures(st *storage.Store, m *Model, ids []uint64) ([][]float64, error) {
+	var out [][]float64
+	size := m.Size()
+	for start := 0; start < len(ids); start += 256 {
+		batch := ids[start:min(start+256, len(ids))]
+		x := make([]float32, 0, len(batch)*3*size*size)
+		for _, id := range batch {
+			png, err := st.Image(id)
+			if err != nil {
+				return nil, err
+			}
+			t, err := generator.ImageTensor(png, size)
+			if err != nil {
+				return nil, err
+			}
+			x = append(x, t...)
+		}
+		f, err := m.Features(x, len(batch))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f...)
+	}
+	return out, nil
+}
+
+// Sample returns up to n of ids drawn at random with a fixed seed, in id
+// order (a regular stride would alias with a collection's order: faces12k
+// cycles through its hair colours).
+func Sample(ids []uint64, n int) []uint64 {
+	if len(ids) <= n {
+		return ids
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	perm := r.Perm(len(ids))[:n]
+	slices.Sort(perm)
+	out := make([]uint64, n)
+	for i, j := range perm {
+		out[i] = ids[j]
+	}
+	return out
+}
