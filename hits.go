@@ -74,7 +74,7 @@ func WriteHits(w io.Writer, ns []retrieval.Neighbour, byAttrs, partial bool) err
 		if byAttrs {
 			col = "known"
 			if n.Predicted {
-				col = fmt.Sprintf("predicted %.3f", n.Probability)
+				col = fmt.Sprintf("predicted %.5f", n.Probability)
 			}
 		}
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", i+1, n.ID, col, relPath(n.Path), positives(n.Labels))

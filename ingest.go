@@ -225,9 +225,13 @@ func (d *DB) indexNew(ctx context.Context, res *IngestResult, progress func(done
 	if err != nil {
 		return err
 	}
+	temps, err := d.temperatures(m)
+	if err != nil {
+		return err
+	}
 	defer d.forget() // queries see the new items
 	start := time.Now()
-	s, err := retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{OnProgress: progress})
+	s, err := retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{OnProgress: progress, Temperatures: temps})
 	res.Index, res.IndexSeconds = &s, time.Since(start).Seconds()
 	return err
 }

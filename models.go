@@ -16,9 +16,13 @@ func (d *DB) Sync(ctx context.Context, rebuild bool, progress func(done, total i
 	if err != nil {
 		return retrieval.SyncStats{}, err
 	}
+	temps, err := d.temperatures(m)
+	if err != nil {
+		return retrieval.SyncStats{}, err
+	}
 	d.forget()
 	defer d.forget()
-	return retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: progress})
+	return retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: progress, Temperatures: temps})
 }
 
 // ImportBundle gives the database a bundle's models (see guided.Import:
@@ -38,3 +42,17 @@ func (d *DB) ImportBundle(ctx context.Context, bundle []byte, progress func(done
 // ExportBundle encodes the database's retrieval model and the RG-UNIT
 // model trained over it, with p's record of what made them.
 func (d *DB) ExportBundle(p guided.Provenance) ([]byte, error) { return guided.Export(d.st, p) }
+
+// temperatures calibrate m's attribute posteriors: the bundle's when m
+// came from one, else fitted on the database's labelled items (none: the
+// raw log-odds).
+func (d *DB) temperatures(m *retrieval.Model) ([]float64, error) {
+	if p, err := guided.ImportedProvenance(d.st); err != nil {
+		return nil, err
+	} else if p != nil && p.Temperatures != nil {
+		if ok, err := guided.FromBundle(d.st); err != nil || ok {
+			return p.Temperatures, err
+		}
+	}
+	return retrieval.FitTemperaturesOn(d.st, m)
+}

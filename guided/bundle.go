@@ -43,6 +43,10 @@ type Provenance struct {
 	// database can say when its images are far from them (bundles
 	// exported before it have none).
 	Domain *retrieval.Domain `json:"domain,omitempty"`
+	// Temperatures calibrate the attribute posteriors stored for every
+	// item (see retrieval.Posteriors), fitted on the labelled training
+	// items.
+	Temperatures []float64 `json:"temperatures,omitempty"`
 }
 
 // ID names the bundle in messages: the first 8 hex digits of the retrieval
@@ -96,6 +100,11 @@ func Export(st *storage.Store, p Provenance) ([]byte, error) {
 	if p.Domain == nil {
 		if p.Domain, err = retrieval.FitDomainOn(st, m); err != nil {
 			return nil, fmt.Errorf("the training images' statistics: %w", err)
+		}
+	}
+	if p.Temperatures == nil {
+		if p.Temperatures, err = retrieval.FitTemperaturesOn(st, m); err != nil {
+			return nil, fmt.Errorf("the attribute posteriors' calibration: %w", err)
 		}
 	}
 	p.Format, p.Size, p.Attrs, p.K = bundleFormat, m.Size(), m.Schema().Attrs, r.Config.K

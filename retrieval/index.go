@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,6 +69,9 @@ type SyncOptions struct {
 	Rebuild    bool // drop this version's index and vectors first
 	Batch      int  // items per embedding batch (default 256)
 	OnProgress func(done, total int)
+	// Temperatures calibrate the stored attribute posteriors (see
+	// Posteriors; nil: the model's raw log-odds).
+	Temperatures []float64
 }
 
 // Sync brings the index of model version ver up to date: every item of st
@@ -187,7 +191,7 @@ func embedItems(ctx context.Context, st *storage.Store, m *Model, ver uint64, to
 		cd, d := m.Schema().CodeDim(), m.Config.Dim
 		for i := range ids {
 			vecs[i] = embs[i*d : (i+1)*d]
-			probs[i] = Posteriors(m, codes[i*cd:(i+1)*cd])
+			probs[i] = Posteriors(m, codes[i*cd:(i+1)*cd], o.Temperatures)
 		}
 		// Embeddings and attributes in one transaction: a crash (or a full
 		// disk) leaves both or neither, and Sync re-embeds items without.
@@ -353,21 +357,136 @@ func (m *Model) EmbedImages(x []float32, n int) (embs, codes []float32, err erro
 	return embs, codes, err
 }
 
-// Posteriors returns, per attribute, the posterior probability that the
-// value is +1 given a mean code: the two components N(+-1, 0.5^2) in each
-// of the attribute's dimensions, equal priors, so the log-odds are
-// 2 * sum(code) / 0.5^2.
-func Posteriors(m *Model, code []float32) []float32 {
+// LogOdds returns, per attribute, the log-odds that the value is +1 given
+// a mean code: the two components N(+-1, 0.5^2) in each of the
+// attribute's dimensions, equal priors, so 2 * sum(code) / 0.5^2.
+func LogOdds(m *Model, code []float32) []float64 {
 	s := m.Schema()
-	out := make([]float32, len(s.Attrs))
+	out := make([]float64, len(s.Attrs))
 	for a := range s.Attrs {
 		var sum float64
 		for _, v := range code[a*s.Dim : (a+1)*s.Dim] {
 			sum += float64(v)
 		}
-		out[a] = float32(1 / (1 + math.Exp(-2*sum/0.25)))
+		out[a] = 2 * sum / 0.25
 	}
 	return out
+}
+
+// Posteriors returns, per attribute, P(value = +1 | code): the log-odds
+// divided by the attribute's temperature (nil or 0: 1), through a
+// sigmoid. The model's own log-odds are overconfident (tens: every
+// probability rounds to 1); a temperature fitted on labelled items
+// (FitTemperatures) calibrates them, so that they rank.
+func Posteriors(m *Model, code []float32, temps []float64) []float32 {
+	lo := LogOdds(m, code)
+	out := make([]float32, len(lo))
+	for a, l := range lo {
+		t := 1.0
+		if a < len(temps) && temps[a] > 0 {
+			t = temps[a]
+		}
+		out[a] = float32(1 / (1 + math.Exp(-l/t)))
+	}
+	return out
+}
+
+// FitTemperatures fits, per attribute, the temperature T that minimizes
+// the negative log-likelihood of the known labels under sigmoid(logit/T)
+// (golden-section search over log T in [0, 8]); 1 where an attribute has
+// no label of either value. logits[i] and labels[i] are item i's.
+func FitTemperatures(logits [][]float64, labels [][]int8) []float64 {
+	if len(logits) == 0 {
+		return nil
+	}
+	temps := make([]float64, len(logits[0]))
+	for a := range temps {
+		temps[a] = 1
+		if !slices.ContainsFunc(labels, func(y []int8) bool { return y[a] != 0 }) {
+			continue
+		}
+		nll := func(logT float64) float64 {
+			t := math.Exp(logT)
+			var s float64
+			n := 0
+			for i, l := range logits {
+				y := float64(labels[i][a])
+				if y == 0 {
+					continue
+				}
+				z := -y * l[a] / t // log(1 + e^z), stably
+				s += max(z, 0) + math.Log1p(math.Exp(-math.Abs(z)))
+				n++
+			}
+			if n == 0 {
+				return 0
+			}
+			return s / float64(n)
+		}
+		lo, hi := 0.0, 8.0 // T >= 1: never sharper than the model itself (separable labels would drive T to 0)
+		const phi = 0.6180339887498949
+		for range 60 {
+			m1, m2 := hi-phi*(hi-lo), lo+phi*(hi-lo)
+			if nll(m1) < nll(m2) {
+				hi = m2
+			} else {
+				lo = m1
+			}
+		}
+		temps[a] = math.Exp((lo + hi) / 2)
+	}
+	return temps
+}
+
+// FitTemperaturesOn fits m's temperatures on up to 2,000 of st's
+// labelled items drawn at random (nil when none is labelled).
+func FitTemperaturesOn(st *storage.Store, m *Model) ([]float64, error) {
+	var ids []uint64
+	labels := map[uint64][]int8{}
+	s := m.Schema()
+	if err := st.ForEach(func(it storage.Item) error {
+		if !it.Labelled() {
+			return nil
+		}
+		v := make([]int8, len(s.Attrs))
+		for a, name := range s.Attrs {
+			v[a] = it.Labels[name]
+		}
+		ids = append(ids, it.ID)
+		labels[it.ID] = v
+		return nil
+	}); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	ids = Sample(ids, domainSample)
+	var logits [][]float64
+	var ys [][]int8
+	size := m.Size()
+	for start := 0; start < len(ids); start += 256 {
+		batch := ids[start:min(start+256, len(ids))]
+		x := make([]float32, 0, len(batch)*3*size*size)
+		for _, id := range batch {
+			png, err := st.Image(id)
+			if err != nil {
+				return nil, err
+			}
+			t, err := generator.ImageTensor(png, size)
+			if err != nil {
+				return nil, err
+			}
+			x = append(x, t...)
+		}
+		codes, err := m.Stage1.Codes(x, len(batch))
+		if err != nil {
+			return nil, err
+		}
+		cd := s.CodeDim()
+		for i, id := range batch {
+			logits = append(logits, LogOdds(m, codes[i*cd:(i+1)*cd]))
+			ys = append(ys, labels[id])
+		}
+	}
+	return FitTemperatures(logits, ys), nil
 }
 
 // Remove deletes items from the store and from every retrieval index in

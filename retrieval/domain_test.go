@@ -1,0 +1,84 @@
+package retrieval
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestFitTemperatures: labels drawn from sigmoid(logit / 5) give back a
+// temperature near 5; labels that the sign separates give 1 (never
+// sharper than the model); an attribute without labels gives 1.
+func TestFitTemperatures(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	var logits [][]float64
+	var labels [][]int8
+	for range 5000 {
+		l := r.NormFloat64() * 20
+		y := int8(-1)
+		if r.Float64() < 1/(1+math.Exp(-l/5)) {
+			y = 1
+		}
+		sep := int8(1)
+		if l < 0 {
+			sep = -1
+		}
+		logits = append(logits, []float64{l, l, l})
+		labels = append(labels, []int8{y, sep, 0})
+	}
+	got := FitTemperatures(logits, labels)
+	if math.Abs(got[0]-5) > 0.5 || math.Abs(got[1]-1) > 0.01 || math.Abs(got[2]-1) > 0.01 {
+		t.Fatalf("temperatures %v, want about 5, 1, 1", got)
+	}
+}
+
+// TestDomainFit: a domain fitted on features scores them near 1 and a
+// shifted set far beyond its 99th percentile; Sample draws without
+// regular strides.
+func TestDomainFit(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	feats := func(n int, shift float64) [][]float64 {
+		var out [][]float64
+		for range n {
+			f := make([]float64, 20)
+			for i := range f {
+				f[i] = r.NormFloat64()*float64(i+1) + shift*float64(i+1)
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	d, err := FitDomain(feats(2000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Median < 0.8 || d.Median > 1.2 || d.P99 <= d.Median {
+		t.Fatalf("fit: median %v, p99 %v", d.Median, d.P99)
+	}
+	far := 0
+	for _, f := range feats(100, 2) {
+		if d.Distance(f) > d.P99 {
+			far++
+		}
+	}
+	if far < 95 {
+		t.Fatalf("%d of 100 shifted items beyond p99", far)
+	}
+	if _, err := FitDomain(feats(5, 0)); err == nil {
+		t.Fatal("a domain of 5 items")
+	}
+	ids := make([]uint64, 6000)
+	for i := range ids {
+		ids[i] = uint64(i + 1)
+	}
+	s := Sample(ids, 2000)
+	phases := map[uint64]int{}
+	for _, id := range s {
+		phases[id%6]++
+	}
+	if len(s) != 2000 || len(phases) != 6 {
+		t.Fatalf("sample of %d, phases %v", len(s), phases)
+	}
+}
