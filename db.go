@@ -63,8 +63,11 @@ type DB struct {
 	// closed index.
 	use sync.RWMutex
 	mu  sync.Mutex
-	idx *retrieval.Session // the retrieval model and index, opened on first use
-	tr  *guided.Translator // RG-UNIT over idx, loaded on first use
+
+	infoMu    sync.Mutex
+	infoCache *modelInfo         // see info
+	idx       *retrieval.Session // the retrieval model and index, opened on first use
+	tr        *guided.Translator // RG-UNIT over idx, loaded on first use
 }
 
 // Open opens the database at path, creating it unless o.ReadOnly is set

@@ -33,17 +33,66 @@ func (c *DomainCheck) Warning() string {
 		what, c.Median, c.TrainP99, c.Data)
 }
 
-// domainOf is the training domain the database's models carry (nil when
-// they came without one: trained here, or an older bundle).
-func (d *DB) domainOf() (*retrieval.Domain, string, error) {
+// modelInfo is what the database's latest retrieval model brings besides
+// its weights: the training domain and the posteriors' temperatures
+// (from its bundle, or fitted here), with the model itself. It is read
+// once per model version (ingest requests of a server would otherwise
+// re-read and re-fit it each time).
+type modelInfo struct {
+	key    [2]uint64 // latest retrieval and bundle record versions
+	model  *retrieval.Model
+	temps  []float64
+	domain *retrieval.Domain
+	data   string
+}
+
+// info returns the latest retrieval model's modelInfo (nil without one).
+func (d *DB) info() (*modelInfo, error) {
+	vs, err := d.st.ModelVersions()
+	if err != nil {
+		return nil, err
+	}
+	last := func(name string) uint64 {
+		v := vs[name]
+		if len(v) == 0 {
+			return 0
+		}
+		return slices.Max(v)
+	}
+	key := [2]uint64{last(retrieval.ModelName), last(guided.BundleModelName)}
+	if key[0] == 0 {
+		return nil, nil
+	}
+	d.infoMu.Lock()
+	defer d.infoMu.Unlock()
+	if d.infoCache != nil && d.infoCache.key == key {
+		return d.infoCache, nil
+	}
+	m, _, err := retrieval.Load(d.st)
+	if err != nil {
+		return nil, err
+	}
+	in := &modelInfo{key: key, model: m}
 	p, err := guided.ImportedProvenance(d.st)
-	if err != nil || p == nil || p.Domain == nil {
-		return nil, "", err
+	if err != nil {
+		return nil, err
 	}
-	if ok, err := guided.FromBundle(d.st); err != nil || !ok {
-		return nil, "", err // the retrieval model is no longer the bundle's
+	fromBundle := false
+	if p != nil {
+		if fromBundle, err = guided.FromBundle(d.st); err != nil {
+			return nil, err
+		}
 	}
-	return p.Domain, p.Data, nil
+	if fromBundle {
+		in.temps, in.domain, in.data = p.Temperatures, p.Domain, p.Data
+	}
+	if in.temps == nil {
+		if in.temps, err = retrieval.FitTemperaturesOn(d.st, m); err != nil {
+			return nil, err
+		}
+	}
+	d.infoCache = in
+	return in, nil
 }
 
 // checkDomain scores features against the models' domain.
@@ -67,27 +116,23 @@ func (d *DB) CheckItemsDomain(ids []uint64) (*DomainCheck, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	dom, data, err := d.domainOf()
-	if err != nil || dom == nil {
-		return nil, err
-	}
 	ids = retrieval.Sample(ids, domainSample)
-	m, _, err := retrieval.Load(d.st) // the model only: a remote index may be down
+	in, err := d.info() // the model only: a remote index may be down
+	if err != nil || in == nil || in.domain == nil {
+		return nil, err
+	}
+	feats, err := retrieval.ItemFeatures(d.st, in.model, ids)
 	if err != nil {
 		return nil, err
 	}
-	feats, err := retrieval.ItemFeatures(d.st, m, ids)
-	if err != nil {
-		return nil, err
-	}
-	return d.checkDomain(feats, dom, data), nil
+	return d.checkDomain(feats, in.domain, in.data), nil
 }
 
 // CheckSourceDomain checks a query's or translation's source against the
 // models' domain; nil when the models carry no domain.
 func (d *DB) CheckSourceDomain(src *Source) (*DomainCheck, error) {
-	dom, data, err := d.domainOf()
-	if err != nil || dom == nil {
+	in, err := d.info()
+	if err != nil || in == nil || in.domain == nil {
 		return nil, err
 	}
 	defer d.reading()()
@@ -102,7 +147,7 @@ func (d *DB) CheckSourceDomain(src *Source) (*DomainCheck, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.checkDomain(feats, dom, data), nil
+	return d.checkDomain(feats, in.domain, in.data), nil
 }
 
 // newItems are the ids after the first skip items, in id order.

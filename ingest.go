@@ -225,7 +225,7 @@ func (d *DB) indexNew(ctx context.Context, res *IngestResult, progress func(done
 	if err != nil {
 		return err
 	}
-	temps, err := d.temperatures(m)
+	temps, err := d.temperatures()
 	if err != nil {
 		return err
 	}

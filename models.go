@@ -16,7 +16,7 @@ func (d *DB) Sync(ctx context.Context, rebuild bool, progress func(done, total i
 	if err != nil {
 		return retrieval.SyncStats{}, err
 	}
-	temps, err := d.temperatures(m)
+	temps, err := d.temperatures()
 	if err != nil {
 		return retrieval.SyncStats{}, err
 	}
@@ -43,16 +43,13 @@ func (d *DB) ImportBundle(ctx context.Context, bundle []byte, progress func(done
 // model trained over it, with p's record of what made them.
 func (d *DB) ExportBundle(p guided.Provenance) ([]byte, error) { return guided.Export(d.st, p) }
 
-// temperatures calibrate m's attribute posteriors: the bundle's when m
-// came from one, else fitted on the database's labelled items (none: the
-// raw log-odds).
-func (d *DB) temperatures(m *retrieval.Model) ([]float64, error) {
-	if p, err := guided.ImportedProvenance(d.st); err != nil {
+// temperatures calibrate the latest retrieval model's attribute
+// posteriors: its bundle's, else fitted on the database's labelled items
+// (none: the raw log-odds); see info.
+func (d *DB) temperatures() ([]float64, error) {
+	in, err := d.info()
+	if err != nil || in == nil {
 		return nil, err
-	} else if p != nil && p.Temperatures != nil {
-		if ok, err := guided.FromBundle(d.st); err != nil || ok {
-			return p.Temperatures, err
-		}
 	}
-	return retrieval.FitTemperaturesOn(d.st, m)
+	return in.temps, nil
 }
