@@ -128,20 +128,32 @@ func (e *Embedder) Embed(content, codes []float32, n int, contentShape [3]int) (
 	if n < 1 || len(content) != n*cs || len(codes) != n*cd {
 		return nil, fmt.Errorf("embed: %d content and %d code values for %d items", len(content), len(codes), n)
 	}
-	b := nn.NewBuilder()
-	b.Use(e.P)
-	c := b.Input("content", n, contentShape[0], contentShape[1], contentShape[2])
-	z := b.Input("code", n, cd)
-	y := e.Build(b, c, z)
-	if err := b.Err(); err != nil {
+	key := "" // single queries reuse their graph (nn.InferenceGraphs)
+	if n == 1 {
+		key = fmt.Sprintf("embed/%p/%v", e.P, contentShape)
+	}
+	g := nn.InferenceGraphs.Get(key)
+	if g == nil {
+		b := nn.NewBuilder()
+		b.Use(e.P)
+		c := b.Input("content", n, contentShape[0], contentShape[1], contentShape[2])
+		z := b.Input("code", n, cd)
+		y := e.Build(b, c, z)
+		if err := b.Err(); err != nil {
+			return nil, err
+		}
+		G.Let(c, tensor.New(tensor.WithShape(n, contentShape[0], contentShape[1], contentShape[2]), tensor.WithBacking(make([]float32, len(content)))))
+		G.Let(z, tensor.New(tensor.WithShape(n, cd), tensor.WithBacking(make([]float32, len(codes)))))
+		g = &nn.Built{G: b.G, M: nn.NewMachine(b.G), In: []*G.Node{c, z}, Out: y}
+	}
+	copy(g.In[0].Value().Data().([]float32), content)
+	copy(g.In[1].Value().Data().([]float32), codes)
+	g.M.Reset()
+	if err := nn.Run(g.M); err != nil {
+		nn.CloseMachine(g.M)
 		return nil, err
 	}
-	G.Let(c, tensor.New(tensor.WithShape(n, contentShape[0], contentShape[1], contentShape[2]), tensor.WithBacking(content)))
-	G.Let(z, tensor.New(tensor.WithShape(n, cd), tensor.WithBacking(codes)))
-	m := nn.NewMachine(b.G)
-	defer nn.CloseMachine(m)
-	if err := nn.Run(m); err != nil {
-		return nil, err
-	}
-	return append([]float32(nil), y.Value().Data().([]float32)...), nil
+	out = append([]float32(nil), g.Out.Value().Data().([]float32)...)
+	nn.InferenceGraphs.Put(key, g)
+	return out, nil
 }

@@ -94,32 +94,60 @@ func (u *UNIT) runGraph(ins []graphInput, build func(b *nn.Builder, in []*G.Node
 // runGraphWith is runGraph with more parameter sets bound (a stage-3
 // model's decoder and fusion).
 func (u *UNIT) runGraphWith(extra []*nn.Params, ins []graphInput, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
+	return u.runCached("", extra, ins, build)
+}
+
+// runCached runs the graph build makes, reusing one built before under
+// tag for the same weights and input shapes (tag "": built for this run
+// only). Only single images and full chunks are cached: the sizes that
+// recur (queries, ingest).
+func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []graphInput, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("generator: inference graph: %v", r)
 		}
 	}()
-	b := nn.NewBuilder()
-	for _, p := range append([]*nn.Params{u.Ec.P, u.Ea.P, u.G.P}, extra...) {
-		b.Use(p)
+	params := append([]*nn.Params{u.Ec.P, u.Ea.P, u.G.P}, extra...)
+	key := ""
+	if n := ins[0].shape[0]; tag != "" && (n == 1 || n == inferChunk) {
+		key = fmt.Sprintf("generator/%s/%p", tag, params)
+		for _, p := range params {
+			key += fmt.Sprintf("/%p", p)
+		}
+		for _, in := range ins {
+			key += fmt.Sprint(in.shape)
+		}
 	}
-	nodes := make([]*G.Node, len(ins))
+	g := nn.InferenceGraphs.Get(key)
+	if g == nil {
+		b := nn.NewBuilder()
+		for _, p := range params {
+			b.Use(p)
+		}
+		nodes := make([]*G.Node, len(ins))
+		for i, in := range ins {
+			nodes[i] = b.Input(in.name, in.shape...)
+		}
+		y := build(b, nodes)
+		if err := b.Err(); err != nil {
+			return nil, err
+		}
+		for i, in := range ins {
+			G.Let(nodes[i], tensor.New(tensor.WithShape(in.shape...), tensor.WithBacking(make([]float32, len(in.data)))))
+		}
+		g = &nn.Built{G: b.G, M: nn.NewMachine(b.G), In: nodes, Out: y}
+	}
 	for i, in := range ins {
-		nodes[i] = b.Input(in.name, in.shape...)
+		copy(g.In[i].Value().Data().([]float32), in.data)
 	}
-	y := build(b, nodes)
-	if err := b.Err(); err != nil {
+	g.M.Reset()
+	if err := nn.Run(g.M); err != nil {
+		nn.CloseMachine(g.M) // a failed graph is not reused
 		return nil, err
 	}
-	for i, in := range ins {
-		G.Let(nodes[i], tensor.New(tensor.WithShape(in.shape...), tensor.WithBacking(append([]float32(nil), in.data...))))
-	}
-	m := nn.NewMachine(b.G)
-	defer nn.CloseMachine(m)
-	if err := nn.Run(m); err != nil {
-		return nil, err
-	}
-	return append([]float32(nil), y.Value().Data().([]float32)...), nil
+	out = append([]float32(nil), g.Out.Value().Data().([]float32)...)
+	nn.InferenceGraphs.Put(key, g)
+	return out, nil
 }
 
 // inferChunk is the number of images per inference graph.
@@ -159,7 +187,7 @@ func (u *UNIT) ContentShape() [3]int {
 func (u *UNIT) Content(x []float32, n int) ([]float32, error) {
 	s := u.Config.Arch.Size
 	return chunked(n, []int{3 * s * s}, [][]float32{x}, func(m int, in [][]float32) ([]float32, error) {
-		return u.runGraph([]graphInput{{"x", []int{m, 3, s, s}, in[0]}},
+		return u.runCached("content", nil, []graphInput{{"x", []int{m, 3, s, s}, in[0]}},
 			func(b *nn.Builder, in []*G.Node) *G.Node { return u.Ec.Build(b, in[0]) })
 	})
 }
@@ -168,7 +196,7 @@ func (u *UNIT) Content(x []float32, n int) ([]float32, error) {
 func (u *UNIT) Codes(x []float32, n int) ([]float32, error) {
 	s := u.Config.Arch.Size
 	return chunked(n, []int{3 * s * s}, [][]float32{x}, func(m int, in [][]float32) ([]float32, error) {
-		return u.runGraph([]graphInput{{"x", []int{m, 3, s, s}, in[0]}},
+		return u.runCached("codes", nil, []graphInput{{"x", []int{m, 3, s, s}, in[0]}},
 			func(b *nn.Builder, in []*G.Node) *G.Node {
 				mu, _ := u.Ea.Build(b, in[0])
 				return mu

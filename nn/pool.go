@@ -1,0 +1,87 @@
+package nn
+
+import (
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Built is a forward-only graph built once and run again with new inputs:
+// its machine, its input nodes and its output.
+type Built struct {
+	G   *G.ExprGraph
+	M   G.VM
+	In  []*G.Node
+	Out *G.Node
+}
+
+// Graphs keeps Built graphs by key for reuse, so that inference at batch
+// sizes that recur (one query image, a full chunk) does not build and
+// compile its graph every time. Each Built is used by one goroutine at a
+// time: Get takes it out, Put gives it back. Keys name the graph and
+// everything it binds (the parameter sets' identity, the input shapes).
+// At most maxKeys keys are kept; the least recently used goes first.
+type Graphs struct {
+	mu   sync.Mutex
+	free map[string][]*Built
+	used []string // keys, least recently used first
+}
+
+const (
+	maxKeys     = 16
+	maxPerKey   = 4
+	reuseMarker = "" // no key: build, run once, close
+)
+
+// Get returns a free Built for key, or nil.
+func (p *Graphs) Get(key string) *Built {
+	if key == reuseMarker {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	bs := p.free[key]
+	if len(bs) == 0 {
+		return nil
+	}
+	b := bs[len(bs)-1]
+	p.free[key] = bs[:len(bs)-1]
+	return b
+}
+
+// Put gives b back for key (closing it when the pool is full or key is
+// empty).
+func (p *Graphs) Put(key string, b *Built) {
+	if key == reuseMarker {
+		CloseMachine(b.M)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.free == nil {
+		p.free = map[string][]*Built{}
+	}
+	if len(p.free[key]) >= maxPerKey {
+		CloseMachine(b.M)
+		return
+	}
+	p.free[key] = append(p.free[key], b)
+	for i, k := range p.used {
+		if k == key {
+			p.used = append(p.used[:i], p.used[i+1:]...)
+			break
+		}
+	}
+	p.used = append(p.used, key)
+	for len(p.used) > maxKeys {
+		old := p.used[0]
+		p.used = p.used[1:]
+		for _, b := range p.free[old] {
+			CloseMachine(b.M)
+		}
+		delete(p.free, old)
+	}
+}
+
+// InferenceGraphs is the process's pool of inference graphs.
+var InferenceGraphs Graphs
