@@ -132,28 +132,16 @@ func (e *Embedder) Embed(content, codes []float32, n int, contentShape [3]int) (
 	if n == 1 {
 		key = fmt.Sprintf("embed/%p/%v", e.P, contentShape)
 	}
-	g := nn.InferenceGraphs.Get(key)
-	if g == nil {
+	shape := []int{n, contentShape[0], contentShape[1], contentShape[2]}
+	return nn.InferenceGraphs.Run(key, [][]float32{content, codes}, func() (*nn.Built, error) {
 		b := nn.NewBuilder()
 		b.Use(e.P)
-		c := b.Input("content", n, contentShape[0], contentShape[1], contentShape[2])
+		c := b.Input("content", shape...)
 		z := b.Input("code", n, cd)
 		y := e.Build(b, c, z)
 		if err := b.Err(); err != nil {
 			return nil, err
 		}
-		G.Let(c, tensor.New(tensor.WithShape(n, contentShape[0], contentShape[1], contentShape[2]), tensor.WithBacking(make([]float32, len(content)))))
-		G.Let(z, tensor.New(tensor.WithShape(n, cd), tensor.WithBacking(make([]float32, len(codes)))))
-		g = &nn.Built{G: b.G, M: nn.NewMachine(b.G), In: []*G.Node{c, z}, Out: y}
-	}
-	copy(g.In[0].Value().Data().([]float32), content)
-	copy(g.In[1].Value().Data().([]float32), codes)
-	g.M.Reset()
-	if err := nn.Run(g.M); err != nil {
-		nn.CloseMachine(g.M)
-		return nil, err
-	}
-	out = append([]float32(nil), g.Out.Value().Data().([]float32)...)
-	nn.InferenceGraphs.Put(key, g)
-	return out, nil
+		return nn.Inputs(b, []*G.Node{c, z}, [][]int{shape, {n, cd}}, y), nil
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"rgunit/embed"
 	"rgunit/nn"
@@ -110,7 +109,7 @@ func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []graphInput, build
 	params := append([]*nn.Params{u.Ec.P, u.Ea.P, u.G.P}, extra...)
 	key := ""
 	if n := ins[0].shape[0]; tag != "" && (n == 1 || n == inferChunk) {
-		key = fmt.Sprintf("generator/%s/%p", tag, params)
+		key = "generator/" + tag
 		for _, p := range params {
 			key += fmt.Sprintf("/%p", p)
 		}
@@ -118,8 +117,11 @@ func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []graphInput, build
 			key += fmt.Sprint(in.shape)
 		}
 	}
-	g := nn.InferenceGraphs.Get(key)
-	if g == nil {
+	data, shapes := make([][]float32, len(ins)), make([][]int, len(ins))
+	for i, in := range ins {
+		data[i], shapes[i] = in.data, in.shape
+	}
+	return nn.InferenceGraphs.Run(key, data, func() (*nn.Built, error) {
 		b := nn.NewBuilder()
 		for _, p := range params {
 			b.Use(p)
@@ -132,22 +134,8 @@ func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []graphInput, build
 		if err := b.Err(); err != nil {
 			return nil, err
 		}
-		for i, in := range ins {
-			G.Let(nodes[i], tensor.New(tensor.WithShape(in.shape...), tensor.WithBacking(make([]float32, len(in.data)))))
-		}
-		g = &nn.Built{G: b.G, M: nn.NewMachine(b.G), In: nodes, Out: y}
-	}
-	for i, in := range ins {
-		copy(g.In[i].Value().Data().([]float32), in.data)
-	}
-	g.M.Reset()
-	if err := nn.Run(g.M); err != nil {
-		nn.CloseMachine(g.M) // a failed graph is not reused
-		return nil, err
-	}
-	out = append([]float32(nil), g.Out.Value().Data().([]float32)...)
-	nn.InferenceGraphs.Put(key, g)
-	return out, nil
+		return nn.Inputs(b, nodes, shapes, y), nil
+	})
 }
 
 // inferChunk is the number of images per inference graph.

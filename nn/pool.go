@@ -2,8 +2,10 @@ package nn
 
 import (
 	"sync"
+	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // Built is a forward-only graph built once and run again with new inputs:
@@ -22,10 +24,14 @@ type Built struct {
 // everything it binds (the parameter sets' identity, the input shapes).
 // At most maxKeys keys are kept; the least recently used goes first.
 type Graphs struct {
-	mu   sync.Mutex
-	free map[string][]*Built
-	used []string // keys, least recently used first
+	mu     sync.Mutex
+	free   map[string][]*Built
+	used   []string // keys, least recently used first
+	builds atomic.Int64
 }
+
+// Builds is the number of graphs Run has built.
+func (p *Graphs) Builds() int64 { return p.builds.Load() }
 
 const (
 	maxKeys     = 16
@@ -85,3 +91,42 @@ func (p *Graphs) Put(key string, b *Built) {
 
 // InferenceGraphs is the process's pool of inference graphs.
 var InferenceGraphs Graphs
+
+// Run runs the graph for key with inputs (one slice per Built.In, copied
+// in): a Built taken from the pool, or one that build makes and that
+// goes back to the pool after the run (key "": built for this run only).
+// It returns a copy of the output's values.
+func (p *Graphs) Run(key string, inputs [][]float32, build func() (*Built, error)) ([]float32, error) {
+	g := p.Get(key)
+	if g == nil {
+		var err error
+		if g, err = build(); err != nil {
+			return nil, err
+		}
+		p.builds.Add(1)
+	}
+	for i, x := range inputs {
+		copy(g.In[i].Value().Data().([]float32), x)
+	}
+	g.M.Reset()
+	if err := Run(g.M); err != nil {
+		CloseMachine(g.M) // a failed graph is not reused
+		return nil, err
+	}
+	out := append([]float32(nil), g.Out.Value().Data().([]float32)...)
+	p.Put(key, g)
+	return out, nil
+}
+
+// Inputs binds zeroed input tensors of the given shapes to nodes (Run
+// copies each run's values into them) and returns the Built graph.
+func Inputs(b *Builder, nodes []*G.Node, shapes [][]int, out *G.Node) *Built {
+	for i, n := range nodes {
+		size := 1
+		for _, d := range shapes[i] {
+			size *= d
+		}
+		G.Let(n, tensor.New(tensor.WithShape(shapes[i]...), tensor.WithBacking(make([]float32, size))))
+	}
+	return &Built{G: b.G, M: NewMachine(b.G), In: nodes, Out: out}
+}
