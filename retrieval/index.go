@@ -393,8 +393,9 @@ func Posteriors(m *Model, code []float32, temps []float64) []float32 {
 
 // FitTemperatures fits, per attribute, the temperature T that minimizes
 // the negative log-likelihood of the known labels under sigmoid(logit/T)
-// (golden-section search over log T in [0, 8]); 1 where an attribute has
-// no label of either value. logits[i] and labels[i] are item i's.
+// (golden-section search over log T in [0, 8]), raised where needed so
+// that the 99th percentile of |logit| / T is at most 15 (float32 ties
+// beyond); 1 where an attribute has no label of either value. logits[i] and labels[i] are item i's.
 func FitTemperatures(logits [][]float64, labels [][]int8) []float64 {
 	if len(logits) == 0 {
 		return nil
@@ -433,7 +434,15 @@ func FitTemperatures(logits [][]float64, labels [][]int8) []float64 {
 				lo = m1
 			}
 		}
-		temps[a] = math.Exp((lo + hi) / 2)
+		// Not so sharp that stored probabilities tie: float32 resolves
+		// a sigmoid up to log-odds of about 15, so the 99th percentile of
+		// |logit| / T stays under that (ties would rank by id).
+		var abs []float64
+		for _, l := range logits {
+			abs = append(abs, math.Abs(l[a]))
+		}
+		slices.Sort(abs)
+		temps[a] = max(math.Exp((lo+hi)/2), abs[len(abs)*99/100]/15)
 	}
 	return temps
 }
@@ -442,51 +451,58 @@ func FitTemperatures(logits [][]float64, labels [][]int8) []float64 {
 // labelled items drawn at random (nil when none is labelled).
 func FitTemperaturesOn(st *storage.Store, m *Model) ([]float64, error) {
 	var ids []uint64
-	labels := map[uint64][]int8{}
-	s := m.Schema()
 	if err := st.ForEach(func(it storage.Item) error {
-		if !it.Labelled() {
-			return nil
+		if it.Labelled() {
+			ids = append(ids, it.ID)
 		}
-		v := make([]int8, len(s.Attrs))
-		for a, name := range s.Attrs {
-			v[a] = it.Labels[name]
-		}
-		ids = append(ids, it.ID)
-		labels[it.ID] = v
 		return nil
 	}); err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	ids = Sample(ids, domainSample)
-	var logits [][]float64
-	var ys [][]int8
-	size := m.Size()
+	logits, labels, err := ItemLogOdds(st, m, Sample(ids, domainSample))
+	if err != nil {
+		return nil, err
+	}
+	return FitTemperatures(logits, labels), nil
+}
+
+// ItemLogOdds returns, for stored items, E_a's log-odds per attribute of
+// m (see LogOdds) and their known labels (0: unknown).
+func ItemLogOdds(st *storage.Store, m *Model, ids []uint64) (logits [][]float64, labels [][]int8, err error) {
+	s := m.Schema()
+	size, cd := m.Size(), s.CodeDim()
 	for start := 0; start < len(ids); start += 256 {
 		batch := ids[start:min(start+256, len(ids))]
 		x := make([]float32, 0, len(batch)*3*size*size)
 		for _, id := range batch {
+			it, err := st.Get(id)
+			if err != nil {
+				return nil, nil, err
+			}
+			y := make([]int8, len(s.Attrs))
+			for a, name := range s.Attrs {
+				y[a] = it.Labels[name]
+			}
+			labels = append(labels, y)
 			png, err := st.Image(id)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			t, err := generator.ImageTensor(png, size)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			x = append(x, t...)
 		}
 		codes, err := m.Stage1.Codes(x, len(batch))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		cd := s.CodeDim()
-		for i, id := range batch {
+		for i := range batch {
 			logits = append(logits, LogOdds(m, codes[i*cd:(i+1)*cd]))
-			ys = append(ys, labels[id])
 		}
 	}
-	return FitTemperatures(logits, ys), nil
+	return logits, labels, nil
 }
 
 // Remove deletes items from the store and from every retrieval index in
