@@ -20,11 +20,7 @@ import (
 func TestDupes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := rgunit.Open(testenv.Shipped(t), &rgunit.Options{Existing: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testenv.OpenShipped(t)
 	dir := t.TempDir()
 	var paths []string
 	origin := map[string]uint64{}
@@ -123,11 +119,7 @@ func TestCelebAFilters(t *testing.T) {
 func TestDomainWarning(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := rgunit.Open(testenv.Shipped(t), &rgunit.Options{Existing: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testenv.OpenShipped(t)
 	var ids []uint64
 	for id := uint64(1); id <= 300; id++ {
 		ids = append(ids, id)

@@ -56,11 +56,7 @@ func readNpy(t *testing.T, path string) (rows, dim int, data []float32) {
 func TestExport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := rgunit.Open(testenv.Shipped(t), &rgunit.Options{Existing: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testenv.OpenShipped(t)
 	idx, err := db.Index()
 	if err != nil {
 		t.Fatal(err)

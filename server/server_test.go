@@ -25,16 +25,7 @@ import (
 	"rgunit/internal/testenv"
 )
 
-func shippedDB(t *testing.T) *rgunit.DB {
-	t.Helper()
-	path := testenv.Shipped(t)
-	db, err := rgunit.Open(path, &rgunit.Options{Existing: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func shippedDB(t *testing.T) *rgunit.DB { return testenv.OpenShipped(t) }
 
 // call sends a request to h and decodes a JSON answer into out (when not
 // nil); it returns the status and the raw body.

@@ -49,21 +49,17 @@ joining different originals, other items grouped.`,
 
 func (o *benchDupesOptions) run(cmd *cobra.Command) error {
 	ctx := cmd.Context()
-	dir, err := os.MkdirTemp("", "rgunit-bench-dupes-")
+	path, cleanup, err := scratchCopy(o.db.path)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "bench.db")
-	if err := copyFile(o.db.path, path); err != nil {
-		return err
-	}
+	defer cleanup()
 	db, err := rgunit.Open(path, &rgunit.Options{Existing: true})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	origin, err := o.addCopies(ctx, db, filepath.Join(dir, "copies"))
+	origin, err := o.addCopies(ctx, db, filepath.Join(filepath.Dir(path), "copies"))
 	if err != nil {
 		return err
 	}

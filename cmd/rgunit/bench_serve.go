@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -62,15 +63,11 @@ processes, p50/p90/p99 latency and the failed requests.`,
 
 func (o *benchServeOptions) run(cmd *cobra.Command) error {
 	ctx, errw := cmd.Context(), cmd.ErrOrStderr()
-	dir, err := os.MkdirTemp("", "rgunit-bench-serve-")
+	path, cleanup, err := scratchCopy(o.db.path)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "bench.db")
-	if err := copyFile(o.db.path, path); err != nil {
-		return err
-	}
+	defer cleanup()
 	res := &benchServeResult{ProcessQueries: o.procs}
 	fmt.Fprintf(errw, "%d rgunit query processes...\n", o.procs)
 	if res.ProcessPerSecond, err = queryProcesses(ctx, path, o.procs); err != nil {
@@ -156,19 +153,29 @@ func servePools(db *rgunit.DB, n int) (queries [][]byte, ingest []bench.File, er
 	return queries, ingest, err
 }
 
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
+// scratchCopy copies the database at path into a new scratch folder,
+// for a bench that changes it; cleanup removes the folder.
+func scratchCopy(path string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "rgunit-bench-")
 	if err != nil {
-		return err
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	in, err := os.Open(path)
+	if err != nil {
+		cleanup()
+		return "", nil, err
 	}
 	defer in.Close()
-	out, err := os.Create(to)
+	copyPath := filepath.Join(dir, "bench.db")
+	out, err := os.Create(copyPath)
+	if err == nil {
+		_, err = io.Copy(out, in)
+		err = errors.Join(err, out.Close())
+	}
 	if err != nil {
-		return err
+		cleanup()
+		return "", nil, err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return copyPath, cleanup, nil
 }

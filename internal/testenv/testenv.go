@@ -98,3 +98,15 @@ func Shipped(t testing.TB) string {
 	}
 	return path
 }
+
+// OpenShipped opens a new Shipped database for writing; it is closed when
+// the test ends.
+func OpenShipped(t testing.TB) *rgunit.DB {
+	t.Helper()
+	db, err := rgunit.Open(Shipped(t), &rgunit.Options{Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
