@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +65,9 @@ type ANNRow struct {
 	Recall    float64 `json:"recall"` // recall@10 of the one-thread build
 	QPS       float64 `json:"qps"`    // single thread
 	OverExact float64 `json:"qps_over_exact"`
+	// OverHNSWLib is QPS over hnswlib's at the same ef, in the same run
+	// (when hnswlib ran).
+	OverHNSWLib float64 `json:"qps_over_hnswlib,omitempty"`
 	// BuildSeconds is the one-thread, in-memory build.
 	BuildSeconds float64 `json:"build_seconds"`
 	// The all-cores build goes through the stored index (bbolt commits
@@ -164,6 +168,10 @@ func (d *ANNData) ExactTruth(ctx context.Context, k int) (float64, error) {
 // Engines the ANN bench knows.
 var Engines = []string{"rgunit", "coder-hnsw"}
 
+// AllEngines are every engine the bench can run: Engines, and hnswlib
+// through its peer (Debian's libhnswlib-dev and a C++ compiler).
+var AllEngines = []string{"rgunit", "coder-hnsw", "hnswlib"}
+
 // ANN measures, on d, the exact scan, rgunit's HNSW (one-thread build in
 // memory; all-cores build into a stored index in dir, then closed and
 // reopened) and, if asked, coder/hnsw: recall@10 and single-thread QPS for
@@ -216,12 +224,27 @@ func ANN(ctx context.Context, d *ANNData, o ANNOptions, engines []string, dir st
 				say("%s: coder-hnsw ef=%d recall@10=%.4f qps=%.0f", d.Name, ef, recall, qps)
 			}
 			c.Close()
+		case "hnswlib":
+			r, err := annHNSWLib(ctx, d, o, dir, say)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, r...)
 		default:
-			return nil, fmt.Errorf("bench: unknown engine %q (rgunit, coder-hnsw)", engine)
+			return nil, fmt.Errorf("bench: unknown engine %q (%s)", engine, strings.Join(AllEngines, ", "))
+		}
+	}
+	hnswlibQPS := map[int]float64{}
+	for _, r := range rows {
+		if r.Engine == "hnswlib" {
+			hnswlibQPS[r.Ef] = r.QPS
 		}
 	}
 	for i := range rows {
 		rows[i].OverExact = rows[i].QPS / exactQPS
+		if q := hnswlibQPS[max(rows[i].Ef, 10)]; q > 0 && rows[i].Engine != "exact" {
+			rows[i].OverHNSWLib = rows[i].QPS / q
+		}
 	}
 	return rows, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -42,7 +43,7 @@ shard check rgunit makes before answering.`,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.sets, "data", []string{"clustered", "gaussian"}, "data sets to generate: clustered, gaussian")
-	f.StringSliceVar(&o.engines, "engines", bench.Engines, "engines besides the exact scan: rgunit, coder-hnsw")
+	f.StringSliceVar(&o.engines, "engines", bench.Engines, "engines besides the exact scan: rgunit, coder-hnsw, hnswlib (built from Debian's libhnswlib-dev on first use)")
 	f.StringArrayVar(&o.remotes, "index", nil, "also measure a Weaviate cluster: weaviate://HOST:PORT[/Prefix]?grpc=PORT (repeatable; the class RgunitBenchV1 is dropped before and after)")
 	f.StringVar(&o.base, "base", "", "base vectors (.fvecs) instead of generated data")
 	f.StringVar(&o.query, "query", "", "query vectors (.fvecs), with --base")
@@ -98,6 +99,10 @@ func (o *benchANNOptions) run(cmd *cobra.Command) error {
 	}
 	defer os.RemoveAll(dir)
 	say := func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
+	if slices.Contains(o.engines, "hnswlib") && !cmd.Flags().Changed("ef") {
+		o.opts.Efs = bench.FineEfs // recall targets interpolate over a finer grid
+	}
+	var all []bench.ANNRow
 	for _, d := range data {
 		rows, err := bench.ANN(cmd.Context(), d, o.opts, o.engines, dir, say)
 		if err != nil {
@@ -113,6 +118,7 @@ func (o *benchANNOptions) run(cmd *cobra.Command) error {
 			}
 			rows = append(rows, rr...)
 		}
+		all = append(all, rows...)
 		if tw != nil {
 			bench.WriteANNRows(tw, rows)
 			continue
@@ -126,5 +132,9 @@ func (o *benchANNOptions) run(cmd *cobra.Command) error {
 	if tw == nil {
 		return nil
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	bench.WriteRecallTargets(out, all)
+	return nil
 }
