@@ -11,7 +11,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure rgunit on real data (tables with same-run baselines)",
 	}
-	cmd.AddCommand(newBenchIngestCmd(), newBenchANNCmd(), newBenchTranslateCmd(), newBenchRetrievalCmd(), newBenchTrainCmd(), newBenchServeCmd(), newBenchDupesCmd(), newBenchCalibrationCmd())
+	cmd.AddCommand(newBenchIngestCmd(), newBenchANNCmd(), newBenchTranslateCmd(), newBenchRetrievalCmd(), newBenchTrainCmd(), newBenchServeCmd(), newBenchDupesCmd(), newBenchCalibrationCmd(), newBenchUnlabelledCmd())
 	return cmd
 }
 
