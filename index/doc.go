@@ -9,8 +9,10 @@
 //     efConstruction and efSearch, level multiplier 1/ln(M).
 //   - [Stored], an HNSW kept in a bbolt bucket (the store's "index" bucket,
 //     or a file of its own with [OpenFile]).
-//   - [Exact], a brute-force scan: the benches' ground truth and the fallback
-//     for very selective filters.
+//   - [Exact], a brute-force scan: the benches' ground truth. (An HNSW
+//     answers a filter admitting fewer than [Options].ExactBelow items,
+//     3,000 by default, by scanning the admitted items: measured faster
+//     than the filtered walk up to about 7% of 50k items.)
 //
 // Outside the product: rgunit/bench/coderhnsw adapts github.com/coder/hnsw
 // for the bench's comparison, rgunit/internal/vecgen makes the synthetic

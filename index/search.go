@@ -121,7 +121,7 @@ func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts *SearchOptio
 	mode := admitLive
 	if o.Filter != nil {
 		mode = admitFilter
-		if h.selectivity(o.Filter) < exactBelow {
+		if h.selectivity(o.Filter)*float64(h.live.Load()) < float64(h.opts.ExactBelow) {
 			return h.scanFiltered(q, k, o.Filter), nil
 		}
 	}

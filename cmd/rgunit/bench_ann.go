@@ -17,6 +17,7 @@ type benchANNOptions struct {
 	base, query, gt string
 	limit           int
 	asJSON          bool
+	filtered        []float64
 	remotes         []string
 }
 
@@ -56,6 +57,7 @@ shard check rgunit makes before answering.`,
 	f.IntVar(&o.opts.EfConstruction, "ef-construction", 200, "HNSW efConstruction")
 	f.IntSliceVar(&o.opts.Efs, "ef", []int{10, 20, 40, 80, 160}, "search ef values")
 	f.BoolVar(&o.asJSON, "json", false, "one JSON object per row")
+	f.Float64SliceVar(&o.filtered, "filtered", nil, "also measure filtered queries admitting these shares of the items (e.g. 0.01,0.02,0.05,0.1): the filtered walk, the exact scan and post-filtering")
 	return cmd
 }
 
@@ -103,6 +105,7 @@ func (o *benchANNOptions) run(cmd *cobra.Command) error {
 		o.opts.Efs = bench.FineEfs // recall targets interpolate over a finer grid
 	}
 	var all []bench.ANNRow
+	var filtered []bench.FilteredRow
 	for _, d := range data {
 		rows, err := bench.ANN(cmd.Context(), d, o.opts, o.engines, dir, say)
 		if err != nil {
@@ -119,6 +122,9 @@ func (o *benchANNOptions) run(cmd *cobra.Command) error {
 			rows = append(rows, rr...)
 		}
 		all = append(all, rows...)
+		if err := o.filteredRows(cmd, d, &filtered); err != nil {
+			return err
+		}
 		if tw != nil {
 			bench.WriteANNRows(tw, rows)
 			continue
@@ -136,5 +142,26 @@ func (o *benchANNOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	bench.WriteRecallTargets(out, all)
+	if len(filtered) > 0 {
+		return bench.WriteFiltered(out, filtered)
+	}
+	return nil
+}
+
+// filteredRows measures --filtered on d: printed as JSON lines at once,
+// or kept in rows for a table after the main one.
+func (o *benchANNOptions) filteredRows(cmd *cobra.Command, d *bench.ANNData, rows *[]bench.FilteredRow) error {
+	if len(o.filtered) == 0 {
+		return nil
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: filtered queries at %v of the items admitted\n", d.Name, o.filtered)
+	fr, err := bench.ANNFiltered(cmd.Context(), d, o.opts, o.filtered, 64)
+	if err != nil {
+		return err
+	}
+	if o.asJSON {
+		return writeJSONLines(cmd.OutOrStdout(), fr)
+	}
+	*rows = append(*rows, fr...)
 	return nil
 }
