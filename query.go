@@ -65,6 +65,12 @@ func (d *DB) LoadQuerySource(spec string) (*Source, error) {
 	return d.loadQuerySource(spec, data)
 }
 
+// LoadUpload reads an image file's bytes (an upload named name) as Query
+// reads a source, for QuerySource and CheckSourceDomain.
+func (d *DB) LoadUpload(name string, data []byte) (*Source, error) {
+	return d.loadQuerySource(name, data)
+}
+
 func (d *DB) loadQuerySource(name string, data []byte) (*Source, error) {
 	if err := d.needItems("add some with rgunit ingest"); err != nil {
 		return nil, err

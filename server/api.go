@@ -140,6 +140,9 @@ type queryAnswer struct {
 	Source    string       `json:"source"`
 	Estimated bool         `json:"estimated"` // the source's attributes came from E_a
 	Partial   bool         `json:"partial,omitempty"`
+	// Warning says when an upload lies far from the model's training
+	// images (see rgunit.DomainCheck).
+	Warning string `json:"warning,omitempty"`
 }
 
 // attrAnswer is the answer of /api/query without a source.
@@ -171,7 +174,8 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, queryAnswer{Results: rgunit.Hits(res.Neighbours, res.Partial), Source: src.name, Estimated: res.Estimated, Partial: res.Partial})
+	return writeJSON(w, queryAnswer{Results: rgunit.Hits(res.Neighbours, res.Partial), Source: src.name, Estimated: res.Estimated,
+		Partial: res.Partial, Warning: s.domainWarning(src)})
 }
 
 func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
@@ -207,7 +211,7 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rec := t.Record(tr)
+	rec := translateAnswer{TranslationRecord: t.Record(tr), Warning: s.domainWarning(src)}
 	for i := range tr.Outputs {
 		png, err := imageio.EncodePNG(tr.ImageAt(i, s.db.Store().ImageSize()))
 		if err != nil {
@@ -216,6 +220,27 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
 		rec.Outputs = append(rec.Outputs, "data:image/png;base64,"+base64.StdEncoding.EncodeToString(png))
 	}
 	return writeJSON(w, rec)
+}
+
+// translateAnswer is rgunit translate --json's record, with the outputs
+// as PNG data URLs and the upload's domain warning.
+type translateAnswer struct {
+	rgunit.TranslationRecord
+	Warning string `json:"warning,omitempty"`
+}
+
+// domainWarning checks an upload against the model's training images
+// ("" for a stored item, which ingest checked, or no warning).
+func (s *Server) domainWarning(src source) string {
+	if src.data == nil {
+		return ""
+	}
+	loaded, err := s.db.LoadUpload(src.name, src.data)
+	if err != nil || loaded.ID != 0 {
+		return ""
+	}
+	c, _ := s.db.CheckSourceDomain(loaded)
+	return c.Warning()
 }
 
 // source is a request's image: a stored item (id), an upload (the

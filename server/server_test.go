@@ -246,6 +246,26 @@ func TestAPITranslate(t *testing.T) {
 	if tr.Input != "face.png" {
 		t.Fatalf("an upload's name %q, want the base name only", tr.Input)
 	}
+	// A photo, for this cartoon model, comes with a warning; the model's
+	// own kind of face (a mirrored copy: an upload, not a stored item)
+	// does not.
+	var w struct {
+		Warning string `json:"warning"`
+	}
+	mirrored, err := bench.Mirror(face(t, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := call(t, h, multipartReq(t, "/api/query", map[string]string{"to": "Young"}, part{"image", "m.png", mirrored}), &w); code != 200 || w.Warning != "" {
+		t.Fatalf("a face of the model's kind: %d, warning %q", code, w.Warning)
+	}
+	if photo, err := os.ReadFile("../../shared/data/celeba10k/images/000123.jpg"); err == nil {
+		for _, u := range []string{"/api/query", "/api/translate"} {
+			if code, _ := call(t, h, multipartReq(t, u, map[string]string{"to": "Young"}, part{"image", "p.jpg", photo}), &w); code != 200 || !strings.Contains(w.Warning, "far from what the model was trained on") {
+				t.Fatalf("%s of a photo: %d, warning %q", u, code, w.Warning)
+			}
+		}
+	}
 	// A GET form is a query string: the same answer.
 	var again rgunit.TranslationRecord
 	form := url.Values{"id": {"3"}, "to": {"Blond_Hair"}}

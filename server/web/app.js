@@ -130,6 +130,7 @@ async function renderResult(s) {
   const box = $("result");
   const err = $("error");
   err.hidden = true;
+  $("warning").hidden = true;
   document.body.dataset.state = "loading";
   if (!s.q && !upload) { box.hidden = true; document.body.dataset.state = "idle"; return; }
   box.hidden = false;
@@ -147,6 +148,11 @@ async function renderResult(s) {
       api("/api/query", { method: "POST", body: (() => { const f = sourceForm(s); f.append("k", "8"); return f; })() }),
       api("/api/translate", { method: "POST", body: sourceForm(s) }),
     ]);
+    const warning = q.warning || tr.warning;
+    if (warning) {
+      $("warning").textContent = "Note: " + warning;
+      $("warning").hidden = false;
+    }
     $("nb-how").textContent = `(${q.estimated ? "source attributes estimated by the encoder" : "source labels known"})`;
     for (const r of q.results) {
       $("neighbours").append(figure(itemImage(r.id), `id:${r.id} · ${r.distance.toFixed(3)}`, () => { upload = null; go({ q: "id:" + r.id }); }));
