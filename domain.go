@@ -6,7 +6,6 @@ import (
 
 	"rgunit/guided"
 	"rgunit/retrieval"
-	"rgunit/storage"
 )
 
 // DomainCheck says how far images lie from the images the database's
@@ -150,15 +149,15 @@ func (d *DB) CheckSourceDomain(src *Source) (*DomainCheck, error) {
 	return d.checkDomain(feats, in.domain, in.data), nil
 }
 
-// newItems are the ids after the first skip items, in id order.
-func newItems(st *storage.Store, skip int) ([]uint64, error) {
-	var ids []uint64
-	n := 0
-	err := st.ForEach(func(it storage.Item) error {
-		if n++; n > skip {
-			ids = append(ids, it.ID)
-		}
-		return nil
-	})
-	return ids, err
+// checkNewItems checks the items added after id last, when the models
+// carry a domain.
+func (d *DB) checkNewItems(last uint64) (*DomainCheck, error) {
+	if in, err := d.info(); err != nil || in == nil || in.domain == nil {
+		return nil, err
+	}
+	ids, err := d.st.IDsAfter(last)
+	if err != nil {
+		return nil, err
+	}
+	return d.CheckItemsDomain(ids)
 }

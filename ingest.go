@@ -169,7 +169,7 @@ func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*Inge
 	}
 	start := time.Now()
 	res := &IngestResult{Path: d.st.Path()}
-	before, err := d.st.Len()
+	last, err := d.st.LastID() // the items after it are this run's
 	if err != nil {
 		return nil, err
 	}
@@ -208,10 +208,7 @@ func (d *DB) Ingest(ctx context.Context, paths []string, o IngestOptions) (*Inge
 	if err := d.indexNew(ctx, res, o.OnIndex); err != nil || res.Added == 0 {
 		return res, err
 	}
-	// Advisory: a failed check never fails the ingest.
-	if ids, err := newItems(d.st, before); err == nil {
-		res.Domain, _ = d.CheckItemsDomain(ids)
-	}
+	res.Domain, _ = d.checkNewItems(last) // advisory: a failed check never fails the ingest
 	return res, nil
 }
 

@@ -100,7 +100,7 @@ func NewItemTable(w io.Writer) *ItemTable {
 	return t
 }
 
-// Add writes it's row.
+// Add writes its row.
 func (t *ItemTable) Add(it Item) error {
 	lab := it.Labels.String()
 	if lab == "" {

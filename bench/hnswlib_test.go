@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-
-	"rgunit/storage"
 )
 
 // TestHNSWLibPeer: hnswlib, through its peer, on a small clustered set:
@@ -61,51 +59,5 @@ func TestQPSAtRecall(t *testing.T) {
 	}
 	if q := QPSAtRecall(rows, "d", "e", 0.99); q != 0 {
 		t.Fatalf("not reached: %v", q)
-	}
-}
-
-// TestUnlabelledPrecision: a target's attribute and value, and the share
-// of ids whose true label has it (ids without labels count against).
-func TestUnlabelledPrecision(t *testing.T) {
-	t.Parallel()
-	if a, v := ParseTarget("-Male"); a != "Male" || v != -1 {
-		t.Fatalf("-Male: %s %d", a, v)
-	}
-	if a, v := ParseTarget("Young"); a != "Young" || v != 1 {
-		t.Fatalf("Young: %s %d", a, v)
-	}
-	truth := map[uint64]storage.Labels{1: {"Male": 1}, 2: {"Male": -1}, 3: {"Male": 1}}
-	if p := Precision([]uint64{1, 2, 3, 4}, truth, "Male", 1); p != 0.5 {
-		t.Fatalf("precision %v, want 0.5", p)
-	}
-	if p := Precision(nil, truth, "Male", 1); p != 0 {
-		t.Fatalf("no ids: %v", p)
-	}
-}
-
-// TestANNFiltered: every method answers filtered queries; below the rule's
-// count the index scans (recall 1), the walk finds the admitted items too.
-func TestANNFiltered(t *testing.T) {
-	t.Parallel()
-	o := ANNOptions{N: 4000, Dim: 16, Queries: 50, M: 16, EfConstruction: 64}
-	d, err := Synthetic("clustered", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := ANNFiltered(context.Background(), d, o, []float64{0.05, 0.5}, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 8 {
-		t.Fatalf("%d rows", len(rows))
-	}
-	for _, r := range rows {
-		min := 0.9
-		if r.Method == "exact" || r.Method == "rgunit (rule)" && r.Admitted == 0.05 {
-			min = 1
-		}
-		if r.Recall < min || r.QPS <= 0 {
-			t.Errorf("%+v: recall under %v", r, min)
-		}
 	}
 }

@@ -20,7 +20,7 @@ type Built struct {
 // Graphs keeps Built graphs by key for reuse, so that inference at batch
 // sizes that recur (one query image, a full chunk) does not build and
 // compile its graph every time. Each Built is used by one goroutine at a
-// time: Get takes it out, Put gives it back. Keys name the graph and
+// time: Run takes it out and gives it back. Keys name the graph and
 // everything it binds (the parameter sets' identity, the input shapes).
 // At most maxKeys keys are kept; the least recently used goes first.
 type Graphs struct {
@@ -34,14 +34,14 @@ type Graphs struct {
 func (p *Graphs) Builds() int64 { return p.builds.Load() }
 
 const (
-	maxKeys     = 16
-	maxPerKey   = 4
-	reuseMarker = "" // no key: build, run once, close
+	maxKeys   = 16
+	maxPerKey = 4
+	noKey     = "" // build, run once, close
 )
 
-// Get returns a free Built for key, or nil.
-func (p *Graphs) Get(key string) *Built {
-	if key == reuseMarker {
+// get returns a free Built for key, or nil.
+func (p *Graphs) get(key string) *Built {
+	if key == noKey {
 		return nil
 	}
 	p.mu.Lock()
@@ -55,10 +55,10 @@ func (p *Graphs) Get(key string) *Built {
 	return b
 }
 
-// Put gives b back for key (closing it when the pool is full or key is
+// put gives b back for key (closing it when the pool is full or key is
 // empty).
-func (p *Graphs) Put(key string, b *Built) {
-	if key == reuseMarker {
+func (p *Graphs) put(key string, b *Built) {
+	if key == noKey {
 		CloseMachine(b.M)
 		return
 	}
@@ -97,7 +97,7 @@ var InferenceGraphs Graphs
 // goes back to the pool after the run (key "": built for this run only).
 // It returns a copy of the output's values.
 func (p *Graphs) Run(key string, inputs [][]float32, build func() (*Built, error)) ([]float32, error) {
-	g := p.Get(key)
+	g := p.get(key)
 	if g == nil {
 		var err error
 		if g, err = build(); err != nil {
@@ -114,7 +114,7 @@ func (p *Graphs) Run(key string, inputs [][]float32, build func() (*Built, error
 		return nil, err
 	}
 	out := append([]float32(nil), g.Out.Value().Data().([]float32)...)
-	p.Put(key, g)
+	p.put(key, g)
 	return out, nil
 }
 

@@ -141,17 +141,9 @@ func ItemFeatures(st *storage.Store, m *Model, ids []uint64) ([][]float64, error
 	size := m.Size()
 	for start := 0; start < len(ids); start += 256 {
 		batch := ids[start:min(start+256, len(ids))]
-		x := make([]float32, 0, len(batch)*3*size*size)
-		for _, id := range batch {
-			png, err := st.Image(id)
-			if err != nil {
-				return nil, err
-			}
-			t, err := generator.ImageTensor(png, size)
-			if err != nil {
-				return nil, err
-			}
-			x = append(x, t...)
+		x, err := itemTensors(st, batch, size)
+		if err != nil {
+			return nil, err
 		}
 		f, err := m.Features(x, len(batch))
 		if err != nil {
@@ -177,4 +169,22 @@ func Sample(ids []uint64, n int) []uint64 {
 		out[i] = ids[j]
 	}
 	return out
+}
+
+// itemTensors reads stored items' images as model input at size (3*S*S
+// values each, CHW, in [-1, 1]), one after another.
+func itemTensors(st *storage.Store, ids []uint64, size int) ([]float32, error) {
+	x := make([]float32, 0, len(ids)*3*size*size)
+	for _, id := range ids {
+		png, err := st.Image(id)
+		if err != nil {
+			return nil, err
+		}
+		t, err := generator.ImageTensor(png, size)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", id, err)
+		}
+		x = append(x, t...)
+	}
+	return x, nil
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"rgunit/generator"
 	"rgunit/index"
 	"rgunit/index/weaviate"
 	"rgunit/storage"
@@ -171,17 +170,9 @@ func embedItems(ctx context.Context, st *storage.Store, m *Model, ver uint64, to
 			return err
 		}
 		ids := todo[start:min(start+o.Batch, len(todo))]
-		x := make([]float32, 0, len(ids)*3*size*size)
-		for _, id := range ids {
-			png, err := st.Image(id)
-			if err != nil {
-				return err
-			}
-			t, err := generator.ImageTensor(png, size)
-			if err != nil {
-				return fmt.Errorf("item %d: %w", id, err)
-			}
-			x = append(x, t...)
+		x, err := itemTensors(st, ids, size)
+		if err != nil {
+			return err
 		}
 		embs, codes, err := m.EmbedImages(x, len(ids))
 		if err != nil {
@@ -473,7 +464,6 @@ func ItemLogOdds(st *storage.Store, m *Model, ids []uint64) (logits [][]float64,
 	size, cd := m.Size(), s.CodeDim()
 	for start := 0; start < len(ids); start += 256 {
 		batch := ids[start:min(start+256, len(ids))]
-		x := make([]float32, 0, len(batch)*3*size*size)
 		for _, id := range batch {
 			it, err := st.Get(id)
 			if err != nil {
@@ -484,15 +474,10 @@ func ItemLogOdds(st *storage.Store, m *Model, ids []uint64) (logits [][]float64,
 				y[a] = it.Labels[name]
 			}
 			labels = append(labels, y)
-			png, err := st.Image(id)
-			if err != nil {
-				return nil, nil, err
-			}
-			t, err := generator.ImageTensor(png, size)
-			if err != nil {
-				return nil, nil, err
-			}
-			x = append(x, t...)
+		}
+		x, err := itemTensors(st, batch, size)
+		if err != nil {
+			return nil, nil, err
 		}
 		codes, err := m.Stage1.Codes(x, len(batch))
 		if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,9 +17,10 @@ import (
 
 // Limits of a request's parameters.
 const (
-	maxK       = 1000 // neighbours of one query
-	maxLimit   = 1000 // items of one page
-	maxSamples = 16   // outputs of one translation
+	maxK        = 1000 // neighbours of one query
+	maxLimit    = 1000 // items of one page
+	maxSamples  = 16   // outputs of one translation
+	maxWarnings = 256  // uploads whose domain check is remembered
 )
 
 // statsAnswer is rgunit stats --json with the attributes the model
@@ -170,12 +172,21 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeJSON(w, attrAnswer{Results: rgunit.AttrHits(res)})
 	}
-	res, err := s.db.Query(r.Context(), rgunit.Query{Source: src.name, Image: src.data, Targets: to, K: k, Filters: r.Form["filter"]})
+	var loaded *rgunit.Source // read once: for the query and the domain check
+	if src.data != nil {
+		loaded, err = s.db.LoadUpload(src.name, src.data)
+	} else {
+		loaded, err = s.db.LoadQuerySource(src.name)
+	}
+	if err != nil {
+		return err
+	}
+	res, err := s.db.QuerySource(r.Context(), loaded, rgunit.Query{Targets: to, K: k, Filters: r.Form["filter"]})
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, queryAnswer{Results: rgunit.Hits(res.Neighbours, res.Partial), Source: src.name, Estimated: res.Estimated,
-		Partial: res.Partial, Warning: s.domainWarning(src)})
+		Partial: res.Partial, Warning: s.domainWarning(src, loaded)})
 }
 
 func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
@@ -211,7 +222,7 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rec := translateAnswer{TranslationRecord: t.Record(tr), Warning: s.domainWarning(src)}
+	rec := translateAnswer{TranslationRecord: t.Record(tr), Warning: s.domainWarning(src, nil)}
 	for i := range tr.Outputs {
 		png, err := imageio.EncodePNG(tr.ImageAt(i, s.db.Store().ImageSize()))
 		if err != nil {
@@ -230,17 +241,37 @@ type translateAnswer struct {
 }
 
 // domainWarning checks an upload against the model's training images
-// ("" for a stored item, which ingest checked, or no warning).
-func (s *Server) domainWarning(src source) string {
+// ("" for a stored item, which ingest checked, or no warning), once per
+// upload's content: the gallery sends each upload to query and to
+// translate. loaded is the upload as read already (nil: read it here).
+func (s *Server) domainWarning(src source, loaded *rgunit.Source) string {
 	if src.data == nil {
 		return ""
 	}
-	loaded, err := s.db.LoadUpload(src.name, src.data)
-	if err != nil || loaded.ID != 0 {
-		return ""
+	sum := sha256.Sum256(src.data)
+	s.warnMu.Lock()
+	w, seen := s.warnings[sum]
+	s.warnMu.Unlock()
+	if seen {
+		return w
 	}
-	c, _ := s.db.CheckSourceDomain(loaded)
-	return c.Warning()
+	if loaded == nil {
+		var err error
+		if loaded, err = s.db.LoadUpload(src.name, src.data); err != nil {
+			return ""
+		}
+	}
+	if loaded.ID == 0 {
+		c, _ := s.db.CheckSourceDomain(loaded)
+		w = c.Warning()
+	}
+	s.warnMu.Lock()
+	defer s.warnMu.Unlock()
+	if s.warnings == nil || len(s.warnings) >= maxWarnings {
+		s.warnings = map[[32]byte]string{}
+	}
+	s.warnings[sum] = w
+	return w
 }
 
 // source is a request's image: a stored item (id), an upload (the

@@ -42,6 +42,10 @@ type Server struct {
 	mux *http.ServeMux
 	// write serializes the requests that change the database.
 	write sync.Mutex
+	// warnings remembers uploads' domain checks by content (see
+	// domainWarning).
+	warnMu   sync.Mutex
+	warnings map[[32]byte]string
 }
 
 //go:embed web

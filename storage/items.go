@@ -188,6 +188,35 @@ func (s *Store) ForEach(fn func(Item) error) error {
 	})
 }
 
+// IDsAfter returns the ids above after, in order (the items added since
+// an id was the last: ids only grow), reading keys only.
+func (s *Store) IDsAfter(after uint64) ([]uint64, error) {
+	var ids []uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketItems).Cursor()
+		for k, _ := c.Seek(idKey(after + 1)); k != nil; k, _ = c.Next() {
+			if len(k) != 8 {
+				return fmt.Errorf("%w: item key of %d bytes", ErrCorrupt, len(k))
+			}
+			ids = append(ids, binary.BigEndian.Uint64(k))
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// LastID returns the largest item id (0: none).
+func (s *Store) LastID() (uint64, error) {
+	var id uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketItems).Cursor().Last(); len(k) == 8 {
+			id = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	return id, err
+}
+
 // Len returns the number of items.
 func (s *Store) Len() (int, error) {
 	var n int

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -491,4 +492,29 @@ func ExampleOpen() {
 	it, _ := st.Get(res[0].ID)
 	fmt.Println(it.ID, it.Path, it.Labels)
 	// Output: 1 a.png -Male
+}
+
+// TestIDsAfter: the ids added after a last id, by a cursor, also when
+// items were removed before (a count would be off).
+func TestIDsAfter(t *testing.T) {
+	t.Parallel()
+	st, _ := openTemp(t, nil)
+	if last, err := st.LastID(); err != nil || last != 0 {
+		t.Fatalf("empty: %d %v", last, err)
+	}
+	st.Add([]Record{rec(1, nil), rec(2, nil), rec(3, nil)})
+	if err := st.Delete(1); err != nil {
+		t.Fatal(err)
+	}
+	last, err := st.LastID()
+	if err != nil || last != 3 {
+		t.Fatalf("last %d %v", last, err)
+	}
+	st.Add([]Record{rec(4, nil), rec(5, nil)})
+	if ids, err := st.IDsAfter(last); err != nil || !slices.Equal(ids, []uint64{4, 5}) {
+		t.Fatalf("after 3: %v %v", ids, err)
+	}
+	if ids, _ := st.IDsAfter(5); len(ids) != 0 {
+		t.Fatalf("after the last: %v", ids)
+	}
 }
