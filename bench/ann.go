@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -140,6 +141,18 @@ func (d *ANNData) ExactTruth(ctx context.Context, k int) (float64, error) {
 		return qps, nil
 	}
 	d.Truth = make([][]uint64, len(d.Queries))
+	err = parallelFor(ctx, len(d.Queries), func(i int) {
+		rs, _ := ex.Search(context.Background(), d.Queries[i], k, nil)
+		for _, r := range rs {
+			d.Truth[i] = append(d.Truth[i], r.ID)
+		}
+	})
+	return qps, err
+}
+
+// parallelFor runs fn(0..n-1) on all cores and returns ctx's error if it
+// ended first (the items not started are skipped).
+func parallelFor(ctx context.Context, n int, fn func(i int)) error {
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range runtime.GOMAXPROCS(0) {
@@ -147,14 +160,11 @@ func (d *ANNData) ExactTruth(ctx context.Context, k int) (float64, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				rs, _ := ex.Search(context.Background(), d.Queries[i], k, nil)
-				for _, r := range rs {
-					d.Truth[i] = append(d.Truth[i], r.ID)
-				}
+				fn(i)
 			}
 		}()
 	}
-	for i := range d.Queries {
+	for i := range n {
 		if ctx.Err() != nil {
 			break
 		}
@@ -162,7 +172,7 @@ func (d *ANNData) ExactTruth(ctx context.Context, k int) (float64, error) {
 	}
 	close(next)
 	wg.Wait()
-	return qps, ctx.Err()
+	return ctx.Err()
 }
 
 // Engines the ANN bench knows.
@@ -330,16 +340,24 @@ func timeBuild(ctx context.Context, ix index.Index, ids []uint64, vecs [][]float
 	return time.Since(start).Seconds(), nil
 }
 
-// measure runs every query once at ef (k=10) on one thread.
+// measure runs the queries at ef (k=10) on one thread and reports the
+// best of several passes (at least 3 and 0.3 s in all; the hnswlib peer
+// measures the same way): one pass of a fast index lasts milliseconds, and
+// the first runs on cold caches.
 func measure(ix index.Index, d *ANNData, ef int) (recall, qps float64, res [][]index.Result, err error) {
 	res = make([][]index.Result, len(d.Queries))
-	start := time.Now()
-	for i, q := range d.Queries {
-		if res[i], err = ix.Search(context.Background(), q, 10, &index.SearchOptions{Ef: max(ef, 10)}); err != nil {
-			return 0, 0, nil, err
+	best, total := time.Duration(math.MaxInt64), time.Duration(0)
+	for pass := 0; pass < 3 || total < 300*time.Millisecond; pass++ {
+		start := time.Now()
+		for i, q := range d.Queries {
+			if res[i], err = ix.Search(context.Background(), q, 10, &index.SearchOptions{Ef: max(ef, 10)}); err != nil {
+				return 0, 0, nil, err
+			}
 		}
+		t := time.Since(start)
+		best, total = min(best, t), total+t
 	}
-	qps = float64(len(d.Queries)) / time.Since(start).Seconds()
+	qps = float64(len(d.Queries)) / best.Seconds()
 	return vecgen.Recall(res, resultID, d.Truth, 10), qps, res, nil
 }
 

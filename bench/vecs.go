@@ -89,8 +89,10 @@ func readVecs(r io.Reader, limit int, each func(rec []byte, d int) error) error 
 }
 
 // LoadVecs reads a base set, queries and (if gtPath is not empty) ground
-// truth from .fvecs / .ivecs files. Ids are base positions + 1.
-func LoadVecs(basePath, queryPath, gtPath string, limit int) (*ANNData, error) {
+// truth from .fvecs / .ivecs files. Ids are base positions + 1. Without a
+// query file the last queries base vectors are the queries (an exported
+// database's embeddings, for instance).
+func LoadVecs(basePath, queryPath, gtPath string, limit, queries int) (*ANNData, error) {
 	read := func(p string, lim int) ([][]float32, error) {
 		f, err := os.Open(p)
 		if err != nil {
@@ -107,6 +109,13 @@ func LoadVecs(basePath, queryPath, gtPath string, limit int) (*ANNData, error) {
 	var err error
 	if d.Base, err = read(basePath, limit); err != nil {
 		return nil, err
+	}
+	if queryPath == "" {
+		if len(d.Base) <= queries || queries < 1 {
+			return nil, fmt.Errorf("%w: %s has %d vectors, need more than %d to keep as queries", ErrVecs, basePath, len(d.Base), queries)
+		}
+		d.Base, d.Queries = SplitQueries(d.Base, queries)
+		return d, nil // any ground truth file was for other queries
 	}
 	if d.Queries, err = read(queryPath, 0); err != nil {
 		return nil, err

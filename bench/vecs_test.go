@@ -2,13 +2,20 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"rgunit/imageio"
 )
 
 func fvecs(rows ...[]float32) []byte {
@@ -75,7 +82,7 @@ func TestLoadVecs(t *testing.T) {
 	bp := w("base.fvecs", fvecs(base...))
 	qp := w("q.fvecs", fvecs([]float32{0.1, 0}))
 	gp := w("gt.ivecs", ivecs([]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}))
-	d, err := LoadVecs(bp, qp, gp, 0)
+	d, err := LoadVecs(bp, qp, gp, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,11 +90,48 @@ func TestLoadVecs(t *testing.T) {
 		t.Fatalf("%d base, truth %v", len(d.Base), d.Truth)
 	}
 	bad := w("bad.ivecs", ivecs([]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 99}))
-	if _, err := LoadVecs(bp, qp, bad, 0); !errors.Is(err, ErrVecs) {
+	if _, err := LoadVecs(bp, qp, bad, 0, 0); !errors.Is(err, ErrVecs) {
 		t.Fatalf("out-of-range ground truth: %v", err)
 	}
-	if _, err := LoadVecs(bp, w("q3.fvecs", fvecs([]float32{1, 2, 3})), "", 0); !errors.Is(err, ErrVecs) {
+	if _, err := LoadVecs(bp, w("q3.fvecs", fvecs([]float32{1, 2, 3})), "", 0, 0); !errors.Is(err, ErrVecs) {
 		t.Fatalf("query dimension mismatch: %v", err)
+	}
+	// No query file: the last base vectors are the queries.
+	d, err = LoadVecs(bp, "", gp, 0, 5)
+	if err != nil || len(d.Base) != 15 || len(d.Queries) != 5 || d.Queries[0][0] != 15 || d.Truth != nil {
+		t.Fatalf("split: %v, %d base, %d queries", err, len(d.Base), len(d.Queries))
+	}
+	if _, err := LoadVecs(bp, "", "", 0, 20); !errors.Is(err, ErrVecs) {
+		t.Fatalf("all vectors as queries: %v", err)
+	}
+}
+
+// TestPixels: a folder of images becomes side*side grey vectors in [0, 1],
+// the last ones (in name order) the queries; a folder with too few images
+// is refused.
+func TestPixels(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i := range 5 {
+		img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+		draw.Draw(img, img.Bounds(), image.NewUniform(color.Gray{Y: uint8(50 * i)}), image.Point{}, draw.Src)
+		if err := imageio.WritePNG(filepath.Join(dir, fmt.Sprintf("%02d.png", i)), img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an image"), 0o644)
+	d, err := Pixels(context.Background(), dir, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Base) != 3 || len(d.Queries) != 2 || len(d.Base[0]) != 16 || d.Name != filepath.Base(dir)+"-pixels-16" {
+		t.Fatalf("%s: %d base, %d queries of %d", d.Name, len(d.Base), len(d.Queries), len(d.Base[0]))
+	}
+	if got, want := d.Queries[1][5], float32(200)/255; math.Abs(float64(got-want)) > 0.01 || d.Base[0][0] != 0 {
+		t.Fatalf("pixel values %v (want %v), %v", got, want, d.Base[0][0])
+	}
+	if _, err := Pixels(context.Background(), dir, 4, 5); !errors.Is(err, ErrVecs) {
+		t.Fatalf("5 images, 5 queries: %v", err)
 	}
 }
 

@@ -65,6 +65,15 @@ func checkVector(v []float32, dim int) error {
 	if len(v) != dim {
 		return fmt.Errorf("%w: got %d, index has %d", ErrDimension, len(v), dim)
 	}
+	// x*0 is 0 for a finite x and NaN for NaN or ±Inf: one sum finds
+	// either without a branch per component (the loop names which).
+	var z float32
+	for _, x := range v {
+		z += x * 0
+	}
+	if z == 0 {
+		return nil
+	}
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return fmt.Errorf("%w: component %d is %v", ErrNotFinite, i, x)

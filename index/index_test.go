@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -434,3 +435,28 @@ func BenchmarkSearch(b *testing.B) {
 
 // resultID is a search result's id, for vecgen.Recall.
 func resultID(r Result) uint64 { return r.ID }
+
+// TestNotFinite: a NaN or an infinity anywhere in a vector or a query is
+// refused with ErrNotFinite naming the component (the check sums x*0 first,
+// so a slip there would let one through).
+func TestNotFinite(t *testing.T) {
+	t.Parallel()
+	h, _ := NewHNSW(20, nil)
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		for _, at := range []int{0, 7, 19} {
+			v := make([]float32, 20)
+			v[at] = bad
+			if err := h.Add(context.Background(), 1, v); !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), fmt.Sprintf("component %d", at)) {
+				t.Errorf("add %v at %d: %v", bad, at, err)
+			}
+			if _, err := h.Search(context.Background(), v, 1, nil); !errors.Is(err, ErrNotFinite) {
+				t.Errorf("query %v at %d: %v", bad, at, err)
+			}
+		}
+	}
+	big := make([]float32, 20)
+	big[3] = math.MaxFloat32
+	if err := h.Add(context.Background(), 1, big); err != nil {
+		t.Errorf("the largest finite float32 refused: %v", err)
+	}
+}

@@ -2,6 +2,14 @@
 
 package index
 
+import "unsafe"
+
+const hasAVX2 = false
+
 func l2(a, b []float32) float32  { return goL2(a, b) }
 func dot(a, b []float32) float32 { return goDot(a, b) }
 func prefetch(*float32, int)     {}
+
+// l2AVX2 is never called without hasAVX2; it is here so that the search
+// loop compiles everywhere.
+func l2AVX2(a, b *float32, n int) float32 { return goL2(unsafe.Slice(a, n), unsafe.Slice(b, n)) }

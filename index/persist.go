@@ -244,7 +244,7 @@ func (h *HNSW) decodeVector(i uint32, v []byte) error {
 	if v[8] > maxLevel {
 		return fmt.Errorf("%w: vector record %d: level %d", ErrCorrupt, i, v[8])
 	}
-	vec := h.vecs[int(i)*h.dim : int(i+1)*h.dim]
+	vec := h.vec(i)
 	for j := range vec {
 		x := math.Float32frombits(binary.LittleEndian.Uint32(v[9+4*j:]))
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {

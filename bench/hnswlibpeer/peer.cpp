@@ -10,6 +10,7 @@
 // 0-based positions in BASE; -1 where fewer) to OUT.ivecs, ef after ef.
 #include <hnswlib/hnswlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -73,16 +74,24 @@ int main(int argc, char **argv) {
         int ef = std::atoi(argv[a]);
         alg.setEf(ef);
         std::vector<int> all(nq * k, -1);
-        auto s0 = std::chrono::steady_clock::now();
-        for (size_t q = 0; q < nq; q++) {
-            auto res = alg.searchKnn(&queries[q * dim], k);
-            int got = res.size();
-            for (int j = got - 1; j >= 0; j--) {
-                all[q * k + j] = int(res.top().second);
-                res.pop();
+        // The best of several passes over the queries (at least 3 and
+        // 0.3 s in all), as the Go side measures: one pass of a fast index
+        // lasts milliseconds, and its first runs on cold caches.
+        double secs = 1e300, total = 0;
+        for (int pass = 0; pass < 3 || total < 0.3; pass++) {
+            auto s0 = std::chrono::steady_clock::now();
+            for (size_t q = 0; q < nq; q++) {
+                auto res = alg.searchKnn(&queries[q * dim], k);
+                int got = res.size();
+                for (int j = got - 1; j >= 0; j--) {
+                    all[q * k + j] = int(res.top().second);
+                    res.pop();
+                }
             }
+            double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+            secs = std::min(secs, t);
+            total += t;
         }
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
         std::printf("search %d %.6f\n", ef, secs);
         for (size_t q = 0; q < nq; q++) {
             out.write(reinterpret_cast<const char *>(&k), 4);

@@ -15,6 +15,8 @@ type benchANNOptions struct {
 	opts            bench.ANNOptions
 	sets, engines   []string
 	base, query, gt string
+	images          string
+	side            int
 	limit           int
 	asJSON          bool
 	filtered        []float64
@@ -47,7 +49,9 @@ shard check rgunit makes before answering.`,
 	f.StringSliceVar(&o.engines, "engines", bench.Engines, "engines besides the exact scan: rgunit, coder-hnsw, hnswlib (built from Debian's libhnswlib-dev on first use)")
 	f.StringArrayVar(&o.remotes, "index", nil, "also measure a Weaviate cluster: weaviate://HOST:PORT[/Prefix]?grpc=PORT (repeatable; the class RgunitBenchV1 is dropped before and after)")
 	f.StringVar(&o.base, "base", "", "base vectors (.fvecs) instead of generated data")
-	f.StringVar(&o.query, "query", "", "query vectors (.fvecs), with --base")
+	f.StringVar(&o.query, "query", "", "query vectors (.fvecs), with --base (without: the last --queries base vectors)")
+	f.StringVar(&o.images, "images", "", "real data at high dimension: the images of this folder as --side x --side grey pixels, the last --queries of them as queries")
+	f.IntVar(&o.side, "side", 28, "with --images: pixels per side (28: 784 dimensions)")
 	f.StringVar(&o.gt, "gt", "", "ground truth (.ivecs, 0-based positions); computed when absent")
 	f.IntVar(&o.limit, "limit", 0, "read at most this many base vectors (ground truth is then recomputed)")
 	f.IntVar(&o.opts.N, "n", 100_000, "base vectors")
@@ -61,22 +65,32 @@ shard check rgunit makes before answering.`,
 	return cmd
 }
 
-// data is the data sets to measure: a public set read from files, or the
-// generated ones.
-func (o *benchANNOptions) data() ([]*bench.ANNData, error) {
-	if o.base != "" || o.query != "" {
-		if o.base == "" || o.query == "" {
-			return nil, fmt.Errorf("--base and --query go together")
+// data is the data sets to measure, in one run: the generated ones (the
+// default when no file is named; with files only when --data is given), a
+// folder of images as pixels, and a set read from files.
+func (o *benchANNOptions) data(cmd *cobra.Command) ([]*bench.ANNData, error) {
+	var data []*bench.ANNData
+	if o.query != "" && o.base == "" {
+		return nil, fmt.Errorf("--query needs --base")
+	}
+	if cmd.Flags().Changed("data") || (o.images == "" && o.base == "") {
+		for _, kind := range o.sets {
+			d, err := bench.Synthetic(kind, o.opts)
+			if err != nil {
+				return nil, err
+			}
+			data = append(data, d)
 		}
-		d, err := bench.LoadVecs(o.base, o.query, o.gt, o.limit)
+	}
+	if o.images != "" {
+		d, err := bench.Pixels(cmd.Context(), o.images, o.side, o.opts.Queries)
 		if err != nil {
 			return nil, err
 		}
-		return []*bench.ANNData{d}, nil
+		data = append(data, d)
 	}
-	var data []*bench.ANNData
-	for _, kind := range o.sets {
-		d, err := bench.Synthetic(kind, o.opts)
+	if o.base != "" {
+		d, err := bench.LoadVecs(o.base, o.query, o.gt, o.limit, o.opts.Queries)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +105,7 @@ func (o *benchANNOptions) run(cmd *cobra.Command) error {
 	if !o.asJSON {
 		tw = bench.NewANNTable(out)
 	}
-	data, err := o.data()
+	data, err := o.data(cmd)
 	if err != nil {
 		return err
 	}
