@@ -87,6 +87,10 @@ type ANNRow struct {
 	Replication    int     `json:"replication,omitempty"`
 	InsertPerSec   float64 `json:"insert_per_second,omitempty"`
 	BytesPerVec    float64 `json:"bytes_per_vector"`
+	// PeakRSSMB: the peak resident set (MiB) while the one-thread build
+	// ran, the data set included (ours: this process from just before the
+	// build; hnswlib: its peer process, which also reads the queries).
+	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
 	BudgetPerVec   float64 `json:"budget_bytes_per_vector,omitempty"` // raw + 10 bytes per neighbour slot
 	RawBytesPerVec float64 `json:"raw_bytes_per_vector"`
 }
@@ -267,10 +271,15 @@ func annRgunit(ctx context.Context, d *ANNData, o ANNOptions, iopts index.Option
 		return nil, err
 	}
 	defer h.Close()
+	measurePeak := resetPeakRSS()
 	h.Reserve(len(d.Base))
 	build, err := timeBuild(ctx, h, ids, d.Base)
 	if err != nil {
 		return nil, err
+	}
+	var peak float64
+	if measurePeak {
+		peak = peakRSSMB()
 	}
 	mem := float64(h.MemoryBytes()) / float64(len(d.Base))
 	budget := float64(4*dim) + 10*float64(h.Slots())/float64(len(d.Base))
@@ -320,7 +329,7 @@ func annRgunit(ctx context.Context, d *ANNData, o ANNOptions, iopts index.Option
 		rows = append(rows, ANNRow{Dataset: d.Name, Engine: "rgunit", Ef: ef, Recall: recall, QPS: qps,
 			BuildSeconds: build, BuildSecondsAll: buildAll, Threads: threads, RecallAllCores: recallAll, InsertPerSec: float64(len(ids)) / buildAll,
 			ReopenSeconds: reopen, Identical: reflect.DeepEqual(before[ef], after), Relinked: s.Opened().Relinked,
-			BytesPerVec: mem, BudgetPerVec: budget, RawBytesPerVec: float64(4 * dim)})
+			BytesPerVec: mem, BudgetPerVec: budget, RawBytesPerVec: float64(4 * dim), PeakRSSMB: peak})
 		say("%s: rgunit ef=%d recall@10=%.4f (all-cores build %.4f) qps=%.0f", d.Name, ef, recall, recallAll, qps)
 	}
 	return rows, nil

@@ -112,7 +112,9 @@ func annHNSWLib(ctx context.Context, d *ANNData, o ANNOptions, dir string, say f
 		args = append(args, strconv.Itoa(max(ef, 10)))
 	}
 	say("%s: building hnswlib (M=%d, efConstruction=%d) on one thread", d.Name, o.M, o.EfConstruction)
-	text, err := exec.CommandContext(ctx, peer, args...).Output()
+	run := exec.CommandContext(ctx, peer, args...)
+	text, err := run.Output()
+	peak := childPeakRSSMB(run)
 	if err != nil {
 		return nil, fmt.Errorf("bench: hnswlib peer: %w", err)
 	}
@@ -151,7 +153,7 @@ func annHNSWLib(ctx context.Context, d *ANNData, o ANNOptions, dir string, say f
 			}
 			recall := vecgen.Recall(res, func(id uint64) uint64 { return id }, d.Truth, 10)
 			rows = append(rows, ANNRow{Dataset: d.Name, Engine: "hnswlib", Ef: ef, Recall: recall, QPS: float64(nq) / secs,
-				BuildSeconds: build, BytesPerVec: bytes, RawBytesPerVec: float64(4 * len(d.Base[0]))})
+				BuildSeconds: build, BytesPerVec: bytes, RawBytesPerVec: float64(4 * len(d.Base[0])), PeakRSSMB: peak})
 			say("%s: hnswlib ef=%d recall@10=%.4f qps=%.0f", d.Name, ef, recall, float64(nq)/secs)
 		}
 	}
