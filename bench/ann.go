@@ -83,14 +83,14 @@ type ANNRow struct {
 	Relinked      int     `json:"reopen_relinked,omitempty"` // nodes the reopen had to link again (0 expected)
 	// Remote engines (weaviate): nodes, replication factor, and gRPC batch
 	// insert throughput (the embedded index's is n / the all-cores build).
-	Nodes          int     `json:"nodes,omitempty"`
-	Replication    int     `json:"replication,omitempty"`
-	InsertPerSec   float64 `json:"insert_per_second,omitempty"`
-	BytesPerVec    float64 `json:"bytes_per_vector"`
+	Nodes        int     `json:"nodes,omitempty"`
+	Replication  int     `json:"replication,omitempty"`
+	InsertPerSec float64 `json:"insert_per_second,omitempty"`
+	BytesPerVec  float64 `json:"bytes_per_vector"`
 	// PeakRSSMB: the peak resident set (MiB) while the one-thread build
 	// ran, the data set included (ours: this process from just before the
 	// build; hnswlib: its peer process, which also reads the queries).
-	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
+	PeakRSSMB      float64 `json:"peak_rss_mb,omitempty"`
 	BudgetPerVec   float64 `json:"budget_bytes_per_vector,omitempty"` // raw + 10 bytes per neighbour slot
 	RawBytesPerVec float64 `json:"raw_bytes_per_vector"`
 }
