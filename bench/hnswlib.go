@@ -112,9 +112,7 @@ func annHNSWLib(ctx context.Context, d *ANNData, o ANNOptions, dir string, say f
 		args = append(args, strconv.Itoa(max(ef, 10)))
 	}
 	say("%s: building hnswlib (M=%d, efConstruction=%d) on one thread", d.Name, o.M, o.EfConstruction)
-	run := exec.CommandContext(ctx, peer, args...)
-	text, err := run.Output()
-	peak := childPeakRSSMB(run)
+	text, err := exec.CommandContext(ctx, peer, args...).Output()
 	if err != nil {
 		return nil, fmt.Errorf("bench: hnswlib peer: %w", err)
 	}
@@ -128,14 +126,15 @@ func annHNSWLib(ctx context.Context, d *ANNData, o ANNOptions, dir string, say f
 		return nil, err
 	}
 	var rows []ANNRow
-	var build, bytes float64
+	var build, bytes, peak float64
 	nq := len(d.Queries)
 	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
 		fs := strings.Fields(line)
 		switch {
-		case len(fs) == 3 && fs[0] == "build":
+		case len(fs) == 4 && fs[0] == "build":
 			build, _ = strconv.ParseFloat(fs[1], 64)
 			bytes, _ = strconv.ParseFloat(fs[2], 64)
+			peak, _ = strconv.ParseFloat(fs[3], 64)
 		case len(fs) == 3 && fs[0] == "search":
 			i := len(rows)
 			if (i+1)*nq > len(ids) {

@@ -3,10 +3,8 @@ package bench
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"runtime/debug"
 	"strconv"
-	"syscall"
 )
 
 // resetPeakRSS returns freed heap to the system and restarts the kernel's
@@ -33,17 +31,6 @@ func peakRSSMB() float64 {
 				return kb / 1024
 			}
 		}
-	}
-	return 0
-}
-
-// childPeakRSSMB is a finished child's peak resident set in MiB.
-func childPeakRSSMB(c *exec.Cmd) float64 {
-	if c.ProcessState == nil {
-		return 0
-	}
-	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return float64(ru.Maxrss) / 1024 // kilobytes on Linux
 	}
 	return 0
 }

@@ -6,6 +6,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	faults "rgunit/internal/guard"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -172,46 +177,70 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 	if vb == nil || lb == nil {
 		return nil, nil, fmt.Errorf("%w: missing vectors or links bucket", ErrCorrupt)
 	}
-	n := vb.Stats().KeyN
+	// The vector keys are 0..n-1 in order (checked below): the last one
+	// gives n without walking the bucket.
+	n := 0
+	if k, _ := vb.Cursor().Last(); k != nil {
+		if len(k) != 4 || binary.BigEndian.Uint32(k) >= 1<<31 {
+			return nil, nil, fmt.Errorf("%w: vector record %x", ErrCorrupt, k)
+		}
+		n = int(binary.BigEndian.Uint32(k)) + 1
+	}
 	h.resize(n)
-	i := uint32(0)
+	// The records are gathered in key order (bbolt's cursor is serial),
+	// then checked and decoded on all cores.
+	recs := make([][]byte, 0, n)
 	err = vb.ForEach(func(k, v []byte) error {
-		if len(k) != 4 || binary.BigEndian.Uint32(k) != i || int(i) >= h.capacity() {
+		if i := len(recs); len(k) != 4 || binary.BigEndian.Uint32(k) != uint32(i) || i >= n {
 			return fmt.Errorf("%w: vector record %x out of sequence (want %d)", ErrCorrupt, k, i)
 		}
-		v, err := h.unseal(v, "vector", i)
-		if err != nil {
-			return err
-		}
-		if err := h.decodeVector(i, v); err != nil {
-			return err
-		}
-		if v[8] > 0 {
-			h.upper[i] = make([]uint32, int(v[8])*(h.m+1))
-		}
-		i++
+		recs = append(recs, v)
 		return nil
 	})
+	if err == nil {
+		err = decodeAll(len(recs), func(i uint32) error {
+			v, err := h.unseal(recs[i], "vector", i)
+			if err != nil {
+				return err
+			}
+			if err := h.decodeVector(i, v); err != nil {
+				return err
+			}
+			if v[8] > 0 {
+				h.upper[i] = make([]uint32, int(v[8])*(h.m+1))
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, nil, err
 	}
+	i := uint32(len(recs))
 	h.n.Store(i)
 	linked := make([]bool, n)
+	ids := make([]uint32, 0, n)
+	recs = recs[:0]
 	err = lb.ForEach(func(k, v []byte) error {
 		if len(k) != 4 || binary.BigEndian.Uint32(k) >= i {
 			return fmt.Errorf("%w: links record %x has no vector", ErrCorrupt, k)
 		}
-		id := binary.BigEndian.Uint32(k)
-		v, err := h.unseal(v, "links", id)
-		if err != nil {
-			return err
-		}
-		if err := h.decodeLinks(id, v, i); err != nil {
-			return err
-		}
-		linked[id] = true
+		ids, recs = append(ids, binary.BigEndian.Uint32(k)), append(recs, v)
 		return nil
 	})
+	if err == nil {
+		err = decodeAll(len(recs), func(j uint32) error {
+			id := ids[j]
+			v, err := h.unseal(recs[j], "links", id)
+			if err != nil {
+				return err
+			}
+			if err := h.decodeLinks(id, v, i); err != nil {
+				return err
+			}
+			linked[id] = true
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,6 +265,40 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 	return h, unlinked, nil
 }
 
+// littleEndian: this machine's floats have the stored records' byte order.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// decodeAll runs decode(0..n-1) on all cores (each index's records are
+// independent) and returns the error of the lowest index that failed, so a
+// damaged file always gets the same message. Each worker reads the mapped
+// file under the fault guard of the transactions.
+func decodeAll(n int, decode func(i uint32) error) error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/4096))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = faults.Do(func() error {
+				for i := w * n / workers; i < (w+1)*n/workers; i++ {
+					if err := decode(uint32(i)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}, corrupt)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs { // workers hold ascending ranges
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // decodeVector fills node i's id, level and vector from a vectors record.
 func (h *HNSW) decodeVector(i uint32, v []byte) error {
 	if want := 9 + 4*h.dim; len(v) != want {
@@ -245,12 +308,15 @@ func (h *HNSW) decodeVector(i uint32, v []byte) error {
 		return fmt.Errorf("%w: vector record %d: level %d", ErrCorrupt, i, v[8])
 	}
 	vec := h.vec(i)
-	for j := range vec {
-		x := math.Float32frombits(binary.LittleEndian.Uint32(v[9+4*j:]))
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("%w: vector record %d: component %d is %v", ErrCorrupt, i, j, x)
+	if littleEndian { // the record's bytes are the vector's: one copy
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vec))), 4*len(vec)), v[9:])
+	} else {
+		for j := range vec {
+			vec[j] = math.Float32frombits(binary.LittleEndian.Uint32(v[9+4*j:]))
 		}
-		vec[j] = x
+	}
+	if err := checkVector(vec, h.dim); err != nil {
+		return fmt.Errorf("%w: vector record %d: %v", ErrCorrupt, i, err)
 	}
 	h.ext[i] = binary.LittleEndian.Uint64(v)
 	h.levels[i] = v[8]

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -67,7 +68,17 @@ int main(int argc, char **argv) {
     // its upper-layer link lists.
     double bytes = double(alg.size_data_per_element_) * n;
     for (size_t i = 0; i < n; i++) bytes += double(alg.size_links_per_element_) * alg.element_levels_[i];
-    std::printf("build %.6f %.2f\n", build, bytes / n);
+    // Peak resident set so far (the vectors read and the index built), in
+    // MiB: the parent's rusage of a child counts the parent's own RSS at
+    // the fork, so the peer reads its own.
+    double rss = 0;
+    {
+        std::ifstream st("/proc/self/status");
+        std::string line;
+        while (std::getline(st, line))
+            if (line.rfind("VmHWM:", 0) == 0) rss = std::atof(line.c_str() + 6) / 1024;
+    }
+    std::printf("build %.6f %.2f %.1f\n", build, bytes / n, rss);
     std::ofstream out(argv[6], std::ios::binary);
     std::vector<int> ids(k);
     for (int a = 7; a < argc; a++) {
