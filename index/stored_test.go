@@ -466,3 +466,55 @@ func TestStoredFlipDetected(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestCommitSize: by default a transaction takes 4096 inserts or an eighth
+// of the index, so a large build commits O(log n) times beyond its first
+// 32k vectors; a CommitEvery given is kept.
+func TestCommitSize(t *testing.T) {
+	t.Parallel()
+	data := vecgen.Gaussian(40_000, 4, 9)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "ix.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	counted := &updateCounter{DB: db}
+	s, err := OpenStored(counted, []string{"index"}, &StoredOptions{Dim: 4, Options: Options{EfConstruction: 20, M: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.commitSize(); got != 4096 {
+		t.Fatalf("empty index: %d per commit", got)
+	}
+	before := counted.n
+	if err := s.AddBatch(context.Background(), idsFor(0, len(data)), data, 2); err != nil {
+		t.Fatal(err)
+	}
+	// 4096 x 8 = 32768 in 8 commits, then 4096 (32768/8), then the rest.
+	if commits := counted.n - before; commits != 10 {
+		t.Errorf("40,000 inserts in %d commits, want 10", commits)
+	}
+	if got := s.commitSize(); got != 5000 {
+		t.Errorf("40,000 nodes: %d per commit, want 5000", got)
+	}
+	fixed, err := OpenFile(filepath.Join(t.TempDir(), "f.db"), &StoredOptions{Dim: 4, CommitEvery: 700})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fixed.Close()
+	if got := fixed.commitSize(); got != 700 {
+		t.Errorf("CommitEvery 700: %d", got)
+	}
+}
+
+// updateCounter counts a database's read-write transactions.
+type updateCounter struct {
+	*bolt.DB
+	n int
+}
+
+func (u *updateCounter) Update(fn func(*bolt.Tx) error) error {
+	u.n++
+	return u.DB.Update(fn)
+}
