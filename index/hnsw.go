@@ -117,6 +117,9 @@ type HNSW struct {
 	// sums: a stored index writes and checks a CRC-32C on each record
 	// (format 2).
 	sums bool
+	// reachable: loaded from a file whose writer made every live node
+	// reachable before committing (see meta.Reachable).
+	reachable bool
 	n    atomic.Uint32 // internal ids handed out (all below are written)
 
 	live    atomic.Int64

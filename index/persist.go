@@ -56,6 +56,10 @@ type meta struct {
 	Seed           uint64 `json:"seed"`
 	Entry          uint32 `json:"entry"`
 	Top            int    `json:"top"` // -1: empty
+	// Reachable: the writer walked the graph before this commit and every
+	// live node is reachable from the entry point, so an open need not
+	// walk it again (written by every commit since; older files are walked).
+	Reachable bool `json:"reachable,omitempty"`
 }
 
 func metricByName(s string) (Metric, bool) {
@@ -133,7 +137,7 @@ func (h *HNSW) writeNodes(b *bolt.Bucket, from, n uint32, dirty []uint32) error 
 		format = formatVersion
 	}
 	m, err := json.Marshal(meta{Format: format, Dim: h.dim, Metric: o.Metric.String(), M: o.M,
-		EfConstruction: o.EfConstruction, EfSearch: o.EfSearch, Seed: o.Seed, Entry: ep, Top: top})
+		EfConstruction: o.EfConstruction, EfSearch: o.EfSearch, Seed: o.Seed, Entry: ep, Top: top, Reachable: true})
 	if err != nil {
 		return err
 	}
@@ -173,6 +177,7 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 		return nil, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
 	h.sums = m.Format == formatVersion
+	h.reachable = m.Reachable
 	vb, lb := b.Bucket(bucketVectors), b.Bucket(bucketLinks)
 	if vb == nil || lb == nil {
 		return nil, nil, fmt.Errorf("%w: missing vectors or links bucket", ErrCorrupt)
@@ -187,6 +192,7 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 		n = int(binary.BigEndian.Uint32(k)) + 1
 	}
 	h.resize(n)
+	h.ids = make(map[uint64]uint32, n) // no rehashing while it fills
 	// The records are gathered in key order (bbolt's cursor is serial),
 	// then checked and decoded on all cores.
 	recs := make([][]byte, 0, n)

@@ -137,9 +137,9 @@ func OpenStored(db DB, path []string, opts *StoredOptions) (*Stored, error) {
 		if err != nil {
 			return nil, fmt.Errorf("index: create %s: %w", strings.Join(path, "/"), err)
 		}
-	} else if dirty := s.takeDirty(); len(dirty) > 0 && !s.readOnly {
+	} else if s.opened.Relinked > 0 && !s.readOnly {
 		// Relinked nodes: commit their lists now, so the next open is clean.
-		if err := s.commit(dirty); err != nil {
+		if err := s.commit(); err != nil {
 			return nil, err
 		}
 	}
@@ -205,6 +205,9 @@ func (s *Stored) repairOnOpen(unlinked []uint32) error {
 	if ep, _ := h.entry(); slices.Contains(unlinked, ep) {
 		return fmt.Errorf("%w: the entry point has no links record", ErrCorrupt)
 	}
+	if len(unlinked) == 0 && h.reachable {
+		return nil // its writer walked the graph before committing
+	}
 	// Unlinked nodes are walked as "inserting" until relinked; the walk
 	// below finds any other live node that cannot be reached.
 	h.noteDirty(h.relink(unlinked))
@@ -222,11 +225,14 @@ func (s *Stored) takeDirty() []uint32 {
 	return slices.Compact(d)
 }
 
-// commit writes the vectors inserted since the last commit, the links of
-// dirty and the header in one transaction. If it fails the in-memory index
-// is reloaded from the database, so memory never runs ahead of disk.
-func (s *Stored) commit(dirty []uint32) error {
+// commit makes every live node reachable, then writes the vectors
+// inserted since the last commit, the links of the nodes whose lists
+// changed and the header in one transaction. If it fails the in-memory
+// index is reloaded from the database, so memory never runs ahead of disk.
+func (s *Stored) commit() error {
 	h := s.h.Load()
+	h.EnsureReachable()
+	dirty := s.takeDirty()
 	n := h.n.Load()
 	err := update(s.db, func(tx *bolt.Tx) error {
 		b := s.bucket(tx)
@@ -307,8 +313,7 @@ func (s *Stored) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, w
 	for lo, hi := 0, 0; lo < len(ids); lo = hi {
 		hi = min(lo+s.commitSize(), len(ids))
 		err := h.addPrepared(ctx, ids[lo:hi], prepared[lo:hi], workers)
-		h.EnsureReachable()
-		if cerr := s.commit(s.takeDirty()); cerr != nil {
+		if cerr := s.commit(); cerr != nil {
 			return errors.Join(err, cerr)
 		}
 		if err != nil {
@@ -347,7 +352,7 @@ func (s *Stored) DeleteBatch(ctx context.Context, ids []uint64) error {
 	if err := s.deleteInMemory(ctx, ids); err != nil {
 		return err
 	}
-	return s.commit(s.takeDirty())
+	return s.commit()
 }
 
 // DeleteIn is DeleteBatch inside tx, a read-write transaction on the
@@ -368,6 +373,7 @@ func (s *Stored) DeleteIn(tx *bolt.Tx, ids []uint64) error {
 		return fmt.Errorf("%w: bucket %s vanished", ErrCorrupt, s.path)
 	}
 	h := s.h.Load()
+	h.EnsureReachable()
 	return h.writeNodes(b, s.persisted, h.n.Load(), s.takeDirty())
 }
 

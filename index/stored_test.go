@@ -422,6 +422,25 @@ func TestReachability(t *testing.T) {
 	if got := searchAll(t, r, qs, 10); !reflect.DeepEqual(got, want) {
 		t.Fatal("results differ after reopen")
 	}
+	// Deletes prune lists too: their commits make the graph reachable
+	// again, as a reopen (which trusts the header's flag and does not
+	// walk) relies on.
+	var gone []uint64
+	for id := uint64(1); id <= uint64(len(data)); id += 4 {
+		gone = append(gone, id)
+	}
+	if err := r.DeleteBatch(context.Background(), gone); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	r2, err := OpenFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if u := r2.Check().Unreachable; len(u) != 0 || r2.Opened().Relinked != 0 {
+		t.Fatalf("after deleting a quarter: %d unreachable on disk, %d relinked", len(u), r2.Opened().Relinked)
+	}
 }
 
 // TestStoredFlipDetected: a new stored index checksums its records: any
