@@ -120,7 +120,7 @@ type HNSW struct {
 	// reachable: loaded from a file whose writer made every live node
 	// reachable before committing (see meta.Reachable).
 	reachable bool
-	n    atomic.Uint32 // internal ids handed out (all below are written)
+	n         atomic.Uint32 // internal ids handed out (all below are written)
 
 	live    atomic.Int64
 	ep      atomic.Uint64 // entry point: (top+1)<<32 | internal id; 0 when empty
