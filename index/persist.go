@@ -186,8 +186,10 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 	// gives n without walking the bucket.
 	n := 0
 	if k, _ := vb.Cursor().Last(); k != nil {
-		if len(k) != 4 || binary.BigEndian.Uint32(k) >= 1<<31 {
-			return nil, nil, fmt.Errorf("%w: vector record %x", ErrCorrupt, k)
+		// A damaged key must not size the arrays: n records of 9+4*dim
+		// bytes each must fit in the file.
+		if len(k) != 4 || int64(binary.BigEndian.Uint32(k)) >= b.Tx().Size()/int64(9+4*m.Dim) {
+			return nil, nil, fmt.Errorf("%w: vector record %x is beyond what the file can hold", ErrCorrupt, k)
 		}
 		n = int(binary.BigEndian.Uint32(k)) + 1
 	}

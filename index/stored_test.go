@@ -479,6 +479,18 @@ func TestStoredFlipDetected(t *testing.T) {
 		}
 		db.Update(func(tx *bolt.Tx) error { return get(tx).Put(key, orig) })
 	}
+	// A vector key damaged into a huge id (keys carry no checksum) must
+	// not size the arrays: the open refuses it instead of allocating.
+	vecs := func(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket([]byte("index")).Bucket(bucketVectors) }
+	var last []byte
+	db.View(func(tx *bolt.Tx) error { last = append([]byte(nil), vecs(tx).Get(nodeKey(19))...); return nil })
+	for _, k := range []uint32{1 << 30, 1<<32 - 1} {
+		db.Update(func(tx *bolt.Tx) error { return vecs(tx).Put(nodeKey(k), last) })
+		if _, err := OpenStored(db, []string{"index"}, nil); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "beyond") {
+			t.Fatalf("vector key %d: %v", k, err)
+		}
+		db.Update(func(tx *bolt.Tx) error { return vecs(tx).Delete(nodeKey(k)) })
+	}
 	r, err := OpenStored(db, []string{"index"}, nil)
 	if err != nil || r.Len() != 20 {
 		t.Fatalf("restored: %v", err)
