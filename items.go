@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"rgunit/split"
 	"rgunit/storage"
 )
 
@@ -36,8 +37,12 @@ func itemOf(it storage.Item) Item {
 type ItemFilter struct {
 	Labelled   bool // only items with at least one known label
 	Unlabelled bool // only items without labels
-	Offset     int  // skip this many selected items
-	Limit      int  // at most this many (0: no limit)
+	// HeldBack: only the held-back tenth, the items no training sees and
+	// the benches score (split.HeldBack); to evaluate a model on them
+	// elsewhere, for instance ingested without labels.
+	HeldBack bool
+	Offset   int // skip this many selected items
+	Limit    int // at most this many (0: no limit)
 }
 
 // ErrFilter: an ItemFilter that selects nothing by construction.
@@ -55,7 +60,7 @@ func (d *DB) EachItem(ctx context.Context, f ItemFilter, fn func(Item) error) er
 	errStop := errors.New("stop")
 	seen, sent := 0, 0
 	err := d.st.ForEach(func(it storage.Item) error {
-		if (f.Labelled && !it.Labelled()) || (f.Unlabelled && it.Labelled()) {
+		if (f.Labelled && !it.Labelled()) || (f.Unlabelled && it.Labelled()) || (f.HeldBack && !split.HeldBack(it.ID)) {
 			return nil
 		}
 		if seen++; seen <= f.Offset {

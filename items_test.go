@@ -68,6 +68,8 @@ func TestItems(t *testing.T) {
 		{ItemFilter{Offset: 1, Limit: 2}, []uint64{2, 3}},
 		{ItemFilter{Labelled: true, Offset: 2, Limit: 5}, []uint64{3}},
 		{ItemFilter{Offset: 9}, nil},
+		{ItemFilter{HeldBack: true}, []uint64{2}}, // split.HeldBack: 2 of 1..5
+		{ItemFilter{HeldBack: true, Unlabelled: true}, nil},
 	} {
 		if got, err := ids(c.f); err != nil || !slices.Equal(got, c.want) {
 			t.Errorf("%+v: %v %v, want %v", c.f, got, err, c.want)

@@ -29,6 +29,7 @@ func newLsCmd() *cobra.Command {
 	f.IntVar(&o.f.Offset, "offset", 0, "skip the first N items")
 	f.BoolVar(&o.f.Labelled, "labelled", false, "only items with labels")
 	f.BoolVar(&o.f.Unlabelled, "unlabelled", false, "only items without labels")
+	f.BoolVar(&o.f.HeldBack, "held-back", false, "only the held-back tenth (items no training sees; the benches score them)")
 	return cmd
 }
 
