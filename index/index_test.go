@@ -460,3 +460,22 @@ func TestNotFinite(t *testing.T) {
 		t.Errorf("the largest finite float32 refused: %v", err)
 	}
 }
+
+// TestVisitedWrap: the 16-bit generation wraps every 65,535 searches; the
+// set must still start empty each time (a stale mark would hide a node).
+func TestVisitedWrap(t *testing.T) {
+	t.Parallel()
+	var v visited
+	for round := range 70_000 {
+		v.reset(8)
+		id := uint32(round % 8)
+		if !v.visit(id) || v.visit(id) {
+			t.Fatalf("round %d: id %d not new, or new twice", round, id)
+		}
+		for other := uint32(0); other < 8; other++ {
+			if other != id && v.marks[other] == v.gen {
+				t.Fatalf("round %d (generation %d): id %d marked without a visit", round, v.gen, other)
+			}
+		}
+	}
+}
