@@ -433,6 +433,29 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
+// BenchmarkSearchHop is the per-hop case of rgunit bench ann: clustered
+// 50k x 128, ef 10 (recall about 0.95), one thread, the index built on all
+// cores. Compare builds in alternating rounds (machines are noisy).
+func BenchmarkSearchHop(b *testing.B) {
+	data, cents := vecgen.Clustered(50_000, 128, 1000, 0.1, 42)
+	qs := vecgen.ClusteredQueries(2000, cents, 0.1, 43)
+	h, _ := NewHNSW(128, nil)
+	ids := make([]uint64, len(data))
+	for i := range ids {
+		ids[i] = uint64(i + 1)
+	}
+	if err := h.AddBatch(context.Background(), ids, data, 0); err != nil {
+		b.Fatal(err)
+	}
+	o := &SearchOptions{Ef: 10}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		h.Search(context.Background(), qs[i%len(qs)], 10, o)
+		i++
+	}
+}
+
 // resultID is a search result's id, for vecgen.Recall.
 func resultID(r Result) uint64 { return r.ID }
 
