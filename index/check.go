@@ -21,11 +21,11 @@ func (h *HNSW) Check() Report {
 	defer h.mu.RUnlock()
 	var r Report
 	for _, i := range h.unreachable() {
-		r.Unreachable = append(r.Unreachable, h.ext[i])
+		r.Unreachable = append(r.Unreachable, h.extOf(i))
 	}
 	r.Nodes = int(h.n.Load())
 	for i := range r.Nodes {
-		switch atomic.LoadUint32(&h.state[i]) {
+		switch atomic.LoadUint32(h.statep(uint32(i))) {
 		case stateLive:
 			r.Live++
 		case stateDeleted:
@@ -65,7 +65,7 @@ func (h *HNSW) unreachable() []uint32 {
 	}
 	var out []uint32
 	for i := range n {
-		if !seen[i] && atomic.LoadUint32(&h.state[i]) != stateDeleted {
+		if !seen[i] && atomic.LoadUint32(h.statep(uint32(i))) != stateDeleted {
 			out = append(out, uint32(i))
 		}
 	}
@@ -81,22 +81,22 @@ func (h *HNSW) relink(nodes []uint32) []uint32 {
 	s := new(insertScratch)
 	var touched []uint32
 	for _, in := range nodes {
-		if other, ok := h.ids[h.ext[in]]; ok && other != in {
-			h.state[in] = stateDeleted
+		if other, ok := h.ids[h.extOf(in)]; ok && other != in {
+			(*h.statep(in)) = stateDeleted
 			touched = append(touched, in)
 			continue
 		}
 		for l := 0; l <= int(h.levels[in]); l++ {
 			h.writeList(in, l, nil)
 		}
-		wasLive := h.state[in] == stateLive
-		h.state[in] = stateInserting
+		wasLive := (*h.statep(in)) == stateLive
+		(*h.statep(in)) = stateInserting
 		s.touched = append(s.touched[:0], in)
 		h.insert(in, int(h.levels[in]), s)
 		h.forceInEdge(in, s)
-		h.state[in] = stateLive
+		(*h.statep(in)) = stateLive
 		if !wasLive {
-			h.ids[h.ext[in]] = in
+			h.ids[h.extOf(in)] = in
 			h.live.Add(1)
 		}
 		touched = append(touched, s.touched...)
@@ -116,7 +116,7 @@ func (h *HNSW) forceInEdge(in uint32, s *insertScratch) {
 		if len(own) >= h.m0 {
 			break
 		}
-		if c.id != in && !slices.Contains(own, c.id) && h.state[c.id] != stateDeleted {
+		if c.id != in && !slices.Contains(own, c.id) && (*h.statep(c.id)) != stateDeleted {
 			own = append(own, c.id)
 		}
 	}

@@ -28,7 +28,7 @@ func (h *HNSW) Delete(ctx context.Context, id uint64) error {
 	if !ok {
 		return fmt.Errorf("%w: %d", ErrNotFound, id)
 	}
-	h.state[in] = stateDeleted
+	(*h.statep(in)) = stateDeleted
 	h.live.Add(-1)
 	s, _ := h.inserts.Get().(*insertScratch)
 	if s == nil {
@@ -49,7 +49,7 @@ func (h *HNSW) repair(x uint32, s *insertScratch) {
 	for l := int(h.levels[x]); l >= 0; l-- {
 		nbs = h.readList(x, l, nbs[:0])
 		for _, n := range nbs {
-			if h.state[n] == stateDeleted {
+			if (*h.statep(n)) == stateDeleted {
 				continue
 			}
 			theirs = h.readList(n, l, theirs[:0])
@@ -59,7 +59,7 @@ func (h *HNSW) repair(x uint32, s *insertScratch) {
 			nv := h.vec(n)
 			s.shrink = s.shrink[:0]
 			add := func(c uint32) {
-				if c == n || c == x || h.state[c] == stateDeleted ||
+				if c == n || c == x || (*h.statep(c)) == stateDeleted ||
 					slices.ContainsFunc(s.shrink, func(e node) bool { return e.id == c }) {
 					return
 				}

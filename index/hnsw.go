@@ -24,7 +24,7 @@ const (
 	DefaultExactBelow = 3000
 )
 
-// Node states (HNSW.state, read and written atomically).
+// Node states (in each node record, read and written atomically).
 const (
 	stateInserting uint32 = iota // id taken, links being built: walked, not returned
 	stateLive
@@ -99,16 +99,15 @@ type HNSW struct {
 	// Arrays sized to the capacity; they are replaced only under mu.Lock.
 	//
 	// nodes holds, per internal id i at [i*stride, (i+1)*stride), the
-	// layer-0 neighbour record (a count, then m0 slots: atomic words) and
-	// right after it the vector (dim float32 bits): a search that expands
-	// a node reads its links next to the vector it has just compared, as
-	// hnswlib's layout does (one cache miss per hop fewer than separate
-	// arrays).
+	// layer-0 neighbour record (a count, then m0 slots: atomic words), the
+	// node's state (stateInserting, stateLive, stateDeleted: atomic), its
+	// store id (two words, low first) and its vector (dim float32 bits):
+	// a search that expands a node, admits it or returns it reads next to
+	// the vector it has just compared, as hnswlib's layout does (no cache
+	// miss into separate arrays).
 	nodes  []uint32
-	stride int          // 1 + m0 + dim
-	ext    []uint64     // internal -> store id
+	stride int          // 1 + m0 + 3 + dim
 	levels []uint8      // top layer of each node
-	state  []uint32     // stateInserting, stateLive, stateDeleted (atomic)
 	upper  [][]uint32   // per node with level > 0: per layer count + m slots (atomic words)
 	locks  []sync.Mutex // per node: held while its lists are rewritten
 
@@ -145,7 +144,7 @@ func NewHNSW(dim int, opts *Options) (*HNSW, error) {
 	return &HNSW{
 		dim: dim, opts: o, dist: o.Metric.Distance(),
 		m: o.M, m0: 2 * o.M, ml: 1 / math.Log(float64(o.M)),
-		stride: 1 + 2*o.M + dim,
+		stride: 1 + 2*o.M + 3 + dim,
 		avxL2:  hasAVX2 && o.Metric == L2,
 		lines:  prefetchLines(dim),
 		ids:    map[uint64]uint32{},
@@ -158,7 +157,7 @@ func (h *HNSW) Dim() int { return h.dim }
 // Options returns the options the index was built with.
 func (h *HNSW) Options() Options { return h.opts }
 
-func (h *HNSW) capacity() int { return len(h.ext) }
+func (h *HNSW) capacity() int { return len(h.levels) }
 
 // Reserve grows the index to hold n vectors without reallocating. Building
 // a large index after Reserve also keeps its memory at what it needs.
@@ -189,13 +188,9 @@ func (h *HNSW) resize(c int) {
 		return t
 	}
 	h.nodes = grow(h.nodes, h.stride)
-	ext := make([]uint64, c)
-	copy(ext, h.ext[:n])
-	h.ext = ext
 	levels := make([]uint8, c)
 	copy(levels, h.levels[:n])
 	h.levels = levels
-	h.state = grow(h.state, 1)
 	upper := make([][]uint32, c)
 	copy(upper, h.upper[:n])
 	h.upper = upper
@@ -208,9 +203,24 @@ func (h *HNSW) resize(c int) {
 // overlapping misses, and more lines in flight only queue.
 func prefetchLines(dim int) int { return min((dim*4+127)/64, 16) }
 
+// statep points to node i's state word (read and written atomically while
+// the index is shared).
+func (h *HNSW) statep(i uint32) *uint32 { return &h.nodes[int(i)*h.stride+1+h.m0] }
+
+// extOf is node i's store id.
+func (h *HNSW) extOf(i uint32) uint64 {
+	o := int(i)*h.stride + 2 + h.m0
+	return uint64(h.nodes[o]) | uint64(h.nodes[o+1])<<32
+}
+
+func (h *HNSW) setExt(i uint32, id uint64) {
+	o := int(i)*h.stride + 2 + h.m0
+	h.nodes[o], h.nodes[o+1] = uint32(id), uint32(id>>32)
+}
+
 // vec returns node i's vector (inside its record in nodes).
 func (h *HNSW) vec(i uint32) []float32 {
-	o := int(i)*h.stride + 1 + h.m0
+	o := int(i)*h.stride + 1 + h.m0 + 3
 	w := h.nodes[o : o+h.dim : o+h.dim]
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(w))), h.dim)
 }
@@ -254,7 +264,7 @@ func (h *HNSW) entry() (ep uint32, top int) {
 
 func (h *HNSW) setEntry(ep uint32, top int) { h.ep.Store(uint64(top+1)<<32 | uint64(ep)) }
 
-func (h *HNSW) nodeState(i uint32) uint32 { return atomic.LoadUint32(&h.state[i]) }
+func (h *HNSW) nodeState(i uint32) uint32 { return atomic.LoadUint32(h.statep(i)) }
 
 // levelOf draws node in's level from a hash of the seed and its internal id,
 // so levels do not depend on the order in which parallel inserts run.
@@ -287,7 +297,7 @@ func (h *HNSW) Has(id uint64) bool {
 func (h *HNSW) MemoryBytes() int64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	n := int64(cap(h.nodes))*4 + int64(cap(h.ext))*8 + int64(cap(h.levels)) + int64(cap(h.state))*4 +
+	n := int64(cap(h.nodes))*4 + int64(cap(h.levels)) +
 		int64(cap(h.upper))*24 + int64(cap(h.locks))*8
 	for _, u := range h.upper {
 		n += int64(cap(u)) * 4
@@ -315,7 +325,7 @@ func (h *HNSW) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
-	h.nodes, h.ext, h.levels, h.state, h.upper, h.locks = nil, nil, nil, nil, nil, nil
+	h.nodes, h.levels, h.upper, h.locks = nil, nil, nil, nil
 	h.idsMu.Lock()
 	h.ids = nil
 	h.idsMu.Unlock()

@@ -152,11 +152,11 @@ func TestDeleteRecall(t *testing.T) {
 	// Repair: no live node lists a deleted node that lists it back, and
 	// every live node is still reachable.
 	for i := range int(f.h.n.Load()) {
-		if f.h.state[i] != stateLive {
+		if f.h.nodeState(uint32(i)) != stateLive {
 			continue
 		}
 		for _, nb := range f.h.readList(uint32(i), 0, nil) {
-			if f.h.state[nb] == stateDeleted && slices.Contains(f.h.readList(nb, 0, nil), uint32(i)) {
+			if f.h.nodeState(nb) == stateDeleted && slices.Contains(f.h.readList(nb, 0, nil), uint32(i)) {
 				t.Fatalf("live node %d still lists deleted neighbour %d", i, nb)
 			}
 		}

@@ -84,7 +84,7 @@ func (h *HNSW) reserve(id uint64) (uint32, error) {
 func (h *HNSW) place(in uint32, id uint64, v []float32) {
 	level := h.levelOf(in)
 	copy(h.vec(in), v)
-	h.ext[in] = id
+	h.setExt(in, id)
 	h.levels[in] = uint8(level)
 	if level > 0 {
 		h.upper[in] = make([]uint32, level*(h.m+1))
@@ -95,7 +95,7 @@ func (h *HNSW) place(in uint32, id uint64, v []float32) {
 	}
 	s.touched = append(s.touched[:0], in)
 	h.insert(in, level, s)
-	atomic.StoreUint32(&h.state[in], stateLive)
+	atomic.StoreUint32(h.statep(in), stateLive)
 	h.live.Add(1)
 	h.noteDirty(s.touched)
 	h.inserts.Put(s)

@@ -76,7 +76,7 @@ func nodeKey(i uint32) []byte { return binary.BigEndian.AppendUint32(nil, i) }
 // encodeVector appends a vectors record: store id (uint64 LE), level
 // (byte), then dim float32 LE.
 func (h *HNSW) encodeVector(i uint32, buf []byte) []byte {
-	buf = binary.LittleEndian.AppendUint64(buf, h.ext[i])
+	buf = binary.LittleEndian.AppendUint64(buf, h.extOf(i))
 	buf = append(buf, h.levels[i])
 	for _, x := range h.vec(i) {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
@@ -256,11 +256,11 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 		switch {
 		case !linked[j]:
 			unlinked = append(unlinked, j)
-		case h.state[j] == stateLive:
-			if _, dup := h.ids[h.ext[j]]; dup {
-				return nil, nil, fmt.Errorf("%w: id %d is live twice", ErrCorrupt, h.ext[j])
+		case (*h.statep(j)) == stateLive:
+			if _, dup := h.ids[h.extOf(j)]; dup {
+				return nil, nil, fmt.Errorf("%w: id %d is live twice", ErrCorrupt, h.extOf(j))
 			}
-			h.ids[h.ext[j]] = j
+			h.ids[h.extOf(j)] = j
 			h.live.Add(1)
 		}
 	}
@@ -326,7 +326,7 @@ func (h *HNSW) decodeVector(i uint32, v []byte) error {
 	if err := checkVector(vec, h.dim); err != nil {
 		return fmt.Errorf("%w: vector record %d: %v", ErrCorrupt, i, err)
 	}
-	h.ext[i] = binary.LittleEndian.Uint64(v)
+	h.setExt(i, binary.LittleEndian.Uint64(v))
 	h.levels[i] = v[8]
 	return nil
 }
@@ -338,7 +338,7 @@ func (h *HNSW) decodeLinks(id uint32, v []byte, n uint32) error {
 	if len(v) < 1 || (v[0] != byte(stateLive) && v[0] != byte(stateDeleted)) {
 		return bad("bad state")
 	}
-	h.state[id] = uint32(v[0])
+	(*h.statep(id)) = uint32(v[0])
 	v = v[1:]
 	for l := 0; l <= int(h.levels[id]); l++ {
 		if len(v) < 2 {

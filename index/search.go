@@ -46,12 +46,12 @@ func (h *HNSW) distTo(q []float32, i uint32) float32 {
 
 // admits reports whether node i may be returned in mode.
 func (h *HNSW) admits(i uint32, mode int, filter func(uint64) bool) bool {
-	st := atomic.LoadUint32(&h.state[i])
+	st := atomic.LoadUint32(h.statep(i))
 	switch mode {
 	case admitBuild:
 		return st != stateDeleted
 	case admitFilter:
-		return st == stateLive && filter(h.ext[i])
+		return st == stateLive && filter(h.extOf(i))
 	}
 	return st == stateLive
 }
@@ -156,7 +156,7 @@ func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts *SearchOptio
 	sc.nodes = drainSorted(&sc.res, sc.nodes)
 	out := make([]Result, len(sc.nodes))
 	for i, n := range sc.nodes {
-		out[i] = Result{ID: h.ext[n.id], Distance: n.d}
+		out[i] = Result{ID: h.extOf(n.id), Distance: n.d}
 	}
 	return out, nil
 }
@@ -192,7 +192,7 @@ func (h *HNSW) scanFiltered(q []float32, k int, filter func(uint64) bool) []Resu
 	nodes := drainSorted(&res, nil)
 	out := make([]Result, len(nodes))
 	for i, nd := range nodes {
-		out[i] = Result{ID: h.ext[nd.id], Distance: nd.d}
+		out[i] = Result{ID: h.extOf(nd.id), Distance: nd.d}
 	}
 	return out
 }
