@@ -29,14 +29,18 @@ func newBenchANNCmd() *cobra.Command {
 		Use:   "ann",
 		Short: "Recall@10, QPS, build and reopen times of the HNSW index vs coder/hnsw and the exact scan",
 		Long: `Generates the data sets in the same run (clustered: 1,000 centres with
-coordinates ~ N(0,1), points = centre + N(0, 0.1^2); gaussian: N(0,1)), or reads
-a public benchmark set with --base/--query (.fvecs) and --gt (.ivecs), computes
-exact top-10 ground truth by brute force when none is given, and prints per
-engine and ef: recall@10, single-thread QPS and its ratio to the exact scan
-measured in the same run, build seconds on one thread and on all cores (the
-all-cores build goes into a stored index, commits included), the seconds to
-reopen that index and whether its results are identical, and bytes per vector
-next to the budget (raw vector + 10 bytes per neighbour slot).
+coordinates ~ N(0,1), points = centre + N(0, 0.1^2); gaussian: N(0,1)), reads
+a folder of images as grey pixels (--images, 784-d at --side 28), or reads
+a set of .fvecs files (--base, --query, --gt .ivecs; without --query the last
+--queries base vectors are the queries, as for rgunit export's embeddings),
+all in one run; computes exact top-10 ground truth by brute force when none
+is given, and prints per engine and ef: recall@10, single-thread QPS (the
+best of at least 3 passes and 0.3 s, hnswlib's peer alike) and its ratio to
+the exact scan and to hnswlib measured in the same run, build seconds on one
+thread and on all cores (the all-cores build goes into a stored index,
+commits included), the seconds to reopen that index and whether its results
+are identical, bytes per vector next to the budget (raw vector + 10 bytes per
+neighbour slot), and the peak resident memory of the one-thread build.
 --index weaviate://... adds a Weaviate cluster to the table on the same data:
 its gRPC batch insert rate (insert/s; the embedded index's is the all-cores
 build's), then recall@10 and QPS at each ef, every query followed by the
