@@ -66,11 +66,7 @@ func (d *DB) Dupes(ctx context.Context, o DupesOptions) ([]DupeGroup, error) {
 		if t, ok := thumbs[id]; ok {
 			return t, nil
 		}
-		png, err := d.st.Image(id)
-		if err != nil {
-			return nil, err
-		}
-		img, err := imageio.DecodePNG(png)
+		img, err := storedImage(d.st, id)
 		if err != nil {
 			return nil, err
 		}

@@ -72,11 +72,7 @@ func loadSource(st *storage.Store, spec string, data []byte, s embed.Schema, siz
 		if err != nil {
 			return nil, err
 		}
-		png, err := st.Image(id)
-		if err != nil {
-			return nil, err
-		}
-		if src.Image, err = imageio.DecodePNG(png); err != nil {
+		if src.Image, err = storedImage(st, id); err != nil {
 			return nil, err
 		}
 		src.ID = id
@@ -100,4 +96,13 @@ func loadSource(st *storage.Store, spec string, data []byte, s embed.Schema, siz
 	var err error
 	src.X, err = generator.RGBATensor(src.Image, size)
 	return src, err
+}
+
+// storedImage decodes item id's stored (normalized) image.
+func storedImage(st *storage.Store, id uint64) (*image.RGBA, error) {
+	png, err := st.Image(id)
+	if err != nil {
+		return nil, err
+	}
+	return imageio.DecodePNG(png)
 }

@@ -195,11 +195,7 @@ func (t *Translator) Sheet(trs []*Translation) (*image.RGBA, error) {
 func (d *DB) tiles(ids []uint64, prefix string) ([]imageio.Tile, error) {
 	var tiles []imageio.Tile
 	for _, id := range ids {
-		png, err := d.st.Image(id)
-		if err != nil {
-			return nil, err
-		}
-		img, err := imageio.DecodePNG(png)
+		img, err := storedImage(d.st, id)
 		if err != nil {
 			return nil, err
 		}

@@ -181,13 +181,10 @@ func (h *HNSW) grow(need int) {
 // resize reallocates the arrays to capacity c (mu held exclusively).
 func (h *HNSW) resize(c int) {
 	n := int(h.n.Load())
-	grow := func(s []uint32, per int) []uint32 {
-		t := make([]uint32, c*per)
-		adviseHuge(t) // before the copy touches its pages
-		copy(t, s[:n*per])
-		return t
-	}
-	h.nodes = grow(h.nodes, h.stride)
+	nodes := make([]uint32, c*h.stride)
+	adviseHuge(nodes) // before the copy touches its pages
+	copy(nodes, h.nodes[:n*h.stride])
+	h.nodes = nodes
 	levels := make([]uint8, c)
 	copy(levels, h.levels[:n])
 	h.levels = levels
