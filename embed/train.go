@@ -130,7 +130,7 @@ func (e *Embedder) Embed(content, codes []float32, n int, contentShape [3]int) (
 	}
 	key := "" // single queries reuse their graph (nn.InferenceGraphs)
 	if n == 1 {
-		key = fmt.Sprintf("embed/%p/%v", e.P, contentShape)
+		key = fmt.Sprintf("embed/%d/%v", e.P.ID(), contentShape)
 	}
 	shape := []int{n, contentShape[0], contentShape[1], contentShape[2]}
 	return nn.InferenceGraphs.Run(key, [][]float32{content, codes}, func() (*nn.Built, error) {

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -64,5 +65,30 @@ func TestCachedGraphs(t *testing.T) {
 				t.Fatalf("n %d, round %d: a reused graph's output differs from a fresh one's", n, round)
 			}
 		}
+	}
+}
+
+// TestCachedGraphsNewModels: models made and dropped one after another
+// (a test process, a server that reloads its models) never get another
+// model's cached graph. The cache was keyed by the weights' address, which
+// a new model can get once the old one is collected: a width-4 model's
+// graph then answered for a width-8 one (1,024 content values instead of
+// 2,048, seen as a failed query in the CLI tests).
+func TestCachedGraphsNewModels(t *testing.T) {
+	x := make([]float32, 3*32*32)
+	for i := range 40 {
+		width := 4 + 4*(i%2)
+		u, err := NewUNIT(Config{Arch: embed.Arch{Size: 32, Width: width, ResBlocks: 1}, Schema: embed.Schema{Attrs: []string{"A"}, Dim: 2}, Batch: 1, Seed: uint64(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := u.Content(x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := u.ContentShape(); len(c) != s[0]*s[1]*s[2] {
+			t.Fatalf("model %d (width %d): %d content values, want %d", i, width, len(c), s[0]*s[1]*s[2])
+		}
+		runtime.GC() // frees u: the next model may take its addresses
 	}
 }

@@ -111,7 +111,7 @@ func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []graphInput, build
 	if n := ins[0].shape[0]; tag != "" && (n == 1 || n == inferChunk) {
 		key = "generator/" + tag
 		for _, p := range params {
-			key += fmt.Sprintf("/%p", p)
+			key += fmt.Sprintf("/%d", p.ID())
 		}
 		for _, in := range ins {
 			key += fmt.Sprint(in.shape)

@@ -5,21 +5,34 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"sync/atomic"
 
 	"gorgonia.org/tensor"
 )
 
 // Params is a named, ordered set of float32 weight tensors.
 type Params struct {
+	id     uint64 // see ID
 	names  []string
 	byName map[string]*tensor.Dense
 	rng    *rand.Rand
 }
 
-// NewParams returns an empty set whose initializers draw from seed.
-func NewParams(seed uint64) *Params {
-	return &Params{byName: map[string]*tensor.Dense{}, rng: rand.New(rand.NewPCG(seed, 0x5eed))}
+// paramsMade numbers the sets of parameters made in this process.
+var paramsMade atomic.Uint64
+
+func newParams(rng *rand.Rand) *Params {
+	return &Params{id: paramsMade.Add(1), byName: map[string]*tensor.Dense{}, rng: rng}
 }
+
+// NewParams returns an empty set whose initializers draw from seed.
+func NewParams(seed uint64) *Params { return newParams(rand.New(rand.NewPCG(seed, 0x5eed))) }
+
+// ID identifies the set for caches keyed by weights (nn.InferenceGraphs):
+// unique in the process and never reused, unlike the set's address, which
+// a later set may get once this one is collected (a cached graph would then
+// run with another model's tensors and shapes).
+func (p *Params) ID() uint64 { return p.id }
 
 // Init says how a new tensor is filled.
 type Init int
@@ -118,7 +131,7 @@ func (p *Params) CopyMatching(src *Params) (tensors, values int) {
 // Subset returns the parameters of p whose names keep accepts, sharing
 // p's tensors (a graph can train a subset and bind the rest as constants).
 func (p *Params) Subset(keep func(name string) bool) *Params {
-	s := &Params{byName: map[string]*tensor.Dense{}, rng: p.rng}
+	s := newParams(p.rng)
 	for _, n := range p.names {
 		if keep(n) {
 			s.names = append(s.names, n)
@@ -131,7 +144,7 @@ func (p *Params) Subset(keep func(name string) bool) *Params {
 // Clone returns a deep copy of p (new tensors with the same names, shapes
 // and values).
 func (p *Params) Clone() *Params {
-	c := &Params{byName: map[string]*tensor.Dense{}, rng: p.rng}
+	c := newParams(p.rng)
 	for _, n := range p.names {
 		t := p.byName[n]
 		data := append([]float32(nil), t.Data().([]float32)...)
