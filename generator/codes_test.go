@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -24,6 +25,7 @@ func TestTranslationCode(t *testing.T) {
 		{-0.6, -0.4, 0.7, 0.5, -0.5, 0.0}, // blond too
 		{0.5, 0.5, -0.6, -0.6, 0.3, 0.3},  // black hair: its hair blocks are skipped
 	}
+	r := float32(Reach * 0.1 / math.Sqrt2)
 	cases := []struct {
 		name   string
 		mode   CodeMode
@@ -31,16 +33,18 @@ func TestTranslationCode(t *testing.T) {
 		guides [][]float32
 		want   []float32
 	}{
-		{"encoder, guides", CodeEncoder, stats, guides, []float32{-0.5, -0.5, 0.6, 0.6, 0.9, 0.1}},
-		{"encoder, no guides: statistics", CodeEncoder, stats, nil, []float32{-0.5, -0.5, 0.6, 0.6, 0.9, 0.1}},
-		{"encoder, guides that do not show the target: statistics", CodeEncoder, stats, guides[2:], []float32{-0.5, -0.5, 0.6, 0.6, 0.9, 0.1}},
+		{"encoder, guides", CodeEncoder, stats, guides, []float32{-0.5 - r, -0.5 - r, 0.6 + r, 0.6 + r, 0.9, 0.1}},
+		{"encoder, no guides: statistics", CodeEncoder, stats, nil, []float32{-0.5 - r, -0.5 - r, 0.6 + r, 0.6 + r, 0.9, 0.1}},
+		{"encoder, guides that do not show the target: statistics", CodeEncoder, stats, guides[2:], []float32{-0.5 - r, -0.5 - r, 0.6 + r, 0.6 + r, 0.9, 0.1}},
 		{"encoder, no statistics: every guide, else the prior", CodeEncoder, nil, guides[:1], []float32{-0.4, -0.6, 0.5, 0.7, 0.9, 0.1}},
 		{"encoder, nothing: the prior means", CodeEncoder, nil, nil, []float32{-1, -1, 1, 1, 0.9, 0.1}},
 		{"prior", CodePrior, stats, guides, []float32{-1, -1, 1, 1, 1, 1}},
 		{"mixed", CodeMixed, stats, guides, []float32{-1, -1, 1, 1, 0.9, 0.1}},
 	}
 	// The guides' mean for the changed blocks: (-0.4-0.6)/2 = -0.5 for
-	// black's dimensions, (0.5+0.7)/2 = 0.6 for blond's.
+	// black's dimensions, (0.5+0.7)/2 = 0.6 for blond's: the target
+	// domains' means, which Reach moves 3 std (0.1) further along the
+	// axis (1, 1)/sqrt 2: r per dimension.
 	for _, c := range cases {
 		u.Config.Stats = c.stats
 		got := u.TranslationCode(c.mode, mu, src, tgt, c.guides, nil)
@@ -65,10 +69,53 @@ func TestTranslationCode(t *testing.T) {
 			t.Fatalf("a sample changed the kept Male block: %v", c)
 		}
 		for i := range 4 {
-			if d := c[i] - []float32{-0.5, -0.5, 0.6, 0.6}[i]; d > 0.6 || d < -0.6 { // 6 std
+			if d := c[i] - []float32{-0.5 - r, -0.5 - r, 0.6 + r, 0.6 + r}[i]; d > 0.6 || d < -0.6 { // 6 std
 				t.Fatalf("sample %v too far from the rule's code", c)
 			}
 		}
+	}
+}
+
+// TestReach checks how far a changed block is moved: along the axis between
+// the two domains' means only, to Reach of the target domain's standard
+// deviations along that axis past its mean, and never back.
+func TestReach(t *testing.T) {
+	// One attribute of two dimensions: -1 around (0, 0), +1 around (2, 0),
+	// the +1 domain spread 0.2 along the axis (x) and 5 across it.
+	st := &CodeStats{Items: 4,
+		Mean: [][2][]float32{{{0, 0}, {2, 0}}},
+		Std:  [][2][]float32{{{1, 1}, {0.2, 5}}}}
+	cases := []struct {
+		name        string
+		block, want []float32
+	}{
+		{"at the mean: 3 std further", []float32{2, 0}, []float32{2.6, 0}},
+		{"between the domains, off the axis: only x moves", []float32{1, 0.7}, []float32{2.6, 0.7}},
+		{"short by a little", []float32{2.5, -3}, []float32{2.6, -3}},
+		{"already past: untouched", []float32{3.5, 1}, []float32{3.5, 1}},
+	}
+	for _, c := range cases {
+		b := slices.Clone(c.block)
+		st.reach(b, 0, 1, 3)
+		for j := range b {
+			if d := b[j] - c.want[j]; d > 1e-5 || d < -1e-5 {
+				t.Errorf("%s: %v -> %v, want %v", c.name, c.block, b, c.want)
+				break
+			}
+		}
+	}
+	// Towards -1 (the domain of spread 1 along the axis): 3 past (0, 0).
+	b := []float32{1, 2}
+	st.reach(b, 0, 0, 3)
+	if math.Abs(float64(b[0]+3)) > 1e-5 || b[1] != 2 {
+		t.Errorf("towards -1: %v, want [-3 2]", b)
+	}
+	// Equal means (an attribute never seen): nothing to move along.
+	flat := &CodeStats{Mean: [][2][]float32{{{1, 1}, {1, 1}}}, Std: [][2][]float32{{{1, 1}, {1, 1}}}}
+	b = []float32{0.5, 0.5}
+	flat.reach(b, 0, 1, 3)
+	if !slices.Equal(b, []float32{0.5, 0.5}) {
+		t.Errorf("equal means moved the block: %v", b)
 	}
 }
 
