@@ -111,15 +111,7 @@ func NewRG(base *UNIT, d *Discriminator, c RGConfig) (*RG, error) {
 	if c.Batch == 0 {
 		c.Batch = base.Config.Batch
 	}
-	if c.LR == 0 {
-		c.LR, c.Beta1, c.Beta2 = 1e-4, 0.5, 0.999
-		if c.Recipe.Cosine {
-			c.LR = 2e-4
-		}
-	}
-	if c.Weights == (Weights{}) {
-		c.Weights = DefaultWeights
-	}
+	optimizerDefaults(&c.LR, &c.Beta1, &c.Beta2, &c.Weights, c.Recipe)
 	if err := c.Check(); err != nil {
 		return nil, err
 	}

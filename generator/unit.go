@@ -85,17 +85,24 @@ type Averages struct{ Ec, Ea, G *nn.Params }
 
 func (a *Averages) sets() []*nn.Params { return []*nn.Params{a.Ec, a.Ea, a.G} }
 
-// NewUNIT returns a freshly initialized model.
-func NewUNIT(c Config) (*UNIT, error) {
-	if c.LR == 0 {
-		c.LR, c.Beta1, c.Beta2 = 1e-4, 0.5, 0.999
-		if c.Recipe.Cosine {
-			c.LR = 2e-4
+// optimizerDefaults fills in what a stage-1 or stage-3 configuration left
+// zero: Adam's learning rate and betas (lr 1e-4, 2e-4 with the recipe's
+// cosine decay; betas 0.5, 0.999) and the loss weights (DefaultWeights).
+func optimizerDefaults(lr, beta1, beta2 *float64, w *Weights, r Recipe) {
+	if *lr == 0 {
+		*lr, *beta1, *beta2 = 1e-4, 0.5, 0.999
+		if r.Cosine {
+			*lr = 2e-4
 		}
 	}
-	if c.Weights == (Weights{}) {
-		c.Weights = DefaultWeights
+	if *w == (Weights{}) {
+		*w = DefaultWeights
 	}
+}
+
+// NewUNIT returns a freshly initialized model.
+func NewUNIT(c Config) (*UNIT, error) {
+	optimizerDefaults(&c.LR, &c.Beta1, &c.Beta2, &c.Weights, c.Recipe)
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
