@@ -20,7 +20,7 @@ type checkOptions struct {
 }
 
 func (o *checkOptions) addFlags(cmd *cobra.Command) {
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	cmd.Flags().BoolVar(&o.repair, "repair", false, "rebuild what is derivable (embeddings, attribute posteriors, the index) and say what is not")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print the report as JSON")
 }
@@ -44,7 +44,7 @@ index); damaged items and images cannot be: restore a backup.`,
 }
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
-	db, err := o.db.open(rgunit.Options{ReadOnly: !o.repair, Existing: true})
+	db, err := o.db.Open(rgunit.Options{ReadOnly: !o.repair, Existing: true})
 	if err != nil {
 		return err
 	}

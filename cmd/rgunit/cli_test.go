@@ -18,6 +18,7 @@ import (
 
 	"rgunit/imageio"
 	"rgunit/ingest"
+	"rgunit/internal/cmdutil"
 	"rgunit/internal/vecgen"
 	"rgunit/storage"
 )
@@ -184,8 +185,8 @@ func TestProgressLogLines(t *testing.T) {
 	if stderr != "" {
 		t.Fatalf("a run shorter than the log interval printed %q", stderr)
 	}
-	defer func(d time.Duration) { progressEvery = d }(progressEvery)
-	progressEvery = 0
+	defer func(d time.Duration) { cmdutil.ProgressEvery = d }(cmdutil.ProgressEvery)
+	cmdutil.ProgressEvery = 0
 	_, stderr, err := run(t, "ingest", faces, "--db", filepath.Join(t.TempDir(), "q.db"), "--model", "none")
 	if err != nil {
 		t.Fatal(err)

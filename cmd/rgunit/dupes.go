@@ -28,7 +28,7 @@ difference, 0 to 1). Groups are the connected sets of copies.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.Float64Var(&o.o.Threshold, "threshold", rgunit.DefaultDupeThreshold, "largest thumbnail distance of two copies")
 	f.IntVar(&o.o.Candidates, "candidates", 8, "nearest items compared with each item")
@@ -37,7 +37,7 @@ difference, 0 to 1). Groups are the connected sets of copies.`,
 }
 
 func (o *dupesOptions) run(cmd *cobra.Command) error {
-	db, err := o.db.open(readOnly)
+	db, err := o.db.Open(readOnly)
 	if err != nil {
 		return err
 	}

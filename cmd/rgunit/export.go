@@ -30,7 +30,7 @@ model predicts with their probabilities) into --out:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "out", "o", "", "folder to write into")
 	f.StringVar(&o.format, "format", rgunit.FormatNpy, "npy, fvecs or parquet")
@@ -40,7 +40,7 @@ model predicts with their probabilities) into --out:
 }
 
 func (o *exportOptions) run(cmd *cobra.Command) error {
-	db, err := o.db.open(readOnly)
+	db, err := o.db.Open(readOnly)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"rgunit"
 	"rgunit/generator"
+	"rgunit/internal/cmdutil"
 )
 
 // ganRun reports a GAN training run (train unit, train rg): a progress bar
@@ -15,7 +16,7 @@ import (
 // closing line.
 type ganRun struct {
 	cmd          *cobra.Command
-	pr           *progress
+	pr           *cmdutil.Progress
 	label        string
 	steps, every int
 	quiet, jsonl bool
@@ -44,14 +45,11 @@ func (g *ganRun) summary(l generator.Losses) string {
 func (g *ganRun) onStep(l generator.Losses) {
 	if g.pr == nil {
 		g.start, g.startStep = time.Now(), l.Step-1
-		g.pr = newProgress(g.cmd.ErrOrStderr(), g.steps, g.label, "steps", g.quiet)
-		g.pr.base = g.startStep
-		if g.pr.bar != nil {
-			g.pr.bar.Set(g.startStep)
-		}
+		g.pr = cmdutil.NewProgress(g.cmd.ErrOrStderr(), g.steps, g.label, "steps", g.quiet)
+		g.pr.Resume(g.startStep)
 	}
-	g.pr.describe("step " + g.summary(l))
-	g.pr.update(l.Step, g.steps, g.summary(l))
+	g.pr.Describe("step " + g.summary(l))
+	g.pr.Update(l.Step, g.steps, g.summary(l))
 	g.window.Add(l)
 	if g.jsonl && l.Step%g.every == 0 {
 		writeJSONLine(g.cmd.OutOrStdout(), g.window.Mean())
@@ -68,7 +66,7 @@ func (g *ganRun) finish(err error, res rgunit.UnitResult, what string) error {
 		}
 		return nil // no step ran: the model had its steps already
 	}
-	g.pr.finish(res.Step, g.steps, g.summary(res.Last))
+	g.pr.Finish(res.Step, g.steps, g.summary(res.Last))
 	if err != nil {
 		return interrupted(err, res.Step)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"rgunit"
 	"rgunit/ingest"
+	"rgunit/internal/cmdutil"
 	"rgunit/storage"
 )
 
@@ -51,7 +52,7 @@ your own). Once a database has models, new items are indexed with them.`,
 }
 
 func (o *ingestOptions) addFlags(cmd *cobra.Command) {
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	o.idx.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.labels, "labels", "", "labels file in CelebA list_attr format")
@@ -90,9 +91,9 @@ func (o *ingestOptions) run(cmd *cobra.Command, args []string) error {
 	if err := o.check(cmd, args); err != nil {
 		return err
 	}
-	_, statErr := os.Stat(o.db.path)
+	_, statErr := os.Stat(o.db.Path)
 	isNew := errors.Is(statErr, os.ErrNotExist)
-	db, err := o.db.open(rgunit.Options{ImageSize: o.size})
+	db, err := o.db.Open(rgunit.Options{ImageSize: o.size})
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func (o *ingestOptions) run(cmd *cobra.Command, args []string) error {
 	if errors.Is(err, rgunit.ErrModels) {
 		if isNew {
 			db.Close()
-			os.Remove(o.db.path) // nothing was ingested into it yet
+			os.Remove(o.db.Path) // nothing was ingested into it yet
 		}
 		return fmt.Errorf("--model %s: %w (pass --model none to ingest without a model)", o.model, err)
 	}
@@ -140,17 +141,17 @@ type phaseProgress struct {
 	cmd         *cobra.Command
 	label, unit string
 	quiet       bool
-	p           *progress
+	p           *cmdutil.Progress
 	done, total int
 	extra       string
 }
 
 func (pp *phaseProgress) update(done, total int, extra string) {
 	if pp.p == nil {
-		pp.p = newProgress(pp.cmd.ErrOrStderr(), total, pp.label, pp.unit, pp.quiet)
+		pp.p = cmdutil.NewProgress(pp.cmd.ErrOrStderr(), total, pp.label, pp.unit, pp.quiet)
 	}
 	pp.done, pp.total, pp.extra = done, total, extra
-	pp.p.update(done, total, extra)
+	pp.p.Update(done, total, extra)
 }
 
 func (pp *phaseProgress) onIngest(pr ingest.Progress) {
@@ -161,7 +162,7 @@ func (pp *phaseProgress) onIndex(done, total int) { pp.update(done, total, "") }
 
 func (pp *phaseProgress) finish() {
 	if pp.p != nil {
-		pp.p.finish(pp.done, pp.total, pp.extra)
+		pp.p.Finish(pp.done, pp.total, pp.extra)
 	}
 }
 

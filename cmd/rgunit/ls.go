@@ -22,7 +22,7 @@ func newLsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&o.asJSON, "json", false, "one JSON object per line")
 	f.IntVarP(&o.f.Limit, "limit", "n", 0, "list at most N items (0: all)")
@@ -37,7 +37,7 @@ func (o *lsOptions) run(cmd *cobra.Command) error {
 	if o.f.Limit < 0 || o.f.Offset < 0 {
 		return fmt.Errorf("-n %d --offset %d: want counts (-n 0: all)", o.f.Limit, o.f.Offset)
 	}
-	db, err := o.db.open(readOnly)
+	db, err := o.db.Open(readOnly)
 	if err != nil {
 		return err
 	}

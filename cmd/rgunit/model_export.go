@@ -29,7 +29,7 @@ importing the bundle.`,
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			d, err := db.open(readOnly)
+			d, err := db.Open(readOnly)
 			if err != nil {
 				return err
 			}
@@ -52,7 +52,7 @@ importing the bundle.`,
 			return nil
 		},
 	}
-	db.register(cmd)
+	db.Register(cmd)
 	f := cmd.Flags()
 	f.StringVarP(&out, "out", "o", "", "bundle file to write")
 	f.StringVar(&command, "command", "", "the command that trained the models (recorded)")

@@ -22,7 +22,7 @@ func newModelImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := db.open(existing)
+			d, err := db.Open(existing)
 			if err != nil {
 				return err
 			}
@@ -42,7 +42,7 @@ func newModelImportCmd() *cobra.Command {
 			return nil
 		},
 	}
-	db.register(cmd)
+	db.Register(cmd)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }

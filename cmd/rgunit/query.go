@@ -58,7 +58,7 @@ most probable first.`,
 }
 
 func (o *queryOptions) addFlags(cmd *cobra.Command) {
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.StringArrayVar(&o.to, "to", nil, "target attributes, e.g. Blond_Hair,Young,-Male (repeat for several targets)")
 	f.StringVar(&o.from, "from", "", "read more sources from this file, one per line (- for stdin)")
@@ -113,7 +113,7 @@ func (o *queryOptions) run(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("--sheet draws one query: one IMG and one --to")
 	}
 	// Read-only: queries run side by side, on read-only files too.
-	db, err := o.db.open(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial})
+	db, err := o.db.Open(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial})
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ rebuilds the index, dropping indexes built with other model versions.
 			return moveAndSync(cmd, &db, &idx, !update, quiet)
 		},
 	}
-	db.register(cmd)
+	db.Register(cmd)
 	idx.register(cmd)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	cmd.Flags().BoolVar(&update, "update", false, "only add the items missing from the index")

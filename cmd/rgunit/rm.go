@@ -24,7 +24,7 @@ func newRmCmd() *cobra.Command {
 				}
 				ids[i] = id
 			}
-			d, err := db.open(existing)
+			d, err := db.Open(existing)
 			if err != nil {
 				return err
 			}
@@ -37,6 +37,6 @@ func newRmCmd() *cobra.Command {
 			return nil
 		},
 	}
-	db.register(cmd)
+	db.Register(cmd)
 	return cmd
 }

@@ -39,7 +39,7 @@ database closes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:7860", "address to listen on (other than loopback: --token is required)")
 	f.StringVar(&o.o.Token, "token", "", "bearer token every request must carry")
@@ -52,7 +52,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	if err := server.CheckAddress(o.addr, o.o.Token); err != nil {
 		return fmt.Errorf("--addr %s: %w", o.addr, err)
 	}
-	db, err := o.db.open(existing)
+	db, err := o.db.Open(existing)
 	if err != nil {
 		return err
 	}

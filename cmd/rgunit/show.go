@@ -22,7 +22,7 @@ func newShowCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE:  func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	cmd.Flags().StringVarP(&o.out, "out", "o", "", "write the normalized image to this PNG file (- for stdout)")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print the metadata as JSON")
 	return cmd
@@ -33,7 +33,7 @@ func (o *showOptions) run(cmd *cobra.Command, arg string) error {
 	if err != nil {
 		return err
 	}
-	db, err := o.db.open(readOnly)
+	db, err := o.db.Open(readOnly)
 	if err != nil {
 		return err
 	}

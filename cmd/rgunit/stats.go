@@ -18,7 +18,7 @@ func newStatsCmd() *cobra.Command {
 		Short: "Summarize the database: items, labels, size",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := db.open(readOnly)
+			d, err := db.Open(readOnly)
 			if err != nil {
 				return err
 			}
@@ -26,7 +26,7 @@ func newStatsCmd() *cobra.Command {
 			return printStats(cmd.OutOrStdout(), d, asJSON)
 		},
 	}
-	db.register(cmd)
+	db.Register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }

@@ -62,7 +62,7 @@ func moveAndSync(cmd *cobra.Command, db *dbFlag, idx *indexFlag, rebuild, quiet 
 	if err := idx.check(); err != nil {
 		return err
 	}
-	d, err := db.open(existing)
+	d, err := db.Open(existing)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ pushed, nothing is embedded again) or back into the file ('embedded').`,
 			return moveAndSync(cmd, &db, &idx, false, quiet)
 		},
 	}
-	db.register(cmd)
+	db.Register(cmd)
 	idx.register(cmd)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd

@@ -29,7 +29,7 @@ type trainFlags struct {
 }
 
 func (t *trainFlags) register(cmd *cobra.Command, steps int, what string) {
-	t.db.register(cmd)
+	t.db.Register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&t.steps, "steps", steps, "train until the model has taken this many steps")
 	f.IntVar(&t.every, "checkpoint-every", loop.DefaultCheckpointEvery, "steps between checkpoints")
@@ -45,7 +45,7 @@ func (t *trainFlags) open(cmd *cobra.Command) (*rgunit.DB, rgunit.TrainOptions, 
 	if err := split.CheckFraction(t.labelled); err != nil {
 		return nil, rgunit.TrainOptions{}, fmt.Errorf("--labelled %v: want a fraction in (0, 1]", t.labelled)
 	}
-	db, err := t.db.open(existing)
+	db, err := t.db.Open(existing)
 	if err != nil {
 		return nil, rgunit.TrainOptions{}, err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"rgunit/internal/cmdutil"
+
 	"github.com/spf13/cobra"
 
 	"rgunit"
@@ -29,7 +31,7 @@ func newTrainClassifierCmd() *cobra.Command {
 }
 
 func (o *trainClassifierOptions) addFlags(cmd *cobra.Command) {
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&o.o.Steps, "steps", 1500, "training steps")
 	f.IntVar(&o.o.Batch, "batch", 32, "batch size")
@@ -45,7 +47,7 @@ func (o *trainClassifierOptions) run(cmd *cobra.Command) error {
 	if o.o.Steps < 1 || o.o.Batch < 1 { // before opening: 0 is the library's default
 		return fmt.Errorf("--steps %d, --batch %d: want at least 1 of each (an untrained classifier would score nothing)", o.o.Steps, o.o.Batch)
 	}
-	db, err := o.db.open(existing)
+	db, err := o.db.Open(existing)
 	if err != nil {
 		return err
 	}
@@ -53,10 +55,10 @@ func (o *trainClassifierOptions) run(cmd *cobra.Command) error {
 	if o.attrs != "" {
 		o.o.Attrs = strings.Split(o.attrs, ",")
 	}
-	pr := newProgress(cmd.ErrOrStderr(), o.o.Steps, "train classifier", "steps", o.quiet)
-	o.o.OnStep = func(step int, loss float64) { pr.update(step, o.o.Steps, fmt.Sprintf(" | loss %.4f", loss)) }
+	pr := cmdutil.NewProgress(cmd.ErrOrStderr(), o.o.Steps, "train classifier", "steps", o.quiet)
+	o.o.OnStep = func(step int, loss float64) { pr.Update(step, o.o.Steps, fmt.Sprintf(" | loss %.4f", loss)) }
 	res, err := db.TrainClassifier(cmd.Context(), o.o)
-	pr.finish(o.o.Steps, o.o.Steps, "")
+	pr.Finish(o.o.Steps, o.o.Steps, "")
 	if err != nil {
 		return err
 	}

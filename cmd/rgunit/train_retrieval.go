@@ -7,6 +7,7 @@ import (
 
 	"rgunit"
 	"rgunit/embed"
+	"rgunit/internal/cmdutil"
 	"rgunit/retrieval"
 )
 
@@ -58,25 +59,25 @@ func (o *trainRetrievalOptions) run(cmd *cobra.Command) error {
 	}
 	defer db.Close()
 	errw, out := cmd.ErrOrStderr(), cmd.OutOrStdout()
-	var pool, pr *progress
+	var pool, pr *cmdutil.Progress
 	var window retrieval.Losses
 	var n int
 	o.o.TrainOptions = topts
 	o.o.OnPool = func(done, total int) {
 		if pool == nil {
-			pool = newProgress(errw, total, "triplets", "triplets", o.quiet)
+			pool = cmdutil.NewProgress(errw, total, "triplets", "triplets", o.quiet)
 		}
-		pool.update(done, total, "")
+		pool.Update(done, total, "")
 		if done == total {
-			pool.finish(done, total, "")
+			pool.Finish(done, total, "")
 		}
 	}
 	o.o.OnStep = func(l retrieval.Losses) {
 		if pr == nil {
-			pr = newProgress(errw, o.steps, "train retrieval", "steps", o.quiet)
-			pr.base = l.Step - 1
+			pr = cmdutil.NewProgress(errw, o.steps, "train retrieval", "steps", o.quiet)
+			pr.Resume(l.Step - 1)
 		}
-		pr.update(l.Step, o.steps, fmt.Sprintf(" | loss %.4f", l.Loss))
+		pr.Update(l.Step, o.steps, fmt.Sprintf(" | loss %.4f", l.Loss))
 		window.Loss += l.Loss
 		window.Seconds += l.Seconds
 		n++
@@ -88,7 +89,7 @@ func (o *trainRetrievalOptions) run(cmd *cobra.Command) error {
 	}
 	res, err := db.TrainRetrieval(cmd.Context(), o.o)
 	if pr != nil {
-		pr.finish(res.Step, o.steps, fmt.Sprintf(" | loss %.4f", res.Last.Loss))
+		pr.Finish(res.Step, o.steps, fmt.Sprintf(" | loss %.4f", res.Last.Loss))
 	}
 	if err != nil {
 		return interrupted(err, res.Step)

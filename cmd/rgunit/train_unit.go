@@ -76,7 +76,7 @@ func (o *trainUnitOptions) run(cmd *cobra.Command) error {
 		o.o.Attrs = strings.Split(o.attrs, ",")
 	}
 	o.o.OnCheckpoint = func(v uint64, step int) {
-		if !o.quiet && (run.pr == nil || run.pr.bar == nil) {
+		if !o.quiet && (run.pr == nil || !run.pr.Bar()) {
 			fmt.Fprintf(cmd.ErrOrStderr(), "checkpoint: version %d at step %d\n", v, step)
 		}
 	}

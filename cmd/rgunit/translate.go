@@ -8,6 +8,7 @@ import (
 
 	"rgunit"
 	"rgunit/generator"
+	"rgunit/internal/cmdutil"
 )
 
 type translateOptions struct {
@@ -58,7 +59,7 @@ outputs. A folder is translated image by image with a progress bar.`,
 }
 
 func (o *translateOptions) addFlags(cmd *cobra.Command) {
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.StringArrayVar(&o.targets, "to", nil, "target attributes, e.g. Blond_Hair,Young,-Male (repeat for several targets)")
 	f.StringVarP(&o.out, "out", "o", "translations", "output folder")
@@ -98,7 +99,7 @@ func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
 		return err
 	}
 	// Read-only: translations run side by side.
-	db, err := o.db.open(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial})
+	db, err := o.db.Open(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial})
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
 			return err
 		}
 	}
-	pr := newProgress(cmd.ErrOrStderr(), len(inputs), "translate", "img", o.quiet || len(inputs) == 1)
+	pr := cmdutil.NewProgress(cmd.ErrOrStderr(), len(inputs), "translate", "img", o.quiet || len(inputs) == 1)
 	failed := 0
 	name := rgunit.OutputNamer()
 	warned := false
@@ -135,9 +136,9 @@ func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", in, err)
 			continue
 		}
-		pr.update(i+1, len(inputs), "")
+		pr.Update(i+1, len(inputs), "")
 	}
-	pr.finish(len(inputs), len(inputs), "")
+	pr.Finish(len(inputs), len(inputs), "")
 	if failed > 0 {
 		return fmt.Errorf("%d of %d inputs could not be translated", failed, len(inputs))
 	}

@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit/bench"
+	"rgunit/internal/cmdutil"
 )
 
 type benchANNOptions struct {
@@ -148,7 +149,7 @@ func (o *benchANNOptions) run(cmd *cobra.Command) error {
 			continue
 		}
 		for _, r := range rows {
-			if err := writeJSONLine(out, r); err != nil {
+			if err := cmdutil.WriteJSONLine(out, r); err != nil {
 				return err
 			}
 		}
@@ -178,7 +179,7 @@ func (o *benchANNOptions) filteredRows(cmd *cobra.Command, d *bench.ANNData, row
 		return err
 	}
 	if o.asJSON {
-		return writeJSONLines(cmd.OutOrStdout(), fr)
+		return cmdutil.WriteJSONLines(cmd.OutOrStdout(), fr)
 	}
 	*rows = append(*rows, fr...)
 	return nil

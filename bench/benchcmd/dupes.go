@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"context"
@@ -12,10 +12,11 @@ import (
 
 	"rgunit"
 	"rgunit/bench"
+	"rgunit/internal/cmdutil"
 )
 
 type benchDupesOptions struct {
-	db         dbFlag
+	db         cmdutil.DB
 	n          int
 	thresholds []float64
 	asJSON     bool
@@ -39,7 +40,7 @@ joining different originals, other items grouped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&o.n, "n", 100, "items copied")
 	f.Float64SliceVar(&o.thresholds, "threshold", []float64{0.005, 0.01, 0.02, 0.03, 0.05}, "thresholds to score")
@@ -49,7 +50,7 @@ joining different originals, other items grouped.`,
 
 func (o *benchDupesOptions) run(cmd *cobra.Command) error {
 	ctx := cmd.Context()
-	path, cleanup, err := scratchCopy(o.db.path)
+	path, cleanup, err := scratchCopy(o.db.Path)
 	if err != nil {
 		return err
 	}
@@ -75,7 +76,7 @@ func (o *benchDupesOptions) run(cmd *cobra.Command) error {
 		}
 		row := dupesRow{Threshold: th, DupesScore: bench.ScoreDupes(ids, origin)}
 		if o.asJSON {
-			writeJSONLine(out, row)
+			cmdutil.WriteJSONLine(out, row)
 			continue
 		}
 		fmt.Fprintf(out, "threshold %.3f: ", th)

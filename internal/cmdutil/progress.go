@@ -1,4 +1,4 @@
-package main
+package cmdutil
 
 import (
 	"fmt"
@@ -10,9 +10,9 @@ import (
 	"golang.org/x/term"
 )
 
-// progress shows a bar with rate and ETA when w is a terminal and plain
+// Progress shows a bar with rate and ETA when w is a terminal and plain
 // periodic log lines otherwise.
-type progress struct {
+type Progress struct {
 	bar     *progressbar.ProgressBar
 	w       io.Writer
 	label   string
@@ -22,21 +22,23 @@ type progress struct {
 	base    int // done at start (a resumed run): rates count from here
 }
 
-// progressEvery is the interval of plain progress lines.
-var progressEvery = 5 * time.Second
+// ProgressEvery is the interval of plain progress lines.
+var ProgressEvery = 5 * time.Second
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal says whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func newProgress(w io.Writer, total int, label, unit string, quiet bool) *progress {
-	p := &progress{w: w, label: label, start: time.Now()}
+// NewProgress reports progress towards total on w (nothing when quiet).
+func NewProgress(w io.Writer, total int, label, unit string, quiet bool) *Progress {
+	p := &Progress{w: w, label: label, start: time.Now()}
 	p.last = p.start
 	switch {
 	case quiet:
 		p.w = nil
-	case isTerminal(w):
+	case IsTerminal(w):
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(label),
@@ -52,19 +54,19 @@ func newProgress(w io.Writer, total int, label, unit string, quiet bool) *progre
 	return p
 }
 
-// update reports done of total; extra is appended to log lines, which are
-// printed every progressEvery.
-func (p *progress) update(done, total int, extra string) {
+// Update reports done of total; extra is appended to log lines, which are
+// printed every ProgressEvery.
+func (p *Progress) Update(done, total int, extra string) {
 	switch {
 	case p.w == nil:
 	case p.bar != nil:
 		p.bar.Set(done)
-	case time.Since(p.last) >= progressEvery:
+	case time.Since(p.last) >= ProgressEvery:
 		p.line(done, total, extra)
 	}
 }
 
-func (p *progress) line(done, total int, extra string) {
+func (p *Progress) line(done, total int, extra string) {
 	now := time.Now()
 	p.last, p.printed = now, true
 	el := now.Sub(p.start).Seconds()
@@ -77,8 +79,8 @@ func (p *progress) line(done, total int, extra string) {
 		100*float64(done)/float64(max(total, 1)), rate, eta, extra)
 }
 
-// finish closes the bar, or prints a last log line if any was printed.
-func (p *progress) finish(done, total int, extra string) {
+// Finish closes the bar, or prints a last log line if any was printed.
+func (p *Progress) Finish(done, total int, extra string) {
 	switch {
 	case p.w == nil:
 	case p.bar != nil:
@@ -88,9 +90,21 @@ func (p *progress) finish(done, total int, extra string) {
 	}
 }
 
-// describe sets the bar's label (a no-op for log lines).
-func (p *progress) describe(s string) {
+// Describe sets the bar's label (a no-op for log lines).
+func (p *Progress) Describe(s string) {
 	if p.bar != nil {
 		p.bar.Describe(s)
 	}
 }
+
+// Resume starts the display at done (a resumed run): the bar shows it, and
+// rates count from it.
+func (p *Progress) Resume(done int) {
+	p.base = done
+	if p.bar != nil {
+		p.bar.Set(done)
+	}
+}
+
+// Bar says whether p draws a terminal bar (other output would break it).
+func (p *Progress) Bar() bool { return p.bar != nil }

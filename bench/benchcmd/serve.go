@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"context"
@@ -16,11 +16,12 @@ import (
 
 	"rgunit"
 	"rgunit/bench"
+	"rgunit/internal/cmdutil"
 	"rgunit/server"
 )
 
 type benchServeOptions struct {
-	db                     dbFlag
+	db                     cmdutil.DB
 	clients, ingest, procs int
 	seconds                float64
 	asJSON                 bool
@@ -51,7 +52,7 @@ processes, p50/p90/p99 latency and the failed requests.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.IntVar(&o.clients, "clients", 8, "concurrent query clients")
 	f.Float64Var(&o.seconds, "seconds", 20, "seconds of each load")
@@ -63,7 +64,7 @@ processes, p50/p90/p99 latency and the failed requests.`,
 
 func (o *benchServeOptions) run(cmd *cobra.Command) error {
 	ctx, errw := cmd.Context(), cmd.ErrOrStderr()
-	path, cleanup, err := scratchCopy(o.db.path)
+	path, cleanup, err := scratchCopy(o.db.Path)
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func (o *benchServeOptions) run(cmd *cobra.Command) error {
 	}
 	out := cmd.OutOrStdout()
 	if o.asJSON {
-		return writeJSONLine(out, res)
+		return cmdutil.WriteJSONLine(out, res)
 	}
 	fmt.Fprintf(out, "rgunit query processes: %d in a row, %.2f queries/s\n", res.ProcessQueries, res.ProcessPerSecond)
 	res.HTTP.WriteText(out, "rgunit serve")

@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit/bench"
+	"rgunit/internal/cmdutil"
 )
 
 // benchTrainOptions are the flags of rgunit bench train.
@@ -54,7 +55,7 @@ func (o *benchTrainOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	if o.asJSON {
-		return writeJSONLine(cmd.OutOrStdout(), r)
+		return cmdutil.WriteJSONLine(cmd.OutOrStdout(), r)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%d px, batch %d, %s recipe, %d threads: %.3f s per step (median of %d; fastest %.3f), %.2f GFLOP per step, %.1f GFLOP/s = %.0f%% of the Sgemm ceiling measured now (%.1f GFLOP/s); %.0f MB allocated per step\n",
 		r.Size, r.Batch, r.Recipe, r.Threads, r.SecondsMedian, r.Steps, r.SecondsMin, r.GFLOPPerStep, r.GFLOPS, 100*r.OfPeak, r.PeakGFLOPS, r.AllocMBStep)

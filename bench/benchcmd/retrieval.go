@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"fmt"
@@ -8,10 +8,11 @@ import (
 
 	"rgunit/bench"
 	"rgunit/generator"
+	"rgunit/internal/cmdutil"
 )
 
 type benchRetrievalOptions struct {
-	db                dbFlag
+	db                cmdutil.DB
 	content, settings string
 	asJSON, quiet     bool
 	o                 bench.RetrievalOptions
@@ -38,7 +39,7 @@ Nothing is written to the database.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.content, "content", "", "non-domain attributes file (list_attr format), e.g. list_content.txt")
 	f.StringVar(&o.settings, "settings", "", "negatives settings, ';'-separated (default easy;medium;hard;hardest;all)")
@@ -56,7 +57,7 @@ Nothing is written to the database.`,
 }
 
 func (o *benchRetrievalOptions) run(cmd *cobra.Command) error {
-	st, err := o.db.store(false)
+	st, err := o.db.Store(false)
 	if err != nil {
 		return err
 	}
@@ -76,27 +77,27 @@ func (o *benchRetrievalOptions) run(cmd *cobra.Command) error {
 	if !o.quiet {
 		fmt.Fprintf(errw, "%d labelled items; content attributes: %d (%s...)\n", len(items), len(attrs), strings.Join(attrs[:min(4, len(attrs))], ","))
 	}
-	var pr *progress
+	var pr *cmdutil.Progress
 	stage, last := "", [2]int{}
 	o.o.OnProgress = func(s string, done, total int) {
 		if s != stage {
 			if pr != nil {
-				pr.finish(last[0], last[1], "")
+				pr.Finish(last[0], last[1], "")
 			}
-			pr, stage = newProgress(errw, total, s, "", o.quiet), s
+			pr, stage = cmdutil.NewProgress(errw, total, s, "", o.quiet), s
 		}
-		pr.update(done, total, "")
+		pr.Update(done, total, "")
 		last = [2]int{done, total}
 	}
 	r, err := bench.Retrieval(cmd.Context(), u, items, o.o)
 	if pr != nil {
-		pr.finish(last[0], last[1], "")
+		pr.Finish(last[0], last[1], "")
 	}
 	if err != nil {
 		return err
 	}
 	if o.asJSON {
-		return writeJSONLine(cmd.OutOrStdout(), r)
+		return cmdutil.WriteJSONLine(cmd.OutOrStdout(), r)
 	}
 	return r.WriteText(cmd.OutOrStdout(), st.Path())
 }

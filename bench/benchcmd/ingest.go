@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit/bench"
+	"rgunit/internal/cmdutil"
 )
 
 func newBenchIngestCmd() *cobra.Command {
@@ -48,7 +49,7 @@ folders: ../shared/data/faces12k_64 and
 					return err
 				}
 				if asJSON {
-					if err := writeJSONLine(out, r); err != nil {
+					if err := cmdutil.WriteJSONLine(out, r); err != nil {
 						return err
 					}
 					continue

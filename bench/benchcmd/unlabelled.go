@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"fmt"
@@ -10,12 +10,13 @@ import (
 	"rgunit"
 	"rgunit/bench"
 	"rgunit/ingest"
+	"rgunit/internal/cmdutil"
 	"rgunit/retrieval"
 	"rgunit/storage"
 )
 
 type benchUnlabelledOptions struct {
-	db      dbFlag
+	db      cmdutil.DB
 	labels  string
 	targets []string
 	k, n    int
@@ -38,7 +39,7 @@ true label has the asked value, next to that value's base rate.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.labels, "labels", "", "the true labels (list_attr format)")
 	f.StringSliceVar(&o.targets, "to", bench.DefaultUnlabelledTargets, "targets")
@@ -54,7 +55,7 @@ func (o *benchUnlabelledOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	db, err := o.db.open(readOnly)
+	db, err := o.db.Open(cmdutil.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func (o *benchUnlabelledOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	if len(ids) == 0 {
-		return fmt.Errorf("no item of %s matches a row of %s", o.db.path, o.labels)
+		return fmt.Errorf("no item of %s matches a row of %s", o.db.Path, o.labels)
 	}
 	var rows []bench.UnlabelledRow
 	for _, target := range o.targets {
@@ -83,7 +84,7 @@ func (o *benchUnlabelledOptions) run(cmd *cobra.Command) error {
 		rows = append(rows, r)
 	}
 	if o.asJSON {
-		return writeJSONLines(cmd.OutOrStdout(), rows)
+		return cmdutil.WriteJSONLines(cmd.OutOrStdout(), rows)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%d items with true labels\n", len(ids))
 	return bench.WriteUnlabelled(cmd.OutOrStdout(), rows, o.k)

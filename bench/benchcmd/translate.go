@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"fmt"
@@ -11,11 +11,12 @@ import (
 	"rgunit/bench"
 	"rgunit/generator"
 	"rgunit/imageio"
+	"rgunit/internal/cmdutil"
 	"rgunit/storage"
 )
 
 type benchTranslateOptions struct {
-	db            dbFlag
+	db            cmdutil.DB
 	grid, htmlOut string
 	title, codes  string
 	asJSON        bool
@@ -63,7 +64,7 @@ changed ones) follow, so the modes are compared on the same inputs.`,
 }
 
 func (o *benchTranslateOptions) addFlags(cmd *cobra.Command) {
-	o.db.register(cmd)
+	o.db.Register(cmd)
 	e := &o.e
 	f := cmd.Flags()
 	f.IntVar(&e.N, "n", 500, "held-back images to translate (and pairs to score)")
@@ -88,7 +89,7 @@ func (o *benchTranslateOptions) run(cmd *cobra.Command) error {
 	if o.e.Codes, err = generator.ParseCodeMode(o.codes); err != nil {
 		return err
 	}
-	st, err := o.db.store(true)
+	st, err := o.db.Store(true)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func (o *benchTranslateOptions) run(cmd *cobra.Command) error {
 		o.e.GridRows = 0
 	}
 	o.e.Open = func(path string, write bool) (*storage.Store, error) {
-		return (&dbFlag{path: path}).store(write)
+		return (&cmdutil.DB{Path: path}).Store(write)
 	}
 	res, err := o.e.Run(st)
 	if err != nil {
@@ -107,7 +108,7 @@ func (o *benchTranslateOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	if o.asJSON {
-		return writeJSONLine(cmd.OutOrStdout(), res.Table)
+		return cmdutil.WriteJSONLine(cmd.OutOrStdout(), res.Table)
 	}
 	return res.Table.WriteText(cmd.OutOrStdout())
 }
@@ -136,7 +137,7 @@ func (o *benchTranslateOptions) writeFigures(cmd *cobra.Command, res *bench.Expe
 	}
 	label := o.e.Label
 	if label == "" {
-		label = o.db.path
+		label = o.db.Path
 	}
 	note := fmt.Sprintf("rgunit bench translate --n %d --seed %d on %s.", o.e.N, o.e.Seed, label)
 	if err := bench.WriteHTML(f, o.title, note, []*bench.Table{res.Table}, res.Figures); err != nil {

@@ -1,15 +1,16 @@
-package main
+package benchcmd
 
 import (
 	"github.com/spf13/cobra"
 
 	"rgunit/bench"
+	"rgunit/internal/cmdutil"
 	"rgunit/retrieval"
 )
 
 func newBenchCalibrationCmd() *cobra.Command {
 	var (
-		db     dbFlag
+		db     cmdutil.DB
 		asJSON bool
 	)
 	cmd := &cobra.Command{
@@ -23,7 +24,7 @@ fitted temperature, the share of items whose probability no other item has
 of P(+1): items, mean P, fraction labelled +1).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := db.store(false)
+			st, err := db.Store(false)
 			if err != nil {
 				return err
 			}
@@ -37,12 +38,12 @@ of P(+1): items, mean P, fraction labelled +1).`,
 				return err
 			}
 			if asJSON {
-				return writeJSONLine(cmd.OutOrStdout(), r)
+				return cmdutil.WriteJSONLine(cmd.OutOrStdout(), r)
 			}
 			return r.WriteText(cmd.OutOrStdout())
 		},
 	}
-	db.register(cmd)
+	db.Register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }

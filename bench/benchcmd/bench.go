@@ -1,4 +1,7 @@
-package main
+// Package benchcmd is the rgunit bench command: the experiments of package
+// bench (Tables 1-3, the index against hnswlib, ingest, training speed, the
+// server, duplicates, calibration and unlabelled collections) behind flags.
+package benchcmd
 
 import (
 	"os"
@@ -6,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newBenchCmd() *cobra.Command {
+// New returns the rgunit bench command and its subcommands: measurements
+// of rgunit on real data, each against a baseline measured in the same run.
+func New() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure rgunit on real data (tables with same-run baselines)",
