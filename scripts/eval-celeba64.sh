@@ -2,6 +2,10 @@
 # Measures the photo model (issue "Real photos") after
 # scripts/train-celeba64.sh has trained and exported it, into
 # docs/celeba64/:
+#   - the evaluation classifier (trained on the labelled photos outside
+#     the held-back tenth; cls.json has its held-back accuracy);
+#   - Table 1: P@10 of the retrieval embedder per negatives setting
+#     (table1.json; CelebA's 35 other attributes as content);
 #   - Table 2 and a grid on the training database's held-back tenth, and a
 #     row with the paper's codes drawn from the target's prior
 #     (table2.json, table2-prior-codes.json, grid-*.png, report.html);
@@ -15,7 +19,8 @@
 #   bash scripts/eval-celeba64.sh [DATA [DB]]
 #
 # DATA defaults to ../shared/data/celeba10k, DB to celeba64.db (as the
-# training script). About 20 minutes on 2 cores.
+# training script). About an hour on 2 cores; finished parts are kept
+# (delete a file to measure it again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/celeba10k}
@@ -24,10 +29,18 @@ out=docs/celeba64
 mkdir -p "$out"
 go build -o rgunit ./cmd/rgunit
 ./rgunit model info models/celeba64.rgm > "$out/model.txt"
-./rgunit bench translate --db "$db" --n 500 --grid "$out/grid.png" --html "$out/report.html" \
-  --label "celeba10k at 64 px" --json > "$out/table2.json"
-./rgunit bench translate --db "$db" --n 500 --codes prior --json > "$out/table2-prior-codes.json"
-./rgunit bench calibration --db "$db" --json > "$out/calibration.json"
+# keep FILE CMD...: runs CMD into FILE unless FILE is already there.
+keep() {
+  local f=$1
+  shift
+  [ -s "$f" ] || { "$@" > "$f.tmp" && mv "$f.tmp" "$f"; }
+}
+keep "$out/cls.json" ./rgunit train classifier --db "$db" --size 64 --steps 2500 --json -q
+keep "$out/table2.json" ./rgunit bench translate --db "$db" --n 500 --grid "$out/grid.png" --html "$out/report.html" \
+  --label "celeba10k at 64 px" --json
+keep "$out/table2-prior-codes.json" ./rgunit bench translate --db "$db" --n 500 --codes prior --json
+keep "$out/calibration.json" ./rgunit bench calibration --db "$db" --json
+keep "$out/table1.json" ./rgunit bench retrieval --db "$db" --pool 3072 --json -q
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/photos"
@@ -35,5 +48,5 @@ mkdir "$work/photos"
   while read -r p; do cp "$p" "$work/photos/"; done
 echo "held-back photos: $(ls "$work/photos" | wc -l)"
 ./rgunit ingest "$work/photos" --db "$work/unlabelled.db" --model celeba64 -q
-./rgunit bench unlabelled --db "$work/unlabelled.db" --labels "$data/list_attr.txt" --json > "$out/unlabelled.json"
+keep "$out/unlabelled.json" ./rgunit bench unlabelled --db "$work/unlabelled.db" --labels "$data/list_attr.txt" --json
 cat "$out/unlabelled.json"
