@@ -436,9 +436,9 @@ func (d *DB) TrainRG(ctx context.Context, o RGOptions) (UnitResult, error) {
 type ClassifierOptions struct {
 	Steps  int      // training steps (1500)
 	Batch  int      // batch size (32)
-	Size   int      // image side, 32 or 64 (32)
+	Size   int      // image side, 32 or 64 (the stage-1 model's, else 32)
 	Width  int      // channels of the first layer (16)
-	Attrs  []string // attributes (nil: ChooseSchema's default)
+	Attrs  []string // attributes (nil: the stage-1 model's, else ChooseSchema's default)
 	Seed   uint64   // (1)
 	OnStep func(step int, loss float64)
 }
@@ -458,6 +458,18 @@ type ClassifierResult struct {
 // benches' target accuracy) on the real labelled items outside the
 // held-back tenth, scores it on that tenth and stores it in the database.
 func (d *DB) TrainClassifier(ctx context.Context, o ClassifierOptions) (*ClassifierResult, error) {
+	if o.Size == 0 || len(o.Attrs) == 0 {
+		// The classifier judges the database's translations: by default
+		// on the stage-1 model's attributes and resolution.
+		if u, err := guided.LoadStage1(d.st); err == nil {
+			if o.Size == 0 {
+				o.Size = u.Config.Arch.Size
+			}
+			if len(o.Attrs) == 0 {
+				o.Attrs = u.Config.Schema.Attrs
+			}
+		}
+	}
 	for _, v := range []struct {
 		p   *int
 		def int

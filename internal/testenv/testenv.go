@@ -31,6 +31,13 @@ func Ingested(t testing.TB) string {
 	return path
 }
 
+// Ingested64 is Ingested at 64 px.
+func Ingested64(t testing.TB) string {
+	t.Helper()
+	path, _ := ingestFaces(t, "faces64.db", &rgunit.Options{ImageSize: 64}, "none")
+	return path
+}
+
 // ingestFaces ingests the test faces with their labels into a new
 // database name under a temporary folder, giving it model's models.
 func ingestFaces(t testing.TB, name string, o *rgunit.Options, model string) (string, *rgunit.IngestResult) {
