@@ -23,7 +23,21 @@ type Domain struct {
 	Std    []float64 `json:"std"`
 	Median float64   `json:"median"`
 	P99    float64   `json:"p99"`
+	// Whiten, when set, is the inverse of the Cholesky factor of the
+	// z-scores' correlation matrix (shrunk towards the identity by
+	// domainShrink; lower-triangular, row-major): distances count how
+	// features move together too, not only how far each one lies. The
+	// marginals alone do not set cartoon faces apart from a photo model's
+	// training photos (median 1.00 against a 99th percentile of 1.79),
+	// which vary in every feature. Bundles made before it have none and
+	// use the z-scores alone.
+	Whiten []float64 `json:"whiten,omitempty"`
 }
+
+// domainShrink is the weight of the identity in the correlation matrix
+// Domain whitens with: 2,000 items fit its 100-200 features' correlations
+// loosely, and a small eigenvalue would make held-out images look far.
+const domainShrink = 0.1
 
 // domainSample is the most training items Domain is fitted on, and
 // minDomainItems the fewest.
@@ -66,14 +80,83 @@ func (m *Model) Features(x []float32, n int) ([][]float64, error) {
 	return out, nil
 }
 
-// Distance is the root mean square z-score of features f.
+// Distance is the root mean square of f's z-scores, whitened when d has
+// Whiten.
 func (d *Domain) Distance(f []float64) float64 {
-	var s float64
+	z := make([]float64, len(f))
 	for i, v := range f {
-		z := (v - d.Mean[i]) / max(d.Std[i], 1e-6)
-		s += z * z
+		z[i] = (v - d.Mean[i]) / max(d.Std[i], 1e-6)
 	}
-	return math.Sqrt(s / float64(len(f)))
+	n := len(z)
+	if len(d.Whiten) == n*n {
+		w := make([]float64, n)
+		for i := range n {
+			var s float64
+			for j, v := range z[:i+1] {
+				s += d.Whiten[i*n+j] * v
+			}
+			w[i] = s
+		}
+		z = w
+	}
+	var s float64
+	for _, v := range z {
+		s += v * v
+	}
+	return math.Sqrt(s / float64(n))
+}
+
+// whitening returns the inverse Cholesky factor of the correlation matrix
+// of the z-scores zs (n features), shrunk by domainShrink; nil when it is
+// not positive definite.
+func whitening(zs [][]float64, n int) []float64 {
+	c := make([]float64, n*n)
+	for _, z := range zs {
+		for i := range n {
+			for j := range i + 1 {
+				c[i*n+j] += z[i] * z[j]
+			}
+		}
+	}
+	for i := range n {
+		for j := range i + 1 {
+			c[i*n+j] = (1 - domainShrink) * c[i*n+j] / float64(len(zs))
+		}
+		c[i*n+i] += domainShrink
+	}
+	// Cholesky: c = L L^T, in place in the lower triangle.
+	for j := range n {
+		d := c[j*n+j]
+		for k := range j {
+			d -= c[j*n+k] * c[j*n+k]
+		}
+		if d <= 0 {
+			return nil
+		}
+		c[j*n+j] = math.Sqrt(d)
+		for i := j + 1; i < n; i++ {
+			v := c[i*n+j]
+			for k := range j {
+				v -= c[i*n+k] * c[j*n+k]
+			}
+			c[i*n+j] = v / c[j*n+j]
+		}
+	}
+	// Invert L (lower-triangular) by forward substitution, column by column.
+	inv := make([]float64, n*n)
+	for col := range n {
+		for i := col; i < n; i++ {
+			v := 0.0
+			if i == col {
+				v = 1
+			}
+			for k := col; k < i; k++ {
+				v -= c[i*n+k] * inv[k*n+col]
+			}
+			inv[i*n+col] = v / c[i*n+i]
+		}
+	}
+	return inv
 }
 
 // FitDomain fits a Domain to features.
@@ -99,6 +182,14 @@ func FitDomain(feats [][]float64) (*Domain, error) {
 	for i := range d.Std {
 		d.Std[i] = math.Sqrt(d.Std[i] / float64(len(feats)))
 	}
+	zs := make([][]float64, len(feats))
+	for k, f := range feats {
+		zs[k] = make([]float64, dim)
+		for i, v := range f {
+			zs[k][i] = (v - d.Mean[i]) / max(d.Std[i], 1e-6)
+		}
+	}
+	d.Whiten = whitening(zs, dim)
 	dists := make([]float64, len(feats))
 	for i, f := range feats {
 		dists[i] = d.Distance(f)

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -81,5 +82,63 @@ func TestDomainFit(t *testing.T) {
 	}
 	if len(s) != 2000 || len(phases) != 6 {
 		t.Fatalf("sample of %d, phases %v", len(s), phases)
+	}
+}
+
+// TestDomainCorrelations: items whose features each lie within the
+// training spread but do not move together as the training items' do
+// (cartoon faces against a photo model) are far once whitened, while new
+// items of the training kind stay near; a domain without Whiten (a bundle
+// made before it) scores z-scores alone.
+func TestDomainCorrelations(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	const dim = 30
+	// Training kind: two latent factors drive every feature.
+	inDomain := func(n int) [][]float64 {
+		var out [][]float64
+		for range n {
+			a, b := r.NormFloat64(), r.NormFloat64()
+			f := make([]float64, dim)
+			for i := range f {
+				f[i] = a*math.Cos(float64(i)) + b*math.Sin(float64(i)) + 0.3*r.NormFloat64()
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	d, err := FitDomain(inDomain(2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Whiten) != dim*dim {
+		t.Fatalf("whitening of %d values, want %d", len(d.Whiten), dim*dim)
+	}
+	// The other kind: every feature independent, with the same spread.
+	other := make([][]float64, 200)
+	for k := range other {
+		other[k] = make([]float64, dim)
+		for i := range other[k] {
+			other[k][i] = d.Mean[i] + d.Std[i]*r.NormFloat64()
+		}
+	}
+	median := func(d *Domain, fs [][]float64) float64 {
+		ds := make([]float64, len(fs))
+		for i, f := range fs {
+			ds[i] = d.Distance(f)
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	if m := median(d, other); m <= d.P99 {
+		t.Fatalf("independent features: median %.2f within the training p99 %.2f", m, d.P99)
+	}
+	if m := median(d, inDomain(200)); m > d.P99 || m > 1.3*d.Median {
+		t.Fatalf("new items of the training kind: median %.2f (training median %.2f, p99 %.2f)", m, d.Median, d.P99)
+	}
+	diag := *d
+	diag.Whiten = nil
+	if m := median(&diag, other); m > 1.2 {
+		t.Fatalf("z-scores alone put the independent features at %.2f (want about 1: their marginals match)", m)
 	}
 }
