@@ -28,7 +28,7 @@ func (c *DomainCheck) Warning() string {
 	if c.Images == 1 {
 		what = "this image lies"
 	}
-	return fmt.Sprintf("%s far from what the model was trained on (distance %.1f; 99%% of its training images within %.1f): it knows %s. Use a model trained on images like these (rgunit model list; --model celeba64 for photos of faces) or train one on them (rgunit train unit)",
+	return fmt.Sprintf("%s far from what the model was trained on (distance %.1f; 99%% of its training images within %.1f): it knows %s. Use a model trained on images like these (rgunit model list: --model default for drawn faces, --model celeba64 for photos of faces) or train one on them (rgunit train unit)",
 		what, c.Median, c.TrainP99, c.Data)
 }
 

@@ -45,7 +45,7 @@ func TestShippedTranslations(t *testing.T) {
 		t.Skip("imports the shipped model and translates 300 images")
 	}
 	t.Parallel()
-	checkTranslations(t, models.Default, []string{"../samples/faces"}, "../samples/faces/list_attr.txt", 5, 0.1)
+	checkTranslations(t, models.Default, []string{"../samples/faces"}, "../samples/faces/list_attr.txt", 5, 0.1, minChanged)
 }
 
 // TestPhotoModelTranslations is TestShippedTranslations for the photo
@@ -75,7 +75,10 @@ func TestPhotoModelTranslations(t *testing.T) {
 			held = append(held, filepath.Join(dir, "images", fmt.Sprintf("%06d.jpg", id)))
 		}
 	}
-	checkTranslations(t, bundle, held, filepath.Join(dir, "list_attr.txt"), 1, 0.2)
+	// Photos are harder: the photo model's encoder reads back 0.940 of the
+	// changes (the evaluation classifier: target accuracy 0.888 on 500
+	// held-back photos, docs/celeba64.md); a face given back at L1 0.063.
+	checkTranslations(t, bundle, held, filepath.Join(dir, "list_attr.txt"), 1, 0.1, 0.9)
 }
 
 // checkTranslations imports bundle into a database of the images in paths
@@ -83,9 +86,10 @@ func TestPhotoModelTranslations(t *testing.T) {
 // hair colour, the other gender and the other age with retrieval
 // guidance, and each to its own attributes, and checks what a person sees:
 // speckle at most maxSpeckle, the changed attributes read back by the
-// model's attribute encoder, and the image given back (L1 at most maxL1)
+// model's attribute encoder (at least minRead of them), and the image
+// given back (L1 at most maxL1)
 // when nothing is asked to change.
-func checkTranslations(t *testing.T, bundle []byte, paths []string, labelsPath string, every int, maxL1 float64) {
+func checkTranslations(t *testing.T, bundle []byte, paths []string, labelsPath string, every int, maxL1, minRead float64) {
 	st, err := storage.Open(filepath.Join(t.TempDir(), "q.db"), &storage.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -197,8 +201,8 @@ func checkTranslations(t *testing.T, bundle []byte, paths []string, labelsPath s
 	}
 	changed := float64(hit) / float64(n)
 	t.Logf("changed attributes read back as asked: %.3f of %d", changed, n)
-	if changed < minChanged {
-		t.Errorf("only %.3f of the changed attributes read back as asked (at least %.2f)", changed, minChanged)
+	if changed < minRead {
+		t.Errorf("only %.3f of the changed attributes read back as asked (at least %.2f)", changed, minRead)
 	}
 	if l1 > maxL1 {
 		t.Errorf("a face translated to its own attributes is %.4f (L1) from the input (at most %.2f)", l1, maxL1)

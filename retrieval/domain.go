@@ -32,6 +32,13 @@ type Domain struct {
 	// which vary in every feature. Bundles made before it have none and
 	// use the z-scores alone.
 	Whiten []float64 `json:"whiten,omitempty"`
+	// Pixels is how many of the last features are pixel statistics
+	// (ImageStats) rather than the model's; the two groups weigh the same
+	// in a distance, so that a few pixel statistics far out (a cartoon's
+	// flat colour, for a photo model) are not drowned by a hundred model
+	// features that lie within the spread. 0 in bundles made before them:
+	// such a domain reads the model's features only.
+	Pixels int `json:"pixels,omitempty"`
 }
 
 // domainShrink is the weight of the identity in the correlation matrix
@@ -47,7 +54,8 @@ const (
 )
 
 // Features returns the domain features of n images (3*S*S values each,
-// at the model's size).
+// at the model's size): the model's (E_a's mean code, each content
+// channel's mean and spread), then the ImageStats.
 func (m *Model) Features(x []float32, n int) ([][]float64, error) {
 	codes, err := m.Stage1.Codes(x, n)
 	if err != nil {
@@ -75,7 +83,8 @@ func (m *Model) Features(x []float32, n int) ([][]float64, error) {
 			mean := s / float64(plane)
 			f = append(f, mean, math.Sqrt(max(s2/float64(plane)-mean*mean, 0)))
 		}
-		out[i] = f
+		size := m.Size()
+		out[i] = append(f, ImageStats(x[i*3*size*size:(i+1)*3*size*size], size)...)
 	}
 	return out, nil
 }
@@ -83,6 +92,9 @@ func (m *Model) Features(x []float32, n int) ([][]float64, error) {
 // Distance is the root mean square of f's z-scores, whitened when d has
 // Whiten.
 func (d *Domain) Distance(f []float64) float64 {
+	if d.Pixels == 0 && len(f) == len(d.Mean)+pixelStats {
+		f = f[:len(d.Mean)] // a domain recorded before the pixel statistics
+	}
 	z := make([]float64, len(f))
 	for i, v := range f {
 		z[i] = (v - d.Mean[i]) / max(d.Std[i], 1e-6)
@@ -99,11 +111,57 @@ func (d *Domain) Distance(f []float64) float64 {
 		}
 		z = w
 	}
+	m := n - d.Pixels
+	if d.Pixels == 0 || m == 0 {
+		return rms(z)
+	}
+	a, b := rms(z[:m]), rms(z[m:])
+	return math.Sqrt((a*a + b*b) / 2)
+}
+
+func rms(z []float64) float64 {
 	var s float64
 	for _, v := range z {
 		s += v * v
 	}
-	return math.Sqrt(s / float64(n))
+	return math.Sqrt(s / float64(len(z)))
+}
+
+// pixelStats is the number of ImageStats.
+const pixelStats = 4
+
+// ImageStats are statistics of an image's pixels (CHW in [-1, 1], size x
+// size) that tell drawings from photos: the mean absolute Laplacian of
+// its luminance (edges and noise), the share of interior pixels where
+// the luminance does not change (flat fills), the mean saturation
+// (max - min of R, G, B) and the spread of the luminance.
+func ImageStats(x []float32, size int) []float64 {
+	p := size * size
+	lum := make([]float64, p)
+	var sat, sum, sq float64
+	for i := range p {
+		r, g, b := float64(x[i]), float64(x[p+i]), float64(x[2*p+i])
+		l := (r + g + b) / 3
+		lum[i] = l
+		sat += max(r, g, b) - min(r, g, b)
+		sum += l
+		sq += l * l
+	}
+	var lap float64
+	flat := 0
+	for y := 1; y < size-1; y++ {
+		for xx := 1; xx < size-1; xx++ {
+			i := y*size + xx
+			c := lum[i]
+			lap += math.Abs(4*c - lum[i-1] - lum[i+1] - lum[i-size] - lum[i+size])
+			if max(math.Abs(lum[i+1]-c), math.Abs(lum[i+size]-c)) < 0.01 {
+				flat++
+			}
+		}
+	}
+	inner := float64((size - 2) * (size - 2))
+	mean := sum / float64(p)
+	return []float64{lap / inner, float64(flat) / inner, sat / float64(p), math.Sqrt(max(sq/float64(p)-mean*mean, 0))}
 }
 
 // whitening returns the inverse Cholesky factor of the correlation matrix
@@ -159,13 +217,14 @@ func whitening(zs [][]float64, n int) []float64 {
 	return inv
 }
 
-// FitDomain fits a Domain to features.
-func FitDomain(feats [][]float64) (*Domain, error) {
+// FitDomain fits a Domain to features whose last pixels are pixel
+// statistics (weighed as one group; 0: none).
+func FitDomain(feats [][]float64, pixels int) (*Domain, error) {
 	if len(feats) < minDomainItems {
 		return nil, fmt.Errorf("retrieval: %d items are too few to describe a domain", len(feats))
 	}
 	dim := len(feats[0])
-	d := &Domain{N: len(feats), Mean: make([]float64, dim), Std: make([]float64, dim)}
+	d := &Domain{N: len(feats), Mean: make([]float64, dim), Std: make([]float64, dim), Pixels: pixels}
 	for _, f := range feats {
 		for i, v := range f {
 			d.Mean[i] += v
@@ -223,7 +282,7 @@ func FitDomainOn(st *storage.Store, m *Model) (*Domain, error) {
 	if err != nil {
 		return nil, err
 	}
-	return FitDomain(feats)
+	return FitDomain(feats, pixelStats)
 }
 
 // ItemFeatures returns the domain features of stored items.

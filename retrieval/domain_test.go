@@ -52,7 +52,7 @@ func TestDomainFit(t *testing.T) {
 		}
 		return out
 	}
-	d, err := FitDomain(feats(2000, 0))
+	d, err := FitDomain(feats(2000, 0), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestDomainFit(t *testing.T) {
 	if far < 95 {
 		t.Fatalf("%d of 100 shifted items beyond p99", far)
 	}
-	if _, err := FitDomain(feats(5, 0)); err == nil {
+	if _, err := FitDomain(feats(5, 0), 0); err == nil {
 		t.Fatal("a domain of 5 items")
 	}
 	ids := make([]uint64, 6000)
@@ -107,7 +107,7 @@ func TestDomainCorrelations(t *testing.T) {
 		}
 		return out
 	}
-	d, err := FitDomain(inDomain(2000))
+	d, err := FitDomain(inDomain(2000), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
