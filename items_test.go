@@ -220,11 +220,18 @@ func TestLabelFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("attribute query with Eyeglasses=+1", ns, map[string]int8{"Young": 1, "Eyeglasses": 1}, 10) // 30 young of 60, a third with glasses
-	res, err := db.Query(ctx, Query{Source: "id:1", Targets: "Blond_Hair", K: 15, Filters: []string{"Eyeglasses=-1", "Male=-1"}})
+	res, err := db.Query(ctx, Query{Source: "id:1", Targets: "Blond_Hair", K: 15, Filters: []string{"Eyeglasses=-1", "Male=-1"}, Nearest: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("image query with Eyeglasses=-1, Male=-1", res.Neighbours, map[string]int8{"Eyeglasses": -1, "Male": -1}, 15)
+	// Without Nearest the value the target names is required too: the
+	// blond women without glasses, 10 of them.
+	res, err = db.Query(ctx, Query{Source: "id:1", Targets: "Blond_Hair", K: 15, Filters: []string{"Eyeglasses=-1", "Male=-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("image query to Blond_Hair with Eyeglasses=-1, Male=-1", res.Neighbours, map[string]int8{"Blond_Hair": 1, "Eyeglasses": -1, "Male": -1}, 10)
 	for _, f := range [][]string{{"Bogus=+1"}, {"Eyeglasses=2"}, {"Eyeglasses=+1", "Eyeglasses=-1"}} {
 		_, err := db.QueryAttrs(ctx, "Young", 5, f...)
 		if !errors.Is(err, retrieval.ErrQuery) || (f[0] == "Bogus=+1" && !strings.Contains(err.Error(), "Eyeglasses")) {

@@ -27,6 +27,9 @@ type Query struct {
 	// Image is an image file's bytes (an upload), the source instead of
 	// Source, which then only names it.
 	Image []byte
+	// Nearest returns the plain nearest items, without requiring the
+	// values Targets names (retrieval.Query.Nearest).
+	Nearest bool
 }
 
 // Query returns the K items nearest to the embedding of (Source's
@@ -104,7 +107,7 @@ func (d *DB) QuerySource(ctx context.Context, src *Source, q Query) (*retrieval.
 		f[name] = v
 	}
 	return idx.Query(ctx, retrieval.Query{Image: src.X, Source: src.Labels, Targets: q.Targets, K: q.K, Ef: q.Ef,
-		Filter: f, Labels: labels, Exclude: src.ID})
+		Filter: f, Labels: labels, Exclude: src.ID, Nearest: q.Nearest})
 }
 
 // QuerySheet draws a query's answer in one captioned row: the source, its

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"rgunit/embed"
 	"rgunit/index"
 	"rgunit/storage"
 )
@@ -174,6 +175,12 @@ type Query struct {
 	// required value (known labels only: nothing predicts them).
 	Labels  map[string]int8
 	Exclude uint64 // an id never returned (the source item); 0: none
+	// Nearest drops the rule that neighbours carry the attribute values
+	// Targets names (a known label, else the predicted value, as a
+	// Filter): the plain nearest items to the embedding, the paper's
+	// retrieval. The rule lifts image+target precision on unlabelled
+	// photos from 0.67 to 0.88 (docs/celeba64.md).
+	Nearest bool
 }
 
 // Result is a query's answer.
@@ -310,7 +317,20 @@ func (d *Session) ParseFilters(specs []string) (attrs, labels map[string]int8, e
 	return attrs, labels, nil
 }
 
-// Query returns the k items nearest to emb(E_c(source), target means).
+// namedTargets are the attributes a target spec names ("Blond_Hair,-Male":
+// Blond_Hair and Male; not the hair colours it turns off).
+func namedTargets(s embed.Schema, spec string) []int {
+	var out []int
+	for _, tok := range strings.Split(spec, ",") {
+		if a := s.Index(strings.TrimLeft(strings.TrimSpace(tok), "+-")); a >= 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Query returns the k items nearest to emb(E_c(source), target means)
+// that carry the values Targets names (unless q.Nearest).
 func (d *Session) Query(ctx context.Context, q Query) (*Result, error) {
 	if q.K <= 0 {
 		return nil, fmt.Errorf("%w: k must be positive (got %d)", ErrQuery, q.K)
@@ -348,6 +368,11 @@ func (d *Session) Query(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	want := make([]int8, len(s.Attrs))
+	if !q.Nearest {
+		for _, a := range namedTargets(s, q.Targets) {
+			want[a] = res.Target[a]
+		}
+	}
 	for name, v := range q.Filter {
 		want[s.Index(name)] = v
 	}

@@ -181,7 +181,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.QuerySource(r.Context(), loaded, rgunit.Query{Targets: to, K: k, Filters: r.Form["filter"]})
+	res, err := s.db.QuerySource(r.Context(), loaded, rgunit.Query{Targets: to, K: k, Filters: r.Form["filter"], Nearest: r.FormValue("nearest") == "1"})
 	if err != nil {
 		return err
 	}

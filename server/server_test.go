@@ -305,7 +305,7 @@ func TestAPIWrite(t *testing.T) {
 	}
 	// The new items are queryable at once, by id and as neighbours.
 	var q queryAnswer
-	if code, _ := call(t, h, httptest.NewRequest(http.MethodGet, "/api/query?id=301&to=Blond_Hair&k=300", nil), &q); code != 200 || len(q.Results) != 300 {
+	if code, _ := call(t, h, httptest.NewRequest(http.MethodGet, "/api/query?id=301&to=Blond_Hair&k=300&nearest=1", nil), &q); code != 200 || len(q.Results) != 300 {
 		t.Fatalf("query of the new item: %d %d results", code, len(q.Results))
 	}
 	found := false
@@ -326,7 +326,7 @@ func TestAPIWrite(t *testing.T) {
 	if code, _ := call(t, h, httptest.NewRequest(http.MethodDelete, "/api/items/302", nil), nil); code != 404 {
 		t.Fatalf("second delete: %d", code)
 	}
-	if code, _ := call(t, h, httptest.NewRequest(http.MethodGet, "/api/query?id=301&to=Blond_Hair&k=300", nil), &q); code != 200 {
+	if code, _ := call(t, h, httptest.NewRequest(http.MethodGet, "/api/query?id=301&to=Blond_Hair&k=300&nearest=1", nil), &q); code != 200 {
 		t.Fatalf("query after delete: %d", code)
 	}
 	for _, r := range q.Results {

@@ -100,21 +100,27 @@ func (o *benchUnlabelledOptions) target(cmd *cobra.Command, db *rgunit.DB, targe
 			sources = append(sources, id)
 		}
 	}
-	var sum float64
+	var sum, sumNearest float64
 	for _, id := range sources {
-		res, err := db.Query(cmd.Context(), rgunit.Query{Source: fmt.Sprintf("id:%d", id), Targets: target, K: o.k})
-		if err != nil {
-			return row, err
+		for _, nearest := range []bool{false, true} {
+			res, err := db.Query(cmd.Context(), rgunit.Query{Source: fmt.Sprintf("id:%d", id), Targets: target, K: o.k, Nearest: nearest})
+			if err != nil {
+				return row, err
+			}
+			var got []uint64
+			for _, n := range res.Neighbours {
+				got = append(got, n.ID)
+			}
+			if p := bench.Precision(got, truth, attr, v); nearest {
+				sumNearest += p
+			} else {
+				sum += p
+			}
 		}
-		var got []uint64
-		for _, n := range res.Neighbours {
-			got = append(got, n.ID)
-		}
-		sum += bench.Precision(got, truth, attr, v)
 	}
 	row.Queries = len(sources)
 	if row.Queries > 0 {
-		row.ImageP10 = sum / float64(row.Queries)
+		row.ImageP10, row.NearestP10 = sum/float64(row.Queries), sumNearest/float64(row.Queries)
 	}
 	ns, err := db.QueryAttrs(cmd.Context(), target, o.k)
 	if err != nil {

@@ -166,7 +166,7 @@ func TestRmKilled(t *testing.T) {
 		if sj.Items != sj.Indexed || (sj.Items != 150 && sj.Items != 300) {
 			t.Fatalf("killed at commit %d: %d items stored, %d indexed (want 150 or 300 of each)", n, sj.Items, sj.Indexed)
 		}
-		out := mustRun(t, "query", "id:1", "--to", "Young", "-k", "299", "--db", db, "--json")
+		out := mustRun(t, "query", "id:1", "--to", "Young", "-k", "299", "--nearest", "--db", db, "--json")
 		if lines := strings.Count(out, "\n"); lines != sj.Items-1 {
 			t.Fatalf("killed at commit %d: query returned %d neighbours of %d items", n, lines, sj.Items)
 		}

@@ -23,6 +23,7 @@ type queryOptions struct {
 	filters      []string
 	asJSON       bool
 	allowPartial bool
+	nearest      bool
 }
 
 func newQueryCmd() *cobra.Command {
@@ -34,7 +35,9 @@ func newQueryCmd() *cobra.Command {
 nearest to emb(E_c(IMG), target code), nearest first: the content of IMG with
 the attributes of --to (Blond_Hair,Young,-Male: a name sets +1, -name sets -1;
 unnamed attributes keep IMG's values, known labels for a labelled item, else
-estimated by the attribute encoder). --filter Attr=+1 keeps only items with
+estimated by the attribute encoder). The values --to names are required of
+the neighbours (a known label, else the predicted value); --nearest returns
+the plain nearest items instead (the paper's retrieval). --filter Attr=+1 keeps only items with
 that value: for the model's attributes a known label, else the predicted one;
 any other stored label (all 40 of CelebA's when they were ingested) must be
 known. Several filters are ANDed.
@@ -67,6 +70,7 @@ func (o *queryOptions) addFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.filters, "filter", nil, "Label=+1 or Label=-1: a model attribute or any stored label (repeatable, ANDed)")
 	f.BoolVar(&o.asJSON, "json", false, "one JSON object per result")
 	f.StringVar(&o.sheetOut, "sheet", "", "write a contact sheet PNG: the query, its target translation, the neighbours")
+	f.BoolVar(&o.nearest, "nearest", false, "with IMG, the plain nearest items: do not require the values --to names of them")
 	f.BoolVar(&o.allowPartial, "allow-partial", false, "with a remote index missing a shard, answer with the results marked partial instead of failing")
 	cmd.MarkFlagRequired("to")
 }
@@ -171,7 +175,7 @@ func (o *queryOptions) byAttrs(cmd *cobra.Command, db *rgunit.DB, to string, bat
 // one answers one source and target, and draws --sheet.
 func (o *queryOptions) one(cmd *cobra.Command, db *rgunit.DB, src *rgunit.Source, to string) error {
 	warn(cmd, db.IndexWarning())
-	res, err := db.QuerySource(cmd.Context(), src, rgunit.Query{Targets: to, K: o.k, Ef: o.ef, Filters: o.filters})
+	res, err := db.QuerySource(cmd.Context(), src, rgunit.Query{Targets: to, K: o.k, Ef: o.ef, Filters: o.filters, Nearest: o.nearest})
 	if err != nil {
 		return err
 	}

@@ -151,7 +151,7 @@ func TestWeaviateCLI(t *testing.T) {
 		t.Fatalf("sync: %s", out)
 	}
 	found := false
-	for _, id := range neighbourIDs(t, mustRun(t, "query", "id:1", "--to", "Young", "-k", "300", "--json", "--db", remote)) {
+	for _, id := range neighbourIDs(t, mustRun(t, "query", "id:1", "--to", "Young", "-k", "300", "--nearest", "--json", "--db", remote)) {
 		if id == 5 {
 			t.Fatal("a deleted item was found")
 		}
