@@ -159,6 +159,9 @@ func TestDomainWarning(t *testing.T) {
 // the ids their training ingest gave them) as its own domain, and says the
 // cartoon faces are not. It skips without the model file or ../shared.
 func TestPhotoModelDomain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests 100 photos and 300 faces with the photo model")
+	}
 	t.Parallel()
 	if _, err := rgunit.FindModel("celeba64"); err != nil {
 		t.Skip("no celeba64 model yet: bash scripts/train-celeba64.sh")
