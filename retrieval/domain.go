@@ -90,10 +90,13 @@ func (m *Model) Features(x []float32, n int) ([][]float64, error) {
 }
 
 // Distance is the root mean square of f's z-scores, whitened when d has
-// Whiten.
+// Whiten; NaN (never outside) when d describes other features.
 func (d *Domain) Distance(f []float64) float64 {
 	if d.Pixels == 0 && len(f) == len(d.Mean)+pixelStats {
 		f = f[:len(d.Mean)] // a domain recorded before the pixel statistics
+	}
+	if len(f) != len(d.Mean) || len(d.Std) != len(f) || d.Pixels < 0 || d.Pixels > len(f) {
+		return math.NaN() // a domain of other features (a hand-made bundle): no distance, no warning
 	}
 	z := make([]float64, len(f))
 	for i, v := range f {

@@ -142,3 +142,24 @@ func TestDomainCorrelations(t *testing.T) {
 		t.Fatalf("z-scores alone put the independent features at %.2f (want about 1: their marginals match)", m)
 	}
 }
+
+// TestDomainMismatch: a domain of other features (a hand-made bundle)
+// gives no distance instead of a panic, and one recorded before the pixel
+// statistics reads the model's features only.
+func TestDomainMismatch(t *testing.T) {
+	t.Parallel()
+	d := &Domain{Mean: []float64{0, 0}, Std: []float64{1, 1}}
+	if got := d.Distance([]float64{3, 4, 1, 1, 1, 1}); math.Abs(got-math.Sqrt(12.5)) > 1e-9 {
+		t.Errorf("pre-pixel domain: %v, want %v", got, math.Sqrt(12.5))
+	}
+	for _, bad := range []*Domain{
+		{Mean: []float64{0, 0, 0}, Std: []float64{1, 1, 1}},
+		{Mean: []float64{0, 0}, Std: []float64{1}},
+		{Mean: []float64{0, 0}, Std: []float64{1, 1}, Pixels: 5},
+		{Mean: []float64{0, 0}, Std: []float64{1, 1}, Pixels: -1},
+	} {
+		if got := bad.Distance([]float64{1, 2}); !math.IsNaN(got) {
+			t.Errorf("%+v: distance %v, want NaN", bad, got)
+		}
+	}
+}
