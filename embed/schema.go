@@ -107,15 +107,38 @@ func (s Schema) Sample(vals []int8, rng *rand.Rand, out []float32) {
 
 // ParseTargets reads a target list like "Blond_Hair,Young,-Male" (a name
 // means +1, a leading '-' means -1) and applies it to base (a copy of the
-// source image's values): attributes not named keep their value. Unknown
-// names and repeats are errors.
+// source image's values): attributes not named keep their value, and a
+// hair colour set to +1 turns the others off. Unknown names and repeats
+// are errors.
 func (s Schema) ParseTargets(spec string, base []int8) ([]int8, error) {
 	out := slices.Clone(base)
 	if len(out) != len(s.Attrs) {
 		return nil, fmt.Errorf("%w: %d values for %d attributes", ErrAttribute, len(out), len(s.Attrs))
 	}
-	seen := map[string]bool{}
+	named, err := s.NamedTargets(spec)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range named {
+		if v == 0 {
+			continue
+		}
+		out[i] = v
+		if v > 0 && Exclusive(s.Attrs[i]) { // the other colours turn off
+			for _, g := range s.Group(i) {
+				out[g] = -1
+			}
+		}
+	}
+	return out, nil
+}
+
+// NamedTargets reads a target list as ParseTargets does and returns, per
+// attribute, the value it names (0 for an attribute it does not name).
+func (s Schema) NamedTargets(spec string) ([]int8, error) {
+	out := make([]int8, len(s.Attrs))
 	var hair string // the hair colour set to +1, if any
+	named := 0
 	for _, f := range strings.Split(spec, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
@@ -131,11 +154,11 @@ func (s Schema) ParseTargets(spec string, base []int8) ([]int8, error) {
 		if i < 0 {
 			return nil, fmt.Errorf("%w: %q (the model knows %s)", ErrAttribute, f, strings.Join(s.Attrs, ", "))
 		}
-		if seen[f] {
+		if out[i] != 0 {
 			return nil, fmt.Errorf("%w: %q named twice", ErrAttribute, f)
 		}
-		seen[f] = true
 		out[i] = v
+		named++
 		if v > 0 && Exclusive(f) {
 			if hair != "" {
 				return nil, fmt.Errorf("%w: %s and %s contradict each other (one hair colour at a time)", ErrAttribute, hair, f)
@@ -143,12 +166,7 @@ func (s Schema) ParseTargets(spec string, base []int8) ([]int8, error) {
 			hair = f
 		}
 	}
-	if hair != "" { // the other colours turn off
-		for _, g := range s.Group(s.Index(hair)) {
-			out[g] = -1
-		}
-	}
-	if len(seen) == 0 {
+	if named == 0 {
 		return nil, fmt.Errorf("%w: no target attributes in %q", ErrAttribute, spec)
 	}
 	return out, nil

@@ -42,6 +42,26 @@ func TestSchema(t *testing.T) {
 	}
 }
 
+// TestNamedTargets: only what a target list names, not the hair colours
+// it turns off, nor the values it keeps.
+func TestNamedTargets(t *testing.T) {
+	for spec, want := range map[string][]int8{
+		"Blond_Hair":            {0, 1, 0, 0, 0},
+		"Blond_Hair,-Male":      {0, 1, 0, -1, 0},
+		" +Young , -Black_Hair": {-1, 0, 0, 0, 1},
+	} {
+		got, err := faces.NamedTargets(spec)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q: %v %v, want %v", spec, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "Bald", "Male,-Male", "Black_Hair,Brown_Hair"} {
+		if _, err := faces.NamedTargets(bad); !errors.Is(err, ErrAttribute) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
 func ExampleSchema_ParseTargets() {
 	src := []int8{-1, -1, 1, 1, 1} // brown-haired young man
 	tgt, err := faces.ParseTargets("Blond_Hair,-Brown_Hair,-Male", src)

@@ -98,10 +98,7 @@ func (d *Domain) Distance(f []float64) float64 {
 	if len(f) != len(d.Mean) || len(d.Std) != len(f) || d.Pixels < 0 || d.Pixels > len(f) {
 		return math.NaN() // a domain of other features (a hand-made bundle): no distance, no warning
 	}
-	z := make([]float64, len(f))
-	for i, v := range f {
-		z[i] = (v - d.Mean[i]) / max(d.Std[i], 1e-6)
-	}
+	z := d.zScores(f)
 	n := len(z)
 	if len(d.Whiten) == n*n {
 		w := make([]float64, n)
@@ -120,6 +117,16 @@ func (d *Domain) Distance(f []float64) float64 {
 	}
 	a, b := rms(z[:m]), rms(z[m:])
 	return math.Sqrt((a*a + b*b) / 2)
+}
+
+// zScores are f's features in the training items' standard deviations
+// from their means.
+func (d *Domain) zScores(f []float64) []float64 {
+	z := make([]float64, len(f))
+	for i, v := range f {
+		z[i] = (v - d.Mean[i]) / max(d.Std[i], 1e-6)
+	}
+	return z
 }
 
 func rms(z []float64) float64 {
@@ -246,10 +253,7 @@ func FitDomain(feats [][]float64, pixels int) (*Domain, error) {
 	}
 	zs := make([][]float64, len(feats))
 	for k, f := range feats {
-		zs[k] = make([]float64, dim)
-		for i, v := range f {
-			zs[k][i] = (v - d.Mean[i]) / max(d.Std[i], 1e-6)
-		}
+		zs[k] = d.zScores(f)
 	}
 	d.Whiten = whitening(zs, dim)
 	dists := make([]float64, len(feats))

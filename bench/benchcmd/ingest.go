@@ -6,10 +6,9 @@ import (
 	"path/filepath"
 	"text/tabwriter"
 
-	"rgunit"
-
 	"github.com/spf13/cobra"
 
+	"rgunit"
 	"rgunit/bench"
 	"rgunit/internal/cmdutil"
 )

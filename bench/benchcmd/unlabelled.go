@@ -33,7 +33,10 @@ labels of --labels (list_attr format, rows matched by file name): for each
 target, image+target queries from --n items that do not already have the
 target value (rgunit query id:N --to TARGET -k K) and the attribute-only
 query (rgunit query --to TARGET -k K), as the share of returned items whose
-true label has the asked value, next to that value's base rate.`,
+true label has the asked value, next to that value's base rate. The
+image+target queries run twice: as rgunit query answers them (neighbours
+must carry the asked value, a known label else the predicted one) and as
+the plain nearest items (--nearest).`,
 		Example: `  rgunit ingest photos/ --db photos.db --model celeba64
   rgunit bench unlabelled --db photos.db --labels photos/list_attr.txt`,
 		Args: cobra.NoArgs,

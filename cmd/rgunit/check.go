@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 // errDamaged makes check exit with status 1 when it found damage.
@@ -14,7 +15,7 @@ var errDamaged = errors.New("the database is damaged")
 
 // checkOptions are the flags of rgunit check.
 type checkOptions struct {
-	db     dbFlag
+	db     cmdutil.DB
 	repair bool
 	asJSON bool
 }
@@ -54,7 +55,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	if o.asJSON {
-		err = writeJSONLine(cmd.OutOrStdout(), r)
+		err = cmdutil.WriteJSONLine(cmd.OutOrStdout(), r)
 	} else {
 		err = r.WriteText(cmd.OutOrStdout())
 	}

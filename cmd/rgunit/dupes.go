@@ -4,10 +4,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 type dupesOptions struct {
-	db     dbFlag
+	db     cmdutil.DB
 	o      rgunit.DupesOptions
 	asJSON bool
 }
@@ -37,7 +38,7 @@ difference, 0 to 1). Groups are the connected sets of copies.`,
 }
 
 func (o *dupesOptions) run(cmd *cobra.Command) error {
-	db, err := o.db.Open(readOnly)
+	db, err := o.db.Open(cmdutil.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func (o *dupesOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	if o.asJSON {
-		return writeJSONLines(cmd.OutOrStdout(), groups)
+		return cmdutil.WriteJSONLines(cmd.OutOrStdout(), groups)
 	}
 	return rgunit.WriteDupes(cmd.OutOrStdout(), groups)
 }

@@ -6,10 +6,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 type exportOptions struct {
-	db          dbFlag
+	db          cmdutil.DB
 	out, format string
 	asJSON      bool
 }
@@ -40,7 +41,7 @@ model predicts with their probabilities) into --out:
 }
 
 func (o *exportOptions) run(cmd *cobra.Command) error {
-	db, err := o.db.Open(readOnly)
+	db, err := o.db.Open(cmdutil.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -50,10 +51,10 @@ func (o *exportOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	if res.Unindexed > 0 {
-		warn(cmd, fmt.Sprintf("%d items have no embedding yet and were left out (run rgunit reindex --update)", res.Unindexed))
+		cmdutil.Warn(cmd, fmt.Sprintf("%d items have no embedding yet and were left out (run rgunit reindex --update)", res.Unindexed))
 	}
 	if o.asJSON {
-		return writeJSONLine(cmd.OutOrStdout(), res)
+		return cmdutil.WriteJSONLine(cmd.OutOrStdout(), res)
 	}
 	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d items x %d dimensions (%s): %v\n", res.Rows, res.Dim, res.Format, res.Files)
 	return err

@@ -52,7 +52,7 @@ func (g *ganRun) onStep(l generator.Losses) {
 	g.pr.Update(l.Step, g.steps, g.summary(l))
 	g.window.Add(l)
 	if g.jsonl && l.Step%g.every == 0 {
-		writeJSONLine(g.cmd.OutOrStdout(), g.window.Mean())
+		cmdutil.WriteJSONLine(g.cmd.OutOrStdout(), g.window.Mean())
 		g.window = generator.Losses{}
 	}
 }
@@ -71,7 +71,7 @@ func (g *ganRun) finish(err error, res rgunit.UnitResult, what string) error {
 		return interrupted(err, res.Step)
 	}
 	if g.jsonl {
-		return writeJSONLine(g.cmd.OutOrStdout(), res.Last)
+		return cmdutil.WriteJSONLine(g.cmd.OutOrStdout(), res.Last)
 	}
 	fmt.Fprintf(g.cmd.OutOrStdout(), "%strained to step %d%s\n", what, res.Step, g.summary(res.Last))
 	return nil

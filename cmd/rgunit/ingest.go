@@ -15,7 +15,7 @@ import (
 )
 
 type ingestOptions struct {
-	db            dbFlag
+	db            cmdutil.DB
 	idx           indexFlag
 	labels, model string
 	size          int
@@ -117,7 +117,7 @@ func (o *ingestOptions) run(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if o.asJSON {
-		err = errors.Join(err, writeJSONLine(cmd.OutOrStdout(), res))
+		err = errors.Join(err, cmdutil.WriteJSONLine(cmd.OutOrStdout(), res))
 	} else {
 		err = errors.Join(err, res.WriteText(cmd.OutOrStdout()))
 	}

@@ -6,10 +6,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 type lsOptions struct {
-	db     dbFlag
+	db     cmdutil.DB
 	asJSON bool
 	f      rgunit.ItemFilter
 }
@@ -37,14 +38,14 @@ func (o *lsOptions) run(cmd *cobra.Command) error {
 	if o.f.Limit < 0 || o.f.Offset < 0 {
 		return fmt.Errorf("-n %d --offset %d: want counts (-n 0: all)", o.f.Limit, o.f.Offset)
 	}
-	db, err := o.db.Open(readOnly)
+	db, err := o.db.Open(cmdutil.ReadOnly)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	out := cmd.OutOrStdout()
 	if o.asJSON {
-		return db.EachItem(cmd.Context(), o.f, func(it rgunit.Item) error { return writeJSONLine(out, it) })
+		return db.EachItem(cmd.Context(), o.f, func(it rgunit.Item) error { return cmdutil.WriteJSONLine(out, it) })
 	}
 	t := rgunit.NewItemTable(out)
 	if err := db.EachItem(cmd.Context(), o.f, t.Add); err != nil {

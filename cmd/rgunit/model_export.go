@@ -9,11 +9,12 @@ import (
 
 	"rgunit"
 	"rgunit/guided"
+	"rgunit/internal/cmdutil"
 )
 
 func newModelExportCmd() *cobra.Command {
 	var (
-		db                  dbFlag
+		db                  cmdutil.DB
 		out                 string
 		command, data, note string
 	)
@@ -29,7 +30,7 @@ importing the bundle.`,
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			d, err := db.Open(readOnly)
+			d, err := db.Open(cmdutil.ReadOnly)
 			if err != nil {
 				return err
 			}

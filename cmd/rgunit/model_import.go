@@ -6,11 +6,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 func newModelImportCmd() *cobra.Command {
 	var (
-		db    dbFlag
+		db    cmdutil.DB
 		quiet bool
 	)
 	cmd := &cobra.Command{
@@ -22,7 +23,7 @@ func newModelImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := db.Open(existing)
+			d, err := db.Open(cmdutil.Existing)
 			if err != nil {
 				return err
 			}

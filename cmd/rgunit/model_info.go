@@ -8,6 +8,7 @@ import (
 
 	"rgunit"
 	"rgunit/guided"
+	"rgunit/internal/cmdutil"
 )
 
 func newModelInfoCmd() *cobra.Command {
@@ -27,7 +28,7 @@ func newModelInfoCmd() *cobra.Command {
 			}
 			p := bd.Provenance
 			if asJSON {
-				return writeJSONLine(cmd.OutOrStdout(), p)
+				return cmdutil.WriteJSONLine(cmd.OutOrStdout(), p)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "bundle %s, %s\n", p.ID(), rgunit.FormatBytes(int64(len(b))))

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 func newModelListCmd() *cobra.Command {
@@ -28,7 +29,7 @@ note. Any of them is given to a database by name: rgunit ingest --model NAME.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSONLines(out, ms)
+				return cmdutil.WriteJSONLines(out, ms)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tBUNDLE\tSIZE\tATTRIBUTES\tDATA\tLICENCE")

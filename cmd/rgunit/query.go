@@ -7,15 +7,15 @@ import (
 	"os"
 	"strings"
 
-	"rgunit/imageio"
-
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/imageio"
+	"rgunit/internal/cmdutil"
 )
 
 type queryOptions struct {
-	db           dbFlag
+	db           cmdutil.DB
 	to           []string
 	sheetOut     string
 	from         string
@@ -140,7 +140,7 @@ func (o *queryOptions) run(cmd *cobra.Command, args []string) error {
 		if !warned && src.ID == 0 { // a stored item was checked when it was ingested
 			c, _ := db.CheckSourceDomain(src)
 			warned = c.Warning() != ""
-			warn(cmd, c.Warning())
+			cmdutil.Warn(cmd, c.Warning())
 		}
 		for _, to := range o.to {
 			if err := o.one(cmd, db, src, to); err != nil {
@@ -157,14 +157,14 @@ func (o *queryOptions) byAttrs(cmd *cobra.Command, db *rgunit.DB, to string, bat
 	if err != nil {
 		return err
 	}
-	warn(cmd, db.IndexWarning())
+	cmdutil.Warn(cmd, db.IndexWarning())
 	out := cmd.OutOrStdout()
 	if o.asJSON {
 		hits := rgunit.AttrHits(res)
 		for i := range hits {
 			hits[i].To = to
 		}
-		return writeJSONLines(out, hits)
+		return cmdutil.WriteJSONLines(out, hits)
 	}
 	if batch {
 		fmt.Fprintf(out, "items with %s:\n", to)
@@ -174,7 +174,7 @@ func (o *queryOptions) byAttrs(cmd *cobra.Command, db *rgunit.DB, to string, bat
 
 // one answers one source and target, and draws --sheet.
 func (o *queryOptions) one(cmd *cobra.Command, db *rgunit.DB, src *rgunit.Source, to string) error {
-	warn(cmd, db.IndexWarning())
+	cmdutil.Warn(cmd, db.IndexWarning())
 	res, err := db.QuerySource(cmd.Context(), src, rgunit.Query{Targets: to, K: o.k, Ef: o.ef, Filters: o.filters, Nearest: o.nearest})
 	if err != nil {
 		return err
@@ -185,7 +185,7 @@ func (o *queryOptions) one(cmd *cobra.Command, db *rgunit.DB, src *rgunit.Source
 		for i := range hits {
 			hits[i].Query, hits[i].To = src.Name, to
 		}
-		err = writeJSONLines(out, hits)
+		err = cmdutil.WriteJSONLines(out, hits)
 	} else {
 		head, _ := db.QueryHeader(src, res)
 		fmt.Fprintln(out, head)

@@ -1,10 +1,14 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"rgunit/internal/cmdutil"
+)
 
 func newReindexCmd() *cobra.Command {
 	var (
-		db     dbFlag
+		db     cmdutil.DB
 		idx    indexFlag
 		quiet  bool
 		update bool

@@ -7,10 +7,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 func newRmCmd() *cobra.Command {
-	var db dbFlag
+	var db cmdutil.DB
 	cmd := &cobra.Command{
 		Use:   "rm ID...",
 		Short: "Remove items (all or none: an unknown id removes nothing)",
@@ -24,7 +25,7 @@ func newRmCmd() *cobra.Command {
 				}
 				ids[i] = id
 			}
-			d, err := db.Open(existing)
+			d, err := db.Open(cmdutil.Existing)
 			if err != nil {
 				return err
 			}

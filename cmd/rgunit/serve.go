@@ -10,11 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rgunit/internal/cmdutil"
 	"rgunit/server"
 )
 
 type serveOptions struct {
-	db   dbFlag
+	db   cmdutil.DB
 	addr string
 	o    server.Options
 }
@@ -52,7 +53,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	if err := server.CheckAddress(o.addr, o.o.Token); err != nil {
 		return fmt.Errorf("--addr %s: %w", o.addr, err)
 	}
-	db, err := o.db.Open(existing)
+	db, err := o.db.Open(cmdutil.Existing)
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 type showOptions struct {
-	db     dbFlag
+	db     cmdutil.DB
 	out    string
 	asJSON bool
 }
@@ -33,7 +34,7 @@ func (o *showOptions) run(cmd *cobra.Command, arg string) error {
 	if err != nil {
 		return err
 	}
-	db, err := o.db.Open(readOnly)
+	db, err := o.db.Open(cmdutil.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func (o *showOptions) run(cmd *cobra.Command, arg string) error {
 		}
 	}
 	if o.asJSON {
-		return writeJSONLine(w, it)
+		return cmdutil.WriteJSONLine(w, it)
 	}
 	return it.WriteText(w, db.Store().ImageSize(), o.out)
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"rgunit"
-
 	"rgunit/split"
 )
 

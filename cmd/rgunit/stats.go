@@ -6,11 +6,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 func newStatsCmd() *cobra.Command {
 	var (
-		db     dbFlag
+		db     cmdutil.DB
 		asJSON bool
 	)
 	cmd := &cobra.Command{
@@ -18,7 +19,7 @@ func newStatsCmd() *cobra.Command {
 		Short: "Summarize the database: items, labels, size",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := db.Open(readOnly)
+			d, err := db.Open(cmdutil.ReadOnly)
 			if err != nil {
 				return err
 			}
@@ -38,7 +39,7 @@ func printStats(out io.Writer, d *rgunit.DB, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return writeJSONLine(out, s)
+		return cmdutil.WriteJSONLine(out, s)
 	}
 	return s.WriteText(out)
 }

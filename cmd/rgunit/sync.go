@@ -9,6 +9,7 @@ import (
 
 	"rgunit"
 	"rgunit/index/weaviate"
+	"rgunit/internal/cmdutil"
 	"rgunit/retrieval"
 	"rgunit/storage"
 )
@@ -58,11 +59,11 @@ func (f *indexFlag) apply(st *storage.Store) error {
 }
 
 // moveAndSync records --index in the database, then syncs its index.
-func moveAndSync(cmd *cobra.Command, db *dbFlag, idx *indexFlag, rebuild, quiet bool) error {
+func moveAndSync(cmd *cobra.Command, db *cmdutil.DB, idx *indexFlag, rebuild, quiet bool) error {
 	if err := idx.check(); err != nil {
 		return err
 	}
-	d, err := db.Open(existing)
+	d, err := db.Open(cmdutil.Existing)
 	if err != nil {
 		return err
 	}
@@ -75,7 +76,7 @@ func moveAndSync(cmd *cobra.Command, db *dbFlag, idx *indexFlag, rebuild, quiet 
 
 func newSyncCmd() *cobra.Command {
 	var (
-		db    dbFlag
+		db    cmdutil.DB
 		idx   indexFlag
 		quiet bool
 	)

@@ -10,6 +10,7 @@ import (
 
 	"rgunit"
 	"rgunit/generator"
+	"rgunit/internal/cmdutil"
 	"rgunit/internal/loop"
 	"rgunit/split"
 )
@@ -22,7 +23,7 @@ func newTrainCmd() *cobra.Command {
 
 // trainFlags are the flags the resumable trainings share.
 type trainFlags struct {
-	db                  dbFlag
+	db                  cmdutil.DB
 	steps, every        int
 	fresh, quiet, jsonl bool
 	labelled            float64
@@ -45,7 +46,7 @@ func (t *trainFlags) open(cmd *cobra.Command) (*rgunit.DB, rgunit.TrainOptions, 
 	if err := split.CheckFraction(t.labelled); err != nil {
 		return nil, rgunit.TrainOptions{}, fmt.Errorf("--labelled %v: want a fraction in (0, 1]", t.labelled)
 	}
-	db, err := t.db.Open(existing)
+	db, err := t.db.Open(cmdutil.Existing)
 	if err != nil {
 		return nil, rgunit.TrainOptions{}, err
 	}

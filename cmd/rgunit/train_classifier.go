@@ -4,15 +4,14 @@ import (
 	"fmt"
 	"strings"
 
-	"rgunit/internal/cmdutil"
-
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 type trainClassifierOptions struct {
-	db            dbFlag
+	db            cmdutil.DB
 	attrs         string
 	quiet, asJSON bool
 	o             rgunit.ClassifierOptions
@@ -47,7 +46,7 @@ func (o *trainClassifierOptions) run(cmd *cobra.Command) error {
 	if o.o.Steps < 1 || o.o.Batch < 1 { // before opening: 0 is the library's default
 		return fmt.Errorf("--steps %d, --batch %d: want at least 1 of each (an untrained classifier would score nothing)", o.o.Steps, o.o.Batch)
 	}
-	db, err := o.db.Open(existing)
+	db, err := o.db.Open(cmdutil.Existing)
 	if err != nil {
 		return err
 	}
@@ -63,7 +62,7 @@ func (o *trainClassifierOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	if o.asJSON {
-		return writeJSONLine(cmd.OutOrStdout(), res)
+		return cmdutil.WriteJSONLine(cmd.OutOrStdout(), res)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "classifier version %d: held-back accuracy %.4f on %d images (trained on %d)\n", res.Version, res.Accuracy, res.HeldOut, res.TrainImages)
 	for i, a := range res.Attributes {

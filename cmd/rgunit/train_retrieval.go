@@ -83,7 +83,7 @@ func (o *trainRetrievalOptions) run(cmd *cobra.Command) error {
 		n++
 		if o.jsonl && l.Step%o.every == 0 {
 			window.Step, window.Loss, window.Seconds = l.Step, window.Loss/float64(n), window.Seconds/float64(n)
-			writeJSONLine(out, window)
+			cmdutil.WriteJSONLine(out, window)
 			window, n = retrieval.Losses{}, 0
 		}
 	}
@@ -95,7 +95,7 @@ func (o *trainRetrievalOptions) run(cmd *cobra.Command) error {
 		return interrupted(err, res.Step)
 	}
 	if o.jsonl {
-		writeJSONLine(out, res.Last)
+		cmdutil.WriteJSONLine(out, res.Last)
 	} else {
 		fmt.Fprintf(out, "retrieval version %d trained to step %d | loss %.4f %v\n", res.Version, res.Step, res.Last.Loss, res.Last.PerKind)
 	}

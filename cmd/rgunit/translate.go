@@ -12,7 +12,7 @@ import (
 )
 
 type translateOptions struct {
-	db            dbFlag
+	db            cmdutil.DB
 	targets       []string
 	out, codes    string
 	samples       int
@@ -109,7 +109,7 @@ func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
 		return err
 	}
 	if idx := t.Index(); idx != nil {
-		warn(cmd, db.IndexWarning())
+		cmdutil.Warn(cmd, db.IndexWarning())
 		if err := t.CheckTargets(o.targets...); err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
 		if err == nil && !warned && src.ID == 0 { // a stored item was checked when it was ingested
 			c, _ := db.CheckSourceDomain(src)
 			warned = c.Warning() != ""
-			warn(cmd, c.Warning())
+			cmdutil.Warn(cmd, c.Warning())
 		}
 		if err == nil {
 			_, err = o.translateOne(cmd, t, src, name(src.Name), rand.New(rand.NewPCG(o.seed, uint64(i))), len(inputs) == 1)
@@ -163,7 +163,7 @@ func (o *translateOptions) translateOne(cmd *cobra.Command, t *rgunit.Translator
 	w := cmd.OutOrStdout()
 	for _, r := range recs {
 		if o.asJSON {
-			err = writeJSONLine(w, r)
+			err = cmdutil.WriteJSONLine(w, r)
 		} else {
 			err = r.WriteText(w)
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/internal/cmdutil"
 )
 
 func newVersionCmd() *cobra.Command {
@@ -17,7 +18,7 @@ func newVersionCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := rgunit.Version()
 			if asJSON {
-				return writeJSONLine(cmd.OutOrStdout(), v)
+				return cmdutil.WriteJSONLine(cmd.OutOrStdout(), v)
 			}
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), v)
 			return err
