@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -183,9 +184,10 @@ func parallelFor(ctx context.Context, n int, fn func(i int)) error {
 // Engines the ANN bench knows.
 var Engines = []string{"rgunit", "coder-hnsw"}
 
-// AllEngines are every engine the bench can run: Engines, and hnswlib
+// AllEngines are every engine the bench can run: Engines, rgunit-sq8 (a
+// stored index of byte codes, its float vectors in the file), and hnswlib
 // through its peer (Debian's libhnswlib-dev and a C++ compiler).
-var AllEngines = []string{"rgunit", "coder-hnsw", "hnswlib"}
+var AllEngines = []string{"rgunit", "rgunit-sq8", "coder-hnsw", "hnswlib"}
 
 // ANN measures, on d, the exact scan, rgunit's HNSW (one-thread build in
 // memory; all-cores build into a stored index in dir, then closed and
@@ -215,6 +217,12 @@ func ANN(ctx context.Context, d *ANNData, o ANNOptions, engines []string, dir st
 		switch engine {
 		case "rgunit":
 			r, err := annRgunit(ctx, d, o, iopts, ids, dir, say)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, r...)
+		case "rgunit-sq8":
+			r, err := annSQ8(ctx, d, o, iopts, ids, dir, say)
 			if err != nil {
 				return nil, err
 			}
@@ -335,6 +343,48 @@ func annRgunit(ctx context.Context, d *ANNData, o ANNOptions, iopts index.Option
 			ReopenSeconds: reopen, Identical: reflect.DeepEqual(before[ef], after), Relinked: s.Opened().Relinked,
 			BytesPerVec: mem, BudgetPerVec: budget, RawBytesPerVec: float64(4 * dim), PeakRSSMB: peak})
 		say("%s: rgunit ef=%d recall@10=%.4f (all-cores build %.4f) qps=%.0f", d.Name, ef, recall, recallAll, qps)
+	}
+	return rows, nil
+}
+
+// annSQ8 measures a stored SQ8 index (rgunit-sq8): built on all cores
+// into dir, closed and reopened (the float vectors stay in the file: the
+// bytes per vector are what it holds in memory), then searched on one
+// thread at each ef.
+func annSQ8(ctx context.Context, d *ANNData, o ANNOptions, iopts index.Options, ids []uint64, dir string, say func(string, ...any)) ([]ANNRow, error) {
+	dim, threads := len(d.Base[0]), runtime.GOMAXPROCS(0)
+	iopts.Quantize = index.SQ8
+	path := filepath.Join(dir, "ann-sq8.db")
+	os.Remove(path)
+	say("%s: building a stored SQ8 index on %d threads", d.Name, threads)
+	s, err := index.OpenFile(path, &index.StoredOptions{Dim: dim, Options: iopts})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	err = s.AddBatch(ctx, ids, d.Base, threads)
+	buildAll := time.Since(start).Seconds()
+	if cerr := s.Close(); err != nil || cerr != nil {
+		return nil, errors.Join(err, cerr)
+	}
+	debug.FreeOSMemory()
+	start = time.Now()
+	if s, err = index.OpenFile(path, nil); err != nil {
+		return nil, err
+	}
+	reopen := time.Since(start).Seconds()
+	defer s.Close()
+	mem := float64(s.MemoryBytes()) / float64(len(d.Base))
+	var rows []ANNRow
+	for _, ef := range o.Efs {
+		recall, qps, _, err := measure(s, d, ef)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, ANNRow{Dataset: d.Name, Engine: "rgunit-sq8", Ef: ef, Recall: recall, QPS: qps,
+			BuildSecondsAll: buildAll, Threads: threads, RecallAllCores: recall, InsertPerSec: float64(len(ids)) / buildAll,
+			ReopenSeconds: reopen, BytesPerVec: mem, RawBytesPerVec: float64(4 * dim)})
+		say("%s: rgunit-sq8 ef=%d recall@10=%.4f qps=%.0f %.0f bytes/vector", d.Name, ef, recall, qps, mem)
 	}
 	return rows, nil
 }

@@ -92,7 +92,7 @@ func (h *HNSW) relink(nodes []uint32) []uint32 {
 		wasLive := (*h.statep(in)) == stateLive
 		(*h.statep(in)) = stateInserting
 		s.touched = append(s.touched[:0], in)
-		h.insert(in, int(h.levels[in]), s)
+		h.insert(in, int(h.levels[in]), h.nodeProbe(in, &s.sc.nq), s)
 		h.forceInEdge(in, s)
 		(*h.statep(in)) = stateLive
 		if !wasLive {
@@ -138,10 +138,10 @@ func (h *HNSW) forceInEdge(in uint32, s *insertScratch) {
 	}
 	n := own[0]
 	ns := h.readList(n, 0, nil)
-	nv := h.vec(n)
+	nv := h.nodeProbe(n, &s.np)
 	far := 0
 	for j, x := range ns {
-		if h.dist(nv, h.vec(x)) > h.dist(nv, h.vec(ns[far])) {
+		if h.distTo(nv, x) > h.distTo(nv, ns[far]) {
 			far = j
 		}
 	}

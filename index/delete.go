@@ -56,14 +56,14 @@ func (h *HNSW) repair(x uint32, s *insertScratch) {
 			if !slices.Contains(theirs, x) {
 				continue
 			}
-			nv := h.vec(n)
+			nv := h.nodeProbe(n, &s.np)
 			s.shrink = s.shrink[:0]
 			add := func(c uint32) {
 				if c == n || c == x || (*h.statep(c)) == stateDeleted ||
 					slices.ContainsFunc(s.shrink, func(e node) bool { return e.id == c }) {
 					return
 				}
-				s.shrink = append(s.shrink, node{d: h.dist(nv, h.vec(c)), id: c})
+				s.shrink = append(s.shrink, node{d: h.distTo(nv, c), id: c})
 			}
 			for _, c := range theirs {
 				add(c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // Exact is a brute-force index: exact results, O(n) per query.
@@ -100,7 +101,7 @@ func (e *Exact) Search(ctx context.Context, q []float32, k int, opts *SearchOpti
 			continue
 		}
 		if j := (i + scanAhead) * e.dim; j < len(e.vecs) {
-			prefetch(&e.vecs[j], e.lines)
+			prefetch(unsafe.Pointer(&e.vecs[j]), e.lines)
 		}
 		d := e.dist(q, e.vecs[i*e.dim:(i+1)*e.dim])
 		if len(res) < k || d < res.worst() {

@@ -15,46 +15,60 @@ func (h *heap) push(n node) {
 	*h = append(*h, n)
 	s := *h
 	i := len(s) - 1
-	for i > 0 {
+	for i > 0 { // move the hole up, then place n
 		p := (i - 1) / 2
-		if s[p].d <= s[i].d {
+		if s[p].d <= n.d {
 			break
 		}
-		s[p], s[i] = s[i], s[p]
+		s[i] = s[p]
 		i = p
 	}
+	s[i] = n
 }
 
 func (h *heap) pop() node {
 	s := *h
 	top := s[0]
 	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	for i := 0; ; {
-		c := 2*i + 1
-		if c >= last {
-			break
-		}
-		if r := c + 1; r < last && s[r].d < s[c].d {
-			c = r
-		}
-		if s[i].d <= s[c].d {
-			break
-		}
-		s[i], s[c] = s[c], s[i]
-		i = c
+	*h = s[:last]
+	if last > 0 {
+		siftDown(s[:last], s[last])
 	}
-	*h = s
 	return top
 }
 
+// siftDown places n at the top of s (whose top is being replaced) and
+// restores the heap order, moving a hole down rather than swapping.
+func siftDown(s []node, n node) {
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= len(s) {
+			break
+		}
+		if r := c + 1; r < len(s) && s[r].d < s[c].d {
+			c = r
+		}
+		if n.d <= s[c].d {
+			break
+		}
+		s[i] = s[c]
+		i = c
+	}
+	s[i] = n
+}
+
 // pushBounded adds n (a real distance) to a result set of negated distances
-// holding at most k, dropping the furthest.
+// holding at most k: when full, n replaces the furthest if it is nearer (one
+// sift down instead of a push and a pop).
 func (h *heap) pushBounded(n node, k int) {
-	h.push(node{d: -n.d, id: n.id})
-	if len(*h) > k {
-		h.pop()
+	neg := node{d: -n.d, id: n.id}
+	if len(*h) < k {
+		h.push(neg)
+		return
+	}
+	if s := *h; len(s) > 0 && neg.d > s[0].d {
+		siftDown(s, neg)
 	}
 }
 

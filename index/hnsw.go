@@ -24,6 +24,12 @@ const (
 	DefaultExactBelow = 3000
 )
 
+// nodeLocks is the number of striped node locks.
+const nodeLocks = 4096
+
+// lockOf is the mutex held while node i's lists are rewritten.
+func (h *HNSW) lockOf(i uint32) *sync.Mutex { return &h.locks[i%nodeLocks] }
+
 // Node states (in each node record, read and written atomically).
 const (
 	stateInserting uint32 = iota // id taken, links being built: walked, not returned
@@ -43,6 +49,10 @@ type Options struct {
 	// from a sample) is answered by an exact scan of the admitted items
 	// (0: DefaultExactBelow; negative: never). Not stored.
 	ExactBelow int
+	// Quantize: Float (the zero value) or SQ8. An SQ8 index fits each
+	// dimension's range on the first vectors it receives (the first Add or
+	// AddBatch: give it a batch of at least a thousand).
+	Quantize Quantization
 }
 
 func (o *Options) fill() error {
@@ -61,8 +71,8 @@ func (o *Options) fill() error {
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
-	if o.M < 2 || o.M > 256 || o.EfConstruction < o.M || o.EfSearch < 1 || o.Metric > InnerProduct {
-		return fmt.Errorf("%w: M=%d efConstruction=%d efSearch=%d metric=%d", ErrOptions, o.M, o.EfConstruction, o.EfSearch, o.Metric)
+	if o.M < 2 || o.M > 256 || o.EfConstruction < o.M || o.EfSearch < 1 || o.Metric > InnerProduct || o.Quantize > SQ8 {
+		return fmt.Errorf("%w: M=%d efConstruction=%d efSearch=%d metric=%d quantize=%d", ErrOptions, o.M, o.EfConstruction, o.EfSearch, o.Metric, o.Quantize)
 	}
 	return nil
 }
@@ -105,11 +115,33 @@ type HNSW struct {
 	// a search that expands a node, admits it or returns it reads next to
 	// the vector it has just compared, as hnswlib's layout does (no cache
 	// miss into separate arrays).
-	nodes  []uint32
-	stride int          // 1 + m0 + 3 + dim
-	levels []uint8      // top layer of each node
-	upper  [][]uint32   // per node with level > 0: per layer count + m slots (atomic words)
-	locks  []sync.Mutex // per node: held while its lists are rewritten
+	nodes    []uint32
+	stride   int     // 1 + m0 + 3 + vecWords
+	vecWords int     // dim (float) or dim/4 rounded up (SQ8 codes)
+	levels   []uint8 // top layer of each node
+	// upper: per node with level > 0, the first of level x (count + m
+	// slots) atomic words (a pointer, not a slice: 8 bytes per node
+	// instead of 24; the length follows from levels).
+	upper []*uint32
+	// locks: node i's lists are rewritten holding locks[i%len] (striped:
+	// 8 bytes per node less than a mutex each; no code holds two).
+	locks [nodeLocks]sync.Mutex
+
+	// q is an SQ8 index's quantizer (nil: float vectors, or SQ8 before its
+	// first vectors). raw holds an SQ8 index's float vectors for
+	// re-ranking (dim per node), unless floatsOf reads them from elsewhere
+	// (a stored index's file).
+	q        *quantizer // replaced under mu held exclusively
+	qMu      sync.Mutex // held while deciding to refit (before mu)
+	fittedOn int        // vectors q was fitted on (qMu)
+	raw      []float32
+	floatsOf func(ids []uint32, fn func(j int, v []float32)) error // v is valid during the call
+	// onDisk: an SQ8 index whose float vectors live in its file (a stored
+	// index): no raw; pending holds those not yet committed.
+	onDisk  bool
+	token   uint64 // an SQ8 stored index's identity (its float file's header)
+	pendMu  sync.Mutex
+	pending map[uint32][]float32
 
 	idsMu sync.Mutex
 	ids   map[uint64]uint32 // store id -> live internal id
@@ -141,13 +173,17 @@ func NewHNSW(dim int, opts *Options) (*HNSW, error) {
 	if err != nil {
 		return nil, err
 	}
+	words, bytes := dim, 4*dim
+	if o.Quantize == SQ8 {
+		words, bytes = (dim+3)/4, dim
+	}
 	return &HNSW{
 		dim: dim, opts: o, dist: o.Metric.Distance(),
 		m: o.M, m0: 2 * o.M, ml: 1 / math.Log(float64(o.M)),
-		stride: 1 + 2*o.M + 3 + dim,
-		avxL2:  hasAVX2 && o.Metric == L2,
-		lines:  prefetchLines(dim),
-		ids:    map[uint64]uint32{},
+		stride: 1 + 2*o.M + 3 + words, vecWords: words,
+		avxL2: hasAVX2 && o.Metric == L2,
+		lines: prefetchLines(bytes),
+		ids:   map[uint64]uint32{},
 	}, nil
 }
 
@@ -188,17 +224,22 @@ func (h *HNSW) resize(c int) {
 	levels := make([]uint8, c)
 	copy(levels, h.levels[:n])
 	h.levels = levels
-	upper := make([][]uint32, c)
+	upper := make([]*uint32, c)
 	copy(upper, h.upper[:n])
 	h.upper = upper
-	h.locks = make([]sync.Mutex, c) // no node lock is held while mu is held exclusively
+	if h.opts.Quantize == SQ8 && !h.onDisk {
+		raw := make([]float32, c*h.dim)
+		copy(raw, h.raw[:n*h.dim])
+		h.raw = raw
+	}
 }
 
-// prefetchLines is how many 64-byte lines a vector may span (one more
-// than its size needs, as it need not be line-aligned), capped at 16: the
+// prefetchLines is how many 64-byte lines a vector of that many bytes may
+// span (one more than its size needs, as it need not be line-aligned),
+// capped at 16: the
 // measured gain (search up to 2x, build 1.5x at dim 128) comes from
 // overlapping misses, and more lines in flight only queue.
-func prefetchLines(dim int) int { return min((dim*4+127)/64, 16) }
+func prefetchLines(bytes int) int { return min((bytes+127)/64, 16) }
 
 // statep points to node i's state word (read and written atomically while
 // the index is shared).
@@ -215,8 +256,12 @@ func (h *HNSW) setExt(i uint32, id uint64) {
 	h.nodes[o], h.nodes[o+1] = uint32(id), uint32(id>>32)
 }
 
-// vec returns node i's vector (inside its record in nodes).
+// vec returns node i's float vector (inside its record in nodes; for SQ8,
+// in raw).
 func (h *HNSW) vec(i uint32) []float32 {
+	if h.opts.Quantize == SQ8 {
+		return h.raw[int(i)*h.dim : (int(i)+1)*h.dim : (int(i)+1)*h.dim]
+	}
 	o := int(i)*h.stride + 1 + h.m0 + 3
 	w := h.nodes[o : o+h.dim : o+h.dim]
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(w))), h.dim)
@@ -231,7 +276,8 @@ func (h *HNSW) slots(i uint32, layer int) []uint32 {
 		return h.nodes[b : b+1+h.m0 : b+1+h.m0]
 	}
 	b := (layer - 1) * (h.m + 1)
-	return h.upper[i][b : b+1+h.m : b+1+h.m]
+	u := unsafe.Slice(h.upper[i], int(h.levels[i])*(h.m+1))
+	return u[b : b+1+h.m : b+1+h.m]
 }
 
 // readList appends node i's neighbours on layer l to out.
@@ -294,10 +340,12 @@ func (h *HNSW) Has(id uint64) bool {
 func (h *HNSW) MemoryBytes() int64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	n := int64(cap(h.nodes))*4 + int64(cap(h.levels)) +
-		int64(cap(h.upper))*24 + int64(cap(h.locks))*8
-	for _, u := range h.upper {
-		n += int64(cap(u)) * 4
+	n := int64(cap(h.nodes))*4 + int64(cap(h.raw))*4 + int64(cap(h.levels)) +
+		int64(cap(h.upper))*8 + nodeLocks*8
+	for i, u := range h.upper {
+		if u != nil {
+			n += int64(h.levels[i]) * int64(h.m+1) * 4
+		}
 	}
 	h.idsMu.Lock()
 	defer h.idsMu.Unlock()
@@ -322,7 +370,7 @@ func (h *HNSW) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
-	h.nodes, h.levels, h.upper, h.locks = nil, nil, nil, nil
+	h.nodes, h.levels, h.upper, h.raw = nil, nil, nil, nil
 	h.idsMu.Lock()
 	h.ids = nil
 	h.idsMu.Unlock()

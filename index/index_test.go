@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -236,11 +237,47 @@ func TestParallelBuild(t *testing.T) {
 
 // TestConcurrentBuildAndSearch runs a parallel batch insert while other
 // goroutines search (run it with -race).
+// TestConcurrentBuildAndSearch: searches run during a parallel batch
+// insert, in memory (float, SQ8) and stored (SQ8: re-ranking reads
+// vectors pending their commit, from the float file and from the bucket).
 func TestConcurrentBuildAndSearch(t *testing.T) {
 	t.Parallel()
+	for _, c := range []struct {
+		name string
+		open func(t *testing.T) batchIndex
+	}{
+		{"float", func(*testing.T) batchIndex { h, _ := NewHNSW(16, &Options{EfConstruction: 64}); return h }},
+		{"sq8", func(*testing.T) batchIndex {
+			h, _ := NewHNSW(16, &Options{EfConstruction: 64, Quantize: SQ8})
+			return h
+		}},
+		{"stored-sq8", func(t *testing.T) batchIndex {
+			s, err := OpenFile(filepath.Join(t.TempDir(), "ix.db"), &StoredOptions{Dim: 16, CommitEvery: 500,
+				Options: Options{EfConstruction: 64, Quantize: SQ8}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := c.open(t)
+			defer h.Close()
+			concurrentBuildAndSearch(t, h)
+		})
+	}
+}
+
+// batchIndex is an index with parallel batch inserts.
+type batchIndex interface {
+	Index
+	AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, workers int) error
+}
+
+func concurrentBuildAndSearch(t *testing.T, h batchIndex) {
 	data, cents := vecgen.Clustered(4000, 16, 40, 0.1, 11)
 	qs := vecgen.ClusteredQueries(50, cents, 0.1, 12)
-	h, _ := NewHNSW(16, &Options{EfConstruction: 64})
 	if err := h.AddBatch(context.Background(), idsFor(0, 100), data[:100], 2); err != nil {
 		t.Fatal(err)
 	}
@@ -274,23 +311,31 @@ func TestConcurrentBuildAndSearch(t *testing.T) {
 	}
 }
 
+// TestFilteredRecall: filters from 50% to 0.1% of the items (walk and
+// exact scan), float and SQ8; the SQ8 index is filled one Add at a time,
+// so its quantizer is fitted again as it grows.
 func TestFilteredRecall(t *testing.T) {
 	t.Parallel()
-	f := buildFixture(t, 10_000, 32, 100, 200, nil)
-	for _, frac := range []int{2, 10, 50, 200, 1000} { // keeps 50%, 10%, 2%, 0.5%, 0.1%
-		keep := func(id uint64) bool { return id%uint64(frac) == 0 }
-		truth := exactTruth(t, f.data, f.queries, 10, keep)
-		r := f.recall(t, 64, keep, truth)
-		t.Logf("filter keeping 1/%d: recall@10 %.4f", frac, r)
-		if r < 0.95 {
-			t.Fatalf("filter keeping 1/%d: recall %.4f", frac, r)
-		}
-		rs, _ := f.h.Search(context.Background(), f.queries[0], 10, &SearchOptions{Filter: keep})
-		for _, x := range rs {
-			if !keep(x.ID) {
-				t.Fatalf("filter admitted %d", x.ID)
+	for _, quant := range []Quantization{Float, SQ8} {
+		t.Run(quant.String(), func(t *testing.T) {
+			t.Parallel()
+			f := buildFixture(t, 10_000, 32, 100, 200, &Options{Quantize: quant})
+			for _, frac := range []int{1, 2, 10, 50, 200, 1000} { // keeps all, 50%, 10%, 2%, 0.5%, 0.1%
+				keep := func(id uint64) bool { return id%uint64(frac) == 0 }
+				truth := exactTruth(t, f.data, f.queries, 10, keep)
+				r := f.recall(t, 64, keep, truth)
+				t.Logf("filter keeping 1/%d: recall@10 %.4f", frac, r)
+				if r < 0.95 {
+					t.Fatalf("filter keeping 1/%d: recall %.4f", frac, r)
+				}
+				rs, _ := f.h.Search(context.Background(), f.queries[0], 10, &SearchOptions{Filter: keep})
+				for _, x := range rs {
+					if !keep(x.ID) {
+						t.Fatalf("filter admitted %d", x.ID)
+					}
+				}
 			}
-		}
+		})
 	}
 }
 

@@ -19,6 +19,7 @@ type insertScratch struct {
 	shrink, shrinkSel []node
 	shrinkIDs         []uint32
 	touched           []uint32 // nodes whose lists changed (for persistence)
+	np, cp            probe    // a linked node's vector; a candidate's (the heuristic)
 }
 
 // Add inserts vec under id. It may run concurrently with other Adds and
@@ -29,6 +30,9 @@ func (h *HNSW) Add(ctx context.Context, id uint64, vec []float32) error {
 	}
 	v, err := Prepare(vec, h.dim, h.opts.Metric)
 	if err != nil {
+		return err
+	}
+	if err := h.fit([][]float32{v}); err != nil {
 		return err
 	}
 	return h.add(id, v)
@@ -83,18 +87,31 @@ func (h *HNSW) reserve(id uint64) (uint32, error) {
 // place writes node in's data and links it into the graph (mu held shared).
 func (h *HNSW) place(in uint32, id uint64, v []float32) {
 	level := h.levelOf(in)
-	copy(h.vec(in), v)
+	if h.q != nil {
+		h.q.encode(v, h.codes(in))
+	}
+	switch {
+	case h.q == nil || !h.onDisk:
+		copy(h.vec(in), v)
+	default: // kept until the stored index commits it
+		h.pendMu.Lock()
+		if h.pending == nil {
+			h.pending = map[uint32][]float32{}
+		}
+		h.pending[in] = slices.Clone(v)
+		h.pendMu.Unlock()
+	}
 	h.setExt(in, id)
 	h.levels[in] = uint8(level)
 	if level > 0 {
-		h.upper[in] = make([]uint32, level*(h.m+1))
+		h.upper[in] = &make([]uint32, level*(h.m+1))[0]
 	}
 	s, _ := h.inserts.Get().(*insertScratch)
 	if s == nil {
 		s = new(insertScratch)
 	}
 	s.touched = append(s.touched[:0], in)
-	h.insert(in, level, s)
+	h.insert(in, level, h.probeFor(v, &s.sc.nq), s)
 	atomic.StoreUint32(h.statep(in), stateLive)
 	h.live.Add(1)
 	h.noteDirty(s.touched)
@@ -120,6 +137,9 @@ func (h *HNSW) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, wor
 		return err
 	}
 	h.grow(int(h.n.Load()) + len(ids))
+	if err := h.fit(prepared); err != nil {
+		return err
+	}
 	return h.addPrepared(ctx, ids, prepared, workers)
 }
 
@@ -187,8 +207,9 @@ func (h *HNSW) addPrepared(ctx context.Context, ids []uint64, prepared [][]float
 	return ctx.Err()
 }
 
-// insert links node in into the graph (mu held shared).
-func (h *HNSW) insert(in uint32, level int, s *insertScratch) {
+// insert links node in, whose vector q is, into the graph (mu held
+// shared).
+func (h *HNSW) insert(in uint32, level int, q *probe, s *insertScratch) {
 	ep, top := h.entry()
 	if level > top {
 		// Raising the top level: hold entryMu for the whole insert so that
@@ -203,8 +224,7 @@ func (h *HNSW) insert(in uint32, level int, s *insertScratch) {
 			defer h.setEntry(in, level)
 		}
 	}
-	q := h.vec(in)
-	cur := node{d: h.dist(q, h.vec(ep)), id: ep}
+	cur := node{d: h.distTo(q, ep), id: ep}
 	for l := top; l > level; l-- {
 		cur = h.greedy(q, cur, l, &s.sc)
 	}
@@ -213,8 +233,8 @@ func (h *HNSW) insert(in uint32, level int, s *insertScratch) {
 		h.searchLayer(q, eps, h.opts.EfConstruction, l, &s.sc, admitBuild, nil)
 		s.cands = drainSorted(&s.sc.res, s.cands[:0])
 		s.cands = slices.DeleteFunc(s.cands, func(n node) bool { return n.id == in }) // relink may meet itself
-		s.sel = h.selectNeighbors(s.cands, h.m, s.sel[:0])
-		h.setOwn(in, l, s)
+		s.sel = h.selectNeighbors(s.cands, h.m, s.sel[:0], &s.cp)
+		h.setOwn(in, l, q, s)
 		mmax := h.mmax(l)
 		for _, n := range s.sel {
 			h.link(n.id, in, n.d, l, mmax, s)
@@ -233,9 +253,9 @@ func (h *HNSW) mmax(l int) int {
 // setOwn writes s.sel as node in's neighbours on layer l. A parallel insert
 // may already have linked itself to in there; then both sets are merged
 // with the heuristic.
-func (h *HNSW) setOwn(in uint32, l int, s *insertScratch) {
-	h.locks[in].Lock()
-	defer h.locks[in].Unlock()
+func (h *HNSW) setOwn(in uint32, l int, q *probe, s *insertScratch) {
+	h.lockOf(in).Lock()
+	defer h.lockOf(in).Unlock()
 	s.shrinkIDs = h.readList(in, l, s.shrinkIDs[:0])
 	if len(s.shrinkIDs) == 0 {
 		s.ids = s.ids[:0]
@@ -246,10 +266,9 @@ func (h *HNSW) setOwn(in uint32, l int, s *insertScratch) {
 		return
 	}
 	s.shrink = append(s.shrink[:0], s.sel...)
-	q := h.vec(in)
 	for _, x := range s.shrinkIDs {
 		if !slices.ContainsFunc(s.sel, func(n node) bool { return n.id == x }) {
-			s.shrink = append(s.shrink, node{d: h.dist(q, h.vec(x)), id: x})
+			s.shrink = append(s.shrink, node{d: h.distTo(q, x), id: x})
 		}
 	}
 	h.shrinkTo(in, l, h.mmax(l), s)
@@ -259,8 +278,8 @@ func (h *HNSW) setOwn(in uint32, l int, s *insertScratch) {
 // heuristic when they overflow. It allocates nothing once the scratch
 // buffers have grown.
 func (h *HNSW) link(n, in uint32, d float32, l, mmax int, s *insertScratch) {
-	h.locks[n].Lock()
-	defer h.locks[n].Unlock()
+	h.lockOf(n).Lock()
+	defer h.lockOf(n).Unlock()
 	slots := h.slots(n, l)
 	c := int(atomic.LoadUint32(&slots[0]))
 	for j := 1; j <= c; j++ {
@@ -275,10 +294,10 @@ func (h *HNSW) link(n, in uint32, d float32, l, mmax int, s *insertScratch) {
 		return
 	}
 	s.shrink = append(s.shrink[:0], node{d: d, id: in})
-	nv := h.vec(n)
+	nv := h.nodeProbe(n, &s.np)
 	for j := 1; j <= c; j++ {
 		x := atomic.LoadUint32(&slots[j])
-		s.shrink = append(s.shrink, node{d: h.dist(nv, h.vec(x)), id: x})
+		s.shrink = append(s.shrink, node{d: h.distTo(nv, x), id: x})
 	}
 	h.shrinkTo(n, l, mmax, s)
 }
@@ -287,7 +306,7 @@ func (h *HNSW) link(n, in uint32, d float32, l, mmax int, s *insertScratch) {
 // most mmax with the heuristic and writes them as n's list (lock held).
 func (h *HNSW) shrinkTo(n uint32, l, mmax int, s *insertScratch) {
 	slices.SortFunc(s.shrink, cmpNode)
-	s.shrinkSel = h.selectNeighbors(s.shrink, mmax, s.shrinkSel[:0])
+	s.shrinkSel = h.selectNeighbors(s.shrink, mmax, s.shrinkSel[:0], &s.cp)
 	s.shrinkIDs = s.shrinkIDs[:0]
 	for _, x := range s.shrinkSel {
 		s.shrinkIDs = append(s.shrinkIDs, x.id)
@@ -308,15 +327,18 @@ func cmpNode(a, b node) int {
 // selectNeighbors is the heuristic of Malkov and Yashunin (Algorithm 4):
 // walking candidates nearest first, keep one only if it is nearer to the
 // base than to every neighbour kept so far. cands must be sorted ascending.
-func (h *HNSW) selectNeighbors(cands []node, m int, out []node) []node {
+func (h *HNSW) selectNeighbors(cands []node, m int, out []node, p *probe) []node {
 	for _, c := range cands {
 		if len(out) >= m {
 			break
 		}
-		cv := h.vec(c.id)
+		var cv *probe
 		good := true
 		for _, r := range out {
-			if h.dist(cv, h.vec(r.id)) < c.d {
+			if cv == nil {
+				cv = h.nodeProbe(c.id, p)
+			}
+			if h.distTo(cv, r.id) < c.d {
 				good = false
 				break
 			}

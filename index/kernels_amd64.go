@@ -1,6 +1,10 @@
 package index
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasAVX2 selects the assembly kernels (AVX2 and FMA; every x86-64 server
 // since 2013).
@@ -13,7 +17,13 @@ func l2AVX2(a, b *float32, n int) float32
 func dotAVX2(a, b *float32, n int) float32
 
 //go:noescape
-func prefetch(p *float32, lines int)
+func sq8L2AVX2(a, s *float32, c *byte, n int) float32
+
+//go:noescape
+func sq8DotAVX2(a *float32, c *byte, n int) float32
+
+//go:noescape
+func prefetch(p unsafe.Pointer, lines int)
 
 // l2 returns the squared Euclidean distance. It needs len(b) >= len(a) >= 1:
 // the index checks dimensions at its boundary and refuses dim < 1.
@@ -32,4 +42,23 @@ func dot(a, b []float32) float32 {
 		return dotAVX2(&a[0], &b[0], len(a))
 	}
 	return goDot(a, b)
+}
+
+// sq8L2 is sum_j (a_j - s_j c_j)^2 over byte codes (len(s), len(c) >=
+// len(a) >= 1).
+func sq8L2(a, s []float32, c []byte) float32 {
+	if hasAVX2 {
+		_, _ = s[len(a)-1], c[len(a)-1]
+		return sq8L2AVX2(&a[0], &s[0], &c[0], len(a))
+	}
+	return goSQ8L2(a, s, c)
+}
+
+// sq8Dot is sum_j a_j c_j over byte codes (len(c) >= len(a) >= 1).
+func sq8Dot(a []float32, c []byte) float32 {
+	if hasAVX2 {
+		_ = c[len(a)-1]
+		return sq8DotAVX2(&a[0], &c[0], len(a))
+	}
+	return goSQ8Dot(a, c)
 }

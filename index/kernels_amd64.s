@@ -144,3 +144,130 @@ pfloop:
 
 pfdone:
 	RET
+
+// func sq8L2AVX2(a, s *float32, c *byte, n int) float32
+// sum_j (a_j - s_j*c_j)^2 over byte codes c: 8 codes widened to int32 and
+// converted to float per step, two accumulators.
+TEXT ·sq8L2AVX2(SB), NOSPLIT, $0-36
+	MOVQ a+0(FP), SI
+	MOVQ s+8(FP), DX
+	MOVQ c+16(FP), DI
+	MOVQ n+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+sq8l2loop16:
+	CMPQ CX, $16
+	JL   sq8l2loop8
+	VPMOVZXBD (DI), Y4
+	VPMOVZXBD 8(DI), Y5
+	VCVTDQ2PS Y4, Y4
+	VCVTDQ2PS Y5, Y5
+	VMOVUPS (SI), Y6
+	VMOVUPS 32(SI), Y7
+	VFNMADD231PS (DX), Y4, Y6
+	VFNMADD231PS 32(DX), Y5, Y7
+	VFMADD231PS Y6, Y6, Y0
+	VFMADD231PS Y7, Y7, Y1
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JMP  sq8l2loop16
+
+sq8l2loop8:
+	CMPQ CX, $8
+	JL   sq8l2reduce
+	VPMOVZXBD (DI), Y4
+	VCVTDQ2PS Y4, Y4
+	VMOVUPS (SI), Y6
+	VFNMADD231PS (DX), Y4, Y6
+	VFMADD231PS Y6, Y6, Y0
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	JMP  sq8l2loop8
+
+sq8l2reduce:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS  X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+
+sq8l2tail:
+	TESTQ CX, CX
+	JE    sq8l2done
+	MOVBLZX (DI), AX
+	VCVTSI2SSL AX, X4, X4
+	VMOVSS (SI), X6
+	VFNMADD231SS (DX), X4, X6
+	VFMADD231SS X6, X6, X0
+	ADDQ $4, SI
+	ADDQ $4, DX
+	INCQ DI
+	DECQ CX
+	JMP  sq8l2tail
+
+sq8l2done:
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func sq8DotAVX2(a *float32, c *byte, n int) float32
+// sum_j a_j*c_j over byte codes c.
+TEXT ·sq8DotAVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ c+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+sq8dotloop16:
+	CMPQ CX, $16
+	JL   sq8dotloop8
+	VPMOVZXBD (DI), Y4
+	VPMOVZXBD 8(DI), Y5
+	VCVTDQ2PS Y4, Y4
+	VCVTDQ2PS Y5, Y5
+	VFMADD231PS (SI), Y4, Y0
+	VFMADD231PS 32(SI), Y5, Y1
+	ADDQ $64, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JMP  sq8dotloop16
+
+sq8dotloop8:
+	CMPQ CX, $8
+	JL   sq8dotreduce
+	VPMOVZXBD (DI), Y4
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS (SI), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $8, DI
+	SUBQ $8, CX
+	JMP  sq8dotloop8
+
+sq8dotreduce:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS  X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+
+sq8dottail:
+	TESTQ CX, CX
+	JE    sq8dotdone
+	MOVBLZX (DI), AX
+	VCVTSI2SSL AX, X4, X4
+	VFMADD231SS (SI), X4, X0
+	ADDQ $4, SI
+	INCQ DI
+	DECQ CX
+	JMP  sq8dottail
+
+sq8dotdone:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET

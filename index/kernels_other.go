@@ -6,9 +6,12 @@ import "unsafe"
 
 const hasAVX2 = false
 
-func l2(a, b []float32) float32  { return goL2(a, b) }
-func dot(a, b []float32) float32 { return goDot(a, b) }
-func prefetch(*float32, int)     {}
+func l2(a, b []float32) float32    { return goL2(a, b) }
+func dot(a, b []float32) float32   { return goDot(a, b) }
+func prefetch(unsafe.Pointer, int) {}
+
+func sq8L2(a, s []float32, c []byte) float32 { return goSQ8L2(a, s, c) }
+func sq8Dot(a []float32, c []byte) float32   { return goSQ8Dot(a, c) }
 
 // l2AVX2 is never called without hasAVX2; it is here so that the search
 // loop compiles everywhere.

@@ -60,6 +60,13 @@ type meta struct {
 	// live node is reachable from the entry point, so an open need not
 	// walk it again (written by every commit since; older files are walked).
 	Reachable bool `json:"reachable,omitempty"`
+	// Quantize and Quantizer: an SQ8 index's per-dimension ranges (its
+	// vector records keep the float vectors: the codes are made from them
+	// on open). Absent: float.
+	Quantize  string     `json:"quantize,omitempty"`
+	Quantizer *quantizer `json:"quantizer,omitempty"`
+	// Token identifies an SQ8 index to the float file beside it.
+	Token uint64 `json:"token,omitempty"`
 }
 
 func metricByName(s string) (Metric, bool) {
@@ -78,10 +85,33 @@ func nodeKey(i uint32) []byte { return binary.BigEndian.AppendUint32(nil, i) }
 func (h *HNSW) encodeVector(i uint32, buf []byte) []byte {
 	buf = binary.LittleEndian.AppendUint64(buf, h.extOf(i))
 	buf = append(buf, h.levels[i])
-	for _, x := range h.vec(i) {
+	for _, x := range h.floatVec(i) {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
 	}
 	return buf
+}
+
+// floatVec is node i's float vector: in the node's record, in raw, or (an
+// SQ8 stored index) pending its commit.
+func (h *HNSW) floatVec(i uint32) []float32 {
+	if !h.onDisk {
+		return h.vec(i)
+	}
+	h.pendMu.Lock()
+	defer h.pendMu.Unlock()
+	return h.pending[i]
+}
+
+// committed drops the pending float vectors of the nodes below n, which a
+// commit has written.
+func (h *HNSW) committed(n uint32) {
+	h.pendMu.Lock()
+	defer h.pendMu.Unlock()
+	for i := range h.pending {
+		if i < n {
+			delete(h.pending, i)
+		}
+	}
 }
 
 // encodeLinks appends a links record: state (byte: 1 live, 2 deleted),
@@ -136,8 +166,12 @@ func (h *HNSW) writeNodes(b *bolt.Bucket, from, n uint32, dirty []uint32) error 
 	if h.sums {
 		format = formatVersion
 	}
-	m, err := json.Marshal(meta{Format: format, Dim: h.dim, Metric: o.Metric.String(), M: o.M,
-		EfConstruction: o.EfConstruction, EfSearch: o.EfSearch, Seed: o.Seed, Entry: ep, Top: top, Reachable: true})
+	hd := meta{Format: format, Dim: h.dim, Metric: o.Metric.String(), M: o.M,
+		EfConstruction: o.EfConstruction, EfSearch: o.EfSearch, Seed: o.Seed, Entry: ep, Top: top, Reachable: true}
+	if o.Quantize != Float {
+		hd.Quantize, hd.Quantizer, hd.Token = o.Quantize.String(), h.q, h.token
+	}
+	m, err := json.Marshal(hd)
 	if err != nil {
 		return err
 	}
@@ -172,9 +206,24 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: unknown metric %q", ErrCorrupt, m.Metric)
 	}
-	h, err = NewHNSW(m.Dim, &Options{M: m.M, EfConstruction: m.EfConstruction, EfSearch: m.EfSearch, Metric: metric, Seed: m.Seed})
+	quant := Float
+	if m.Quantize != "" {
+		if quant, err = ParseQuantization(m.Quantize); err != nil {
+			return nil, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+		}
+	}
+	h, err = NewHNSW(m.Dim, &Options{M: m.M, EfConstruction: m.EfConstruction, EfSearch: m.EfSearch, Metric: metric, Seed: m.Seed, Quantize: quant})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	if quant == SQ8 {
+		h.onDisk, h.token = true, m.Token
+		if m.Quantizer != nil { // nil: no vector was ever added
+			if err := m.Quantizer.check(m.Dim); err != nil {
+				return nil, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+			}
+			h.q = m.Quantizer
+		}
 	}
 	h.sums = m.Format == formatVersion
 	h.reachable = m.Reachable
@@ -194,6 +243,7 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 		n = int(binary.BigEndian.Uint32(k)) + 1
 	}
 	h.resize(n)
+	h.fittedOn = n
 	h.ids = make(map[uint64]uint32, n) // no rehashing while it fills
 	// The records are gathered in key order (bbolt's cursor is serial),
 	// then checked and decoded on all cores.
@@ -215,7 +265,7 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 				return err
 			}
 			if v[8] > 0 {
-				h.upper[i] = make([]uint32, int(v[8])*(h.m+1))
+				h.upper[i] = &make([]uint32, int(v[8])*(h.m+1))[0]
 			}
 			return nil
 		})
@@ -273,6 +323,17 @@ func load(b *bolt.Bucket) (h *HNSW, unlinked []uint32, err error) {
 	return h, unlinked, nil
 }
 
+// decodeFloats fills vec from len(vec) float32 LE in b.
+func decodeFloats(b []byte, vec []float32) {
+	if littleEndian { // the record's bytes are the vector's: one copy
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vec))), 4*len(vec)), b)
+		return
+	}
+	for j := range vec {
+		vec[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
+	}
+}
+
 // littleEndian: this machine's floats have the stored records' byte order.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
@@ -315,16 +376,21 @@ func (h *HNSW) decodeVector(i uint32, v []byte) error {
 	if v[8] > maxLevel {
 		return fmt.Errorf("%w: vector record %d: level %d", ErrCorrupt, i, v[8])
 	}
-	vec := h.vec(i)
-	if littleEndian { // the record's bytes are the vector's: one copy
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vec))), 4*len(vec)), v[9:])
-	} else {
-		for j := range vec {
-			vec[j] = math.Float32frombits(binary.LittleEndian.Uint32(v[9+4*j:]))
+	var vec []float32
+	if h.opts.Quantize == SQ8 {
+		if h.q == nil {
+			return fmt.Errorf("%w: vector record %d in an SQ8 index without a quantizer", ErrCorrupt, i)
 		}
+		vec = make([]float32, h.dim) // the record's floats become codes below
+	} else {
+		vec = h.vec(i)
 	}
+	decodeFloats(v[9:], vec)
 	if err := checkVector(vec, h.dim); err != nil {
 		return fmt.Errorf("%w: vector record %d: %v", ErrCorrupt, i, err)
+	}
+	if h.q != nil {
+		h.q.encode(vec, h.codes(i))
 	}
 	h.setExt(i, binary.LittleEndian.Uint64(v))
 	h.levels[i] = v[8]

@@ -29,7 +29,7 @@ func FuzzDecodeRecords(f *testing.F) {
 					t.Fatal(err)
 				}
 				if g.levels[i] > 0 {
-					g.upper[i] = make([]uint32, int(g.levels[i])*(g.m+1))
+					g.upper[i] = &make([]uint32, int(g.levels[i])*(g.m+1))[0]
 				}
 			}
 		}
@@ -49,7 +49,7 @@ func FuzzDecodeRecords(f *testing.F) {
 			}
 		}
 		if g.levels[0] > 0 {
-			g.upper[0] = make([]uint32, int(g.levels[0])*(g.m+1))
+			g.upper[0] = &make([]uint32, int(g.levels[0])*(g.m+1))[0]
 		}
 		if err := g.decodeLinks(0, lrec, n); err != nil {
 			if !errors.Is(err, ErrCorrupt) {

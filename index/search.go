@@ -2,7 +2,9 @@ package index
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
+	"unsafe"
 )
 
 // What a beam search may return (nodes it rejects are still walked).
@@ -15,12 +17,12 @@ const (
 // greedy walks layer l from ep to a local minimum. It never steps onto a
 // node whose insert is still running: its lower lists may be empty yet, and
 // a beam search started there would find nothing.
-func (h *HNSW) greedy(q []float32, ep node, l int, sc *scratch) node {
+func (h *HNSW) greedy(q *probe, ep node, l int, sc *scratch) node {
 	for changed := true; changed; {
 		changed = false
 		sc.ids = h.readList(ep.id, l, sc.ids[:0])
 		for _, nb := range sc.ids {
-			prefetch(&h.vec(nb)[0], h.lines)
+			prefetch(unsafe.Pointer(h.vecAddr(nb)), h.lines)
 		}
 		for _, nb := range sc.ids {
 			if h.nodeState(nb) == stateInserting {
@@ -32,16 +34,6 @@ func (h *HNSW) greedy(q []float32, ep node, l int, sc *scratch) node {
 		}
 	}
 	return ep
-}
-
-// distTo is the distance from q to node i: the AVX2 kernel called
-// directly in the common case (one call fewer per distance, 5% of a
-// search), else the metric's function.
-func (h *HNSW) distTo(q []float32, i uint32) float32 {
-	if h.avxL2 {
-		return l2AVX2(&q[0], &h.vec(i)[0], h.dim)
-	}
-	return h.dist(q, h.vec(i))
 }
 
 // admits reports whether node i may be returned in mode.
@@ -60,7 +52,7 @@ func (h *HNSW) admits(i uint32, mode int, filter func(uint64) bool) bool {
 // stop rule: stop when the nearest unexpanded candidate is further than the
 // furthest of ef results. The result is left in sc.res (at most ef nodes,
 // negated distances).
-func (h *HNSW) searchLayer(q []float32, eps []node, ef, l int, sc *scratch, mode int, filter func(uint64) bool) {
+func (h *HNSW) searchLayer(q *probe, eps []node, ef, l int, sc *scratch, mode int, filter func(uint64) bool) {
 	sc.vis.reset(h.capacity())
 	sc.cand, sc.res = sc.cand[:0], sc.res[:0]
 	for _, e := range eps {
@@ -89,7 +81,7 @@ func (h *HNSW) searchLayer(q []float32, eps []node, ef, l int, sc *scratch, mode
 			}
 		}
 		for _, nb := range sc.ids {
-			prefetch(&h.vec(nb)[0], h.lines)
+			prefetch(unsafe.Pointer(h.vecAddr(nb)), h.lines)
 		}
 		for _, nb := range sc.ids {
 			d := h.distTo(q, nb)
@@ -135,21 +127,28 @@ func (h *HNSW) Search(ctx context.Context, q []float32, k int, opts *SearchOptio
 	mode := admitLive
 	if o.Filter != nil {
 		mode = admitFilter
-		if h.selectivity(o.Filter)*float64(h.live.Load()) < float64(h.opts.ExactBelow) {
-			return h.scanFiltered(q, k, o.Filter), nil
-		}
 	}
 	sc, _ := h.searches.Get().(*scratch)
 	if sc == nil {
 		sc = new(scratch)
 	}
 	defer h.searches.Put(sc)
-	cur := node{d: h.dist(q, h.vec(ep)), id: ep}
-	for l := top; l > 0; l-- {
-		cur = h.greedy(q, cur, l, sc)
+	p := h.probeFor(q, &sc.q)
+	if mode == admitFilter && h.selectivity(o.Filter)*float64(h.live.Load()) < float64(h.opts.ExactBelow) {
+		h.scanFiltered(p, k, o.Filter, sc)
+	} else {
+		cur := node{d: h.distTo(p, ep), id: ep}
+		for l := top; l > 0; l-- {
+			cur = h.greedy(p, cur, l, sc)
+		}
+		sc.nodes = append(sc.nodes[:0], cur)
+		h.searchLayer(p, sc.nodes, ef, 0, sc, mode, o.Filter)
 	}
-	sc.nodes = append(sc.nodes[:0], cur)
-	h.searchLayer(q, sc.nodes, ef, 0, sc, mode, o.Filter)
+	if h.q != nil {
+		if err := h.rerank(q, k, sc); err != nil {
+			return nil, err
+		}
+	}
 	for len(sc.res) > k {
 		sc.res.pop()
 	}
@@ -176,23 +175,48 @@ func (h *HNSW) selectivity(filter func(uint64) bool) float64 {
 	return float64(ok) / float64(max(seen, 1))
 }
 
-// scanFiltered is the exact top-k over the live nodes filter accepts.
-func (h *HNSW) scanFiltered(q []float32, k int, filter func(uint64) bool) []Result {
-	var res heap
+// scanFiltered leaves in sc.res the top-k (for SQ8, the candidates to
+// re-rank) over the live nodes filter accepts: exact for a float index.
+func (h *HNSW) scanFiltered(q *probe, k int, filter func(uint64) bool, sc *scratch) {
+	sc.res = sc.res[:0]
+	if h.q != nil {
+		k = h.rerankCount(k, k)
+	}
 	n := int(h.n.Load())
 	for i := range n {
 		if !h.admits(uint32(i), admitFilter, filter) {
 			continue
 		}
-		d := h.dist(q, h.vec(uint32(i)))
-		if len(res) < k || d < res.worst() {
-			res.pushBounded(node{d: d, id: uint32(i)}, k)
+		d := h.distTo(q, uint32(i))
+		if len(sc.res) < k || d < sc.res.worst() {
+			sc.res.pushBounded(node{d: d, id: uint32(i)}, k)
 		}
 	}
-	nodes := drainSorted(&res, nil)
-	out := make([]Result, len(nodes))
-	for i, nd := range nodes {
-		out[i] = Result{ID: h.extOf(nd.id), Distance: nd.d}
+}
+
+// rerankCount is how many of an SQ8 search's candidates are re-ranked.
+func (h *HNSW) rerankCount(k, ef int) int {
+	return min(max(sq8Rerank*k, sq8RerankMin), max(ef, k))
+}
+
+// rerank replaces the code-distance candidates in sc.res by the nearest
+// rerankCount of them with their distances from q's float vector, read
+// from raw or through floatsOf.
+func (h *HNSW) rerank(q []float32, k int, sc *scratch) error {
+	for len(sc.res) > h.rerankCount(k, len(sc.res)) {
+		sc.res.pop()
 	}
-	return out
+	sc.ids = sc.ids[:0]
+	for _, n := range sc.res {
+		sc.ids = append(sc.ids, n.id)
+	}
+	sc.exact = slices.Grow(sc.exact[:0], len(sc.ids))[:len(sc.ids)]
+	if err := h.nodeFloats(sc.ids, func(j int, v []float32) { sc.exact[j] = h.dist(q, v) }); err != nil {
+		return err
+	}
+	sc.res = sc.res[:0]
+	for j, id := range sc.ids {
+		sc.res.pushBounded(node{d: sc.exact[j], id: id}, k)
+	}
+	return nil
 }

@@ -2,8 +2,10 @@ package index
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -34,6 +36,10 @@ type Stored struct {
 	commitEvery int
 	closed      atomic.Bool
 	opened      OpenInfo
+	// floats: an SQ8 index's float vectors mapped from the file beside the
+	// database (nil: read from the bucket).
+	floats     *floatFile
+	floatsPath string
 }
 
 // StoredOptions configure OpenStored. The zero value opens an existing
@@ -88,6 +94,9 @@ func OpenStored(db DB, path []string, opts *StoredOptions) (*Stored, error) {
 	for _, p := range path {
 		s.path = append(s.path, []byte(p))
 	}
+	if f, ok := db.(interface{ Path() string }); ok && f.Path() != "" {
+		s.floatsPath = f.Path() + "." + strings.Join(path, "-") + ".floats"
+	}
 	err := view(db, func(tx *bolt.Tx) error {
 		b := s.bucket(tx)
 		if b == nil {
@@ -104,7 +113,7 @@ func OpenStored(db DB, path []string, opts *StoredOptions) (*Stored, error) {
 			h.opts.EfSearch = o.Options.EfSearch
 		}
 		h.track = true
-		s.h.Store(h)
+		s.adopt(h)
 		s.persisted = h.n.Load()
 		return s.repairOnOpen(unlinked)
 	})
@@ -120,7 +129,10 @@ func OpenStored(db DB, path []string, opts *StoredOptions) (*Stored, error) {
 			return nil, err
 		}
 		h.sums = true // new indexes checksum their records
-		s.h.Store(h)
+		if o.Options.Quantize == SQ8 {
+			h.onDisk, h.token = true, rand.Uint64()|1
+		}
+		s.adopt(h)
 		s.opened.Created = true
 		err = update(db, func(tx *bolt.Tx) error {
 			b, err := s.createBucket(tx)
@@ -144,6 +156,9 @@ func OpenStored(db DB, path []string, opts *StoredOptions) (*Stored, error) {
 		}
 	}
 	s.h.Load().track = true
+	if err := s.openFloats(); err != nil {
+		return nil, err
+	}
 	s.opened.Duration = time.Since(start)
 	s.opened.Seconds = s.opened.Duration.Seconds()
 	r := s.h.Load()
@@ -169,6 +184,123 @@ func OpenFile(path string, opts *StoredOptions) (*Stored, error) {
 	}
 	s.own = db
 	return s, nil
+}
+
+// adopt makes h the index in memory; an SQ8 index reads the float vectors
+// it re-ranks with from the file.
+func (s *Stored) adopt(h *HNSW) {
+	if h.onDisk {
+		h.floatsOf = func(ids []uint32, fn func(int, []float32)) error { return s.readFloats(h, ids, fn) }
+	}
+	s.h.Store(h)
+}
+
+// openFloats opens an SQ8 index's float file (writable: brought up to the
+// committed nodes).
+func (s *Stored) openFloats() error {
+	h := s.h.Load()
+	if !h.onDisk || s.floatsPath == "" {
+		return nil
+	}
+	ff, err := openFloatFile(s.floatsPath, h.token, h.dim, int(s.persisted), !s.readOnly)
+	if err != nil || ff == nil {
+		return err
+	}
+	s.floats = ff
+	return s.extendFloats(h, s.persisted)
+}
+
+// extendFloats appends to the float file the committed vectors it lacks,
+// below n: pending ones from memory, older ones (a crash came between a
+// commit and its append) from the bucket.
+func (s *Stored) extendFloats(h *HNSW, n uint32) error {
+	if s.floats == nil || int(n) <= s.floats.n {
+		return nil
+	}
+	from := uint32(s.floats.n)
+	ids := make([]uint32, 0, n-from)
+	for i := from; i < n; i++ {
+		ids = append(ids, i)
+	}
+	vecs := make([][]float32, len(ids))
+	if err := s.readFloats(h, ids, func(j int, v []float32) { vecs[j] = slices.Clone(v) }); err != nil {
+		return err
+	}
+	return s.floats.extend(int(n), func(i uint32) ([]float32, error) { return vecs[i-from], nil })
+}
+
+// readFloats calls fn with the float vector of each node of h's ids: from
+// the float file, pending ones from memory, then the others from their
+// committed records (looked up after the pending ones, so that a vector
+// committed meanwhile is in the transaction's view).
+func (s *Stored) readFloats(h *HNSW, ids []uint32, fn func(j int, v []float32)) error {
+	var vec []float32
+	var rest []int // positions in ids still to read
+	if ff := s.floats; ff != nil {
+		if !littleEndian {
+			vec = make([]float32, h.dim)
+		}
+		ff.mu.RLock()
+		err := faults.Do(func() error {
+			for _, i := range ids { // the misses overlap, as in the walk
+				ff.prefetch(i)
+			}
+			for j, i := range ids {
+				if v := ff.vector(i, vec); v != nil {
+					fn(j, v)
+				} else {
+					rest = append(rest, j)
+				}
+			}
+			return nil
+		}, corrupt)
+		ff.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+	} else {
+		rest = make([]int, len(ids))
+		for j := range ids {
+			rest[j] = j
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	vec = make([]float32, h.dim)
+	h.pendMu.Lock()
+	rest = slices.DeleteFunc(rest, func(j int) bool {
+		v, ok := h.pending[ids[j]]
+		if ok {
+			fn(j, v)
+		}
+		return ok
+	})
+	h.pendMu.Unlock()
+	if len(rest) == 0 {
+		return nil
+	}
+	return view(s.db, func(tx *bolt.Tx) error {
+		b := s.bucket(tx)
+		if b == nil || b.Bucket(bucketVectors) == nil {
+			return fmt.Errorf("%w: bucket %s vanished", ErrCorrupt, s.path)
+		}
+		vb := b.Bucket(bucketVectors)
+		var key [4]byte
+		for _, j := range rest {
+			binary.BigEndian.PutUint32(key[:], ids[j])
+			v, err := h.unseal(vb.Get(key[:]), "vector", ids[j])
+			if err != nil {
+				return err
+			}
+			if len(v) != 9+4*h.dim {
+				return fmt.Errorf("%w: vector record %d: %d bytes", ErrCorrupt, ids[j], len(v))
+			}
+			decodeFloats(v[9:], vec)
+			fn(j, vec)
+		}
+		return nil
+	})
 }
 
 func (s *Stored) bucket(tx *bolt.Tx) *bolt.Bucket {
@@ -243,7 +375,9 @@ func (s *Stored) commit() error {
 	})
 	if err == nil {
 		s.persisted = n
-		return nil
+		ferr := s.extendFloats(h, n)
+		h.committed(n)
+		return ferr
 	}
 	if errors.Is(err, berrors.ErrDatabaseReadOnly) {
 		err = ErrReadOnly
@@ -269,7 +403,7 @@ func (s *Stored) reload() error {
 		old := s.h.Load()
 		h.opts.EfSearch = old.opts.EfSearch
 		h.track = true
-		s.h.Store(h)
+		s.adopt(h)
 		s.persisted = h.n.Load()
 		if err := s.repairOnOpen(unlinked); err != nil {
 			return err
@@ -312,6 +446,9 @@ func (s *Stored) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, w
 	h.grow(int(h.n.Load()) + len(ids))
 	for lo, hi := 0, 0; lo < len(ids); lo = hi {
 		hi = min(lo+s.commitSize(), len(ids))
+		if err := h.fit(prepared[lo:]); err != nil {
+			return err
+		}
 		err := h.addPrepared(ctx, ids[lo:hi], prepared[lo:hi], workers)
 		if cerr := s.commit(); cerr != nil {
 			return errors.Join(err, cerr)
@@ -435,10 +572,11 @@ func (s *Stored) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.h.Load().Close()
+	err := s.floats.close()
 	if s.own != nil {
-		return s.own.Close()
+		err = errors.Join(err, s.own.Close())
 	}
-	return nil
+	return err
 }
 
 var _ Index = (*Stored)(nil)

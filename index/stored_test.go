@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,7 +35,8 @@ const crashN, crashDim, crashChunk = 6000, 16, 250
 
 func crashChild(path string) int {
 	data, _ := vecgen.Clustered(crashN, crashDim, 60, 0.1, 5)
-	s, err := OpenFile(path, &StoredOptions{Dim: crashDim, Options: Options{EfConstruction: 100}, CommitEvery: crashChunk})
+	quant, _ := ParseQuantization(os.Getenv("RGUNIT_INDEX_CRASH_QUANTIZE"))
+	s, err := OpenFile(path, &StoredOptions{Dim: crashDim, Options: Options{EfConstruction: 100, Quantize: quant}, CommitEvery: crashChunk})
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
@@ -73,12 +75,39 @@ func searchAll(t testing.TB, ix Index, qs [][]float32, k int) [][]Result {
 
 // TestStoredRoundTrip: build, delete, close, reopen: identical results,
 // nothing rebuilt, consistent.
+// TestStoredRoundTrip: batches, single adds and deletes, closed and
+// reopened, give the same answers, float and SQ8 (whose float vectors are
+// read from the file, and whose memory is a fraction of the float one's).
 func TestStoredRoundTrip(t *testing.T) {
 	t.Parallel()
+	mem := map[Quantization]int64{}
+	var mu sync.Mutex
+	t.Run("kinds", func(t *testing.T) {
+		for _, quant := range []Quantization{Float, SQ8} {
+			t.Run(quant.String(), func(t *testing.T) {
+				t.Parallel()
+				b := storedRoundTrip(t, quant)
+				mu.Lock()
+				mem[quant] = b
+				mu.Unlock()
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	if ratio := float64(mem[SQ8]) / float64(mem[Float]); ratio > 0.9 {
+		t.Fatalf("SQ8 index holds %d bytes, float %d (%.2fx): want at most 0.9x at dimension 16 (the float vectors stay in the file; in memory they would make it 1.07x)", mem[SQ8], mem[Float], ratio)
+	}
+}
+
+// storedRoundTrip runs the round trip and returns the reopened index's
+// memory before the last batch.
+func storedRoundTrip(t *testing.T, quant Quantization) int64 {
 	path := filepath.Join(t.TempDir(), "ix.db")
 	data, cents := vecgen.Clustered(5000, 16, 50, 0.1, 3)
 	qs := vecgen.ClusteredQueries(100, cents, 0.1, 4)
-	s, err := OpenFile(path, &StoredOptions{Dim: 16, Options: Options{EfConstruction: 100}, CommitEvery: 700})
+	s, err := OpenFile(path, &StoredOptions{Dim: 16, Options: Options{EfConstruction: 100, Quantize: quant}, CommitEvery: 700})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,13 +150,19 @@ func TestStoredRoundTrip(t *testing.T) {
 	if rep := r.Check(); len(rep.Unreachable) != 0 || rep.Live != wantLen || rep.Deleted != 410 {
 		t.Fatalf("check: %+v", rep)
 	}
-	// The reopened index keeps working: add the rest, then delete one.
+	keep := func(id uint64) bool { return id <= 4100 && id%10 != 1 }
+	if rec := vecgen.Recall(before, resultID, exactTruth(t, data, qs, 10, keep), 10); rec < 0.95 {
+		t.Fatalf("recall@10 %.4f after deletes, want >= 0.95", rec)
+	}
+	mem := r.MemoryBytes()
+	// The reopened index keeps working: add the rest, then find them.
 	if err := r.AddBatch(context.Background(), idsFor(4100, 5000), data[4100:], 0); err != nil {
 		t.Fatal(err)
 	}
-	if rs, _ := r.Search(context.Background(), data[4500], 1, nil); len(rs) != 1 || rs[0].ID != 4501 {
+	if rs, _ := r.Search(context.Background(), data[4500], 1, nil); len(rs) != 1 || rs[0].ID != 4501 || rs[0].Distance != 0 {
 		t.Fatalf("own vector: %v", rs)
 	}
+	return mem
 }
 
 func TestStoredBadInput(t *testing.T) {
@@ -278,18 +313,30 @@ func TestStoredRelinksOnOpen(t *testing.T) {
 // TestStoredCrash kills a building child with SIGKILL at several points;
 // after each kill the index opens, is consistent, holds exactly the
 // committed vectors, and the build resumes to full recall.
+// TestStoredCrash kills a build mid-commit, float and SQ8: every reopen
+// finds the last commit, consistent, and a resumed build finds the
+// neighbours.
 func TestStoredCrash(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("spawns child processes")
 	}
+	for _, quant := range []Quantization{Float, SQ8} {
+		t.Run(quant.String(), func(t *testing.T) {
+			t.Parallel()
+			storedCrash(t, quant)
+		})
+	}
+}
+
+func storedCrash(t *testing.T, quant Quantization) {
 	path := filepath.Join(t.TempDir(), "crash.db")
 	data, cents := vecgen.Clustered(crashN, crashDim, 60, 0.1, 5)
 	qs := vecgen.ClusteredQueries(200, cents, 0.1, 6)
 	last := 0
 	for kill := 0; kill < 4; kill++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "RGUNIT_INDEX_CRASH_CHILD="+path)
+		cmd.Env = append(os.Environ(), "RGUNIT_INDEX_CRASH_CHILD="+path, "RGUNIT_INDEX_CRASH_QUANTIZE="+quant.String())
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -327,7 +374,7 @@ func TestStoredCrash(t *testing.T) {
 	}
 	// Resume to the end in this process; recall matches a clean build.
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "RGUNIT_INDEX_CRASH_CHILD="+path)
+	cmd.Env = append(os.Environ(), "RGUNIT_INDEX_CRASH_CHILD="+path, "RGUNIT_INDEX_CRASH_QUANTIZE="+quant.String())
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, b)
 	}

@@ -36,4 +36,6 @@ type scratch struct {
 	res   heap // results, negated distances: furthest on top
 	nodes []node
 	ids   []uint32 // a neighbour list being walked
+	q, nq probe    // the query; a node's vector (inserts)
+	exact []float32
 }

@@ -315,5 +315,9 @@ func (r Records) Update(fn func(*bolt.Tx) error) error { return r.s.update(fn) }
 // IsReadOnly reports whether the store was opened read-only.
 func (r Records) IsReadOnly() bool { return r.s.readOnly }
 
+// Path is the database file's path (a quantized index keeps its float
+// vectors' cache beside it).
+func (r Records) Path() string { return r.s.path }
+
 // IndexBucket is the top-level bucket under which indexes keep their data.
 const IndexBucket = "index"

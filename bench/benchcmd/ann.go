@@ -42,6 +42,10 @@ thread and on all cores (the all-cores build goes into a stored index,
 commits included), the seconds to reopen that index and whether its results
 are identical, bytes per vector next to the budget (raw vector + 10 bytes per
 neighbour slot), and the peak resident memory of the one-thread build.
+rgunit-sq8 is the index on int8 vectors (index.SQ8): built on all cores
+into a stored index, reopened, searched on one thread; its bytes per vector
+are what it holds in memory (the float vectors it re-ranks with stay in
+the file).
 --index weaviate://... adds a Weaviate cluster to the table on the same data:
 its gRPC batch insert rate (insert/s; the embedded index's is the all-cores
 build's), then recall@10 and QPS at each ef, every query followed by the
@@ -51,7 +55,7 @@ shard check rgunit makes before answering.`,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.sets, "data", []string{"clustered", "gaussian"}, "data sets to generate: clustered, gaussian")
-	f.StringSliceVar(&o.engines, "engines", bench.Engines, "engines besides the exact scan: rgunit, coder-hnsw, hnswlib (built from Debian's libhnswlib-dev on first use)")
+	f.StringSliceVar(&o.engines, "engines", bench.Engines, "engines besides the exact scan: rgunit, rgunit-sq8 (byte codes, float vectors in the file), coder-hnsw, hnswlib (built from Debian's libhnswlib-dev on first use)")
 	f.StringArrayVar(&o.remotes, "index", nil, "also measure a Weaviate cluster: weaviate://HOST:PORT[/Prefix]?grpc=PORT (repeatable; the class RgunitBenchV1 is dropped before and after)")
 	f.StringVar(&o.base, "base", "", "base vectors (.fvecs) instead of generated data")
 	f.StringVar(&o.query, "query", "", "query vectors (.fvecs), with --base (without: the last --queries base vectors)")
