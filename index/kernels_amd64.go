@@ -17,6 +17,12 @@ func l2AVX2(a, b *float32, n int) float32
 func dotAVX2(a, b *float32, n int) float32
 
 //go:noescape
+func l2GatherAVX2(q *float32, base *uint32, ids *uint32, n, stride, dim int, out *float32)
+
+//go:noescape
+func sq8L2GatherAVX2(a, s *float32, base *uint32, ids *uint32, n, stride, dim int, out *float32)
+
+//go:noescape
 func sq8L2AVX2(a, s *float32, c *byte, n int) float32
 
 //go:noescape

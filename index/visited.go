@@ -38,4 +38,5 @@ type scratch struct {
 	ids   []uint32 // a neighbour list being walked
 	q, nq probe    // the query; a node's vector (inserts)
 	exact []float32
+	dists []float32 // distances to ids
 }
