@@ -14,8 +14,8 @@
 //     and again each time the index doubles, up to 4,096), compared with
 //     the float query by AVX2 kernels; the nearest 2k candidates (at least
 //     20) are re-ranked by their float vectors. A [Stored] SQ8 index keeps
-//     no float vector in memory (bytes per vector at 128-d and M 16: 312
-//     against 692 for float and hnswlib's 656), and re-ranks from a file
+//     no float vector in memory (bytes per vector at 128-d and M 16: 304
+//     against 688 for float and hnswlib's 656), and re-ranks from a file
 //     mapped beside the database (below).
 //   - [Exact], a brute-force scan: the benches' ground truth. (An HNSW
 //     answers a filter admitting fewer than [Options].ExactBelow items,

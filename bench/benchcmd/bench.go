@@ -16,7 +16,7 @@ func New() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure rgunit on real data (tables with same-run baselines)",
 	}
-	cmd.AddCommand(newBenchIngestCmd(), newBenchANNCmd(), newBenchTranslateCmd(), newBenchRetrievalCmd(), newBenchTrainCmd(), newBenchServeCmd(), newBenchDupesCmd(), newBenchCalibrationCmd(), newBenchUnlabelledCmd())
+	cmd.AddCommand(newBenchIngestCmd(), newBenchANNCmd(), newBenchTranslateCmd(), newBenchRetrievalCmd(), newBenchTrainCmd(), newBenchServeCmd(), newBenchDupesCmd(), newBenchCalibrationCmd(), newBenchUnlabelledCmd(), newBenchANNReopenCmd())
 	return cmd
 }
 

@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"rgunit/imageio"
+	"rgunit/index"
 	"rgunit/ingest"
 	"rgunit/internal/cmdutil"
 	"rgunit/internal/vecgen"
@@ -419,5 +421,28 @@ func TestBenchTrain(t *testing.T) {
 	}
 	if _, _, err := run(t, "bench", "train", "--recipe", "best"); err == nil || !strings.Contains(err.Error(), "recipe") {
 		t.Fatalf("--recipe best: %v", err)
+	}
+}
+
+// TestBenchANNReopen: the hidden command bench ann runs in a new process
+// to time a reopen prints the seconds opening a stored index file took,
+// and refuses what is not one.
+func TestBenchANNReopen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ix.db")
+	s, err := index.OpenFile(path, &index.StoredOptions{Dim: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(context.Background(), 1, []float32{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	out := mustRun(t, "bench", "ann-reopen", path)
+	if sec, err := strconv.ParseFloat(strings.TrimSpace(out), 64); err != nil || sec <= 0 || sec > 10 {
+		t.Fatalf("bench ann-reopen printed %q", out)
+	}
+	if _, _, err := run(t, "bench", "ann-reopen", filepath.Join(t.TempDir(), "none", "x.db")); err == nil {
+		t.Fatal("a missing file was reopened")
 	}
 }
