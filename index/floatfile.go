@@ -179,6 +179,17 @@ func recordSum(i uint32, vec []byte) uint32 {
 	return crc32.Update(crc32.Checksum(id[:], castagnoli), castagnoli, vec)
 }
 
+// disable gives the file up: reads find no record (the bucket answers)
+// and nothing more is appended.
+func (ff *floatFile) disable() {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	if ff.data != nil {
+		unmap(ff.data)
+	}
+	ff.data, ff.n, ff.writable = nil, 0, false
+}
+
 // close unmaps and closes the file (nil-safe).
 func (ff *floatFile) close() error {
 	if ff == nil {

@@ -243,3 +243,27 @@ func findsItself(t *testing.T, path string, readOnly bool, data [][]float32, ste
 		}
 	}
 }
+
+// TestSQ8NoFloatFile: where the float file cannot be made (here a folder
+// holds its name), an SQ8 stored index still opens, writes and answers
+// with the float vectors' distances, from its bucket, and says why.
+func TestSQ8NoFloatFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ix.db")
+	if err := os.Mkdir(path+".index.floats", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := vecgen.Gaussian(300, 8, 12)
+	s, err := OpenFile(path, &StoredOptions{Dim: 8, Options: Options{Quantize: SQ8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddBatch(context.Background(), idsFor(0, 300), data, 0); err != nil {
+		t.Fatal(err)
+	}
+	if s.Opened().FloatFile == "" {
+		t.Fatal("Opened does not say why the float file is missing")
+	}
+	s.Close()
+	findsItself(t, path, false, data, 5)
+}

@@ -40,6 +40,7 @@ type Stored struct {
 	// database (nil: read from the bucket).
 	floats     *floatFile
 	floatsPath string
+	floatErr   atomic.Value // string: why the float file was given up
 }
 
 // StoredOptions configure OpenStored. The zero value opens an existing
@@ -62,12 +63,15 @@ type StoredOptions struct {
 
 // OpenInfo says what opening a stored index found.
 type OpenInfo struct {
-	Created  bool          `json:"created"`
-	Nodes    int           `json:"nodes"`
-	Live     int           `json:"live"`
-	Relinked int           `json:"relinked"` // nodes found unreachable or unlinked and linked again
-	Seconds  float64       `json:"seconds"`
-	Duration time.Duration `json:"-"`
+	Created  bool `json:"created"`
+	Nodes    int  `json:"nodes"`
+	Live     int  `json:"live"`
+	Relinked int  `json:"relinked"` // nodes found unreachable or unlinked and linked again
+	// FloatFile: why an SQ8 index re-ranks from its bucket rather than the
+	// float file beside the database (empty when it maps the file).
+	FloatFile string        `json:"float_file,omitempty"`
+	Seconds   float64       `json:"seconds"`
+	Duration  time.Duration `json:"-"`
 }
 
 // DB is where a stored index keeps its records: a bbolt database, or a
@@ -156,9 +160,7 @@ func OpenStored(db DB, path []string, opts *StoredOptions) (*Stored, error) {
 		}
 	}
 	s.h.Load().track = true
-	if err := s.openFloats(); err != nil {
-		return nil, err
-	}
+	s.openFloats()
 	s.opened.Duration = time.Since(start)
 	s.opened.Seconds = s.opened.Duration.Seconds()
 	r := s.h.Load()
@@ -196,37 +198,49 @@ func (s *Stored) adopt(h *HNSW) {
 }
 
 // openFloats opens an SQ8 index's float file (writable: brought up to the
-// committed nodes).
-func (s *Stored) openFloats() error {
+// committed nodes). A file that cannot be opened or written is done
+// without, saying why in Opened: the bucket answers, slower.
+func (s *Stored) openFloats() {
 	h := s.h.Load()
 	if !h.onDisk || s.floatsPath == "" {
-		return nil
+		return
 	}
 	ff, err := openFloatFile(s.floatsPath, h.token, h.dim, int(s.persisted), !s.readOnly)
-	if err != nil || ff == nil {
-		return err
+	if err != nil {
+		s.floatErr.Store(err.Error())
+		return
+	}
+	if ff == nil {
+		return
 	}
 	s.floats = ff
-	return s.extendFloats(h, s.persisted)
+	s.extendFloats(h, s.persisted)
 }
 
 // extendFloats appends to the float file the committed vectors it lacks,
 // below n: pending ones from memory, older ones (a crash came between a
-// commit and its append) from the bucket.
-func (s *Stored) extendFloats(h *HNSW, n uint32) error {
-	if s.floats == nil || int(n) <= s.floats.n {
-		return nil
+// commit and its append) from the bucket. It runs after a commit has
+// succeeded, so a failure does not fail the write: the file is given up
+// for this open (Opened says why) and the bucket answers.
+func (s *Stored) extendFloats(h *HNSW, n uint32) {
+	ff := s.floats
+	if ff == nil || !ff.writable || int(n) <= ff.n {
+		return
 	}
-	from := uint32(s.floats.n)
+	from := uint32(ff.n)
 	ids := make([]uint32, 0, n-from)
 	for i := from; i < n; i++ {
 		ids = append(ids, i)
 	}
 	vecs := make([][]float32, len(ids))
-	if err := s.readFloats(h, ids, func(j int, v []float32) { vecs[j] = slices.Clone(v) }); err != nil {
-		return err
+	err := s.readFloats(h, ids, func(j int, v []float32) { vecs[j] = slices.Clone(v) })
+	if err == nil {
+		err = ff.extend(int(n), func(i uint32) ([]float32, error) { return vecs[i-from], nil })
 	}
-	return s.floats.extend(int(n), func(i uint32) ([]float32, error) { return vecs[i-from], nil })
+	if err != nil {
+		s.floatErr.Store(err.Error())
+		ff.disable()
+	}
 }
 
 // readFloats calls fn with the float vector of each node of h's ids: from
@@ -375,9 +389,9 @@ func (s *Stored) commit() error {
 	})
 	if err == nil {
 		s.persisted = n
-		ferr := s.extendFloats(h, n)
+		s.extendFloats(h, n)
 		h.committed(n)
-		return ferr
+		return nil
 	}
 	if errors.Is(err, berrors.ErrDatabaseReadOnly) {
 		err = ErrReadOnly
@@ -557,8 +571,15 @@ func (s *Stored) Dim() int { return s.h.Load().Dim() }
 // Check reports the index's consistency (see [HNSW.Check]).
 func (s *Stored) Check() Report { return s.h.Load().Check() }
 
-// Opened says what opening the index found and how long it took.
-func (s *Stored) Opened() OpenInfo { return s.opened }
+// Opened says what opening the index found and how long it took (and, for
+// an SQ8 index, why it does without its float file, if it does).
+func (s *Stored) Opened() OpenInfo {
+	o := s.opened
+	if e, ok := s.floatErr.Load().(string); ok {
+		o.FloatFile = e
+	}
+	return o
+}
 
 // MemoryBytes returns the in-memory index's size (see [HNSW.MemoryBytes]).
 func (s *Stored) MemoryBytes() int64 { return s.h.Load().MemoryBytes() }
