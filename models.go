@@ -25,6 +25,11 @@ func (d *DB) Sync(ctx context.Context, rebuild bool, progress func(done, total i
 	return retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: progress, Temperatures: temps})
 }
 
+// SetIndexQuantize records how the embedded index keeps its vectors:
+// "float", or "sq8" (a byte per dimension: under half the memory, see
+// index.SQ8). An index already built keeps its own until Sync rebuilds it.
+func (d *DB) SetIndexQuantize(q string) error { return retrieval.SetQuantize(d.st, q) }
+
 // ImportBundle gives the database a bundle's models (see guided.Import:
 // refused with ErrModels over models of its own) and indexes every item
 // with them.

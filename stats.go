@@ -37,6 +37,10 @@ type Stats struct {
 	// Indexed is the items in the embedded index (-1: none): fewer than
 	// Items after an interrupted indexing (rgunit reindex --update).
 	Indexed int `json:"indexed"`
+	// IndexVectors is how the embedded index keeps its vectors ("sq8";
+	// "" for float), IndexMemory what it holds in memory once open.
+	IndexVectors string `json:"index_vectors,omitempty"`
+	IndexMemory  int64  `json:"index_memory_bytes,omitempty"`
 }
 
 // Stats summarizes the database.
@@ -69,9 +73,11 @@ func (d *DB) Stats() (*Stats, error) {
 	if sj.Pending, err = retrieval.PendingCount(st); err != nil {
 		return nil, err
 	}
-	if sj.Indexed, err = retrieval.IndexedCount(st); err != nil {
+	e, err := retrieval.Embedded(st)
+	if err != nil {
 		return nil, err
 	}
+	sj.Indexed, sj.IndexVectors, sj.IndexMemory = e.Items, e.Quantize, e.MemoryBytes
 	if s.Items > 0 {
 		sj.BytesPerImage = float64(max(s.SizeBytes-s.ModelBytes, 0)) / float64(s.Items) // the models are not the images' cost
 	}
@@ -121,6 +127,15 @@ func (sj *Stats) WriteText(out io.Writer) error {
 		fmt.Fprintf(out, "index      %d of %d items indexed: %d not searchable (run rgunit reindex --update)\n", sj.Indexed, s.Items, s.Items-sj.Indexed)
 	case sj.Indexed >= 0:
 		fmt.Fprintf(out, "index      all %d items indexed\n", sj.Indexed)
+	}
+	if sj.Indexed >= 0 {
+		vec := "float vectors"
+		if sj.IndexVectors != "" {
+			vec = sj.IndexVectors + " vectors (rgunit reindex --quantize float goes back)"
+		}
+		fmt.Fprintf(out, "           %s, %.1f MiB in memory\n", vec, float64(sj.IndexMemory)/(1<<20))
+	}
+	switch {
 	case sj.Index != "" && sj.Pending > 0:
 		fmt.Fprintf(out, "index      %s: %d items pending (not searchable until rgunit sync)\n", sj.Index, sj.Pending)
 	case sj.Index != "":

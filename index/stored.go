@@ -99,7 +99,7 @@ func OpenStored(db DB, path []string, opts *StoredOptions) (*Stored, error) {
 		s.path = append(s.path, []byte(p))
 	}
 	if f, ok := db.(interface{ Path() string }); ok && f.Path() != "" {
-		s.floatsPath = f.Path() + "." + strings.Join(path, "-") + ".floats"
+		s.floatsPath = FloatFilePath(f.Path(), path...)
 	}
 	err := view(db, func(tx *bolt.Tx) error {
 		b := s.bucket(tx)
@@ -186,6 +186,13 @@ func OpenFile(path string, opts *StoredOptions) (*Stored, error) {
 	}
 	s.own = db
 	return s, nil
+}
+
+// FloatFilePath is where an SQ8 index kept in the bucket at path of the
+// database file dbPath keeps its float file. Whoever drops the bucket
+// removes it (it is a cache: an index that finds none makes it again).
+func FloatFilePath(dbPath string, path ...string) string {
+	return dbPath + "." + strings.Join(path, "-") + ".floats"
 }
 
 // adopt makes h the index in memory; an SQ8 index reads the float vectors
@@ -580,6 +587,9 @@ func (s *Stored) Opened() OpenInfo {
 	}
 	return o
 }
+
+// Quantization is how the index keeps the vectors it walks.
+func (s *Stored) Quantization() Quantization { return s.h.Load().opts.Quantize }
 
 // MemoryBytes returns the in-memory index's size (see [HNSW.MemoryBytes]).
 func (s *Stored) MemoryBytes() int64 { return s.h.Load().MemoryBytes() }

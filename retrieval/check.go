@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"rgunit/imageio"
+	"rgunit/index"
 	"rgunit/storage"
 )
 
@@ -169,28 +170,41 @@ func (p Problem) String() string {
 	return s
 }
 
-// IndexedCount is the number of items in the embedded index of the latest
-// retrieval model (-1 when there is no model, no embedded index, or the
-// index is remote): fewer than the items after an interrupted indexing.
-func IndexedCount(st *storage.Store) (int, error) {
+// EmbeddedIndex describes the embedded index of the latest retrieval
+// version: Items is -1 when there is none (no model, a remote index, not
+// built yet).
+type EmbeddedIndex struct {
+	Items    int    `json:"items"`
+	Quantize string `json:"quantize,omitempty"` // "sq8"; "" for float
+	// MemoryBytes is what the index holds in memory once open.
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+}
+
+// Embedded describes the embedded index (see EmbeddedIndex).
+func Embedded(st *storage.Store) (EmbeddedIndex, error) {
+	none := EmbeddedIndex{Items: -1}
 	m, ver, err := Load(st)
 	if errors.Is(err, ErrNoModel) {
-		return -1, nil
+		return none, nil
 	}
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	if url, err := st.IndexURL(); err != nil || url != "" {
-		return -1, err
+		return none, err
 	}
 	names, err := st.Indexes()
 	if err != nil || !slices.Contains(names, indexName(ver)) {
-		return -1, err
+		return none, err
 	}
 	idx, err := openIndex(st, m, ver, false)
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	defer idx.Close()
-	return idx.Len(), nil
+	e := EmbeddedIndex{Items: idx.Len(), MemoryBytes: idx.MemoryBytes()}
+	if q := idx.Quantization(); q != index.Float {
+		e.Quantize = q.String()
+	}
+	return e, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,13 +20,44 @@ func indexName(ver uint64) string  { return fmt.Sprintf("retrieval-%d", ver) }
 func vectorName(ver uint64) string { return fmt.Sprintf("retrieval-%d", ver) }
 func attrsName(ver uint64) string  { return fmt.Sprintf("attrs-%d", ver) }
 
-// openIndex opens (creating when create is set) the index of version ver.
+// openIndex opens (creating when create is set, with the database's
+// quantization) the index of version ver.
 func openIndex(st *storage.Store, m *Model, ver uint64, create bool) (*index.Stored, error) {
 	o := &index.StoredOptions{}
 	if create {
 		o.Dim = m.Config.Dim
+		q, err := st.IndexQuantize()
+		if err != nil {
+			return nil, err
+		}
+		if q != "" {
+			if o.Options.Quantize, err = index.ParseQuantization(q); err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", storage.ErrDamaged, st.Path(), err)
+			}
+		}
 	}
 	return openStored(st, indexName(ver), o)
+}
+
+// SetQuantize records how the embedded index keeps its vectors ("float" or
+// "sq8"); it applies when the index is next built (Sync with Rebuild).
+func SetQuantize(st *storage.Store, q string) error {
+	if _, err := index.ParseQuantization(q); err != nil {
+		return err
+	}
+	return st.SetIndexQuantize(q)
+}
+
+// dropIndex deletes the embedded index name and its SQ8 float file.
+func dropIndex(st *storage.Store, name string) error {
+	if err := st.DropIndex(name); err != nil {
+		return err
+	}
+	err := os.Remove(index.FloatFilePath(st.Path(), storage.IndexBucket, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // openStored opens the index called name in st.
@@ -97,7 +129,7 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 	}
 	for _, n := range names {
 		if strings.HasPrefix(n, "retrieval-") && (n != indexName(ver) || o.Rebuild) {
-			if err := st.DropIndex(n); err != nil {
+			if err := dropIndex(st, n); err != nil {
 				return stats, err
 			}
 			if n != indexName(ver) {
@@ -215,7 +247,7 @@ func syncRemote(ctx context.Context, st *storage.Store, m *Model, ver uint64, o 
 	}
 	for _, n := range names {
 		if strings.HasPrefix(n, "retrieval-") {
-			if err := st.DropIndex(n); err != nil {
+			if err := dropIndex(st, n); err != nil {
 				return stats, err
 			}
 		}

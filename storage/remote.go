@@ -14,6 +14,9 @@ import (
 var (
 	bucketRemote = []byte("remote")
 	keyIndexURL  = []byte("index_url")
+	// keyIndexQuantize: the embedded index's vectors, "sq8" or absent
+	// (float).
+	keyIndexQuantize = []byte("index_quantize")
 )
 
 // Pending operations.
@@ -27,6 +30,19 @@ func (s *Store) IndexURL() (string, error) { return s.metaString(keyIndexURL) }
 
 // SetIndexURL records the remote index ("" goes back to the embedded one).
 func (s *Store) SetIndexURL(u string) error { return s.setMetaString(keyIndexURL, u, 4096) }
+
+// IndexQuantize is how the embedded index keeps its vectors: "sq8", or ""
+// for float.
+func (s *Store) IndexQuantize() (string, error) { return s.metaString(keyIndexQuantize) }
+
+// SetIndexQuantize records how the embedded index keeps its vectors ("" or
+// "float": float); an index already built keeps its own until rebuilt.
+func (s *Store) SetIndexQuantize(q string) error {
+	if q == "float" {
+		q = ""
+	}
+	return s.setMetaString(keyIndexQuantize, q, 16)
+}
 
 // metaString reads a string kept under key in the meta bucket ("" when
 // there is none).

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -21,6 +22,7 @@ import (
 	"rgunit/index"
 	"rgunit/ingest"
 	"rgunit/internal/cmdutil"
+	"rgunit/internal/testenv"
 	"rgunit/internal/vecgen"
 	"rgunit/storage"
 )
@@ -444,5 +446,69 @@ func TestBenchANNReopen(t *testing.T) {
 	}
 	if _, _, err := run(t, "bench", "ann-reopen", filepath.Join(t.TempDir(), "none", "x.db")); err == nil {
 		t.Fatal("a missing file was reopened")
+	}
+}
+
+// TestReindexQuantize: reindex --quantize sq8 rebuilds the embedded index
+// on byte codes (stats says so, with less memory, and a float file lies
+// beside the database), queries answer as before, and --quantize float
+// goes back (the file removed). Bad values and --update are refused.
+func TestReindexQuantize(t *testing.T) {
+	t.Parallel()
+	db := testenv.Shipped(t)
+	floats := index.FloatFilePath(db, storage.IndexBucket, "")
+	statsOf := func() map[string]any {
+		var s map[string]any
+		if err := json.Unmarshal([]byte(mustRun(t, "stats", "--json", "--db", db)), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ids := func(out string) []string {
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var h map[string]any
+			if err := json.Unmarshal([]byte(line), &h); err != nil {
+				t.Fatalf("%v: %q", err, line)
+			}
+			got = append(got, fmt.Sprint(h["id"]))
+		}
+		return got
+	}
+	query := func() []string {
+		return ids(mustRun(t, "query", "id:5", "--to", "Blond_Hair", "-k", "5", "--nearest", "--json", "--db", db))
+	}
+	before, float := query(), statsOf()
+	if float["index_vectors"] != nil {
+		t.Fatalf("a new database's index is %v, want float", float["index_vectors"])
+	}
+	mustRun(t, "reindex", "--quantize", "sq8", "--db", db, "-q")
+	sq8 := statsOf()
+	if sq8["index_vectors"] != "sq8" || sq8["indexed"] != float["indexed"] ||
+		sq8["index_memory_bytes"].(float64) >= float["index_memory_bytes"].(float64) {
+		t.Fatalf("after --quantize sq8: %v %v %v (float: %v bytes)", sq8["index_vectors"], sq8["indexed"], sq8["index_memory_bytes"], float["index_memory_bytes"])
+	}
+	matches, _ := filepath.Glob(strings.TrimSuffix(floats, "-.floats") + "-retrieval-*.floats")
+	if len(matches) != 1 {
+		t.Fatalf("float files beside the database: %v", matches)
+	}
+	if after := query(); !slices.Equal(before, after) {
+		t.Fatalf("nearest items %v with float vectors, %v with sq8", before, after)
+	}
+	mustRun(t, "reindex", "--db", db, "-q") // the setting is kept by later rebuilds
+	if statsOf()["index_vectors"] != "sq8" {
+		t.Fatal("a plain reindex went back to float vectors")
+	}
+	mustRun(t, "reindex", "--quantize", "float", "--db", db, "-q")
+	if statsOf()["index_vectors"] != nil {
+		t.Fatal("--quantize float did not go back")
+	}
+	if _, err := os.Stat(matches[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the float file of the dropped index stays: %v", err)
+	}
+	for _, args := range [][]string{{"--quantize", "int4"}, {"--quantize", "sq8", "--update"}} {
+		if _, _, err := run(t, append([]string{"reindex", "--db", db}, args...)...); err == nil {
+			t.Fatalf("reindex %v was accepted", args)
+		}
 	}
 }

@@ -1,32 +1,49 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
+	"rgunit/index"
 	"rgunit/internal/cmdutil"
 )
 
 func newReindexCmd() *cobra.Command {
 	var (
-		db     cmdutil.DB
-		idx    indexFlag
-		quiet  bool
-		update bool
+		db       cmdutil.DB
+		idx      indexFlag
+		quiet    bool
+		update   bool
+		quantize string
 	)
 	cmd := &cobra.Command{
 		Use:   "reindex",
 		Short: "Rebuild the retrieval index with the latest retrieval model",
 		Long: `Embeds every item (labelled or not) with the latest retrieval model and
 rebuilds the index, dropping indexes built with other model versions.
---update only adds the items missing from the current index.`,
+--update only adds the items missing from the current index. --quantize sq8
+keeps the embedded index's vectors as a byte per dimension (under half the
+memory; the float vectors it re-ranks with stay in a file beside the
+database), --quantize float goes back; the setting is recorded and kept by
+later rebuilds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return moveAndSync(cmd, &db, &idx, !update, quiet)
+			if quantize != "" {
+				if update {
+					return fmt.Errorf("--quantize rebuilds the index: not with --update")
+				}
+				if _, err := index.ParseQuantization(quantize); err != nil {
+					return fmt.Errorf("--quantize: %w", err)
+				}
+			}
+			return moveAndSync(cmd, &db, &idx, quantize, !update, quiet)
 		},
 	}
 	db.Register(cmd)
 	idx.register(cmd)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	cmd.Flags().BoolVar(&update, "update", false, "only add the items missing from the index")
+	cmd.Flags().StringVar(&quantize, "quantize", "", "the embedded index's vectors: float or sq8 (recorded; default: the database's setting)")
 	return cmd
 }

@@ -58,8 +58,9 @@ func (f *indexFlag) apply(st *storage.Store) error {
 	return retrieval.SetIndex(st, f.url)
 }
 
-// moveAndSync records --index in the database, then syncs its index.
-func moveAndSync(cmd *cobra.Command, db *cmdutil.DB, idx *indexFlag, rebuild, quiet bool) error {
+// moveAndSync records --index (and, unless "", --quantize) in the
+// database, then syncs its index.
+func moveAndSync(cmd *cobra.Command, db *cmdutil.DB, idx *indexFlag, quantize string, rebuild, quiet bool) error {
 	if err := idx.check(); err != nil {
 		return err
 	}
@@ -70,6 +71,11 @@ func moveAndSync(cmd *cobra.Command, db *cmdutil.DB, idx *indexFlag, rebuild, qu
 	defer d.Close()
 	if err := idx.apply(d.Store()); err != nil {
 		return err
+	}
+	if quantize != "" {
+		if err := d.SetIndexQuantize(quantize); err != nil {
+			return err
+		}
 	}
 	return syncIndex(cmd, d, rebuild, quiet)
 }
@@ -93,7 +99,7 @@ pushed, nothing is embedded again) or back into the file ('embedded').`,
   rgunit sync --db faces.db --index weaviate://127.0.0.1:8080/Faces?grpc=50051`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return moveAndSync(cmd, &db, &idx, false, quiet)
+			return moveAndSync(cmd, &db, &idx, "", false, quiet)
 		},
 	}
 	db.Register(cmd)
