@@ -26,17 +26,26 @@ func openIndex(st *storage.Store, m *Model, ver uint64, create bool) (*index.Sto
 	o := &index.StoredOptions{}
 	if create {
 		o.Dim = m.Config.Dim
-		q, err := st.IndexQuantize()
+		q, err := quantization(st)
 		if err != nil {
 			return nil, err
 		}
-		if q != "" {
-			if o.Options.Quantize, err = index.ParseQuantization(q); err != nil {
-				return nil, fmt.Errorf("%w: %s: %w", storage.ErrDamaged, st.Path(), err)
-			}
-		}
+		o.Options.Quantize = q
 	}
 	return openStored(st, indexName(ver), o)
+}
+
+// quantization is how the database wants its embedded index's vectors.
+func quantization(st *storage.Store) (index.Quantization, error) {
+	q, err := st.IndexQuantize()
+	if err != nil || q == "" {
+		return index.Float, err
+	}
+	x, err := index.ParseQuantization(q)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s: %w", storage.ErrDamaged, st.Path(), err)
+	}
+	return x, nil
 }
 
 // SetQuantize records how the embedded index keeps its vectors ("float" or
@@ -75,6 +84,9 @@ type SyncStats struct {
 	Added   int    `json:"added"`   // items embedded (and indexed, or pending)
 	Indexed int    `json:"indexed"` // items in the index afterwards
 	Dropped int    `json:"dropped"` // indexes of other versions deleted
+	// Converted: the index was built again on these vectors ("sq8",
+	// "float"), from the stored embeddings (rgunit reindex --quantize).
+	Converted string `json:"converted,omitempty"`
 	// With a remote index: where, what was pushed, what is still pending,
 	// and why (the cluster unreachable).
 	Remote      string `json:"remote,omitempty"`
@@ -86,6 +98,8 @@ type SyncStats struct {
 // String says what an indexing did, as the CLI prints it.
 func (s SyncStats) String() string {
 	switch {
+	case s.Remote == "" && s.Converted != "":
+		return fmt.Sprintf("index: retrieval version %d, rebuilt on %s vectors from the stored embeddings, %d items embedded, %d indexed", s.Version, s.Converted, s.Added, s.Indexed)
 	case s.Remote == "":
 		return fmt.Sprintf("index: retrieval version %d, %d items embedded, %d indexed", s.Version, s.Added, s.Indexed)
 	case s.Unreachable != "":
@@ -148,9 +162,23 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 	if err != nil {
 		return stats, err
 	}
+	// An index on other vectors than the database wants is built again,
+	// from the stored embeddings.
+	want, err := quantization(st)
+	if err == nil && idx.Quantization() != want {
+		idx.Close()
+		stats.Converted = want.String()
+		if err = dropIndex(st, indexName(ver)); err == nil {
+			idx, err = openIndex(st, m, ver, true)
+		}
+	}
+	if err != nil {
+		return stats, err
+	}
 	defer idx.Close()
-	// Items embedded before (an index moved back from a cluster) are
-	// indexed from their stored embeddings; the others are embedded.
+	// Items embedded before (an index moved back from a cluster, or
+	// converted) are indexed from their stored embeddings; the others are
+	// embedded.
 	var todo, stored []uint64
 	var vecs [][]float32
 	withAttrs := map[uint64]bool{}

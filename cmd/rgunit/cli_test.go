@@ -452,7 +452,8 @@ func TestBenchANNReopen(t *testing.T) {
 // TestReindexQuantize: reindex --quantize sq8 rebuilds the embedded index
 // on byte codes (stats says so, with less memory, and a float file lies
 // beside the database), queries answer as before, and --quantize float
-// goes back (the file removed). Bad values and --update are refused.
+// goes back (the file removed), each converting the stored embeddings
+// (nothing embedded again). Bad values are refused.
 func TestReindexQuantize(t *testing.T) {
 	t.Parallel()
 	db := testenv.Shipped(t)
@@ -482,7 +483,9 @@ func TestReindexQuantize(t *testing.T) {
 	if float["index_vectors"] != nil {
 		t.Fatalf("a new database's index is %v, want float", float["index_vectors"])
 	}
-	mustRun(t, "reindex", "--quantize", "sq8", "--db", db, "-q")
+	if out := mustRun(t, "reindex", "--quantize", "sq8", "--db", db, "-q"); !strings.Contains(out, "rebuilt on sq8 vectors from the stored embeddings, 0 items embedded, 300 indexed") {
+		t.Fatalf("reindex --quantize sq8 said %q", out)
+	}
 	sq8 := statsOf()
 	if sq8["index_vectors"] != "sq8" || sq8["indexed"] != float["indexed"] ||
 		sq8["index_memory_bytes"].(float64) >= float["index_memory_bytes"].(float64) {
@@ -506,7 +509,7 @@ func TestReindexQuantize(t *testing.T) {
 	if _, err := os.Stat(matches[0]); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the float file of the dropped index stays: %v", err)
 	}
-	for _, args := range [][]string{{"--quantize", "int4"}, {"--quantize", "sq8", "--update"}} {
+	for _, args := range [][]string{{"--quantize", "int4"}, {"--quantize", "SQ8"}} {
 		if _, _, err := run(t, append([]string{"reindex", "--db", db}, args...)...); err == nil {
 			t.Fatalf("reindex %v was accepted", args)
 		}

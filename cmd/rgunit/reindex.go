@@ -23,19 +23,17 @@ func newReindexCmd() *cobra.Command {
 		Long: `Embeds every item (labelled or not) with the latest retrieval model and
 rebuilds the index, dropping indexes built with other model versions.
 --update only adds the items missing from the current index. --quantize sq8
-keeps the embedded index's vectors as a byte per dimension (under half the
-memory; the float vectors it re-ranks with stay in a file beside the
-database), --quantize float goes back; the setting is recorded and kept by
-later rebuilds.`,
+builds the embedded index again on int8 vectors from the stored embeddings
+(nothing is embedded again; under half the memory, the float vectors it
+re-ranks with in a file beside the database); --quantize float goes back.
+The setting is recorded and kept by later rebuilds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if quantize != "" {
-				if update {
-					return fmt.Errorf("--quantize rebuilds the index: not with --update")
-				}
 				if _, err := index.ParseQuantization(quantize); err != nil {
 					return fmt.Errorf("--quantize: %w", err)
 				}
+				update = true // the stored embeddings are converted, not made again
 			}
 			return moveAndSync(cmd, &db, &idx, quantize, !update, quiet)
 		},
