@@ -23,10 +23,12 @@ import (
 //	        (uint32 LE); record i is internal id i
 //
 // Records are appended after the commit that wrote them to the bucket, so
-// the file may lag the index (a crash between the two) but never leads it;
-// opening takes the whole records whose header matches the index (another
-// token or dimension: the file is started again), and reads of ids past
-// them, or of a record failing its CRC, go to the bucket.
+// the file may lag the index (a crash between the two); opening maps the
+// whole records up to the index's committed nodes when the header matches
+// (another token or dimension: the file is started again), so records past
+// them (the database put back from an older copy) are never read and are
+// overwritten by the next appends; reads of ids past the mapping, or of a
+// record failing its CRC, go to the bucket.
 type floatFile struct {
 	mu   sync.RWMutex // held shared while a mapping is read; exclusively to remap
 	f    *os.File
