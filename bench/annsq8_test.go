@@ -11,6 +11,9 @@ import (
 // float index's (its float vectors stay in the file).
 func TestANNSQ8(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds four indexes (the index package tests SQ8 in the fast lane)")
+	}
 	o := ANNOptions{N: 4000, Dim: 64, Queries: 100, M: 16, EfConstruction: 100, Efs: []int{10, 40},
 		// In this process: the file must be closed by then (bbolt locks it).
 		FreshReopen: func(_ context.Context, path string) (float64, error) { return ReopenFile(path) }}

@@ -12,6 +12,9 @@ import (
 // (.ci/run installs both).
 func TestHNSWLibPeer(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds the C++ peer and two indexes")
+	}
 	if _, err := HNSWLibPeer(context.Background()); errors.Is(err, ErrNoHNSWLib) {
 		t.Skip(err)
 	} else if err != nil {
