@@ -514,4 +514,21 @@ func TestReindexQuantize(t *testing.T) {
 			t.Fatalf("reindex %v was accepted", args)
 		}
 	}
+	// A new database indexed on sq8 vectors from its first ingest.
+	fresh := filepath.Join(t.TempDir(), "fresh.db")
+	mustRun(t, "ingest", faces, "--quantize", "sq8", "--db", fresh, "-q")
+	var s map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, "stats", "--json", "--db", fresh)), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s["index_vectors"] != "sq8" || s["indexed"] != float["indexed"] {
+		t.Fatalf("ingest --quantize sq8 into a new database: %v, %v indexed", s["index_vectors"], s["indexed"])
+	}
+	bad := filepath.Join(t.TempDir(), "bad.db")
+	if _, _, err := run(t, "ingest", faces, "--quantize", "int4", "--db", bad); err == nil {
+		t.Fatal("ingest --quantize int4 was accepted")
+	}
+	if _, err := os.Stat(bad); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused ingest left %s behind: %v", bad, err)
+	}
 }

@@ -1,21 +1,17 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"rgunit/index"
 	"rgunit/internal/cmdutil"
 )
 
 func newReindexCmd() *cobra.Command {
 	var (
-		db       cmdutil.DB
-		idx      indexFlag
-		quiet    bool
-		update   bool
-		quantize string
+		db     cmdutil.DB
+		idx    indexFlag
+		quiet  bool
+		update bool
 	)
 	cmd := &cobra.Command{
 		Use:   "reindex",
@@ -29,19 +25,15 @@ re-ranks with in a file beside the database); --quantize float goes back.
 The setting is recorded and kept by later rebuilds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if quantize != "" {
-				if _, err := index.ParseQuantization(quantize); err != nil {
-					return fmt.Errorf("--quantize: %w", err)
-				}
+			if idx.quantize != "" {
 				update = true // the stored embeddings are converted, not made again
 			}
-			return moveAndSync(cmd, &db, &idx, quantize, !update, quiet)
+			return moveAndSync(cmd, &db, &idx, !update, quiet)
 		},
 	}
 	db.Register(cmd)
 	idx.register(cmd)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	cmd.Flags().BoolVar(&update, "update", false, "only add the items missing from the index")
-	cmd.Flags().StringVar(&quantize, "quantize", "", "the embedded index's vectors: float or sq8 (recorded; default: the database's setting)")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/index"
 	"rgunit/index/weaviate"
 	"rgunit/internal/cmdutil"
 	"rgunit/retrieval"
@@ -30,15 +31,22 @@ func syncIndex(cmd *cobra.Command, db *rgunit.DB, rebuild, quiet bool) error {
 	return nil
 }
 
-// indexFlag is --index: where a database keeps its retrieval index.
-type indexFlag struct{ url string }
+// indexFlag is --index and --quantize: where a database keeps its
+// retrieval index, and on which vectors.
+type indexFlag struct{ url, quantize string }
 
 func (f *indexFlag) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.url, "index", "", "keep the retrieval index on a Weaviate cluster (weaviate://HOST:PORT[/Prefix][?grpc=PORT]), or 'embedded' (in the database file); recorded in the database (default: its setting)")
+	cmd.Flags().StringVar(&f.quantize, "quantize", "", "the embedded index's vectors: float, or sq8 (a byte per dimension: under half the memory); recorded in the database, an index on other vectors built again from the stored embeddings (default: its setting)")
 }
 
-// check validates the flag before anything is written.
+// check validates the flags before anything is written.
 func (f *indexFlag) check() error {
+	if f.quantize != "" {
+		if _, err := index.ParseQuantization(f.quantize); err != nil {
+			return fmt.Errorf("--quantize: %w", err)
+		}
+	}
 	if f.url == "" || f.url == "embedded" {
 		return nil
 	}
@@ -46,9 +54,14 @@ func (f *indexFlag) check() error {
 	return err
 }
 
-// apply records the flag in st (every embedded item becomes pending for a
-// new remote index).
+// apply records the flags in st (every embedded item becomes pending for a
+// new remote index; the next sync converts an index on other vectors).
 func (f *indexFlag) apply(st *storage.Store) error {
+	if f.quantize != "" {
+		if err := retrieval.SetQuantize(st, f.quantize); err != nil {
+			return err
+		}
+	}
 	switch f.url {
 	case "":
 		return nil
@@ -58,9 +71,9 @@ func (f *indexFlag) apply(st *storage.Store) error {
 	return retrieval.SetIndex(st, f.url)
 }
 
-// moveAndSync records --index (and, unless "", --quantize) in the
-// database, then syncs its index.
-func moveAndSync(cmd *cobra.Command, db *cmdutil.DB, idx *indexFlag, quantize string, rebuild, quiet bool) error {
+// moveAndSync records --index and --quantize in the database, then syncs
+// its index.
+func moveAndSync(cmd *cobra.Command, db *cmdutil.DB, idx *indexFlag, rebuild, quiet bool) error {
 	if err := idx.check(); err != nil {
 		return err
 	}
@@ -71,11 +84,6 @@ func moveAndSync(cmd *cobra.Command, db *cmdutil.DB, idx *indexFlag, quantize st
 	defer d.Close()
 	if err := idx.apply(d.Store()); err != nil {
 		return err
-	}
-	if quantize != "" {
-		if err := d.SetIndexQuantize(quantize); err != nil {
-			return err
-		}
 	}
 	return syncIndex(cmd, d, rebuild, quiet)
 }
@@ -99,7 +107,7 @@ pushed, nothing is embedded again) or back into the file ('embedded').`,
   rgunit sync --db faces.db --index weaviate://127.0.0.1:8080/Faces?grpc=50051`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return moveAndSync(cmd, &db, &idx, "", false, quiet)
+			return moveAndSync(cmd, &db, &idx, false, quiet)
 		},
 	}
 	db.Register(cmd)
