@@ -139,24 +139,21 @@ func (ff *floatFile) vector(i uint32, buf []float32) []float32 {
 	return buf
 }
 
-// extend appends the records from the file's end up to n, their vectors
-// given by floatOf, and maps them. A failure leaves the file as it was
-// mapped (the bucket still answers).
-func (ff *floatFile) extend(n int, floatOf func(i uint32) ([]float32, error)) error {
-	if ff == nil || !ff.writable || n <= ff.n {
+// extend appends vecs as the records from the file's end on, and maps
+// them. A failure leaves the file as it was mapped (the bucket still
+// answers).
+func (ff *floatFile) extend(vecs [][]float32) error {
+	if len(vecs) == 0 {
 		return nil
 	}
-	buf := make([]byte, 0, (n-ff.n)*ff.rec)
-	for i := ff.n; i < n; i++ {
-		v, err := floatOf(uint32(i))
-		if err != nil {
-			return err
-		}
+	n := ff.n + len(vecs)
+	buf := make([]byte, 0, len(vecs)*ff.rec)
+	for j, v := range vecs {
 		start := len(buf)
 		for _, x := range v {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
 		}
-		buf = binary.LittleEndian.AppendUint32(buf, recordSum(uint32(i), buf[start:]))
+		buf = binary.LittleEndian.AppendUint32(buf, recordSum(uint32(ff.n+j), buf[start:]))
 	}
 	if _, err := ff.f.WriteAt(buf, int64(floatHeader+ff.n*ff.rec)); err != nil {
 		return fmt.Errorf("index: float file: %w", err)

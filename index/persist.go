@@ -368,6 +368,9 @@ func decodeAll(n int, decode func(i uint32) error) error {
 	return nil
 }
 
+// decodeBufs are decodeVector's buffers for SQ8 records (*[]float32).
+var decodeBufs sync.Pool
+
 // decodeVector fills node i's id, level and vector from a vectors record.
 func (h *HNSW) decodeVector(i uint32, v []byte) error {
 	if want := 9 + 4*h.dim; len(v) != want {
@@ -381,7 +384,15 @@ func (h *HNSW) decodeVector(i uint32, v []byte) error {
 		if h.q == nil {
 			return fmt.Errorf("%w: vector record %d in an SQ8 index without a quantizer", ErrCorrupt, i)
 		}
-		vec = make([]float32, h.dim) // the record's floats become codes below
+		// The record's floats become codes below, through a pooled buffer
+		// (a million records would otherwise allocate 512 MB at 128-d).
+		p, _ := decodeBufs.Get().(*[]float32)
+		if p == nil || len(*p) != h.dim {
+			b := make([]float32, h.dim)
+			p = &b
+		}
+		defer decodeBufs.Put(p)
+		vec = *p
 	} else {
 		vec = h.vec(i)
 	}

@@ -242,7 +242,7 @@ func (s *Stored) extendFloats(h *HNSW, n uint32) {
 	vecs := make([][]float32, len(ids))
 	err := s.readFloats(h, ids, func(j int, v []float32) { vecs[j] = slices.Clone(v) })
 	if err == nil {
-		err = ff.extend(int(n), func(i uint32) ([]float32, error) { return vecs[i-from], nil })
+		err = ff.extend(vecs)
 	}
 	if err != nil {
 		s.floatErr.Store(err.Error())
