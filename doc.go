@@ -8,9 +8,28 @@
 //   - Translate images to target attributes with retrieval guidance.
 //
 // Open returns a DB; its methods hold the product's rules (a stored file
-// given as a source is that item; a removal reaches the index before the
-// store; a new database gets the shipped models until it holds an item or
-// a model), so a program that uses this package behaves as the command
-// does. Training the models is the command's `train` subcommands (packages
-// generator, retrieval and guided).
+// given as a source is that item; a removal leaves the store and the
+// index in one transaction; a new database gets the shipped models until
+// it holds an item or a model), so a program that uses this package
+// behaves as the command does. TrainUnit, TrainRetrieval, TrainRG and TrainClassifier train the
+// models on the database, resuming from its checkpoints.
+//
+// # Where the pipeline lives
+//
+// The networks are grouped by what they are, the stages by what they do to
+// a database:
+//
+//	stage 1, GMM-UNIT   embed (E_c, E_a, the code schema), generator (G, D, UNIT,
+//	                    its trainer and checkpoints: unit.go, train.go, run.go)
+//	stage 2, retrieval  embed (the embedder and its triplets), retrieval (the
+//	                    retrieval model, its training, the index of every item,
+//	                    queries), index (the HNSW index itself)
+//	stage 3, RG-UNIT    generator (RG: the fusion and the guided decoder, its
+//	                    trainer: rg.go, rgtrain.go, fusion.go), guided (neighbours
+//	                    retrieved for training and translation, model bundles)
+//	evaluation          classifier (the judge of target accuracy, FD-cls),
+//	                    bench (Tables 1-3, the index against hnswlib)
+//	shared              split (the held-back tenth, labelled fractions),
+//	                    internal/loop (the resumable training loop), nn (layers,
+//	                    GEMM), storage (the database file), ingest, imageio
 package rgunit

@@ -144,3 +144,17 @@ func ExampleDB_TrainUnit() {
 	fmt.Printf("stage 1 at step %d, retrieval at step %d (%d items indexed), RG-UNIT at step %d\n", u.Step, r.Step, s.Indexed, g.Step)
 	// Output: stage 1 at step 2, retrieval at step 2 (300 items indexed), RG-UNIT at step 2
 }
+
+// The demo: a new database with the shipped model, the 300 sample faces
+// embedded in the binary ingested and indexed, and one face translated.
+func ExampleDemo() {
+	dir, _ := os.MkdirTemp("", "rgunit-example")
+	defer os.RemoveAll(dir)
+	sheet, err := rgunit.Demo(context.Background(), rgunit.DemoOptions{DB: filepath.Join(dir, "demo.db")})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(filepath.Base(sheet))
+	// Output: 000001_sheet.png
+}

@@ -42,6 +42,12 @@ type ExportResult struct {
 	Unindexed int      `json:"unindexed"` // items without an embedding yet (rgunit reindex --update), left out
 }
 
+// WriteText writes r as rgunit export prints it.
+func (r *ExportResult) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%d items x %d dimensions (%s): %v\n", r.Rows, r.Dim, r.Format, r.Files)
+	return err
+}
+
 // Export writes every embedded item's retrieval embedding (float32, one
 // row per item, in id order) with a metadata table (id, path, sha256,
 // labels, predicted attributes) into dir, in format: npy, fvecs or

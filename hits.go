@@ -34,20 +34,22 @@ type AttrHit struct {
 	Rank        int            `json:"rank"`
 }
 
-// Hits ranks a query's neighbours.
-func Hits(ns []retrieval.Neighbour, partial bool) []Hit {
-	hs := make([]Hit, len(ns))
-	for i, n := range ns {
-		hs[i] = Hit{Neighbour: n, Rank: i + 1, Partial: partial}
+// Hits ranks a query's answer; query and to name the source and target
+// it answers in a batch ("" otherwise).
+func Hits(res *retrieval.Result, query, to string) []Hit {
+	hs := make([]Hit, len(res.Neighbours))
+	for i, n := range res.Neighbours {
+		hs[i] = Hit{Neighbour: n, Rank: i + 1, Partial: res.Partial, Query: query, To: to}
 	}
 	return hs
 }
 
-// AttrHits ranks a query by attributes' items.
-func AttrHits(ns []retrieval.Neighbour) []AttrHit {
+// AttrHits ranks a query by attributes' items; to names the target it
+// answers in a batch ("" otherwise).
+func AttrHits(ns []retrieval.Neighbour, to string) []AttrHit {
 	hs := make([]AttrHit, len(ns))
 	for i, n := range ns {
-		hs[i] = AttrHit{ID: n.ID, Path: n.Path, Labels: n.Labels, Predicted: n.Predicted, Probability: n.Probability, Rank: i + 1}
+		hs[i] = AttrHit{ID: n.ID, Path: n.Path, Labels: n.Labels, Predicted: n.Predicted, Probability: n.Probability, Rank: i + 1, To: to}
 	}
 	return hs
 }

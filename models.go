@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"rgunit/guided"
+	"rgunit/index"
+	"rgunit/index/weaviate"
 	"rgunit/retrieval"
 )
 
@@ -29,6 +31,51 @@ func (d *DB) Sync(ctx context.Context, rebuild bool, progress func(done, total i
 // "float", or "sq8" (a byte per dimension: under half the memory, see
 // index.SQ8). An index already built keeps its own until Sync rebuilds it.
 func (d *DB) SetIndexQuantize(q string) error { return retrieval.SetQuantize(d.st, q) }
+
+// IndexSettings say where a database keeps its retrieval index and on
+// which vectors; a field left "" keeps the database's setting.
+type IndexSettings struct {
+	// URL is a Weaviate cluster (weaviate://HOST:PORT[/Prefix][?grpc=PORT])
+	// or "embedded" (in the database file).
+	URL string
+	// Quantize is the embedded index's vectors: "float" or "sq8".
+	Quantize string
+}
+
+// Check refuses bad settings before anything is opened or written.
+func (s IndexSettings) Check() error {
+	if s.Quantize != "" {
+		if _, err := index.ParseQuantization(s.Quantize); err != nil {
+			return badRequest("--quantize: %v", err)
+		}
+	}
+	if s.URL == "" || s.URL == "embedded" {
+		return nil
+	}
+	_, err := weaviate.ParseURL(s.URL)
+	return err
+}
+
+// SetIndex records s in the database: a new remote index gets every
+// embedded item as pending; the next Sync pushes them, or rebuilds an
+// embedded index on other vectors from the stored embeddings.
+func (d *DB) SetIndex(s IndexSettings) error {
+	if err := s.Check(); err != nil {
+		return err
+	}
+	if s.Quantize != "" {
+		if err := d.SetIndexQuantize(s.Quantize); err != nil {
+			return err
+		}
+	}
+	switch s.URL {
+	case "":
+		return nil
+	case "embedded":
+		return retrieval.SetIndex(d.st, "")
+	}
+	return retrieval.SetIndex(d.st, s.URL)
+}
 
 // ImportBundle gives the database a bundle's models (see guided.Import:
 // refused with ErrModels over models of its own) and indexes every item

@@ -3,10 +3,12 @@ package rgunit
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"rgunit/guided"
 	"rgunit/models"
@@ -72,6 +74,21 @@ type ShippedModel struct {
 	Bundle   *guided.Provenance `json:"bundle"`
 	Licence  string             `json:"licence,omitempty"` // NAME.NOTICE's first line, beside the file
 	Embedded bool               `json:"embedded"`
+}
+
+// WriteModels writes ms as rgunit model list prints them: a table.
+func WriteModels(w io.Writer, ms []ShippedModel) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tBUNDLE\tSIZE\tATTRIBUTES\tDATA\tLICENCE")
+	for _, m := range ms {
+		p, where := m.Bundle, m.Path
+		if m.Embedded {
+			where = "embedded"
+		}
+		fmt.Fprintf(tw, "%s\t%s (%s)\t%d px, %s\t%s\t%s\t%s\n", m.Name, p.ID(), where, p.Size, FormatBytes(m.Size),
+			strings.Join(p.Attrs, ","), p.Data, m.Licence)
+	}
+	return tw.Flush()
 }
 
 // ShippedModels lists the embedded default and every NAME.rgm in

@@ -144,19 +144,7 @@ type UnitResult struct {
 // context.Canceled.
 func (d *DB) TrainUnit(ctx context.Context, o UnitOptions) (UnitResult, error) {
 	st := d.st
-	cfg := o.Config
-	if cfg.Arch == (embed.Arch{}) {
-		cfg.Arch = embed.DefaultArch
-	}
-	if cfg.Schema.Dim == 0 {
-		cfg.Schema.Dim = embed.DefaultAttrDim
-	}
-	if cfg.Batch == 0 {
-		cfg.Batch = 8
-	}
-	if cfg.Seed == 0 {
-		cfg.Seed = 1
-	}
+	cfg := o.Config.WithDefaults()
 	lab, lerr := o.labelled()
 	u, ver, err := generator.LoadLatest(st)
 	switch {
@@ -355,16 +343,7 @@ func (d *DB) TrainRG(ctx context.Context, o RGOptions) (UnitResult, error) {
 	st := d.st
 	d.forget()
 	defer d.forget() // translations use the new model
-	cfg := o.Config
-	if cfg.K == 0 {
-		cfg.K = generator.DefaultK
-	}
-	if cfg.Batch == 0 {
-		cfg.Batch = 8
-	}
-	if cfg.Seed == 0 {
-		cfg.Seed = 1
-	}
+	cfg := o.Config.WithDefaults()
 	lab, lerr := o.labelled()
 	rdb, err := retrieval.Open(st)
 	if err != nil {
@@ -452,6 +431,17 @@ type ClassifierResult struct {
 	Accuracy     float64   `json:"held_out_accuracy"`
 	PerAttribute []float64 `json:"per_attribute"`
 	Attributes   []string  `json:"attributes"`
+}
+
+// WriteText writes r as rgunit train classifier prints it.
+func (r *ClassifierResult) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "classifier version %d: held-back accuracy %.4f on %d images (trained on %d)\n", r.Version, r.Accuracy, r.HeldOut, r.TrainImages)
+	for i, a := range r.Attributes {
+		if _, err := fmt.Fprintf(w, "  %-12s %.4f\n", a, r.PerAttribute[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TrainClassifier trains the evaluation classifier (the judge of the

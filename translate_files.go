@@ -3,6 +3,7 @@ package rgunit
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,4 +128,53 @@ func OutputNamer() func(name string) string {
 func stem(name string) string {
 	b := filepath.Base(name)
 	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// TranslateFiles translates src to every target (samples codes each,
+// drawn with rng) and writes the outputs and their sheet into dir as
+// WriteFiles does.
+func (t *Translator) TranslateFiles(src *Source, targets []string, samples int, rng *rand.Rand, dir, name string) ([]TranslationRecord, string, error) {
+	trs := make([]*Translation, 0, len(targets))
+	for _, spec := range targets {
+		tr, err := t.Translate(src, spec, samples, rng)
+		if err != nil {
+			return nil, "", err
+		}
+		trs = append(trs, tr)
+	}
+	return t.WriteFiles(dir, name, trs)
+}
+
+// FileResult is one input of TranslateEach: its records and sheet, or
+// why it failed.
+type FileResult struct {
+	I       int // its place in the inputs
+	Input   string
+	Source  *Source // nil when the input could not be read
+	Records []TranslationRecord
+	Sheet   string
+	Err     error
+}
+
+// TranslateEach translates each input (an image file or id:N; see
+// ImageFiles for a folder) to every target into dir as TranslateFiles
+// does, outputs named by OutputNamer, input i drawing its sampled codes
+// from PCG(seed, i); a failed input does not stop the others. fn is told
+// of each input in turn. It returns how many failed.
+func (t *Translator) TranslateEach(inputs, targets []string, samples int, seed uint64, dir string, fn func(FileResult)) (failed int) {
+	name := OutputNamer()
+	for i, in := range inputs {
+		r := FileResult{I: i, Input: in}
+		if r.Source, r.Err = t.Load(in); r.Err == nil {
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			r.Records, r.Sheet, r.Err = t.TranslateFiles(r.Source, targets, samples, rng, dir, name(r.Source.Name))
+		}
+		if r.Err != nil {
+			failed++
+		}
+		if fn != nil {
+			fn(r)
+		}
+	}
+	return failed
 }

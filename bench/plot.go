@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strings"
 )
@@ -150,4 +151,17 @@ func WriteLossSVG(w io.Writer, l *LossLog, names []string, title string) error {
 
 func escapeXML(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// ReadLossLogFiles reads several logs in order, as one run resumed.
+func ReadLossLogFiles(paths ...string) (*LossLog, error) {
+	texts := make([]string, len(paths))
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		texts[i] = string(b)
+	}
+	return ReadLossLog(strings.NewReader(strings.Join(texts, "\n")))
 }

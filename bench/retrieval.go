@@ -12,6 +12,7 @@ import (
 	"rgunit/generator"
 	"rgunit/index"
 	"rgunit/nn"
+	"rgunit/retrieval"
 	"rgunit/split"
 )
 
@@ -44,14 +45,15 @@ func (o *RetrievalOptions) defaults() {
 	if o.Steps == 0 {
 		o.Steps = 1500
 	}
+	d := retrieval.DefaultConfig()
 	if o.Pool == 0 {
-		o.Pool = 2048
+		o.Pool = d.Pool
 	}
 	if o.Batch == 0 {
-		o.Batch = 32
+		o.Batch = d.Batch
 	}
 	if o.Dim == 0 {
-		o.Dim = embed.DefaultEmbedDim
+		o.Dim = d.Dim
 	}
 	if o.K == 0 {
 		o.K = 10

@@ -82,6 +82,15 @@ var RecipeParts = []RecipePart{
 	{"schedule", "lr 2e-4 with cosine decay, gradient clipping", func(r *Recipe, _ *embed.Arch, _ *embed.Schema) { r.Cosine, r.ClipNorm = false, 0 }},
 }
 
+// RecipePartNames are the names of RecipeParts.
+func RecipePartNames() []string {
+	names := make([]string, len(RecipeParts))
+	for i, p := range RecipeParts {
+		names[i] = p.Name
+	}
+	return names
+}
+
 // DefaultRecipe returns the recipe new models train with, for a run of
 // steps steps, and sets the network layout it comes with in a (the code
 // layout s is left as it is: the free style dimensions lost their

@@ -100,6 +100,26 @@ func (r *RG) format() int {
 	return 1
 }
 
+// DefaultRGConfig is what a new stage-3 model trains with unless told
+// otherwise: DefaultK neighbours, batch 8, seed 1.
+func DefaultRGConfig() RGConfig { return RGConfig{K: DefaultK, Batch: 8, Seed: 1} }
+
+// WithDefaults returns c with a zero k, batch and seed taken from
+// DefaultRGConfig.
+func (c RGConfig) WithDefaults() RGConfig {
+	d := DefaultRGConfig()
+	if c.K == 0 {
+		c.K = d.K
+	}
+	if c.Batch == 0 {
+		c.Batch = d.Batch
+	}
+	if c.Seed == 0 {
+		c.Seed = d.Seed
+	}
+	return c
+}
+
 // NewRG returns a stage-3 model over base: G starts as a copy of base's G,
 // D as a copy of d (a fresh D when d is nil), and the fusion as the
 // identity on the source's content, so an untrained RG-UNIT decodes exactly

@@ -48,6 +48,16 @@ func (s *Losses) Add(l Losses) {
 	s.n++
 }
 
+// Summary formats the losses as the training display shows them; kl
+// adds the KL term (stage 1 trains it, stage 3 does not).
+func (s Losses) Summary(kl bool) string {
+	k := ""
+	if kl {
+		k = fmt.Sprintf(" kl %.3f", s.KL)
+	}
+	return fmt.Sprintf(" | G %.3f (rec %.3f cyc %.3f adv %.3f cls %.3f%s) D %.3f", s.GTotal, s.Rec, s.Cycle, s.Adv, s.Cls, k, s.DAdv+s.DCls)
+}
+
 // Mean returns the mean of the losses added (Seconds: mean seconds per
 // step).
 func (s Losses) Mean() Losses {

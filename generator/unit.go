@@ -50,6 +50,33 @@ type Config struct {
 	Stats *CodeStats `json:"code_stats,omitempty"`
 }
 
+// DefaultConfig is what a new stage-1 model trains with unless told
+// otherwise: the default layout (embed.DefaultArch), embed.DefaultAttrDim
+// code dimensions per attribute, batch 8, seed 1. The attributes are the
+// caller's; NewUNIT fills in the optimizer and the loss weights.
+func DefaultConfig() Config {
+	return Config{Arch: embed.DefaultArch, Schema: embed.Schema{Dim: embed.DefaultAttrDim}, Batch: 8, Seed: 1}
+}
+
+// WithDefaults returns c with a zero layout, code size, batch and seed
+// taken from DefaultConfig.
+func (c Config) WithDefaults() Config {
+	d := DefaultConfig()
+	if c.Arch == (embed.Arch{}) {
+		c.Arch = d.Arch
+	}
+	if c.Schema.Dim == 0 {
+		c.Schema.Dim = d.Schema.Dim
+	}
+	if c.Batch == 0 {
+		c.Batch = d.Batch
+	}
+	if c.Seed == 0 {
+		c.Seed = d.Seed
+	}
+	return c
+}
+
 // Check validates a configuration.
 func (c Config) Check() error {
 	if err := c.Arch.Check(); err != nil {

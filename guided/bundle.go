@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"rgunit/generator"
 	"rgunit/nn"
@@ -47,6 +49,14 @@ type Provenance struct {
 	// item (see retrieval.Posteriors), fitted on the labelled training
 	// items.
 	Temperatures []float64 `json:"temperatures,omitempty"`
+}
+
+// WriteText writes p as rgunit model info prints it.
+func (p Provenance) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "command:    %s\ndata:       %s\ncommit:     %s\ncreated:    %s\n", p.Command, p.Data, p.Commit, p.Created)
+	fmt.Fprintf(w, "model:      %d px, attributes %s, k %d\n", p.Size, strings.Join(p.Attrs, ","), p.K)
+	_, err := fmt.Fprintf(w, "steps:      stage 1 %d, retrieval %d, rg-unit %d\n", p.Stage1Step, p.RetrievalStep, p.RGStep)
+	return err
 }
 
 // ID names the bundle in messages: the first 8 hex digits of the retrieval
@@ -187,6 +197,13 @@ type Imported struct {
 	RetrievalVersion uint64
 	RGVersion        uint64
 	Already          bool // the database already held these models
+}
+
+// String says which models were imported and what made them.
+func (imp *Imported) String() string {
+	p := imp.Provenance
+	return fmt.Sprintf("models: bundle %s (retrieval version %d, rg-unit version %d; trained by %q on %s at commit %s)",
+		p.ID(), imp.RetrievalVersion, imp.RGVersion, p.Command, p.Data, p.Commit)
 }
 
 // Import stores a bundle's models in st as new versions of the retrieval

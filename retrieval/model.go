@@ -26,21 +26,30 @@ type Config struct {
 	Labelled float64 `json:"labelled,omitempty"`
 }
 
+// DefaultConfig is what a new retrieval model trains with unless told
+// otherwise: embed.DefaultEmbedDim dimensions, every kind of negative, a
+// pool of 2048 triplets, batch 32, lr 5e-4, seed 1.
+func DefaultConfig() Config {
+	return Config{Dim: embed.DefaultEmbedDim, Negatives: "all", Pool: 2048, Batch: 32, LR: 5e-4, Seed: 1}
+}
+
+// defaults fills in the zero fields but the seed from DefaultConfig.
 func (c *Config) defaults() {
+	d := DefaultConfig()
 	if c.Dim == 0 {
-		c.Dim = embed.DefaultEmbedDim
+		c.Dim = d.Dim
 	}
 	if c.Negatives == "" {
-		c.Negatives = "all"
+		c.Negatives = d.Negatives
 	}
 	if c.Pool == 0 {
-		c.Pool = 2048
+		c.Pool = d.Pool
 	}
 	if c.Batch == 0 {
-		c.Batch = 32
+		c.Batch = d.Batch
 	}
 	if c.LR == 0 {
-		c.LR = 5e-4
+		c.LR = d.LR
 	}
 }
 

@@ -431,3 +431,20 @@ func TestResume(t *testing.T) {
 		}
 	}
 }
+
+func TestLossesMean(t *testing.T) {
+	t.Parallel()
+	var s Losses
+	if m := s.Mean(); m.Loss != 0 || m.PerKind != nil {
+		t.Fatalf("empty mean %+v", m)
+	}
+	s.Add(Losses{Step: 1, Loss: 1, Seconds: 2, PerKind: map[string]float64{"easy": 1}})
+	s.Add(Losses{Step: 2, Loss: 3, Seconds: 4, PerKind: map[string]float64{"easy": 3, "hard": 2}})
+	m := s.Mean()
+	if m.Step != 2 || m.Loss != 2 || m.Seconds != 3 || m.PerKind["easy"] != 2 || m.PerKind["hard"] != 1 {
+		t.Fatalf("mean %+v", m)
+	}
+	if d := DefaultConfig(); d.Check() != nil || d.Pool != 2048 || d.Batch != 32 {
+		t.Fatalf("default config %+v", d)
+	}
+}

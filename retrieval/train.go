@@ -16,6 +16,35 @@ type Losses struct {
 	Loss    float64            `json:"loss"`     // mean over the negative kinds
 	PerKind map[string]float64 `json:"per_kind"` // triplet loss per negative kind
 	Seconds float64            `json:"seconds"`
+	n       int                // steps summed by Add
+}
+
+// Add sums l into s (for a mean over several steps; Step becomes l's).
+func (s *Losses) Add(l Losses) {
+	s.Step, s.Loss, s.Seconds = l.Step, s.Loss+l.Loss, s.Seconds+l.Seconds
+	for k, v := range l.PerKind {
+		if s.PerKind == nil {
+			s.PerKind = map[string]float64{}
+		}
+		s.PerKind[k] += v
+	}
+	s.n++
+}
+
+// Mean returns the mean of the losses added (Seconds: per step).
+func (s Losses) Mean() Losses {
+	if s.n == 0 {
+		return s
+	}
+	d := float64(s.n)
+	m := Losses{Step: s.Step, Loss: s.Loss / d, Seconds: s.Seconds / d}
+	for k, v := range s.PerKind {
+		if m.PerKind == nil {
+			m.PerKind = map[string]float64{}
+		}
+		m.PerKind[k] = v / d
+	}
+	return m
 }
 
 // TrainOptions configure Train.

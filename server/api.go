@@ -170,7 +170,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, attrAnswer{Results: rgunit.AttrHits(res)})
+		return writeJSON(w, attrAnswer{Results: rgunit.AttrHits(res, "")})
 	}
 	var loaded *rgunit.Source // read once: for the query and the domain check
 	if src.data != nil {
@@ -185,7 +185,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, queryAnswer{Results: rgunit.Hits(res.Neighbours, res.Partial), Source: src.name, Estimated: res.Estimated,
+	return writeJSON(w, queryAnswer{Results: rgunit.Hits(res, "", ""), Source: src.name, Estimated: res.Estimated,
 		Partial: res.Partial, Warning: s.domainWarning(src, loaded)})
 }
 

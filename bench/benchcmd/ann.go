@@ -75,7 +75,7 @@ shard check rgunit makes before answering.`,
 	f.IntVar(&o.opts.M, "m", 16, "HNSW M")
 	f.IntVar(&o.opts.EfConstruction, "ef-construction", 200, "HNSW efConstruction")
 	f.IntSliceVar(&o.opts.Efs, "ef", []int{10, 20, 40, 80, 160}, "search ef values")
-	f.BoolVar(&o.asJSON, "json", false, "one JSON object per row")
+	cmdutil.JSONFlag(cmd, &o.asJSON, "one JSON object per row")
 	f.Float64SliceVar(&o.filtered, "filtered", nil, "also measure filtered queries admitting these shares of the items (e.g. 0.01,0.02,0.05,0.1): the filtered walk, the exact scan and post-filtering")
 	return cmd
 }

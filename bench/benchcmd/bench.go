@@ -1,6 +1,7 @@
 // Package benchcmd is the rgunit bench command: the experiments of package
 // bench (Tables 1-3, the index against hnswlib, ingest, training speed, the
-// server, duplicates, calibration and unlabelled collections) behind flags.
+// server, duplicates, calibration and unlabelled collections) behind flags;
+// and rgunit plot, which draws figures from training logs.
 package benchcmd
 
 import (

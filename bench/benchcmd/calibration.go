@@ -44,6 +44,6 @@ of P(+1): items, mean P, fraction labelled +1).`,
 		},
 	}
 	db.Register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmdutil.JSONFlag(cmd, &asJSON, "print one JSON object")
 	return cmd
 }

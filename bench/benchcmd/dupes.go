@@ -44,7 +44,7 @@ joining different originals, other items grouped.`,
 	f := cmd.Flags()
 	f.IntVar(&o.n, "n", 100, "items copied")
 	f.Float64SliceVar(&o.thresholds, "threshold", []float64{0.005, 0.01, 0.02, 0.03, 0.05}, "thresholds to score")
-	f.BoolVar(&o.asJSON, "json", false, "one JSON object per threshold")
+	cmdutil.JSONFlag(cmd, &o.asJSON, "one JSON object per threshold")
 	return cmd
 }
 

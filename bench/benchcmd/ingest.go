@@ -63,7 +63,7 @@ folders: ../shared/data/faces12k_64 and
 	f.IntVar(&opts.Limit, "limit", 0, "at most this many files per folder (0: all)")
 	f.IntVar(&opts.ImageSize, "size", 64, "normalized image size")
 	f.IntVar(&opts.Workers, "workers", 0, "goroutines (default: all cores)")
-	f.BoolVar(&asJSON, "json", false, "one JSON object per folder")
+	cmdutil.JSONFlag(cmd, &asJSON, "one JSON object per folder")
 	f.BoolVar(&noModel, "no-model", false, "leave out the ingest with the default model")
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"rgunit/bench"
 	"rgunit/generator"
 	"rgunit/internal/cmdutil"
+	"rgunit/retrieval"
 )
 
 type benchRetrievalOptions struct {
@@ -40,19 +41,19 @@ Nothing is written to the database.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	o.db.Register(cmd)
-	f := cmd.Flags()
+	f, d := cmd.Flags(), retrieval.DefaultConfig()
 	f.StringVar(&o.content, "content", "", "non-domain attributes file (list_attr format), e.g. list_content.txt")
 	f.StringVar(&o.settings, "settings", "", "negatives settings, ';'-separated (default easy;medium;hard;hardest;all)")
 	f.IntVar(&o.o.Steps, "steps", 1500, "embedder training steps per setting")
-	f.IntVar(&o.o.Pool, "pool", 2048, "triplets made with stage 1")
-	f.IntVar(&o.o.Batch, "batch", 32, "triplets per step")
-	f.IntVar(&o.o.Dim, "dim", 100, "embedding dimensions")
+	f.IntVar(&o.o.Pool, "pool", d.Pool, "triplets made with stage 1")
+	f.IntVar(&o.o.Batch, "batch", d.Batch, "triplets per step")
+	f.IntVar(&o.o.Dim, "dim", d.Dim, "embedding dimensions")
 	f.IntVar(&o.o.Queries, "queries", 0, "held-back queries (0: all)")
 	f.IntVar(&o.o.K, "k", 10, "neighbours per query")
 	f.Uint64Var(&o.o.Seed, "seed", 1, "seed")
 	f.BoolVar(&o.o.Unlabelled, "unlabelled", false, "also run the unlabelled-ingestion check")
-	f.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+	cmdutil.JSONFlag(cmd, &o.asJSON, "print the result as JSON")
+	cmdutil.QuietFlag(cmd, &o.quiet)
 	return cmd
 }
 

@@ -58,7 +58,7 @@ processes, p50/p90/p99 latency and the failed requests.`,
 	f.Float64Var(&o.seconds, "seconds", 20, "seconds of each load")
 	f.IntVar(&o.ingest, "ingest", 300, "images ingested during the second load")
 	f.IntVar(&o.procs, "processes", 20, "rgunit query processes of the baseline")
-	f.BoolVar(&o.asJSON, "json", false, "print the result as one JSON object")
+	cmdutil.JSONFlag(cmd, &o.asJSON, "print the result as one JSON object")
 	return cmd
 }
 

@@ -23,7 +23,7 @@ func (o *benchTrainOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.batch, "batch", 8, "batch size")
 	f.IntVar(&o.steps, "steps", 15, "timed steps (after 2 warm-up steps)")
 	f.StringVar(&o.recipe, "recipe", "default", "default or first")
-	f.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
+	cmdutil.JSONFlag(cmd, &o.asJSON, "print the result as JSON")
 }
 
 func newBenchTrainCmd() *cobra.Command {

@@ -79,7 +79,7 @@ func (o *benchTranslateOptions) addFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&e.LabelDBs, "labels-db", nil, "another database of the same items whose stages 1-3 were trained with --labelled F: a row of Table 3 (repeatable)")
 	f.StringArrayVar(&e.Baselines, "baseline", nil, "another database of the same items whose latest GMM-UNIT checkpoint gets a row (repeatable)")
 	f.Uint64Var(&e.Seed, "seed", 1, "seed of targets, samples and random neighbours")
-	f.BoolVar(&o.asJSON, "json", false, "print the result as one JSON object")
+	cmdutil.JSONFlag(cmd, &o.asJSON, "print the result as one JSON object")
 	f.StringVar(&o.codes, "codes", "encoder", "translation codes of the main rows: encoder (as translate makes them), prior (the paper's) or mixed (the source's for kept attributes, the prior for changed ones); the other modes get rows of their own")
 	f.BoolVar(&e.RawWeights, "raw-weights", false, "with --no-retrieval, score the stage-1 checkpoint's trained weights instead of their moving average (the EMA ablation)")
 }

@@ -48,7 +48,7 @@ the plain nearest items (--nearest).`,
 	f.StringSliceVar(&o.targets, "to", bench.DefaultUnlabelledTargets, "targets")
 	f.IntVarP(&o.k, "k", "k", 10, "results per query")
 	f.IntVarP(&o.n, "n", "n", 100, "image+target queries per target")
-	f.BoolVar(&o.asJSON, "json", false, "one JSON object per target")
+	cmdutil.JSONFlag(cmd, &o.asJSON, "one JSON object per target")
 	cmd.MarkFlagRequired("labels")
 	return cmd
 }

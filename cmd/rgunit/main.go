@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"rgunit/internal/cmdutil"
 )
 
 func main() {
@@ -21,7 +23,7 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rgunit:", err)
-		if errors.Is(err, errInterrupted) {
+		if errors.Is(err, cmdutil.ErrInterrupted) {
 			os.Exit(130)
 		}
 		os.Exit(1)

@@ -9,41 +9,30 @@ import (
 	"rgunit/internal/cmdutil"
 )
 
-func newModelImportCmd() *cobra.Command {
-	var (
-		db    cmdutil.DB
-		quiet bool
-	)
-	cmd := &cobra.Command{
-		Use:   "import FILE|default",
-		Short: "Use a bundle's models in the database and index every item with them",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rgunit.Bundle(args[0])
-			if err != nil {
-				return err
-			}
-			d, err := db.Open(cmdutil.Existing)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			_, xp := ingestProgress(cmd, quiet)
-			imp, s, err := d.ImportBundle(cmd.Context(), b, xp.onIndex)
-			xp.finish()
-			if imp != nil && !imp.Already {
-				p := imp.Provenance
-				fmt.Fprintf(cmd.OutOrStdout(), "models: bundle %s (retrieval version %d, rg-unit version %d; trained by %q on %s at commit %s)\n",
-					p.ID(), imp.RetrievalVersion, imp.RGVersion, p.Command, p.Data, p.Commit)
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), s)
-			return nil
-		},
+type modelImportOptions struct {
+	cmdutil.DB
+	quiet bool
+}
+
+func (o *modelImportOptions) addFlags(cmd *cobra.Command) {
+	cmdutil.QuietFlag(cmd, &o.quiet)
+}
+
+func (o *modelImportOptions) run(cmd *cobra.Command, args []string) error {
+	b, err := rgunit.Bundle(args[0])
+	if err != nil {
+		return err
 	}
-	db.Register(cmd)
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	return cmd
+	return o.Update(func(db *rgunit.DB) error {
+		p := cmdutil.NewPhase(cmd, "index", "img", o.quiet)
+		imp, s, err := db.ImportBundle(cmd.Context(), b, p.Steps)
+		p.Finish()
+		if imp != nil && !imp.Already {
+			fmt.Fprintln(cmd.OutOrStdout(), imp)
+		}
+		if err == nil {
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), s)
+		}
+		return err
+	})
 }

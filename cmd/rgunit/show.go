@@ -1,7 +1,7 @@
 package main
 
 import (
-	"os"
+	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -10,55 +10,49 @@ import (
 )
 
 type showOptions struct {
-	db     cmdutil.DB
+	cmdutil.DB
 	out    string
 	asJSON bool
 }
 
-func newShowCmd() *cobra.Command {
-	o := &showOptions{}
-	cmd := &cobra.Command{
-		Use:   "show ID",
-		Short: "Print an item's metadata; --out writes its normalized image as PNG",
-		Args:  cobra.ExactArgs(1),
-		RunE:  func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
-	}
-	o.db.Register(cmd)
+func (o *showOptions) addFlags(cmd *cobra.Command) {
+	cmdutil.JSONFlag(cmd, &o.asJSON, "print the metadata as JSON")
 	cmd.Flags().StringVarP(&o.out, "out", "o", "", "write the normalized image to this PNG file (- for stdout)")
-	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print the metadata as JSON")
-	return cmd
 }
 
-func (o *showOptions) run(cmd *cobra.Command, arg string) error {
-	id, err := rgunit.ParseID(arg)
+func (o *showOptions) run(cmd *cobra.Command, args []string) error {
+	id, err := rgunit.ParseID(args[0])
 	if err != nil {
 		return err
 	}
-	db, err := o.db.Open(cmdutil.ReadOnly)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	it, err := db.Item(id)
-	if err != nil {
-		return err
-	}
-	w := cmd.OutOrStdout()
-	if o.out != "" {
-		png, err := db.Image(id)
-		switch {
-		case err != nil:
-			return err
-		case o.out == "-":
-			_, err = w.Write(png)
+	return o.View(func(db *rgunit.DB) error {
+		it, err := db.Item(id)
+		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(o.out, png, 0o644); err != nil {
+		if err := o.writeImage(cmd, db, id); err != nil || o.out == "-" {
 			return err
 		}
+		if o.asJSON {
+			return cmdutil.WriteJSONLine(cmd.OutOrStdout(), it)
+		}
+		return it.WriteText(cmd.OutOrStdout(), db.Store().ImageSize(), o.out)
+	})
+}
+
+// writeImage writes the item's normalized image to --out, if given.
+func (o *showOptions) writeImage(cmd *cobra.Command, db *rgunit.DB, id uint64) error {
+	if o.out == "" {
+		return nil
 	}
-	if o.asJSON {
-		return cmdutil.WriteJSONLine(w, it)
+	png, err := db.Image(id)
+	if err != nil {
+		return err
 	}
-	return it.WriteText(w, db.Store().ImageSize(), o.out)
+	w, err := cmdutil.Create(cmd, o.out)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(png)
+	return errors.Join(err, w.Close())
 }

@@ -1,45 +1,27 @@
 package main
 
 import (
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"rgunit"
 	"rgunit/internal/cmdutil"
 )
 
-func newStatsCmd() *cobra.Command {
-	var (
-		db     cmdutil.DB
-		asJSON bool
-	)
-	cmd := &cobra.Command{
-		Use:   "stats",
-		Short: "Summarize the database: items, labels, size",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := db.Open(cmdutil.ReadOnly)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			return printStats(cmd.OutOrStdout(), d, asJSON)
-		},
-	}
-	db.Register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	return cmd
+type statsOptions struct {
+	cmdutil.DB
+	asJSON bool
 }
 
-// printStats prints the database summary, as text or one JSON object.
-func printStats(out io.Writer, d *rgunit.DB, asJSON bool) error {
-	s, err := d.Stats()
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return cmdutil.WriteJSONLine(out, s)
-	}
-	return s.WriteText(out)
+func (o *statsOptions) addFlags(cmd *cobra.Command) {
+	cmdutil.JSONFlag(cmd, &o.asJSON, "print one JSON object")
+}
+
+func (o *statsOptions) run(cmd *cobra.Command, _ []string) error {
+	return o.View(func(db *rgunit.DB) error {
+		s, err := db.Stats()
+		if err != nil {
+			return err
+		}
+		return cmdutil.Print(cmd, o.asJSON, s)
+	})
 }

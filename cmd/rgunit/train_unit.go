@@ -7,43 +7,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
-	"rgunit/embed"
 	"rgunit/generator"
 )
 
 type trainUnitOptions struct {
 	trainFlags
-	recipe recipeFlags
-	attrs  string
-	init   string
-	o      rgunit.UnitOptions
-}
-
-func newTrainUnitCmd() *cobra.Command {
-	o := &trainUnitOptions{}
-	o.o.Config = generator.Config{Arch: embed.DefaultArch, Schema: embed.Schema{Dim: embed.DefaultAttrDim}, Batch: 8, Seed: 1}
-	cmd := &cobra.Command{
-		Use:   "unit",
-		Short: "Train stage 1 (GMM-UNIT: encoders, generator, discriminator) on the labelled items",
-		Long: `Trains the content and attribute encoders, the generator and the discriminator
-on the database's labelled items (unlabelled ones are skipped), with the
-GMM-UNIT losses. Checkpoints (weights, optimizer state, step, configuration)
-are stored in the database as versions of the model "gmm-unit"; running the
-command again resumes from the latest one (--fresh starts over), and Ctrl-C
-checkpoints before it exits. Batches and noise depend only on the seed and the
-step, so a resumed run is the same run.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
-	}
-	o.addFlags(cmd)
-	return cmd
+	recipe      recipeFlags
+	attrs, init string
+	o           rgunit.UnitOptions
 }
 
 func (o *trainUnitOptions) addFlags(cmd *cobra.Command) {
 	o.trainFlags.register(cmd, 20000, "gmm-unit")
 	o.recipe.register(cmd)
-	c := &o.o.Config
-	f := cmd.Flags()
+	o.o.Config = generator.DefaultConfig()
+	c, f := &o.o.Config, cmd.Flags()
 	f.IntVar(&c.Batch, "batch", c.Batch, "batch size")
 	f.IntVar(&c.Arch.Size, "size", c.Arch.Size, "image size: 32 or 64")
 	f.IntVar(&c.Arch.Width, "width", c.Arch.Width, "channels of the first layer")
@@ -57,7 +35,7 @@ func (o *trainUnitOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.init, "init", "", "start a new model from a bundle's stage-1 weights (default, or a bundle file): a 32 px model starts a 64 px one")
 }
 
-func (o *trainUnitOptions) run(cmd *cobra.Command) error {
+func (o *trainUnitOptions) run(cmd *cobra.Command, _ []string) error {
 	if o.init != "" {
 		b, err := rgunit.Bundle(o.init)
 		if err != nil {
@@ -70,16 +48,17 @@ func (o *trainUnitOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	defer db.Close()
-	run := newGANRun(cmd, "train unit", o.steps, o.every, o.quiet, o.jsonl, true)
-	o.o.TrainOptions, o.o.Recipe, o.o.Without, o.o.OnStep = topts, o.recipe.name, o.recipe.without, run.onStep
+	run := o.newGANRun(cmd, "train unit", true)
+	o.o.TrainOptions, o.o.Recipe, o.o.Without = topts, o.recipe.name, o.recipe.without
+	o.o.OnStep = func(l generator.Losses) { run.Step(l.Step, l) }
 	if o.attrs != "" {
 		o.o.Attrs = strings.Split(o.attrs, ",")
 	}
 	o.o.OnCheckpoint = func(v uint64, step int) {
-		if !o.quiet && (run.pr == nil || !run.pr.Bar()) {
+		if !o.quiet && !run.Bar() {
 			fmt.Fprintf(cmd.ErrOrStderr(), "checkpoint: version %d at step %d\n", v, step)
 		}
 	}
 	res, err := db.TrainUnit(cmd.Context(), o.o)
-	return run.finish(err, res, "")
+	return endGAN(run, err, res, "")
 }

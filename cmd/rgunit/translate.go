@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/spf13/cobra"
 
@@ -12,54 +11,19 @@ import (
 )
 
 type translateOptions struct {
-	db            cmdutil.DB
-	targets       []string
-	out, codes    string
-	samples       int
-	seed          uint64
-	asJSON, quiet bool
-	allowPartial  bool
-	o             rgunit.TranslatorOptions
-}
-
-func newTranslateCmd() *cobra.Command {
-	o := &translateOptions{}
-	cmd := &cobra.Command{
-		Use:   "translate IMG|id:N|DIR",
-		Short: "Translate images to target attributes, guided by retrieved neighbours",
-		Long: `Translates IMG (an image file, id:N for a stored item, or a folder of images) to
-the attributes of each --to: a comma-separated list where a name sets the
-attribute and -name clears it (Blond_Hair,Young,-Male); attributes not named
-keep IMG's values (its known labels for a stored item, else what the
-attribute encoder reads). Hair colours stay one-hot.
-
-By default RG-UNIT translates: the k items the retrieval index returns for
-(IMG, target) guide the generator (a stored item is never its own
-neighbour; a database with fewer than k other items uses those it has and
-says so). --no-retrieval runs the GMM-UNIT baseline.
-
-The attribute code decoded keeps IMG's own code (from the attribute
-encoder) for the attributes it keeps, and takes the neighbours' codes for
-the changed ones (without neighbours: the model's per-domain code
-statistics): codes the generator was trained on. --codes prior uses the
-paper's codes instead (the means of the targets' prior Gaussians). With
---samples N, N codes are drawn around that (diverse outputs).
-
-Writes into --out: each output as NAME_to_TARGET_i.png and a sheet,
-NAME_sheet.png, with one row per target: the input, the neighbours used, the
-outputs. A folder is translated image by image with a progress bar.`,
-		Example: `  rgunit translate face.png --to Blond_Hair --to -Young --db faces.db --out out/
-  rgunit translate id:42 --to Black_Hair,-Male --samples 4 --json --db faces.db
-  rgunit translate photos/ --to Young --out photos-young/ --db faces.db`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
-	}
-	o.addFlags(cmd)
-	return cmd
+	cmdutil.DB
+	targets                     []string
+	out, codes                  string
+	samples                     int
+	seed                        uint64
+	asJSON, quiet, allowPartial bool
+	o                           rgunit.TranslatorOptions
+	warning                     cmdutil.DomainWarning
 }
 
 func (o *translateOptions) addFlags(cmd *cobra.Command) {
-	o.db.Register(cmd)
+	cmdutil.QuietFlag(cmd, &o.quiet)
+	cmdutil.JSONFlag(cmd, &o.asJSON, "one JSON object per input and target: outputs and neighbour ids")
 	f := cmd.Flags()
 	f.StringArrayVar(&o.targets, "to", nil, "target attributes, e.g. Blond_Hair,Young,-Male (repeat for several targets)")
 	f.StringVarP(&o.out, "out", "o", "translations", "output folder")
@@ -69,13 +33,10 @@ func (o *translateOptions) addFlags(cmd *cobra.Command) {
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the sampled codes")
 	f.BoolVar(&o.o.NoRetrieval, "no-retrieval", false, "translate with GMM-UNIT alone (the baseline)")
 	f.BoolVar(&o.allowPartial, "allow-partial", false, "with a remote index missing a shard, guide with the neighbours it finds instead of failing")
-	f.BoolVar(&o.asJSON, "json", false, "one JSON object per input and target: outputs and neighbour ids")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 }
 
 // check refuses bad flags before anything is opened.
-func (o *translateOptions) check(cmd *cobra.Command) error {
-	var err error
+func (o *translateOptions) check(cmd *cobra.Command) (err error) {
 	switch {
 	case len(o.targets) == 0:
 		return fmt.Errorf("--to is required")
@@ -90,89 +51,54 @@ func (o *translateOptions) check(cmd *cobra.Command) error {
 	return err
 }
 
-func (o *translateOptions) run(cmd *cobra.Command, arg string) error {
+func (o *translateOptions) run(cmd *cobra.Command, args []string) error {
 	if err := o.check(cmd); err != nil {
 		return err
 	}
-	inputs, err := rgunit.ImageFiles(arg)
+	inputs, err := rgunit.ImageFiles(args[0])
 	if err != nil {
 		return err
 	}
 	// Read-only: translations run side by side.
-	db, err := o.db.Open(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	t, err := db.Translator(o.o)
-	if err != nil {
-		return err
-	}
-	if idx := t.Index(); idx != nil {
-		cmdutil.Warn(cmd, db.IndexWarning())
-		if err := t.CheckTargets(o.targets...); err != nil {
+	return o.With(rgunit.Options{ReadOnly: true, AllowPartial: o.allowPartial}, func(db *rgunit.DB) error {
+		t, err := db.Translator(o.o)
+		if err != nil {
 			return err
 		}
-	}
-	pr := cmdutil.NewProgress(cmd.ErrOrStderr(), len(inputs), "translate", "img", o.quiet || len(inputs) == 1)
-	failed := 0
-	name := rgunit.OutputNamer()
-	warned := false
-	for i, in := range inputs {
-		src, err := t.Load(in)
-		if err == nil && !warned && src.ID == 0 { // a stored item was checked when it was ingested
-			c, _ := db.CheckSourceDomain(src)
-			warned = c.Warning() != ""
-			cmdutil.Warn(cmd, c.Warning())
-		}
-		if err == nil {
-			_, err = o.translateOne(cmd, t, src, name(src.Name), rand.New(rand.NewPCG(o.seed, uint64(i))), len(inputs) == 1)
-		}
-		if err != nil {
-			if len(inputs) == 1 {
+		if t.Index() != nil {
+			cmdutil.Warn(cmd, db.IndexWarning())
+			if err := t.CheckTargets(o.targets...); err != nil {
 				return err
 			}
-			failed++
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", in, err)
-			continue
 		}
-		pr.Update(i+1, len(inputs), "")
-	}
-	pr.Finish(len(inputs), len(inputs), "")
-	if failed > 0 {
+		one := len(inputs) == 1
+		pr, failed, last := cmdutil.NewPhase(cmd, "translate", "img", o.quiet || one), 0, error(nil)
+		t.TranslateEach(inputs, o.targets, o.samples, o.seed, o.out, func(r rgunit.FileResult) {
+			if r.Err == nil {
+				r.Err = o.print(cmd, db, r, one)
+			}
+			if r.Err != nil && !one {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", r.Input, r.Err)
+			}
+			if r.Err != nil {
+				failed, last = failed+1, r.Err
+			}
+			pr.Steps(r.I+1, len(inputs))
+		})
+		if pr.Finish(); one || failed == 0 {
+			return last
+		}
 		return fmt.Errorf("%d of %d inputs could not be translated", failed, len(inputs))
-	}
-	return nil
+	})
 }
 
-// translateOne translates src to every target, writes the outputs and the
-// sheet into --out as name_*, and prints what it did.
-func (o *translateOptions) translateOne(cmd *cobra.Command, t *rgunit.Translator, src *rgunit.Source, name string, rng *rand.Rand, single bool) (sheet string, err error) {
-	var trs []*rgunit.Translation
-	for _, spec := range o.targets {
-		tr, err := t.Translate(src, spec, o.samples, rng)
-		if err != nil {
-			return "", err
-		}
-		trs = append(trs, tr)
+// print prints an input's translations (and its sheet's path, when it is
+// the only input), after a warning if it is far from the model's images.
+func (o *translateOptions) print(cmd *cobra.Command, db *rgunit.DB, r rgunit.FileResult, single bool) error {
+	o.warning.Check(cmd, db, r.Source)
+	if err := cmdutil.PrintAll(cmd, o.asJSON, r.Records); err != nil || !single || o.asJSON {
+		return err
 	}
-	recs, sheet, err := t.WriteFiles(o.out, name, trs)
-	if err != nil {
-		return "", err
-	}
-	w := cmd.OutOrStdout()
-	for _, r := range recs {
-		if o.asJSON {
-			err = cmdutil.WriteJSONLine(w, r)
-		} else {
-			err = r.WriteText(w)
-		}
-		if err != nil {
-			return "", err
-		}
-	}
-	if !o.asJSON && single {
-		fmt.Fprintf(w, "sheet: %s\n", sheet)
-	}
-	return sheet, nil
+	_, err := fmt.Fprintf(cmd.OutOrStdout(), "sheet: %s\n", r.Sheet)
+	return err
 }

@@ -9,21 +9,17 @@ import (
 	"rgunit/internal/cmdutil"
 )
 
-func newVersionCmd() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "version",
-		Short: "Print rgunit's version, the commit it was built from and the default model's id",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := rgunit.Version()
-			if asJSON {
-				return cmdutil.WriteJSONLine(cmd.OutOrStdout(), v)
-			}
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), v)
-			return err
-		},
+type versionOptions struct{ asJSON bool }
+
+func (o *versionOptions) addFlags(cmd *cobra.Command) {
+	cmdutil.JSONFlag(cmd, &o.asJSON, "print one JSON object")
+}
+
+func (o *versionOptions) run(cmd *cobra.Command, _ []string) error {
+	v := rgunit.Version()
+	if o.asJSON {
+		return cmdutil.WriteJSONLine(cmd.OutOrStdout(), v)
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	return cmd
+	_, err := fmt.Fprintln(cmd.OutOrStdout(), v)
+	return err
 }

@@ -1,21 +1,16 @@
-package main
+package benchcmd
 
 import (
 	"errors"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"rgunit/bench"
+	"rgunit/internal/cmdutil"
 )
 
-type plotOptions struct {
-	out, title string
-	series     []string
-}
-
-func newPlotCmd() *cobra.Command {
+// NewPlot returns the rgunit plot command: figures from rgunit's logs.
+func NewPlot() *cobra.Command {
 	cmd := &cobra.Command{Use: "plot", Short: "Draw figures from rgunit's logs"}
 	o := &plotOptions{}
 	losses := &cobra.Command{
@@ -27,7 +22,7 @@ resumed) and draws one panel per loss, step on x, each with its own range.`,
 		Example: `  rgunit train unit --db faces.db --json > train.log
   rgunit plot losses train.log -o docs/stage1-losses.svg --series rec,cycle,adv,cls,kl,d_adv`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
+		RunE: o.run,
 	}
 	f := losses.Flags()
 	f.StringVarP(&o.out, "out", "o", "losses.svg", "SVG file to write (- for stdout)")
@@ -37,25 +32,19 @@ resumed) and draws one panel per loss, step on x, each with its own range.`,
 	return cmd
 }
 
+type plotOptions struct {
+	out, title string
+	series     []string
+}
+
 func (o *plotOptions) run(cmd *cobra.Command, logs []string) error {
-	var readers []string
-	for _, p := range logs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		readers = append(readers, string(b))
-	}
-	l, err := bench.ReadLossLog(strings.NewReader(strings.Join(readers, "\n")))
+	l, err := bench.ReadLossLogFiles(logs...)
 	if err != nil {
 		return err
 	}
-	if o.out == "-" {
-		return bench.WriteLossSVG(cmd.OutOrStdout(), l, o.series, o.title)
-	}
-	f, err := os.Create(o.out)
+	w, err := cmdutil.Create(cmd, o.out)
 	if err != nil {
 		return err
 	}
-	return errors.Join(bench.WriteLossSVG(f, l, o.series, o.title), f.Close())
+	return errors.Join(bench.WriteLossSVG(w, l, o.series, o.title), w.Close())
 }
