@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"rgunit"
 	"rgunit/embed"
@@ -13,19 +14,37 @@ import (
 	"rgunit/retrieval"
 )
 
-// faces opens a new database in a temporary folder and ingests the 300
-// shipped faces with their labels (the database gets the shipped models).
+// faces opens a new database in a temporary folder holding the 300
+// shipped faces with their labels (and the shipped models): a copy of one
+// ingested once, for every example that needs it.
 func faces() (*rgunit.DB, func()) {
+	shippedFaces.Do(func() {
+		dir, _ := os.MkdirTemp("", "rgunit-example")
+		defer os.RemoveAll(dir)
+		db, err := rgunit.Open(filepath.Join(dir, "faces.db"), nil)
+		if err != nil {
+			panic(err)
+		}
+		labels, _ := ingest.LoadLabels("samples/faces/list_attr.txt")
+		if _, err := db.Ingest(context.Background(), []string{"samples/faces"}, rgunit.IngestOptions{Labels: labels}); err != nil {
+			panic(err)
+		}
+		db.Close()
+		shippedFaces.file, _ = os.ReadFile(filepath.Join(dir, "faces.db"))
+	})
 	dir, _ := os.MkdirTemp("", "rgunit-example")
+	os.WriteFile(filepath.Join(dir, "faces.db"), shippedFaces.file, 0o644)
 	db, err := rgunit.Open(filepath.Join(dir, "faces.db"), nil)
 	if err != nil {
 		panic(err)
 	}
-	labels, _ := ingest.LoadLabels("samples/faces/list_attr.txt")
-	if _, err := db.Ingest(context.Background(), []string{"samples/faces"}, rgunit.IngestOptions{Labels: labels}); err != nil {
-		panic(err)
-	}
 	return db, func() { db.Close(); os.RemoveAll(dir) }
+}
+
+// shippedFaces is the database faces copies.
+var shippedFaces struct {
+	sync.Once
+	file []byte
 }
 
 func ExampleDB_Ingest() {

@@ -111,6 +111,9 @@ func (s *setup) train(t *testing.T, steps int, c generator.RGConfig) []generator
 // through the real index, lowers its reconstruction and cycle losses, and
 // leaves a checkpoint that Load reads back.
 func TestTrainLowersLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40 training steps: the full run")
+	}
 	t.Parallel()
 	s := newSetup(t)
 	ls := s.train(t, 40, generator.RGConfig{K: 3, Batch: 4, Seed: 1, LR: 1e-3, Beta1: 0.5, Beta2: 0.999})

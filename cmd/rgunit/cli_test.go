@@ -52,9 +52,9 @@ func mustRun(t *testing.T, args ...string) string {
 
 func ingested(t *testing.T) string {
 	t.Helper()
-	db := filepath.Join(t.TempDir(), "cli.db")
-	mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "--size", "32", "--model", "none", "-q")
-	return db
+	return testenv.Cached(t, "cli.db", func(db string) {
+		mustRun(t, "ingest", faces, "--labels", faces+"/list_attr.txt", "--db", db, "--size", "32", "--model", "none", "-q")
+	})
 }
 
 func TestIngestJSONAndStats(t *testing.T) {

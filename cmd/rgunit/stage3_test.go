@@ -265,6 +265,9 @@ func TestDemo(t *testing.T) {
 // stages 1-3 trained on fewer labels, scored on the main database's inputs,
 // and refuses databases that cannot make a row.
 func TestTable3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("four pipelines and the Table 2/3 bench: the full run")
+	}
 	t.Parallel()
 	small := []string{"--width", "4", "--res-blocks", "1", "--batch", "2", "-q"}
 	pipeline := func(db string, labelled ...string) {

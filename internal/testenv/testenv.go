@@ -5,8 +5,10 @@ package testenv
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"rgunit"
@@ -27,22 +29,56 @@ func Faces() string {
 // test faces with their labels and no models.
 func Ingested(t testing.TB) string {
 	t.Helper()
-	path, _ := ingestFaces(t, "faces.db", &rgunit.Options{ImageSize: 32}, "none")
-	return path
+	return Cached(t, "faces.db", func(path string) { ingestFaces(t, path, &rgunit.Options{ImageSize: 32}, "none") })
 }
 
 // Ingested64 is Ingested at 64 px.
 func Ingested64(t testing.TB) string {
 	t.Helper()
-	path, _ := ingestFaces(t, "faces64.db", &rgunit.Options{ImageSize: 64}, "none")
+	return Cached(t, "faces64.db", func(path string) { ingestFaces(t, path, &rgunit.Options{ImageSize: 64}, "none") })
+}
+
+// templates are the databases Cached built, by name.
+var templates struct {
+	sync.Mutex
+	files map[string][]byte
+}
+
+// Cached returns a copy, in a new temporary folder, of the database file
+// name that build writes at the path it is given; build runs once per
+// test binary (the file's bytes are kept), so tests that each need their
+// own copy of a fixture do not each ingest and train it again.
+func Cached(t testing.TB, name string, build func(path string)) string {
+	t.Helper()
+	templates.Lock()
+	defer templates.Unlock()
+	b, ok := templates.files[name]
+	if !ok {
+		dir, err := os.MkdirTemp("", "rgunit-testenv-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		build(filepath.Join(dir, name))
+		if b, err = os.ReadFile(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		if templates.files == nil {
+			templates.files = map[string][]byte{}
+		}
+		templates.files[name] = b
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return path
 }
 
 // ingestFaces ingests the test faces with their labels into a new
-// database name under a temporary folder, giving it model's models.
-func ingestFaces(t testing.TB, name string, o *rgunit.Options, model string) (string, *rgunit.IngestResult) {
+// database at path, giving it model's models.
+func ingestFaces(t testing.TB, path string, o *rgunit.Options, model string) *rgunit.IngestResult {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
 	db, err := rgunit.Open(path, o)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +92,7 @@ func ingestFaces(t testing.TB, name string, o *rgunit.Options, model string) (st
 	if err != nil {
 		t.Fatal(err)
 	}
-	return path, res
+	return res
 }
 
 // Tiny is the smallest stage-1 configuration the trainers accept: a
@@ -68,7 +104,13 @@ var Tiny = generator.Config{Arch: embed.Arch{Size: 32, Width: 4, ResBlocks: 1}, 
 // evaluation classifier trained for a few steps each, and its index built.
 func Trained(t testing.TB) string {
 	t.Helper()
-	path := Ingested(t)
+	return Cached(t, "trained.db", func(path string) { train(t, path) })
+}
+
+// train makes Trained's database at path.
+func train(t testing.TB, path string) {
+	t.Helper()
+	ingestFaces(t, path, &rgunit.Options{ImageSize: 32}, "none")
 	db, err := rgunit.Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +133,6 @@ func Trained(t testing.TB) string {
 	if _, err := db.TrainClassifier(ctx, rgunit.ClassifierOptions{Steps: 2, Batch: 4, Width: 4}); err != nil {
 		t.Fatal(err)
 	}
-	return path
 }
 
 // Shipped returns a new database in a temporary folder holding the test
@@ -99,11 +140,11 @@ func Trained(t testing.TB) string {
 // indexed): what rgunit demo builds.
 func Shipped(t testing.TB) string {
 	t.Helper()
-	path, res := ingestFaces(t, "shipped.db", nil, "default")
-	if res.Index == nil || res.Index.Indexed != res.Added {
-		t.Fatalf("the shipped models did not index the faces: %+v", res.Index)
-	}
-	return path
+	return Cached(t, "shipped.db", func(path string) {
+		if res := ingestFaces(t, path, nil, "default"); res.Index == nil || res.Index.Indexed != res.Added {
+			t.Fatalf("the shipped models did not index the faces: %+v", res.Index)
+		}
+	})
 }
 
 // OpenShipped opens a new Shipped database for writing; it is closed when
