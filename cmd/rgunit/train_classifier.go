@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,7 +11,6 @@ import (
 
 type trainClassifierOptions struct {
 	cmdutil.DB
-	attrs         string
 	quiet, asJSON bool
 	o             rgunit.ClassifierOptions
 }
@@ -25,16 +23,13 @@ func (o *trainClassifierOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.o.Batch, "batch", 32, "batch size")
 	f.IntVar(&o.o.Size, "size", 0, "image size: 32 or 64 (default: the stage-1 model's, else 32)")
 	f.IntVar(&o.o.Width, "width", 16, "channels of the first layer")
-	f.StringVar(&o.attrs, "attrs", "", "attributes (default: the stage-1 model's, else as train unit)")
+	f.StringSliceVar(&o.o.Attrs, "attrs", nil, "attributes (default: the stage-1 model's, else as train unit)")
 	f.Uint64Var(&o.o.Seed, "seed", 1, "seed")
 }
 
 func (o *trainClassifierOptions) run(cmd *cobra.Command, _ []string) error {
 	if o.o.Steps < 1 || o.o.Batch < 1 { // before opening: 0 is the library's default
 		return fmt.Errorf("--steps %d, --batch %d: want at least 1 of each (an untrained classifier would score nothing)", o.o.Steps, o.o.Batch)
-	}
-	if o.attrs != "" {
-		o.o.Attrs = strings.Split(o.attrs, ",")
 	}
 	return o.Update(func(db *rgunit.DB) error {
 		pr := cmdutil.NewPhase(cmd, "train classifier", "steps", o.quiet)

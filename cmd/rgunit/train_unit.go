@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,9 +11,9 @@ import (
 
 type trainUnitOptions struct {
 	trainFlags
-	recipe      recipeFlags
-	attrs, init string
-	o           rgunit.UnitOptions
+	recipe recipeFlags
+	init   string
+	o      rgunit.UnitOptions
 }
 
 func (o *trainUnitOptions) addFlags(cmd *cobra.Command) {
@@ -26,7 +25,7 @@ func (o *trainUnitOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&c.Arch.Size, "size", c.Arch.Size, "image size: 32 or 64")
 	f.IntVar(&c.Arch.Width, "width", c.Arch.Width, "channels of the first layer")
 	f.IntVar(&c.Arch.ResBlocks, "res-blocks", c.Arch.ResBlocks, "residual blocks in E_c and G")
-	f.StringVar(&o.attrs, "attrs", "", "attributes, comma-separated (default: every attribute labelled with both values, up to 8)")
+	f.StringSliceVar(&o.o.Attrs, "attrs", nil, "attributes, comma-separated (default: every attribute labelled with both values, up to 8)")
 	f.IntVar(&c.Schema.Dim, "attr-dim", c.Schema.Dim, "code dimensions per attribute")
 	f.IntVar(&c.Schema.Free, "free-dims", 0, "code dimensions no attribute owns (free style; tried and left out of the default recipe: docs/recipe.md)")
 	f.IntVar(&c.Arch.OutKernel, "out-kernel", 0, "side of the decoder's conv to RGB (0: 7; 3 was tried and left out: docs/recipe.md)")
@@ -51,14 +50,7 @@ func (o *trainUnitOptions) run(cmd *cobra.Command, _ []string) error {
 	run := o.newGANRun(cmd, "train unit", true)
 	o.o.TrainOptions, o.o.Recipe, o.o.Without = topts, o.recipe.name, o.recipe.without
 	o.o.OnStep = func(l generator.Losses) { run.Step(l.Step, l) }
-	if o.attrs != "" {
-		o.o.Attrs = strings.Split(o.attrs, ",")
-	}
-	o.o.OnCheckpoint = func(v uint64, step int) {
-		if !o.quiet && !run.Bar() {
-			fmt.Fprintf(cmd.ErrOrStderr(), "checkpoint: version %d at step %d\n", v, step)
-		}
-	}
+	o.o.OnCheckpoint = run.Checkpoint
 	res, err := db.TrainUnit(cmd.Context(), o.o)
 	return endGAN(run, err, res, "")
 }

@@ -75,9 +75,13 @@ func (r *Run[L, P]) Step(step int, l L) {
 	}
 }
 
-// Bar says whether the display is a terminal bar (other lines would break
-// it).
-func (r *Run[L, P]) Bar() bool { return r.pr != nil && r.pr.Bar() }
+// Checkpoint reports a checkpoint on stderr (an OnCheckpoint), unless
+// quiet or a terminal bar shows the run (a line would break it).
+func (r *Run[L, P]) Checkpoint(version uint64, step int) {
+	if !r.quiet && (r.pr == nil || !r.pr.Bar()) {
+		fmt.Fprintf(r.cmd.ErrOrStderr(), "checkpoint: version %d at step %d\n", version, step)
+	}
+}
 
 // Ran says whether a step ran (a model that had its steps already takes
 // none).
