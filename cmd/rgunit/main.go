@@ -3,29 +3,9 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"rgunit/internal/cmdutil"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C kills at once
-	}()
-	err := newRootCmd().ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "rgunit:", err)
-		if errors.Is(err, cmdutil.ErrInterrupted) {
-			os.Exit(130)
-		}
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cmdutil.Execute(newRootCmd())) }

@@ -51,7 +51,7 @@ func newRootCmd() *cobra.Command {
 		newCmd("stats", none, &statsOptions{}), newCmd("show", exact1, &showOptions{}),
 		newCmd("rm", some, &rmOptions{}), newCmd("demo", none, &demoOptions{}),
 		newCmd("translate", exact1, &translateOptions{}), newCmd("query", cobra.ArbitraryArgs, &queryOptions{}),
-		newCmd("reindex", none, &reindexOptions{}), newCmd("sync", none, &syncOptions{}),
+		newCmd("reindex", none, &syncOptions{reindex: true}), newCmd("sync", none, &syncOptions{}),
 		newCmd("check", none, &checkOptions{}), newCmd("serve", none, &serveOptions{}),
 		newCmd("version", none, &versionOptions{}), newCmd("dupes", none, &dupesOptions{}),
 		newCmd("export", none, &exportOptions{}),

@@ -20,15 +20,22 @@ func (f *indexFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.Quantize, "quantize", "", "the embedded index's vectors: float, or sq8 (a byte per dimension: under half the memory); recorded in the database, an index on other vectors built again from the stored embeddings (default: its setting)")
 }
 
+// syncOptions are rgunit sync's, and rgunit reindex's with reindex set:
+// reindex rebuilds the index, unless --update (only what is missing) or
+// --quantize (the stored embeddings are converted, nothing is embedded
+// again).
 type syncOptions struct {
 	cmdutil.DB
-	idx            indexFlags
-	quiet, rebuild bool
+	idx                    indexFlags
+	quiet, reindex, update bool
 }
 
 func (o *syncOptions) addFlags(cmd *cobra.Command) {
 	o.idx.register(cmd)
 	cmdutil.QuietFlag(cmd, &o.quiet)
+	if o.reindex {
+		cmd.Flags().BoolVar(&o.update, "update", false, "only add the items missing from the index")
+	}
 }
 
 // run records --index and --quantize in the database, then syncs its
@@ -41,7 +48,7 @@ func (o *syncOptions) run(cmd *cobra.Command, _ []string) error {
 		if err := db.SetIndex(o.idx.IndexSettings); err != nil {
 			return err
 		}
-		return syncIndex(cmd, db, o.rebuild, o.quiet)
+		return syncIndex(cmd, db, o.reindex && !o.update && o.idx.Quantize == "", o.quiet)
 	})
 }
 

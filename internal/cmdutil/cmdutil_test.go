@@ -176,3 +176,23 @@ func TestPhase(t *testing.T) {
 		t.Fatal("Until did not close the phase at its total")
 	}
 }
+
+func TestExecute(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		status int
+		says   string
+	}{
+		{nil, 0, ""},
+		{errors.New("bad flag"), 1, "x: bad flag\n"},
+		{fmt.Errorf("%w at step 3", ErrInterrupted), 130, "x: interrupted at step 3\n"},
+	} {
+		var errOut bytes.Buffer
+		root := &cobra.Command{Use: "x", SilenceErrors: true, SilenceUsage: true, RunE: func(*cobra.Command, []string) error { return c.err }}
+		root.SetErr(&errOut)
+		root.SetArgs(nil)
+		if got := Execute(root); got != c.status || errOut.String() != c.says {
+			t.Fatalf("%v: status %d, printed %q", c.err, got, errOut.String())
+		}
+	}
+}

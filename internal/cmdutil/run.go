@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -104,4 +107,25 @@ func (r *Run[L, P]) End(last L, line string) error {
 	}
 	_, err := fmt.Fprintln(r.cmd.OutOrStdout(), line)
 	return err
+}
+
+// Execute runs root with a context that Ctrl-C or SIGTERM cancels (a
+// second Ctrl-C kills at once), prints its error after the command's name,
+// and returns the exit status: 0, 130 for ErrInterrupted, else 1.
+func Execute(root *cobra.Command) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once
+	}()
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(root.ErrOrStderr(), "%s: %v\n", root.Name(), err)
+	if errors.Is(err, ErrInterrupted) {
+		return 130
+	}
+	return 1
 }
