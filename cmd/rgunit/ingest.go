@@ -38,6 +38,9 @@ func (o *ingestOptions) addFlags(cmd *cobra.Command) {
 // check refuses bad paths, labels, --index and --model before anything is
 // opened or written.
 func (o *ingestOptions) check(cmd *cobra.Command, args []string) (err error) {
+	if o.o.BatchSize < 1 || o.o.Workers < 0 {
+		return fmt.Errorf("--batch %d, --workers %d: want a batch of at least 1 and a count of workers (0: all cores)", o.o.BatchSize, o.o.Workers)
+	}
 	o.o.Model, o.o.ImportModel = o.model, cmd.Flags().Changed("model") && o.model != "none"
 	if o.labels != "" {
 		if o.o.Labels, err = ingest.LoadLabels(o.labels); err != nil {

@@ -42,6 +42,11 @@ func TestRefusedInputs(t *testing.T) {
 		{"a filter twice", []string{"query", "id:1", "--to", "Young", "--filter", "Male=+1", "--filter", "Male=-1", "--db", db}, "--filter names Male twice"},
 		{"ls -n -1", []string{"ls", "-n", "-1", "--db", db}, "-n -1"},
 		{"classifier without steps", []string{"train", "classifier", "--steps", "0", "--db", db}, "--steps 0"},
+		{"no checkpoints", []string{"train", "unit", "--checkpoint-every", "0", "--json", "--db", db}, "--checkpoint-every 0"},
+		{"negative steps", []string{"train", "retrieval", "--steps", "-2", "--db", db}, "--steps -2"},
+		{"negative limit", []string{"train", "unit", "--limit", "-1", "--db", db}, "--limit -1"},
+		{"ingest batch 0", []string{"ingest", faces, "--batch", "0", "--db", filepath.Join(dir, "b.db")}, "--batch 0"},
+		{"negative workers", []string{"ingest", faces, "--workers", "-2", "--db", filepath.Join(dir, "w.db")}, "--workers -2"},
 	}
 	for _, c := range cases {
 		_, _, err := run(t, c.args...)
@@ -52,7 +57,7 @@ func TestRefusedInputs(t *testing.T) {
 	if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 {
 		t.Fatalf("the empty --db file was written: %v %v", fi, err)
 	}
-	for _, p := range []string{"x.db", "y.db"} {
+	for _, p := range []string{"x.db", "y.db", "b.db", "w.db"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
 			t.Errorf("a refused ingest created %s", p)
 		}

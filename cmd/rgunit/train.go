@@ -39,8 +39,11 @@ func (t *trainFlags) register(cmd *cobra.Command, steps int, what string) {
 // update checks the flags and runs train on the database opened for
 // writing, with the library's training options.
 func (t *trainFlags) update(cmd *cobra.Command, train func(*rgunit.DB, rgunit.TrainOptions) error) error {
-	if err := split.CheckFraction(t.labelled); err != nil {
+	switch {
+	case split.CheckFraction(t.labelled) != nil:
 		return fmt.Errorf("--labelled %v: want a fraction in (0, 1]", t.labelled)
+	case t.steps < 1 || t.every < 1:
+		return fmt.Errorf("--steps %d, --checkpoint-every %d: want at least 1 of each", t.steps, t.every)
 	}
 	return t.Update(func(db *rgunit.DB) error {
 		return train(db, rgunit.TrainOptions{Steps: t.steps, CheckpointEvery: t.every, Fresh: t.fresh, Labelled: t.labelled,
@@ -105,6 +108,9 @@ func (o *trainUnitOptions) addFlags(cmd *cobra.Command) {
 }
 
 func (o *trainUnitOptions) run(cmd *cobra.Command, _ []string) error {
+	if o.o.Limit < 0 {
+		return fmt.Errorf("--limit %d: want a count (0: all)", o.o.Limit)
+	}
 	if o.init != "" {
 		b, err := rgunit.Bundle(o.init)
 		if err != nil {

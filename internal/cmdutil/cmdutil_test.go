@@ -186,6 +186,7 @@ func TestExecute(t *testing.T) {
 		{nil, 0, ""},
 		{errors.New("bad flag"), 1, "x: bad flag\n"},
 		{fmt.Errorf("%w at step 3", ErrInterrupted), 130, "x: interrupted at step 3\n"},
+		{errors.New("x: no such item"), 1, "x: no such item\n"}, // the library's errors name it once
 	} {
 		var errOut bytes.Buffer
 		root := &cobra.Command{Use: "x", SilenceErrors: true, SilenceUsage: true, RunE: func(*cobra.Command, []string) error { return c.err }}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -71,7 +72,7 @@ func (r *Run[L, P]) Step(step int, l L) {
 	r.pr.Describe("step " + s)
 	r.pr.Update(step, r.steps, s)
 	P(&r.window).Add(l)
-	if r.jsonl && step%r.every == 0 {
+	if r.jsonl && r.every > 0 && step%r.every == 0 {
 		WriteJSONLine(r.cmd.OutOrStdout(), P(&r.window).Mean())
 		var zero L
 		r.window = zero
@@ -123,7 +124,11 @@ func Execute(root *cobra.Command) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(root.ErrOrStderr(), "%s: %v\n", root.Name(), err)
+	msg := err.Error()
+	if !strings.HasPrefix(msg, root.Name()+": ") { // the library's errors name it already
+		msg = root.Name() + ": " + msg
+	}
+	fmt.Fprintln(root.ErrOrStderr(), msg)
 	if errors.Is(err, ErrInterrupted) {
 		return 130
 	}
