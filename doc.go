@@ -16,17 +16,14 @@
 //
 // # Where the pipeline lives
 //
-// The networks are grouped by what they are, the stages by what they do to
-// a database:
-//
-//	stage 1, GMM-UNIT   embed (E_c, E_a, the code schema), generator (G, D, UNIT,
-//	                    its trainer and checkpoints: unit.go, train.go, run.go)
+//	stage 1, GMM-UNIT   embed (E_c, E_a, the code schema), generator (G, D, the
+//	                    UNIT model, its recipe, trainer and checkpoints)
 //	stage 2, retrieval  embed (the embedder and its triplets), retrieval (the
 //	                    retrieval model, its training, the index of every item,
 //	                    queries), index (the HNSW index itself)
-//	stage 3, RG-UNIT    generator (RG: the fusion and the guided decoder, its
-//	                    trainer: rg.go, rgtrain.go, fusion.go), guided (neighbours
-//	                    retrieved for training and translation, model bundles)
+//	stage 3, RG-UNIT    generator/rg (the fusion and the guided decoder, its
+//	                    trainer and checkpoints), guided (neighbours retrieved
+//	                    for training and translation, model bundles)
 //	evaluation          classifier (the judge of target accuracy, FD-cls),
 //	                    bench (Tables 1-3, the index against hnswlib)
 //	shared              split (the held-back tenth, labelled fractions),

@@ -10,6 +10,7 @@ import (
 	"rgunit"
 	"rgunit/embed"
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/ingest"
 	"rgunit/retrieval"
 )
@@ -155,7 +156,7 @@ func ExampleDB_TrainUnit() {
 		fmt.Println(err)
 		return
 	}
-	g, err := db.TrainRG(ctx, rgunit.RGOptions{TrainOptions: rgunit.TrainOptions{Steps: 2}, Config: generator.RGConfig{Batch: 2}})
+	g, err := db.TrainRG(ctx, rgunit.RGOptions{TrainOptions: rgunit.TrainOptions{Steps: 2}, Config: rg.Config{Batch: 2}})
 	if err != nil {
 		fmt.Println(err)
 		return

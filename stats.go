@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/guided"
 	"rgunit/retrieval"
 	"rgunit/storage"
@@ -57,7 +58,7 @@ func (d *DB) Stats() (*Stats, error) {
 	}
 	sj.PredictedAttributes, sj.WithPredicted = pred, withPred
 	sj.Models = map[string]uint64{}
-	for _, name := range []string{generator.ModelName, retrieval.ModelName, generator.RGModelName} {
+	for _, name := range []string{generator.ModelName, retrieval.ModelName, rg.ModelName} {
 		_, ver, err := st.Model(name, 0)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return nil, err
@@ -111,7 +112,7 @@ func (sj *Stats) WriteText(out io.Writer) error {
 		fmt.Fprintf(out, "vectors    %s: %d\n", m, s.Vectors[m])
 	}
 	var ms []string
-	for _, name := range []string{generator.ModelName, retrieval.ModelName, generator.RGModelName} {
+	for _, name := range []string{generator.ModelName, retrieval.ModelName, rg.ModelName} {
 		if v := sj.Models[name]; v > 0 {
 			ms = append(ms, fmt.Sprintf("%s v%d", name, v))
 		} else {

@@ -13,6 +13,7 @@ import (
 	"rgunit/classifier"
 	"rgunit/embed"
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/guided"
 	"rgunit/retrieval"
 	"rgunit/split"
@@ -326,9 +327,9 @@ func (d *DB) TrainRetrieval(ctx context.Context, o RetrievalOptions) (RetrievalR
 type RGOptions struct {
 	TrainOptions
 	// Config is a new model's configuration (K, Batch, Seed; zero values:
-	// generator.DefaultK, 8, 1); its Retrieval, Labelled, Recipe and Codes
+	// rg.DefaultK, 8, 1); its Retrieval, Labelled, Recipe and Codes
 	// are set here.
-	Config  generator.RGConfig
+	Config  rg.Config
 	Recipe  string // as UnitOptions.Recipe
 	Without []string
 
@@ -384,7 +385,7 @@ func (d *DB) TrainRG(ctx context.Context, o RGOptions) (UnitResult, error) {
 		if rc != (generator.Recipe{}) {
 			cfg.Codes = generator.CodeEncoder.String()
 		}
-		if r, err = generator.NewRG(rdb.Model.Stage1, disc, cfg); err != nil {
+		if r, err = rg.New(rdb.Model.Stage1, disc, cfg); err != nil {
 			return UnitResult{}, err
 		}
 		how := "a new discriminator"

@@ -9,6 +9,7 @@ import (
 
 	"rgunit/classifier"
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/guided"
 	"rgunit/split"
 	"rgunit/storage"
@@ -152,7 +153,7 @@ func (e Experiment) Run(st *storage.Store) (*ExperimentResult, error) {
 // for the caller to close), else the latest GMM-UNIT checkpoint alone.
 func (e *Experiment) methods(st *storage.Store) ([]Method, *guided.Translator, error) {
 	mode := e.Codes
-	if _, _, err := st.Model(generator.RGModelName, 0); err == nil && !e.NoRetrieval {
+	if _, _, err := st.Model(rg.ModelName, 0); err == nil && !e.NoRetrieval {
 		tr, err := guided.Open(st)
 		if err != nil {
 			return nil, nil, err
@@ -241,7 +242,7 @@ func (e *Experiment) labelsRow(st *storage.Store, path string, m0 Method, held H
 		return LabelsRow{}, err
 	}
 	defer other.Close()
-	if _, _, err := other.Model(generator.RGModelName, 0); err != nil {
+	if _, _, err := other.Model(rg.ModelName, 0); err != nil {
 		return LabelsRow{}, fmt.Errorf("no RG-UNIT model (train stages 1-3 there with --labelled): %w", err)
 	}
 	tr, err := guided.Open(other)

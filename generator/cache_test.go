@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"rgunit/embed"
+	"rgunit/generator/internal/gan"
 	"rgunit/nn"
 )
 
@@ -29,7 +30,7 @@ func TestCachedGraphs(t *testing.T) {
 		return x
 	}
 	fresh := func(x []float32, n int, codes bool) []float32 {
-		out, err := u.runGraphWith(nil, []graphInput{{"x", []int{n, 3, 32, 32}, x}}, func(b *nn.Builder, in []*G.Node) *G.Node {
+		out, err := u.RunGraphWith(nil, []gan.Input{{Name: "x", Shape: []int{n, 3, 32, 32}, Data: x}}, func(b *nn.Builder, in []*G.Node) *G.Node {
 			if codes {
 				mu, _ := u.Ea.Build(b, in[0])
 				return mu

@@ -159,15 +159,4 @@ func TestFreeDims(t *testing.T) {
 			t.Errorf("%v: %v, want %v", c.mode, got, c.want)
 		}
 	}
-	in := stepInputs{srcMeansT: newInput(1, 3), epsT: newInput(1, 3), ztT: newInput(1, 3), tgt01T: newInput(1, 1),
-		src01T: newInput(1, 1), swapT: newInput(1, 3), keepT: newInput(1, 3), refT: newInput(1, 3, 1, 1), xT: newInput(1, 3, 1, 1)}
-	in.klw = nil
-	c := Config{Schema: s, Recipe: Recipe{StyleSwap: 1}}
-	in.loadMasks(c, rand.New(rand.NewPCG(1, 1)), Batch{Src: [][]int8{{1}}, Tgt: [][]int8{{-1}}})
-	if keep := in.keepT.Data().([]float32); !slices.Equal(keep, []float32{0, 1, 1}) {
-		t.Fatalf("keep mask %v", keep)
-	}
-	if swap := in.swapT.Data().([]float32); !slices.Equal(swap, []float32{0, 1, 1}) {
-		t.Fatalf("swap mask %v", swap)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"rgunit/embed"
+	"rgunit/generator/internal/gan"
 	"rgunit/nn"
 )
 
@@ -19,7 +20,7 @@ func (u *UNIT) Translate(x []float32, codes [][]float32) ([][]float32, error) {
 	if n == 0 || len(x) != n*per {
 		return nil, fmt.Errorf("generator: %d values for %d images of %d px", len(x), n, s)
 	}
-	flat, err := flatCodes(codes, cd)
+	flat, err := gan.FlatCodes(codes, cd)
 	if err != nil {
 		return nil, err
 	}
@@ -29,28 +30,7 @@ func (u *UNIT) Translate(x []float32, codes [][]float32) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rows(out, n, per), nil
-}
-
-// flatCodes joins per-image codes of cd values each.
-func flatCodes(codes [][]float32, cd int) ([]float32, error) {
-	flat := make([]float32, 0, len(codes)*cd)
-	for i, c := range codes {
-		if len(c) != cd {
-			return nil, fmt.Errorf("generator: code %d has %d values, want %d", i, len(c), cd)
-		}
-		flat = append(flat, c...)
-	}
-	return flat, nil
-}
-
-// rows splits n*per values into n slices.
-func rows(out []float32, n, per int) [][]float32 {
-	res := make([][]float32, n)
-	for i := range res {
-		res[i] = out[i*per : (i+1)*per]
-	}
-	return res
+	return gan.Rows(out, n, per), nil
 }
 
 // EncodeAttrs returns E_a's mean code for each of n images.
@@ -74,25 +54,19 @@ func (u *UNIT) EncodeAttrs(x []float32, n int) ([][]float32, error) {
 // returns its output's values.
 func (u *UNIT) run(n int, build func(b *nn.Builder, x, code *G.Node) *G.Node, x, code []float32) (out []float32, err error) {
 	s, cd := u.Config.Arch.Size, u.Config.Schema.CodeDim()
-	return u.runGraph([]graphInput{{"x", []int{n, 3, s, s}, x}, {"code", []int{n, cd}, code}},
+	return u.runGraph([]gan.Input{{Name: "x", Shape: []int{n, 3, s, s}, Data: x}, {Name: "code", Shape: []int{n, cd}, Data: code}},
 		func(b *nn.Builder, in []*G.Node) *G.Node { return build(b, in[0], in[1]) })
-}
-
-type graphInput struct {
-	name  string
-	shape []int
-	data  []float32
 }
 
 // runGraph builds a forward-only graph over the model's weights with the
 // given inputs and returns its output's values.
-func (u *UNIT) runGraph(ins []graphInput, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
-	return u.runGraphWith(nil, ins, build)
+func (u *UNIT) runGraph(ins []gan.Input, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
+	return u.RunGraphWith(nil, ins, build)
 }
 
-// runGraphWith is runGraph with more parameter sets bound (a stage-3
-// model's decoder and fusion).
-func (u *UNIT) runGraphWith(extra []*nn.Params, ins []graphInput, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
+// RunGraphWith is runGraph with more parameter sets bound (a stage-3
+// model's decoder and fusion, package generator/rg).
+func (u *UNIT) RunGraphWith(extra []*nn.Params, ins []gan.Input, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
 	return u.runCached("", extra, ins, build)
 }
 
@@ -100,7 +74,7 @@ func (u *UNIT) runGraphWith(extra []*nn.Params, ins []graphInput, build func(b *
 // tag for the same weights and input shapes (tag "": built for this run
 // only). Only single images and full chunks are cached: the sizes that
 // recur (queries, ingest).
-func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []graphInput, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
+func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []gan.Input, build func(b *nn.Builder, in []*G.Node) *G.Node) (out []float32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("generator: inference graph: %v", r)
@@ -108,18 +82,18 @@ func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []graphInput, build
 	}()
 	params := append([]*nn.Params{u.Ec.P, u.Ea.P, u.G.P}, extra...)
 	key := ""
-	if n := ins[0].shape[0]; tag != "" && (n == 1 || n == inferChunk) {
+	if n := ins[0].Shape[0]; tag != "" && (n == 1 || n == inferChunk) {
 		key = "generator/" + tag
 		for _, p := range params {
 			key += fmt.Sprintf("/%d", p.ID())
 		}
 		for _, in := range ins {
-			key += fmt.Sprint(in.shape)
+			key += fmt.Sprint(in.Shape)
 		}
 	}
 	data, shapes := make([][]float32, len(ins)), make([][]int, len(ins))
 	for i, in := range ins {
-		data[i], shapes[i] = in.data, in.shape
+		data[i], shapes[i] = in.Data, in.Shape
 	}
 	return nn.InferenceGraphs.Run(key, data, func() (*nn.Built, error) {
 		b := nn.NewBuilder()
@@ -128,7 +102,7 @@ func (u *UNIT) runCached(tag string, extra []*nn.Params, ins []graphInput, build
 		}
 		nodes := make([]*G.Node, len(ins))
 		for i, in := range ins {
-			nodes[i] = b.Input(in.name, in.shape...)
+			nodes[i] = b.Input(in.Name, in.Shape...)
 		}
 		y := build(b, nodes)
 		if err := b.Err(); err != nil {
@@ -175,7 +149,7 @@ func (u *UNIT) ContentShape() [3]int {
 func (u *UNIT) Content(x []float32, n int) ([]float32, error) {
 	s := u.Config.Arch.Size
 	return chunked(n, []int{3 * s * s}, [][]float32{x}, func(m int, in [][]float32) ([]float32, error) {
-		return u.runCached("content", nil, []graphInput{{"x", []int{m, 3, s, s}, in[0]}},
+		return u.runCached("content", nil, []gan.Input{{Name: "x", Shape: []int{m, 3, s, s}, Data: in[0]}},
 			func(b *nn.Builder, in []*G.Node) *G.Node { return u.Ec.Build(b, in[0]) })
 	})
 }
@@ -184,7 +158,7 @@ func (u *UNIT) Content(x []float32, n int) ([]float32, error) {
 func (u *UNIT) Codes(x []float32, n int) ([]float32, error) {
 	s := u.Config.Arch.Size
 	return chunked(n, []int{3 * s * s}, [][]float32{x}, func(m int, in [][]float32) ([]float32, error) {
-		return u.runCached("codes", nil, []graphInput{{"x", []int{m, 3, s, s}, in[0]}},
+		return u.runCached("codes", nil, []gan.Input{{Name: "x", Shape: []int{m, 3, s, s}, Data: in[0]}},
 			func(b *nn.Builder, in []*G.Node) *G.Node {
 				mu, _ := u.Ea.Build(b, in[0])
 				return mu
@@ -196,7 +170,7 @@ func (u *UNIT) Codes(x []float32, n int) ([]float32, error) {
 func (u *UNIT) Generate(content, codes []float32, n int) ([]float32, error) {
 	cs, cd := u.ContentShape(), u.Config.Schema.CodeDim()
 	return chunked(n, []int{cs[0] * cs[1] * cs[2], cd}, [][]float32{content, codes}, func(m int, in [][]float32) ([]float32, error) {
-		return u.runGraph([]graphInput{{"content", []int{m, cs[0], cs[1], cs[2]}, in[0]}, {"code", []int{m, cd}, in[1]}},
+		return u.runGraph([]gan.Input{{Name: "content", Shape: []int{m, cs[0], cs[1], cs[2]}, Data: in[0]}, {Name: "code", Shape: []int{m, cd}, Data: in[1]}},
 			func(b *nn.Builder, in []*G.Node) *G.Node { return u.G.Build(b, in[0], in[1]) })
 	})
 }

@@ -173,14 +173,3 @@ func (d *Discriminator) Build(b *nn.Builder, x *G.Node) (patches []*G.Node, logi
 	}
 	return patches, logits
 }
-
-// advLoss is the LSGAN loss of D's patch scores against c, summed over
-// scales.
-func advLoss(b *nn.Builder, patches []*G.Node, c float64) *G.Node {
-	terms := make([]*G.Node, len(patches))
-	ws := make([]float64, len(patches))
-	for i, p := range patches {
-		terms[i], ws[i] = b.MSEConst(p, c), 1
-	}
-	return b.WeightedSum(terms, ws)
-}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"rgunit/embed"
+	"rgunit/nn"
 )
 
 // Recipe is the stage-1 (and stage-3) training recipe beyond the losses'
@@ -166,9 +167,26 @@ func (r Recipe) klScale(codeDim, step int) float64 {
 	return s
 }
 
-// emaDecay is the moving average's decay at step: lower at first, so the
+// Schedule sets the optimizers' learning rate for step (0-based; base
+// decayed by the cosine schedule) and their clipping.
+func (r Recipe) Schedule(base float64, step int, opts ...*nn.Adam) {
+	for _, o := range opts {
+		o.LR, o.ClipNorm = r.lrAt(base, step), r.ClipNorm
+	}
+}
+
+// Adam is Adam's learning rate and betas for a model trained with r: lr
+// 1e-4, 2e-4 with the cosine decay; betas 0.5, 0.999.
+func (r Recipe) Adam() (lr, beta1, beta2 float64) {
+	if r.Cosine {
+		return 2e-4, 0.5, 0.999
+	}
+	return 1e-4, 0.5, 0.999
+}
+
+// EMADecay is the moving average's decay at step: lower at first, so the
 // average does not remember the initial weights for long.
-func (r Recipe) emaDecay(step int) float64 {
+func (r Recipe) EMADecay(step int) float64 {
 	return min(r.EMA, float64(1+step)/float64(10+step))
 }
 

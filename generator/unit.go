@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"rgunit/embed"
+	"rgunit/generator/internal/gan"
 	"rgunit/nn"
 )
 
@@ -117,10 +118,7 @@ func (a *Averages) sets() []*nn.Params { return []*nn.Params{a.Ec, a.Ea, a.G} }
 // cosine decay; betas 0.5, 0.999) and the loss weights (DefaultWeights).
 func optimizerDefaults(lr, beta1, beta2 *float64, w *Weights, r Recipe) {
 	if *lr == 0 {
-		*lr, *beta1, *beta2 = 1e-4, 0.5, 0.999
-		if r.Cosine {
-			*lr = 2e-4
-		}
+		*lr, *beta1, *beta2 = r.Adam()
 	}
 	if *w == (Weights{}) {
 		*w = DefaultWeights
@@ -205,7 +203,7 @@ func (u *UNIT) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return appendBody(b, u.paramSets(), u.OptG, u.OptD), nil
+	return gan.AppendBody(b, u.paramSets(), u.OptG, u.OptD), nil
 }
 
 // format is the checkpoint format: 2 when it carries moving averages.
@@ -226,36 +224,6 @@ func (u *UNIT) paramSets() []*nn.Params {
 	return ps
 }
 
-// appendBody appends a checkpoint's parameter sets, then its two
-// optimizers' states.
-func appendBody(b []byte, ps []*nn.Params, optG, optD *nn.Adam) []byte {
-	for _, p := range ps {
-		b = nn.AppendParams(b, p)
-	}
-	b = nn.AppendAdam(b, optG)
-	return nn.AppendAdam(b, optD)
-}
-
-// readBody reads what appendBody wrote into ps and returns the two
-// optimizers; nothing may follow.
-func readBody(b []byte, ps []*nn.Params) (optG, optD *nn.Adam, err error) {
-	for _, p := range ps {
-		if b, err = nn.ReadParams(b, p); err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-		}
-	}
-	if optG, b, err = nn.ReadAdam(b); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-	}
-	if optD, b, err = nn.ReadAdam(b); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
-	}
-	if len(b) != 0 {
-		return nil, nil, fmt.Errorf("%w: %d trailing bytes", ErrCheckpoint, len(b))
-	}
-	return optG, optD, nil
-}
-
 // UnmarshalUNIT decodes a checkpoint into a new model.
 func UnmarshalUNIT(b []byte) (*UNIT, error) {
 	var h header
@@ -271,8 +239,8 @@ func UnmarshalUNIT(b []byte) (*UNIT, error) {
 		return nil, fmt.Errorf("%w: format %d (a model of this configuration is format %d)", ErrCheckpoint, h.Format, u.format())
 	}
 	u.Step = h.Step
-	if u.OptG, u.OptD, err = readBody(b, u.paramSets()); err != nil {
-		return nil, err
+	if u.OptG, u.OptD, err = gan.ReadBody(b, u.paramSets()); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
 	}
 	return u, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/nn"
 	"rgunit/retrieval"
 	"rgunit/storage"
@@ -80,19 +81,19 @@ func Export(st *storage.Store, p Provenance) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	blob, ver, err := st.Model(generator.RGModelName, 0)
+	blob, ver, err := st.Model(rg.ModelName, 0)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("%w %s: run rgunit train rg first", ErrNoModel, st.Path())
 	}
 	if err != nil {
 		return nil, err
 	}
-	if rv, _, err := generator.RGCheckpointInfo(blob); err != nil {
+	if rv, _, err := rg.CheckpointInfo(blob); err != nil {
 		return nil, err
 	} else if rv != mver {
-		return nil, fmt.Errorf("%w: %s version %d was trained over retrieval version %d, the latest is %d", ErrVersion, generator.RGModelName, ver, rv, mver)
+		return nil, fmt.Errorf("%w: %s version %d was trained over retrieval version %d, the latest is %d", ErrVersion, rg.ModelName, ver, rv, mver)
 	}
-	r, err := generator.UnmarshalRG(blob, m.Stage1)
+	r, err := rg.Unmarshal(blob, m.Stage1)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +224,7 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
-	r, err := generator.UnmarshalRG(bd.RG, m.Stage1)
+	r, err := rg.Unmarshal(bd.RG, m.Stage1)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
@@ -258,8 +259,8 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 	// The same bundle again does nothing; one with another RG-UNIT model
 	// over the same retrieval model (stage 3 retrained) adds it as a new
 	// version, and the index stays valid.
-	if cur, ver, err := st.Model(generator.RGModelName, 0); err == nil && haveRetrieval {
-		if rv, _, err := generator.RGCheckpointInfo(cur); err == nil && rv == res.RetrievalVersion {
+	if cur, ver, err := st.Model(rg.ModelName, 0); err == nil && haveRetrieval {
+		if rv, _, err := rg.CheckpointInfo(cur); err == nil && rv == res.RetrievalVersion {
 			if old, err := ImportedProvenance(st); err == nil && old != nil && old.RGSHA256 == p.RGSHA256 {
 				res.RGVersion, res.Already = ver, true
 			}
@@ -280,7 +281,7 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 	if err != nil {
 		return nil, err
 	}
-	puts := []storage.ModelPut{{Name: generator.RGModelName, Blob: rb}, {Name: BundleModelName, Blob: pj, Keep: 1}}
+	puts := []storage.ModelPut{{Name: rg.ModelName, Blob: rb}, {Name: BundleModelName, Blob: pj, Keep: 1}}
 	if !haveRetrieval {
 		puts = append([]storage.ModelPut{{Name: retrieval.ModelName, Blob: bd.Retrieval}}, puts...)
 	}

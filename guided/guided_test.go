@@ -12,6 +12,7 @@ import (
 
 	"rgunit/embed"
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/ingest"
 	"rgunit/retrieval"
 	"rgunit/storage"
@@ -92,10 +93,10 @@ func indexAndOpen(t *testing.T, st *storage.Store, m *retrieval.Model, ver uint6
 }
 
 // train trains a new RG-UNIT for steps and returns its losses.
-func (s *setup) train(t *testing.T, steps int, c generator.RGConfig) []generator.Losses {
+func (s *setup) train(t *testing.T, steps int, c rg.Config) []generator.Losses {
 	t.Helper()
 	c.Retrieval = s.db.Version
-	r, err := generator.NewRG(s.db.Model.Stage1, s.u.D, c)
+	r, err := rg.New(s.db.Model.Stage1, s.u.D, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestTrainLowersLoss(t *testing.T) {
 	}
 	t.Parallel()
 	s := newSetup(t)
-	ls := s.train(t, 40, generator.RGConfig{K: 3, Batch: 4, Seed: 1, LR: 1e-3, Beta1: 0.5, Beta2: 0.999})
+	ls := s.train(t, 40, rg.Config{K: 3, Batch: 4, Seed: 1, LR: 1e-3, Beta1: 0.5, Beta2: 0.999})
 	mean := func(ls []generator.Losses) (rec, cyc float64) {
 		for _, l := range ls {
 			rec, cyc = rec+l.Rec/float64(len(ls)), cyc+l.Cycle/float64(len(ls))
@@ -143,7 +144,7 @@ func TestTrainDefaultRecipe(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	arch, sch := s.u.Config.Arch, s.u.Config.Schema
-	c := generator.RGConfig{K: 2, Batch: 4, Seed: 1, Recipe: generator.StageThree(generator.DefaultRecipe(6, &arch, &sch)),
+	c := rg.Config{K: 2, Batch: 4, Seed: 1, Recipe: generator.StageThree(generator.DefaultRecipe(6, &arch, &sch)),
 		Codes: generator.CodeEncoder.String()}
 	ls := s.train(t, 6, c)
 	for _, l := range ls {
@@ -207,7 +208,7 @@ func TestRetrieveExcludesSource(t *testing.T) {
 func TestTranslateSmallIndex(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
-	s.train(t, 2, generator.RGConfig{K: 3, Batch: 2, Seed: 1})
+	s.train(t, 2, rg.Config{K: 3, Batch: 2, Seed: 1})
 	b, err := Export(s.st, Provenance{Command: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +259,7 @@ func TestTranslateSmallIndex(t *testing.T) {
 func TestBundle(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
-	s.train(t, 3, generator.RGConfig{K: 2, Batch: 2, Seed: 1})
+	s.train(t, 3, rg.Config{K: 2, Batch: 2, Seed: 1})
 	b, err := Export(s.st, Provenance{Command: "test", Data: "samples/faces", Commit: "abc"})
 	if err != nil {
 		t.Fatal(err)
@@ -331,7 +332,7 @@ func TestBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.train(t, 3, generator.RGConfig{K: 2, Batch: 2, Seed: 2})
+	s.train(t, 3, rg.Config{K: 2, Batch: 2, Seed: 2})
 	b2, err := Export(s.st, Provenance{Command: "test", Data: "samples/faces", Commit: "def"})
 	if err != nil {
 		t.Fatal(err)

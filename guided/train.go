@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/internal/loop"
 	"rgunit/retrieval"
 	"rgunit/storage"
@@ -15,38 +16,38 @@ import (
 // Load returns the latest RG-UNIT model of db's store, over db's retrieval
 // model. ErrNoModel when there is none; ErrVersion when it was trained over
 // another retrieval version than db's (retrain it with rgunit train rg).
-func Load(db *retrieval.Session) (*generator.RG, uint64, error) {
+func Load(db *retrieval.Session) (*rg.Model, uint64, error) {
 	st := db.St
-	blob, ver, err := st.Model(generator.RGModelName, 0)
+	blob, ver, err := st.Model(rg.ModelName, 0)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, 0, fmt.Errorf("%w %s: run rgunit train rg (or translate with --no-retrieval)", ErrNoModel, st.Path())
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	rv, step, err := generator.RGCheckpointInfo(blob)
+	rv, step, err := rg.CheckpointInfo(blob)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s version %d: %w", generator.RGModelName, ver, err)
+		return nil, 0, fmt.Errorf("%s version %d: %w", rg.ModelName, ver, err)
 	}
 	if rv != db.Version {
 		return nil, 0, fmt.Errorf("%w: %s version %d (step %d) was trained over %s version %d, but %s's retrieval model is version %d: run rgunit train rg",
-			ErrVersion, generator.RGModelName, ver, step, retrieval.ModelName, rv, st.Path(), db.Version)
+			ErrVersion, rg.ModelName, ver, step, retrieval.ModelName, rv, st.Path(), db.Version)
 	}
-	r, err := generator.UnmarshalRG(blob, db.Model.Stage1)
+	r, err := rg.Unmarshal(blob, db.Model.Stage1)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s version %d: %w", generator.RGModelName, ver, err)
+		return nil, 0, fmt.Errorf("%s version %d: %w", rg.ModelName, ver, err)
 	}
 	return r, ver, nil
 }
 
 // Checkpoint stores r as a new version of the RG-UNIT model and prunes all
 // but keep versions.
-func Checkpoint(st *storage.Store, r *generator.RG, keep int) (uint64, error) {
+func Checkpoint(st *storage.Store, r *rg.Model, keep int) (uint64, error) {
 	blob, err := r.MarshalBinary()
 	if err != nil {
 		return 0, err
 	}
-	ver, err := st.PutModelKeep(generator.RGModelName, blob, max(keep, 1))
+	ver, err := st.PutModelKeep(rg.ModelName, blob, max(keep, 1))
 	if err != nil {
 		return ver, fmt.Errorf("guided: checkpoint: %w", err)
 	}
@@ -68,7 +69,7 @@ type TrainOptions struct {
 // Checkpoints go into the store every o.CheckpointEvery steps and when
 // training stops; batches and noise depend on (seed, step) only, so a
 // resumed run is the same run.
-func Train(ctx context.Context, db *retrieval.Session, r *generator.RG, d *generator.Dataset, o TrainOptions) (last generator.Losses, err error) {
+func Train(ctx context.Context, db *retrieval.Session, r *rg.Model, d *generator.Dataset, o TrainOptions) (last generator.Losses, err error) {
 	if d.Size != r.Base.Config.Arch.Size {
 		return last, fmt.Errorf("%w: data at %d px, model at %d px", generator.ErrResolution, d.Size, r.Base.Config.Arch.Size)
 	}
@@ -86,7 +87,7 @@ func Train(ctx context.Context, db *retrieval.Session, r *generator.RG, d *gener
 		}
 		return d.X[i], true
 	}}
-	tr, err := generator.NewRGTrainer(r)
+	tr, err := rg.NewTrainer(r)
 	if err != nil {
 		return last, err
 	}
@@ -123,7 +124,7 @@ func Train(ctx context.Context, db *retrieval.Session, r *generator.RG, d *gener
 					codes = append(codes, c...)
 				}
 			}
-			l, err := tr.Step(generator.RGBatch{Batch: b, NbTgt: tgt.Maps, NbSrc: src.Maps, Codes: codes})
+			l, err := tr.Step(rg.Batch{Batch: b, NbTgt: tgt.Maps, NbSrc: src.Maps, Codes: codes})
 			if err == nil {
 				last = l
 				if o.OnStep != nil {

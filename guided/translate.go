@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/retrieval"
 	"rgunit/storage"
 )
@@ -13,7 +14,7 @@ import (
 // index, and the RG-UNIT model trained over them.
 type Translator struct {
 	DB      *retrieval.Session
-	RG      *generator.RG
+	RG      *rg.Model
 	Version uint64 // of the RG-UNIT model
 	guide   *Guide
 	ids     []uint64 // every item, for random guidance (loaded on first use)

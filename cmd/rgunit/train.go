@@ -8,6 +8,7 @@ import (
 
 	"rgunit"
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/internal/cmdutil"
 	"rgunit/internal/loop"
 	"rgunit/retrieval"
@@ -137,7 +138,7 @@ type trainRGOptions struct {
 func (o *trainRGOptions) addFlags(cmd *cobra.Command) {
 	o.trainFlags.register(cmd, 3000, "rg-unit")
 	o.recipe.register(cmd)
-	o.o.Config = generator.DefaultRGConfig()
+	o.o.Config = rg.DefaultConfig()
 	c, f := &o.o.Config, cmd.Flags()
 	f.IntVarP(&c.K, "k", "k", c.K, "neighbours retrieved and fused per image")
 	f.IntVar(&c.Batch, "batch", c.Batch, "batch size")

@@ -14,6 +14,7 @@ import (
 	"rgunit"
 	"rgunit/embed"
 	"rgunit/generator"
+	"rgunit/generator/rg"
 	"rgunit/ingest"
 	"rgunit/retrieval"
 )
@@ -127,7 +128,7 @@ func train(t testing.TB, path string) {
 	if _, err := db.Sync(ctx, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.TrainRG(ctx, rgunit.RGOptions{TrainOptions: rgunit.TrainOptions{Steps: 2}, Config: generator.RGConfig{Batch: 2}}); err != nil {
+	if _, err := db.TrainRG(ctx, rgunit.RGOptions{TrainOptions: rgunit.TrainOptions{Steps: 2}, Config: rg.Config{Batch: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.TrainClassifier(ctx, rgunit.ClassifierOptions{Steps: 2, Batch: 4, Width: 4}); err != nil {

@@ -1,4 +1,4 @@
-package generator
+package rg
 
 import (
 	"math/rand/v2"

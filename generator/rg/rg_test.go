@@ -1,14 +1,15 @@
-package generator
+package rg
 
 import (
 	"errors"
 	"math/rand/v2"
+	"rgunit/generator"
 	"slices"
 	"testing"
 )
 
 // rgInputs makes n random images, codes and k neighbour maps for u.
-func rgInputs(u *UNIT, n, k int, seed uint64) (x []float32, codes [][]float32, nbs [][]float32) {
+func rgInputs(u *generator.UNIT, n, k int, seed uint64) (x []float32, codes [][]float32, nbs [][]float32) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	s := u.Config.Arch.Size
 	x = make([]float32, n*3*s*s)
@@ -36,9 +37,9 @@ func rgInputs(u *UNIT, n, k int, seed uint64) (x []float32, codes [][]float32, n
 // identity on the source's content), for k = 1..5; and its checkpoint
 // round-trips bit for bit once the fusion has changed.
 func TestRGStartsAsGMMUNIT(t *testing.T) {
-	u, _ := NewUNIT(tinyConfig(2))
+	u, _ := generator.NewUNIT(tinyConfig(2))
 	for k := 1; k <= 5; k++ {
-		r, err := NewRG(u, u.D, RGConfig{K: k, Seed: 3})
+		r, err := New(u, u.D, Config{K: k, Seed: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +67,7 @@ func TestRGStartsAsGMMUNIT(t *testing.T) {
 		}
 	}
 	// Round trip after changing the fusion.
-	r, _ := NewRG(u, nil, RGConfig{K: 3, Seed: 3})
+	r, _ := New(u, nil, Config{K: 3, Seed: 3})
 	w := r.Fusion.P.Get("f2.w").Data().([]float32)
 	for i := range w {
 		w[i] += 0.01 * float32(i%7)
@@ -77,11 +78,11 @@ func TestRGStartsAsGMMUNIT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := UnmarshalRG(blob, u)
+	back, err := Unmarshal(blob, u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rv, step, err := RGCheckpointInfo(blob); err != nil || rv != 4 || step != 12 || back.Step != 12 {
+	if rv, step, err := CheckpointInfo(blob); err != nil || rv != 4 || step != 12 || back.Step != 12 {
 		t.Fatalf("version %d step %d (%d) %v", rv, step, back.Step, err)
 	}
 	x, codes, nbs := rgInputs(u, 2, 3, 9)
@@ -94,17 +95,17 @@ func TestRGStartsAsGMMUNIT(t *testing.T) {
 	}
 	// Damaged or mismatched checkpoints are refused.
 	for _, bad := range [][]byte{blob[:len(blob)/2], append(slices.Clone(blob), 1), []byte("nope")} {
-		if _, err := UnmarshalRG(bad, u); !errors.Is(err, ErrCheckpoint) {
+		if _, err := Unmarshal(bad, u); !errors.Is(err, generator.ErrCheckpoint) {
 			t.Fatalf("damaged checkpoint: %v", err)
 		}
 	}
 	other := tinyConfig(2)
 	other.Arch.Width = 4
-	o, _ := NewUNIT(other)
-	if _, err := UnmarshalRG(blob, o); !errors.Is(err, ErrCheckpoint) {
+	o, _ := generator.NewUNIT(other)
+	if _, err := Unmarshal(blob, o); !errors.Is(err, generator.ErrCheckpoint) {
 		t.Fatalf("checkpoint over another architecture: %v", err)
 	}
-	if _, err := NewRG(u, nil, RGConfig{K: 17}); err == nil {
+	if _, err := New(u, nil, Config{K: 17}); err == nil {
 		t.Fatal("k = 17 accepted")
 	}
 }
@@ -113,10 +114,10 @@ func TestRGStartsAsGMMUNIT(t *testing.T) {
 // fusion but never E_c, E_a or G's code MLP, and lowers the loss on a
 // repeated batch.
 func TestRGStepFreezes(t *testing.T) {
-	st := facesStore(t, 32, true)
-	d, _ := LoadDataset(st, faceSchema, 32, 8)
-	u, _ := NewUNIT(tinyConfig(4))
-	r, err := NewRG(u, u.D, RGConfig{K: 2, Seed: 5, LR: 1e-3, Beta1: 0.5, Beta2: 0.999})
+	st := facesStore(t, 32)
+	d, _ := generator.LoadDataset(st, faceSchema, 32, 8)
+	u, _ := generator.NewUNIT(tinyConfig(4))
+	r, err := New(u, u.D, Config{K: 2, Seed: 5, LR: 1e-3, Beta1: 0.5, Beta2: 0.999})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestRGStepFreezes(t *testing.T) {
 		return out
 	}
 	before := snap()
-	tr, err := NewRGTrainer(r)
+	tr, err := NewTrainer(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +160,8 @@ func TestRGStepFreezes(t *testing.T) {
 		}
 		return out
 	}
-	batch := RGBatch{Batch: b, NbTgt: [][]float32{rot(1), rot(2)}, NbSrc: [][]float32{rot(3), rot(1)}}
-	var first, last Losses
+	batch := Batch{Batch: b, NbTgt: [][]float32{rot(1), rot(2)}, NbSrc: [][]float32{rot(3), rot(1)}}
+	var first, last generator.Losses
 	for i := range 30 {
 		l, err := tr.Step(batch)
 		if err != nil {
@@ -185,7 +186,7 @@ func TestRGStepFreezes(t *testing.T) {
 			t.Errorf("%s did not train", name)
 		}
 	}
-	if _, err := tr.Step(RGBatch{Batch: b, NbTgt: batch.NbTgt[:1], NbSrc: batch.NbSrc}); err == nil {
+	if _, err := tr.Step(Batch{Batch: b, NbTgt: batch.NbTgt[:1], NbSrc: batch.NbSrc}); err == nil {
 		t.Error("a batch with one target neighbour map accepted for k = 2")
 	}
 }

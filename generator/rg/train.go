@@ -1,4 +1,4 @@
-package generator
+package rg
 
 import (
 	"errors"
@@ -8,15 +8,17 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"rgunit/generator"
+	"rgunit/generator/internal/gan"
 	"rgunit/nn"
 )
 
-// RGBatch is a stage-3 batch: a stage-1 batch with, for each image, the
+// Batch is a stage-3 batch: a stage-1 batch with, for each image, the
 // content maps of the K neighbours retrieved for its target (NbTgt) and
 // for its own domain (NbSrc, used to reconstruct it). NbTgt[k] holds the
 // k-th neighbour of every image: N*C*H*W values.
-type RGBatch struct {
-	Batch
+type Batch struct {
+	generator.Batch
 	NbTgt, NbSrc [][]float32
 	// Codes, when set, are the translations' codes (TranslationCode of each
 	// image's E_a mean and its target neighbours' codes, CodeDim values per
@@ -24,25 +26,25 @@ type RGBatch struct {
 	Codes []float32
 }
 
-// RGTrainer runs stage-3 steps: a G step (G but its code MLP, and the
+// Trainer runs stage-3 steps: a G step (G but its code MLP, and the
 // fusion, through the stage-1 generator losses; E_c, E_a and D frozen) and
 // a D step.
-type RGTrainer struct {
-	r  *RG
+type Trainer struct {
+	r  *Model
 	gb *nn.Builder
 	gm G.VM
 	gt *nn.Params // the trained part of G
 
-	stepInputs
+	gan.Inputs
 	nbT, nbS                                   []*G.Node
 	nbTT, nbST                                 []*tensor.Dense
 	adv, cls, rec, content, code, cycle, total *G.Node
 	fake                                       G.Value
-	dstep                                      *dStep
+	dstep                                      *gan.DStep
 }
 
-// NewRGTrainer builds the two graphs for r's batch size.
-func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
+// NewTrainer builds the two graphs for r's batch size.
+func NewTrainer(r *Model) (t *Trainer, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			t, err = nil, fmt.Errorf("generator: building the stage-3 graphs: %v", p)
@@ -51,59 +53,59 @@ func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
 	c, bc := r.Config, r.Base.Config
 	n, s, cd, na := c.Batch, bc.Arch.Size, bc.Schema.CodeDim(), len(bc.Schema.Attrs)
 	cs := r.Base.ContentShape()
-	t = &RGTrainer{r: r, gt: r.trainableG()}
+	t = &Trainer{r: r, gt: r.trainableG()}
 
 	b := nn.NewBuilder(t.gt, r.Fusion.P)
 	for _, p := range []*nn.Params{r.G.P, r.Base.Ec.P, r.Base.Ea.P, r.D.P} {
 		b.Use(p)
 	}
 	t.gb = b
-	t.stepInputs = newStepInputs(b, n, s, cd, na, 1)
+	t.Inputs = gan.NewInputs(b, n, s, cd, na, 1)
 	for k := range c.K {
 		t.nbT = append(t.nbT, b.Input(fmt.Sprint("nb_tgt", k), n, cs[0], cs[1], cs[2]))
 		t.nbS = append(t.nbS, b.Input(fmt.Sprint("nb_src", k), n, cs[0], cs[1], cs[2]))
-		t.nbTT, t.nbST = append(t.nbTT, newInput(n, cs[0], cs[1], cs[2])), append(t.nbST, newInput(n, cs[0], cs[1], cs[2]))
+		t.nbTT, t.nbST = append(t.nbTT, gan.NewTensor(n, cs[0], cs[1], cs[2])), append(t.nbST, gan.NewTensor(n, cs[0], cs[1], cs[2]))
 	}
 	u := r.Base
-	content := u.Ec.Build(b, t.x)
-	mu, logvar := u.Ea.Build(b, t.x)
+	content := u.Ec.Build(b, t.X)
+	mu, logvar := u.Ea.Build(b, t.X)
 	z := mu
 	if !c.Recipe.RecFromMu {
-		z = b.Reparam(mu, logvar, t.eps)
+		z = b.Reparam(mu, logvar, t.Eps)
 	}
 	xrec := r.G.Build(b, r.Fusion.Build(b, content, t.nbS), z)
-	nets := passNets{
-		forward: func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, t.nbT), code) },
-		back:    func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, t.nbS), code) },
-		ec:      u.Ec, d: r.D,
+	nets := gan.PassNets{
+		Forward: func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, t.nbT), code) },
+		Back:    func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, t.nbS), code) },
+		Ec:      u.Ec, D: r.D.Build,
 	}
-	p := nets.translationPass(b, t.x, content, t.zt, z, t.tgt01)
-	mufake, _ := u.Ea.Build(b, p.fake)
-	t.adv, t.cls, t.content, t.cycle = p.adv, p.cls, p.content, p.cycle
-	t.rec = b.L1(xrec, t.x)
-	t.code = b.L1(mufake, t.zt)
+	p := nets.Translation(b, t.X, content, t.Zt, z, t.Tgt01)
+	mufake, _ := u.Ea.Build(b, p.Fake)
+	t.adv, t.cls, t.content, t.cycle = p.Adv, p.Cls, p.Content, p.Cycle
+	t.rec = b.L1(xrec, t.X)
+	t.code = b.L1(mufake, t.Zt)
 	w := c.Weights
 	terms := []*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle}
 	weights := []float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle}
 	if k := c.Recipe.ChromaSmooth; k > 0 {
-		terms, weights = append(terms, chromaHF(b, p.fake, n, s)), append(weights, k)
+		terms, weights = append(terms, chromaHF(b, p.Fake, n, s)), append(weights, k)
 	}
 	t.total = b.WeightedSum(terms, weights)
 	if err := b.Err(); err != nil {
 		return nil, fmt.Errorf("generator: building the stage-3 G step: %w", err)
 	}
-	G.Read(p.fake, &t.fake)
+	G.Read(p.Fake, &t.fake)
 	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
 		return nil, fmt.Errorf("generator: stage-3 G step gradients: %w", err)
 	}
-	if t.dstep, err = newDStep(r.D, n, s, na, 1, w); err != nil {
+	if t.dstep, err = gan.NewDStep(r.D.Build, r.D.P, n, s, na, 1, w.Adv, w.Cls); err != nil {
 		return nil, err
 	}
 	nbs := map[*G.Node]*tensor.Dense{}
 	for k := range c.K {
 		nbs[t.nbT[k]], nbs[t.nbS[k]] = t.nbTT[k], t.nbST[k]
 	}
-	if err := t.bind(t.dstep, nbs); err != nil {
+	if err := t.Bind(t.dstep, nbs); err != nil {
 		return nil, err
 	}
 	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
@@ -111,68 +113,72 @@ func NewRGTrainer(r *RG) (t *RGTrainer, err error) {
 }
 
 // Close releases the machines.
-func (t *RGTrainer) Close() {
+func (t *Trainer) Close() {
 	nn.CloseMachine(t.gm)
-	nn.CloseMachine(t.dstep.m)
+	t.dstep.Close()
 }
 
 // Step runs one G step and one D step and returns the losses (KL is not
 // trained in stage 3 and reads 0).
-func (t *RGTrainer) Step(batch RGBatch) (Losses, error) {
+func (t *Trainer) Step(batch Batch) (generator.Losses, error) {
 	start := time.Now()
 	r := t.r
 	c, bc := r.Config, r.Base.Config
-	if len(batch.X) != len(t.xT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch ||
+	if len(batch.X) != len(t.XT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch ||
 		len(batch.NbTgt) != c.K || len(batch.NbSrc) != c.K {
-		return Losses{}, fmt.Errorf("generator: stage-3 batch of %d values, %d sources, %d targets, %d+%d neighbour maps",
+		return generator.Losses{}, fmt.Errorf("generator: stage-3 batch of %d values, %d sources, %d targets, %d+%d neighbour maps",
 			len(batch.X), len(batch.Src), len(batch.Tgt), len(batch.NbTgt), len(batch.NbSrc))
 	}
 	for k := range c.K {
 		for _, p := range [][2][]float32{{t.nbTT[k].Data().([]float32), batch.NbTgt[k]}, {t.nbST[k].Data().([]float32), batch.NbSrc[k]}} {
 			if len(p[0]) != len(p[1]) {
-				return Losses{}, fmt.Errorf("generator: neighbour map of %d values, want %d", len(p[1]), len(p[0]))
+				return generator.Losses{}, fmt.Errorf("generator: neighbour map of %d values, want %d", len(p[1]), len(p[0]))
 			}
 			copy(p[0], p[1])
 		}
 	}
-	t.load(bc, c.Seed, r.Step, batch.Batch)
+	// The stage-1 draws (the KL is not trained here: its weight is unused).
+	t.Load(gan.Draw{Schema: bc.Schema, StyleSwap: bc.Recipe.StyleSwap}, c.Seed, r.Step, batch.Batch)
 	if batch.Codes != nil {
-		zt := t.ztT.Data().([]float32)
+		zt := t.ZtT.Data().([]float32)
 		if len(batch.Codes) != len(zt) {
-			return Losses{}, fmt.Errorf("generator: %d code values for a batch of %d", len(batch.Codes), len(zt))
+			return generator.Losses{}, fmt.Errorf("generator: %d code values for a batch of %d", len(batch.Codes), len(zt))
 		}
 		copy(zt, batch.Codes)
 	}
-	var l Losses
+	var l generator.Losses
 	if err := nn.Run(t.gm); err != nil {
 		return l, fmt.Errorf("generator: stage-3 G step: %w", err)
 	}
-	l.Adv, l.Cls, l.Rec, l.Content = scalar(t.adv), scalar(t.cls), scalar(t.rec), scalar(t.content)
-	l.Code, l.Cycle, l.GTotal = scalar(t.code), scalar(t.cycle), scalar(t.total)
-	if err := copyFakes([]G.Value{t.fake}, t.fakeT); err != nil {
+	l.Adv, l.Cls, l.Rec, l.Content = gan.Scalar(t.adv), gan.Scalar(t.cls), gan.Scalar(t.rec), gan.Scalar(t.content)
+	l.Code, l.Cycle, l.GTotal = gan.Scalar(t.code), gan.Scalar(t.cycle), gan.Scalar(t.total)
+	if err := gan.CopyFakes([]G.Value{t.fake}, t.FakeT); err != nil {
 		return l, err
 	}
-	schedule(c.Recipe, c.LR, r.Step, r.OptG, r.OptD)
+	c.Recipe.Schedule(c.LR, r.Step, r.OptG, r.OptD)
 	if err := r.OptG.Update(t.gb, t.gt, r.Fusion.P); err != nil {
 		return l, err
 	}
 	if r.EMA != nil {
-		d := c.Recipe.emaDecay(r.Step)
+		d := c.Recipe.EMADecay(r.Step)
 		if err := errors.Join(r.EMA.G.MoveAverage(r.G.P, d), r.EMA.Fusion.MoveAverage(r.Fusion.P, d)); err != nil {
 			return l, err
 		}
 	}
 	t.gm.Reset()
-	if err := t.dstep.run(r.OptD, &l); err != nil {
+	var err error
+	if l.DAdv, l.DCls, err = t.dstep.Run(r.OptD); err != nil {
 		return l, err
 	}
-	return l, endStep(&l, &r.Step, start)
+	l.Seconds, err = gan.EndStep(&r.Step, start, l.GTotal)
+	l.Step = r.Step
+	return l, err
 }
 
 // Translate decodes n images with retrieval guidance: G(F(E_c(x_i),
 // neighbours), codes[i]). neighbours[k] holds the k-th neighbour's content
 // map of every image (n*C*H*W values).
-func (r *RG) Translate(x []float32, codes [][]float32, neighbours [][]float32) ([][]float32, error) {
+func (r *Model) Translate(x []float32, codes [][]float32, neighbours [][]float32) ([][]float32, error) {
 	u := r.Base
 	s, cd := u.Config.Arch.Size, u.Config.Schema.CodeDim()
 	cs := u.ContentShape()
@@ -184,24 +190,24 @@ func (r *RG) Translate(x []float32, codes [][]float32, neighbours [][]float32) (
 	if len(neighbours) != r.Config.K {
 		return nil, fmt.Errorf("generator: %d neighbour maps for a model that fuses %d", len(neighbours), r.Config.K)
 	}
-	flat, err := flatCodes(codes, cd)
+	flat, err := gan.FlatCodes(codes, cd)
 	if err != nil {
 		return nil, err
 	}
-	ins := []graphInput{{"x", []int{n, 3, s, s}, x}, {"code", []int{n, cd}, flat}}
+	ins := []gan.Input{{Name: "x", Shape: []int{n, 3, s, s}, Data: x}, {Name: "code", Shape: []int{n, cd}, Data: flat}}
 	for k, nb := range neighbours {
 		if len(nb) != n*cper {
 			return nil, fmt.Errorf("generator: neighbour map %d has %d values, want %d", k, len(nb), n*cper)
 		}
-		ins = append(ins, graphInput{fmt.Sprint("nb", k), []int{n, cs[0], cs[1], cs[2]}, nb})
+		ins = append(ins, gan.Input{Name: fmt.Sprint("nb", k), Shape: []int{n, cs[0], cs[1], cs[2]}, Data: nb})
 	}
-	out, err := u.runGraphWith([]*nn.Params{r.G.P, r.Fusion.P}, ins, func(b *nn.Builder, in []*G.Node) *G.Node {
+	out, err := u.RunGraphWith([]*nn.Params{r.G.P, r.Fusion.P}, ins, func(b *nn.Builder, in []*G.Node) *G.Node {
 		return r.G.Build(b, r.Fusion.Build(b, u.Ec.Build(b, in[0]), in[2:]), in[1])
 	})
 	if err != nil {
 		return nil, err
 	}
-	return rows(out, n, per), nil
+	return gan.Rows(out, n, per), nil
 }
 
 // chromaHF is the mean |Laplacian| of the chroma channels (R-G, B-G) of
@@ -209,11 +215,11 @@ func (r *RG) Translate(x []float32, codes [][]float32, neighbours [][]float32) (
 // measures.
 func chromaHF(b *nn.Builder, x *G.Node, n, s int) *G.Node {
 	lap := [9]float32{0, 1, 0, 1, -4, 1, 0, 1, 0}
-	w := newInput(2, 3, 3, 3)
+	w := gan.NewTensor(2, 3, 3, 3)
 	k := w.Data().([]float32)
 	for i, v := range lap {
 		k[0*27+0*9+i], k[0*27+1*9+i] = v, -v // R-G
 		k[1*27+2*9+i], k[1*27+1*9+i] = v, -v // B-G
 	}
-	return b.L1(b.Conv(x, w, nil, 1, 0), b.P(newInput(n, 2, s-2, s-2)))
+	return b.L1(b.Conv(x, w, nil, 1, 0), b.P(gan.NewTensor(n, 2, s-2, s-2)))
 }
