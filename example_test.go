@@ -11,6 +11,7 @@ import (
 	"rgunit/embed"
 	"rgunit/generator"
 	"rgunit/generator/rg"
+	"rgunit/guided"
 	"rgunit/ingest"
 	"rgunit/retrieval"
 )
@@ -177,4 +178,82 @@ func ExampleDemo() {
 	}
 	fmt.Println(filepath.Base(sheet))
 	// Output: 000001_sheet.png
+}
+
+// Items by attributes alone: known labels first, then unlabelled items
+// whose predicted attributes match.
+func ExampleDB_QueryAttrs() {
+	db, done := faces()
+	defer done()
+	ns, err := db.QueryAttrs(context.Background(), "Blond_Hair,-Male", 5, "Young=+1")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ok := 0
+	for _, n := range ns {
+		if n.Labels["Blond_Hair"] > 0 && n.Labels["Male"] < 0 && n.Labels["Young"] > 0 {
+			ok++
+		}
+	}
+	fmt.Printf("%d items, %d of them young blond women\n", len(ns), ok)
+	// Output: 5 items, 5 of them young blond women
+}
+
+// A database's summary, as rgunit stats prints it.
+func ExampleDB_Stats() {
+	db, done := faces()
+	defer done()
+	s, err := db.Stats()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d items (%d labelled) of %d px; retrieval model version %d\n", s.Items, s.Labelled, s.ImageSize, s.Models["retrieval"])
+	// Output: 300 items (300 labelled) of 64 px; retrieval model version 1
+}
+
+// Moving models between databases: export a bundle from one, import it
+// into another, which then indexes its items with them.
+func ExampleDB_ExportBundle() {
+	db, done := faces()
+	defer done()
+	b, err := db.ExportBundle(guided.Provenance{Command: "example", Data: "samples/faces"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	dir, _ := os.MkdirTemp("", "rgunit-example")
+	defer os.RemoveAll(dir)
+	other, err := rgunit.Open(filepath.Join(dir, "other.db"), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer other.Close()
+	if _, err := other.Ingest(context.Background(), []string{"samples/faces/000001.png", "samples/faces/000002.png"}, rgunit.IngestOptions{Model: "none"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	imp, s, err := other.ImportBundle(context.Background(), b, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("imported bundle by %q; %d items embedded, %d indexed\n", imp.Provenance.Command, s.Added, s.Indexed)
+	// Output: imported bundle by "example"; 2 items embedded, 2 indexed
+}
+
+// Sync embeds and indexes what the index lacks: after a rebuild, every
+// item.
+func ExampleDB_Sync() {
+	db, done := faces()
+	defer done()
+	s, err := db.Sync(context.Background(), true, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d items embedded, %d indexed\n", s.Added, s.Indexed)
+	// Output: 300 items embedded, 300 indexed
 }
