@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"rgunit"
+	"rgunit/internal/testenv"
 	"rgunit/split"
 )
 
@@ -392,6 +393,32 @@ func TestTable3(t *testing.T) {
 		args := append([]string{"bench", "translate", "--db", full, "--n", "12"}, c.args...)
 		if _, _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error containing %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestTranslateFolderBadFile: in a folder, a file that is not an image
+// fails alone: the others are translated, stderr names it once, and the
+// command fails with the count.
+func TestTranslateFolderBadFile(t *testing.T) {
+	t.Parallel()
+	db := testenv.Shipped(t)
+	in, out := t.TempDir(), t.TempDir()
+	for _, n := range []string{"000001.png", "000002.png"} {
+		b, _ := os.ReadFile(filepath.Join(faces, n))
+		os.WriteFile(filepath.Join(in, n), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(in, "broken.png"), []byte("\x89PNG\r\n\x1a\nnot really"), 0o644)
+	stdout, stderr, err := run(t, "translate", in, "--db", db, "--to", "Blond_Hair", "--out", out, "-q")
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 inputs could not be translated") {
+		t.Fatalf("err %v", err)
+	}
+	if strings.Count(stderr, "broken.png") != 1 || strings.Count(stdout, "_to_Blond_Hair_1.png") != 2 {
+		t.Fatalf("stderr %q\nstdout %q", stderr, stdout)
+	}
+	for _, n := range []string{"000001_to_Blond_Hair_1.png", "000002_sheet.png"} {
+		if _, err := os.Stat(filepath.Join(out, n)); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -77,8 +78,11 @@ func (o *translateOptions) run(cmd *cobra.Command, args []string) error {
 			if r.Err == nil {
 				r.Err = o.print(cmd, db, r, one)
 			}
-			if r.Err != nil && !one {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", r.Input, r.Err)
+			if msg := fmt.Sprint(r.Err); r.Err != nil && !one {
+				if !strings.Contains(msg, r.Input) {
+					msg = r.Input + ": " + msg
+				}
+				fmt.Fprintln(cmd.ErrOrStderr(), msg)
 			}
 			if r.Err != nil {
 				failed, last = failed+1, r.Err
