@@ -118,163 +118,17 @@ func cosine(a, b []int8) float64 {
 func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o RetrievalOptions) (*RetrievalResult, error) {
 	o.defaults()
 	start := time.Now()
-	s := u.Config.Schema
-	progress := func(stage string, done, total int) {
-		if o.OnProgress != nil {
-			o.OnProgress(stage, done, total)
-		}
-	}
-	// Encode every item once: E_c and E_a are frozen.
-	n := len(items)
-	if n < 2*o.K {
-		return nil, fmt.Errorf("bench: %d items for K %d", n, o.K)
-	}
-	cs, cd := u.ContentShape(), s.CodeDim()
-	csz := cs[0] * cs[1] * cs[2]
-	content, codes := make([]float32, 0, n*csz), make([]float32, 0, n*cd)
-	for lo := 0; lo < n; lo += 256 {
-		hi := min(lo+256, n)
-		var x []float32
-		for _, it := range items[lo:hi] {
-			x = append(x, it.X...)
-		}
-		c, err := u.Content(x, hi-lo)
-		if err != nil {
-			return nil, err
-		}
-		z, err := u.Codes(x, hi-lo)
-		if err != nil {
-			return nil, err
-		}
-		content, codes = append(content, c...), append(codes, z...)
-		progress("encode", hi, n)
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-	var train, queries []int
-	for i, it := range items {
-		if split.HeldBack(it.ID) {
-			queries = append(queries, i)
-		} else {
-			train = append(train, i)
-		}
-	}
-	if o.Queries > 0 && len(queries) > o.Queries {
-		queries = queries[:o.Queries]
-	}
-	if len(queries) == 0 || len(train) < 3 {
-		return nil, fmt.Errorf("bench: %d queries, %d training items", len(queries), len(train))
-	}
-	// One target per query, the same for every setting.
-	rng := rand.New(rand.NewPCG(o.Seed, 0x71756572))
-	targets := make([][]int8, len(queries))
-	for q, i := range queries {
-		targets[q] = s.FlipOne(items[i].Labels, rng)
-	}
-	r := &RetrievalResult{Items: n, Queries: len(queries), K: o.K, Stage1Step: u.Step}
-	makePool := func(idx []int, stage string) (*embed.Pool, error) {
-		d := &embed.Labelled{}
-		for _, i := range idx {
-			d.X, d.Labels = append(d.X, items[i].X), append(d.Labels, items[i].Labels)
-		}
-		return embed.BuildPool(ctx, u, s, d, o.Pool, 64, embed.AllNegatives, o.Seed, func(done, total int) { progress(stage, done, total) })
-	}
-	pool, err := makePool(train, "triplets")
-	if err != nil {
+	t := &retrievalRun{ctx: ctx, u: u, items: items, o: o, s: u.Config.Schema, cs: u.ContentShape()}
+	if err := t.encode(); err != nil {
 		return nil, err
 	}
-	// score trains an embedder on the pool's roles for kinds and returns
-	// the embeddings of every item and of every query.
-	score := func(p *embed.Pool, kinds []embed.Negative, stage string) (row RetrievalRow, all, qv []float32, err error) {
-		sub := subPool(p, kinds)
-		e, err := embed.NewEmbedder(u.Config.Arch, s, o.Dim, o.Seed+11)
-		if err != nil {
-			return row, nil, nil, err
-		}
-		tr, err := embed.NewTrainer(e, nn.NewAdam(5e-4, 0.9, 0.999), o.Batch, sub.Roles(), cs)
-		if err != nil {
-			return row, nil, nil, err
-		}
-		defer tr.Close()
-		t0 := time.Now()
-		var tail []float64
-		for step := range o.Steps {
-			if err := ctx.Err(); err != nil {
-				return row, nil, nil, err
-			}
-			l, _, err := tr.Step(sub, rand.New(rand.NewPCG(o.Seed, uint64(step))))
-			if err != nil {
-				return row, nil, nil, err
-			}
-			if step >= o.Steps-100 {
-				tail = append(tail, l)
-			}
-			if step%50 == 49 {
-				progress(stage, step+1, o.Steps)
-			}
-		}
-		row.TrainSeconds, row.Loss = time.Since(t0).Seconds(), mean(tail)
-		for lo := 0; lo < n; lo += 512 {
-			hi := min(lo+512, n)
-			v, err := e.Embed(content[lo*csz:hi*csz], codes[lo*cd:hi*cd], hi-lo, cs)
-			if err != nil {
-				return row, nil, nil, err
-			}
-			all = append(all, v...)
-		}
-		qc, qz := make([]float32, 0, len(queries)*csz), make([]float32, len(queries)*cd)
-		for q, i := range queries {
-			qc = append(qc, content[i*csz:(i+1)*csz]...)
-			s.Means(targets[q], qz[q*cd:(q+1)*cd])
-		}
-		for lo := 0; lo < len(queries); lo += 512 {
-			hi := min(lo+512, len(queries))
-			v, err := e.Embed(qc[lo*csz:hi*csz], qz[lo*cd:hi*cd], hi-lo, cs)
-			if err != nil {
-				return row, nil, nil, err
-			}
-			qv = append(qv, v...)
-		}
-		return row, all, qv, nil
+	if err := t.splitQueries(); err != nil {
+		return nil, err
 	}
-	// search returns each query's K nearest items admitted by keep.
-	search := func(all, qv []float32, keep func(i int) bool) ([][]int, error) {
-		ex, err := index.NewExact(o.Dim, index.L2)
-		if err != nil {
-			return nil, err
-		}
-		for i := range n {
-			if err := ex.Add(ctx, uint64(i)+1, all[i*o.Dim:(i+1)*o.Dim]); err != nil {
-				return nil, err
-			}
-		}
-		out := make([][]int, len(queries))
-		for q, i := range queries {
-			self := uint64(i) + 1
-			res, err := ex.Search(ctx, qv[q*o.Dim:(q+1)*o.Dim], o.K, &index.SearchOptions{Filter: func(id uint64) bool {
-				return id != self && (keep == nil || keep(int(id-1)))
-			}})
-
-			if err != nil {
-				return nil, err
-			}
-			for _, h := range res {
-				out[q] = append(out[q], int(h.ID-1))
-			}
-		}
-		return out, nil
-	}
-	precision := func(hits [][]int) (attr, cont float64) {
-		var na float64
-		for q, i := range queries {
-			for _, h := range hits[q] {
-				attr += cosine(targets[q], items[h].Labels)
-				cont += cosine(items[i].Content, items[h].Content)
-				na++
-			}
-		}
-		return attr / na, cont / na
+	r := &RetrievalResult{Items: len(items), Queries: len(t.queries), K: o.K, Stage1Step: u.Step}
+	pool, err := t.pool(t.train, "triplets")
+	if err != nil {
+		return nil, err
 	}
 	byName := map[string]RetrievalRow{}
 	for _, setting := range o.Settings {
@@ -282,70 +136,267 @@ func Retrieval(ctx context.Context, u *generator.UNIT, items []RetrievalItem, o 
 		if err != nil {
 			return nil, err
 		}
-		row, all, qv, err := score(pool, kinds, "train "+setting)
+		row, all, qv, err := t.score(pool, kinds, "train "+setting)
 		if err != nil {
 			return nil, err
 		}
-		hits, err := search(all, qv, nil)
+		hits, err := t.search(all, qv, nil)
 		if err != nil {
 			return nil, err
 		}
 		row.Setting = setting
-		row.AttrP10, row.ContentP10 = precision(hits)
+		row.AttrP10, row.ContentP10 = t.precision(hits)
 		r.Rows = append(r.Rows, row)
 		byName[setting] = row
 	}
-	// Random retrieval.
-	rrng := rand.New(rand.NewPCG(o.Seed, 0x72616e64))
-	hits := make([][]int, len(queries))
-	for q, i := range queries {
-		for len(hits[q]) < o.K {
-			if j := rrng.IntN(n); j != i && !slices.Contains(hits[q], j) {
+	random := RetrievalRow{Setting: "random"}
+	random.AttrP10, random.ContentP10 = t.precision(t.random())
+	r.Rows = append(r.Rows, random)
+	byName["random"] = random
+	r.OrderHolds, r.OrderDetail = checkOrder(byName)
+	if o.Unlabelled {
+		if r.Unlabelled, err = t.unlabelled(); err != nil {
+			return nil, err
+		}
+	}
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
+}
+
+// retrievalRun is one run of Retrieval: the frozen stage 1, the items'
+// content maps and codes (encoded once), the queries and their targets.
+type retrievalRun struct {
+	ctx            context.Context
+	u              *generator.UNIT
+	items          []RetrievalItem
+	o              RetrievalOptions
+	s              embed.Schema
+	cs             [3]int
+	content, codes []float32
+	train, queries []int
+	targets        [][]int8
+}
+
+func (t *retrievalRun) progress(stage string, done, total int) {
+	if t.o.OnProgress != nil {
+		t.o.OnProgress(stage, done, total)
+	}
+}
+
+// encode encodes every item once: E_c and E_a are frozen.
+func (t *retrievalRun) encode() error {
+	n := len(t.items)
+	if n < 2*t.o.K {
+		return fmt.Errorf("bench: %d items for K %d", n, t.o.K)
+	}
+	csz, cd := t.cs[0]*t.cs[1]*t.cs[2], t.s.CodeDim()
+	t.content, t.codes = make([]float32, 0, n*csz), make([]float32, 0, n*cd)
+	for lo := 0; lo < n; lo += 256 {
+		hi := min(lo+256, n)
+		var x []float32
+		for _, it := range t.items[lo:hi] {
+			x = append(x, it.X...)
+		}
+		c, err := t.u.Content(x, hi-lo)
+		if err != nil {
+			return err
+		}
+		z, err := t.u.Codes(x, hi-lo)
+		if err != nil {
+			return err
+		}
+		t.content, t.codes = append(t.content, c...), append(t.codes, z...)
+		t.progress("encode", hi, n)
+		if err := t.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitQueries sets the held-back items aside as queries, each with one
+// target that flips an attribute (the same for every setting).
+func (t *retrievalRun) splitQueries() error {
+	for i, it := range t.items {
+		if split.HeldBack(it.ID) {
+			t.queries = append(t.queries, i)
+		} else {
+			t.train = append(t.train, i)
+		}
+	}
+	if t.o.Queries > 0 && len(t.queries) > t.o.Queries {
+		t.queries = t.queries[:t.o.Queries]
+	}
+	if len(t.queries) == 0 || len(t.train) < 3 {
+		return fmt.Errorf("bench: %d queries, %d training items", len(t.queries), len(t.train))
+	}
+	rng := rand.New(rand.NewPCG(t.o.Seed, 0x71756572))
+	t.targets = make([][]int8, len(t.queries))
+	for q, i := range t.queries {
+		t.targets[q] = t.s.FlipOne(t.items[i].Labels, rng)
+	}
+	return nil
+}
+
+// pool makes the triplet pool of the items idx.
+func (t *retrievalRun) pool(idx []int, stage string) (*embed.Pool, error) {
+	d := &embed.Labelled{}
+	for _, i := range idx {
+		d.X, d.Labels = append(d.X, t.items[i].X), append(d.Labels, t.items[i].Labels)
+	}
+	return embed.BuildPool(t.ctx, t.u, t.s, d, t.o.Pool, 64, embed.AllNegatives, t.o.Seed, func(done, total int) { t.progress(stage, done, total) })
+}
+
+// score trains an embedder on the pool's roles for kinds and returns the
+// embeddings of every item and of every query.
+func (t *retrievalRun) score(p *embed.Pool, kinds []embed.Negative, stage string) (row RetrievalRow, all, qv []float32, err error) {
+	o, sub := t.o, subPool(p, kinds)
+	e, err := embed.NewEmbedder(t.u.Config.Arch, t.s, o.Dim, o.Seed+11)
+	if err != nil {
+		return row, nil, nil, err
+	}
+	tr, err := embed.NewTrainer(e, nn.NewAdam(retrieval.DefaultConfig().LR, 0.9, 0.999), o.Batch, sub.Roles(), t.cs)
+	if err != nil {
+		return row, nil, nil, err
+	}
+	defer tr.Close()
+	t0 := time.Now()
+	var tail []float64
+	for step := range o.Steps {
+		if err := t.ctx.Err(); err != nil {
+			return row, nil, nil, err
+		}
+		l, _, err := tr.Step(sub, rand.New(rand.NewPCG(o.Seed, uint64(step))))
+		if err != nil {
+			return row, nil, nil, err
+		}
+		if step >= o.Steps-100 {
+			tail = append(tail, l)
+		}
+		if step%50 == 49 {
+			t.progress(stage, step+1, o.Steps)
+		}
+	}
+	row.TrainSeconds, row.Loss = time.Since(t0).Seconds(), mean(tail)
+	all, qv, err = t.embed(e)
+	return row, all, qv, err
+}
+
+// embed returns the embeddings of every item and of every query (its
+// content with its target's code).
+func (t *retrievalRun) embed(e *embed.Embedder) (all, qv []float32, err error) {
+	n, csz, cd := len(t.items), t.cs[0]*t.cs[1]*t.cs[2], t.s.CodeDim()
+	for lo := 0; lo < n; lo += 512 {
+		hi := min(lo+512, n)
+		v, err := e.Embed(t.content[lo*csz:hi*csz], t.codes[lo*cd:hi*cd], hi-lo, t.cs)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, v...)
+	}
+	qc, qz := make([]float32, 0, len(t.queries)*csz), make([]float32, len(t.queries)*cd)
+	for q, i := range t.queries {
+		qc = append(qc, t.content[i*csz:(i+1)*csz]...)
+		t.s.Means(t.targets[q], qz[q*cd:(q+1)*cd])
+	}
+	for lo := 0; lo < len(t.queries); lo += 512 {
+		hi := min(lo+512, len(t.queries))
+		v, err := e.Embed(qc[lo*csz:hi*csz], qz[lo*cd:hi*cd], hi-lo, t.cs)
+		if err != nil {
+			return nil, nil, err
+		}
+		qv = append(qv, v...)
+	}
+	return all, qv, nil
+}
+
+// search returns each query's K nearest items admitted by keep.
+func (t *retrievalRun) search(all, qv []float32, keep func(i int) bool) ([][]int, error) {
+	dim := t.o.Dim
+	ex, err := index.NewExact(dim, index.L2)
+	if err != nil {
+		return nil, err
+	}
+	for i := range t.items {
+		if err := ex.Add(t.ctx, uint64(i)+1, all[i*dim:(i+1)*dim]); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]int, len(t.queries))
+	for q, i := range t.queries {
+		self := uint64(i) + 1
+		res, err := ex.Search(t.ctx, qv[q*dim:(q+1)*dim], t.o.K, &index.SearchOptions{Filter: func(id uint64) bool {
+			return id != self && (keep == nil || keep(int(id-1)))
+		}})
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range res {
+			out[q] = append(out[q], int(h.ID-1))
+		}
+	}
+	return out, nil
+}
+
+// precision is P@K of hits: for attributes and for content.
+func (t *retrievalRun) precision(hits [][]int) (attr, cont float64) {
+	var na float64
+	for q, i := range t.queries {
+		for _, h := range hits[q] {
+			attr += cosine(t.targets[q], t.items[h].Labels)
+			cont += cosine(t.items[i].Content, t.items[h].Content)
+			na++
+		}
+	}
+	return attr / na, cont / na
+}
+
+// random draws K other items for each query.
+func (t *retrievalRun) random() [][]int {
+	rng := rand.New(rand.NewPCG(t.o.Seed, 0x72616e64))
+	hits := make([][]int, len(t.queries))
+	for q, i := range t.queries {
+		for len(hits[q]) < t.o.K {
+			if j := rng.IntN(len(t.items)); j != i && !slices.Contains(hits[q], j) {
 				hits[q] = append(hits[q], j)
 			}
 		}
 	}
-	random := RetrievalRow{Setting: "random"}
-	random.AttrP10, random.ContentP10 = precision(hits)
-	r.Rows = append(r.Rows, random)
-	byName["random"] = random
-	r.OrderHolds, r.OrderDetail = checkOrder(byName)
+	return hits
+}
 
-	if o.Unlabelled {
-		// Train on the labelled half only; the other half (by a hash of
-		// the id, not its parity: see split.HeldBack) stands for
-		// images ingested without labels.
-		var half []int
-		for _, i := range train {
-			if split.Half(items[i].ID) {
-				half = append(half, i)
-			}
+// unlabelled trains on the labelled half only; the other half (by a hash
+// of the id, not its parity: see split.HeldBack) stands for images
+// ingested without labels, and the two halves' P@K are compared.
+func (t *retrievalRun) unlabelled() (*UnlabelledCheck, error) {
+	var half []int
+	for _, i := range t.train {
+		if split.Half(t.items[i].ID) {
+			half = append(half, i)
 		}
-		p2, err := makePool(half, "triplets (labelled half)")
-		if err != nil {
-			return nil, err
-		}
-		_, all, qv, err := score(p2, embed.AllNegatives, "train all (labelled half)")
-		if err != nil {
-			return nil, err
-		}
-		lab, err := search(all, qv, func(i int) bool { return split.Half(items[i].ID) })
-		if err != nil {
-			return nil, err
-		}
-		unl, err := search(all, qv, func(i int) bool { return !split.Half(items[i].ID) })
-		if err != nil {
-			return nil, err
-		}
-		c := &UnlabelledCheck{}
-		c.LabelledAttrP10, _ = precision(lab)
-		c.UnlabelledAttrP10, _ = precision(unl)
-		c.Diff = c.UnlabelledAttrP10 - c.LabelledAttrP10
-		c.WithinTwoPoints = c.Diff >= -0.02 && c.Diff <= 0.02
-		r.Unlabelled = c
 	}
-	r.Seconds = time.Since(start).Seconds()
-	return r, nil
+	p, err := t.pool(half, "triplets (labelled half)")
+	if err != nil {
+		return nil, err
+	}
+	_, all, qv, err := t.score(p, embed.AllNegatives, "train all (labelled half)")
+	if err != nil {
+		return nil, err
+	}
+	lab, err := t.search(all, qv, func(i int) bool { return split.Half(t.items[i].ID) })
+	if err != nil {
+		return nil, err
+	}
+	unl, err := t.search(all, qv, func(i int) bool { return !split.Half(t.items[i].ID) })
+	if err != nil {
+		return nil, err
+	}
+	c := &UnlabelledCheck{}
+	c.LabelledAttrP10, _ = t.precision(lab)
+	c.UnlabelledAttrP10, _ = t.precision(unl)
+	c.Diff = c.UnlabelledAttrP10 - c.LabelledAttrP10
+	c.WithinTwoPoints = c.Diff >= -0.02 && c.Diff <= 0.02
+	return c, nil
 }
 
 // subPool returns a view of p with the anchor, the positive and the
