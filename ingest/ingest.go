@@ -88,41 +88,27 @@ type result struct {
 // cannot be written. When ctx is cancelled Run stops dispatching, commits the
 // files already processed, and returns with Summary.Interrupted set.
 func Run(ctx context.Context, st *storage.Store, paths []string, opts *Options) (Summary, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = DefaultBatchSize
-	}
-	if o.MaxFileBytes <= 0 {
-		o.MaxFileBytes = DefaultMaxFileBytes
-	}
-	if o.Labels != nil {
-		if err := o.Labels.CheckNames(); err != nil {
-			return Summary{}, err
-		}
-	}
-	start := time.Now()
-	sum := Summary{SkipReasons: map[string]int{}, SkippedFiles: []Skip{}}
-	files, err := collect(paths)
+	o, err := withDefaults(opts)
 	if err != nil {
-		return sum, err
+		return Summary{}, err
 	}
-	sum.Files = len(files)
+	r := &run{st: st, o: o, start: time.Now(), matched: map[string]bool{},
+		sum: Summary{SkipReasons: map[string]int{}, SkippedFiles: []Skip{}}}
+	if r.files, err = collect(paths); err != nil {
+		return r.sum, err
+	}
+	r.sum.Files = len(r.files)
 
 	wctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	r.stop = stop
 	window := o.Workers*4 + o.BatchSize
 	sem := make(chan struct{}, window)
 	jobs := make(chan int)
 	results := make(chan result, window)
 	go func() { // dispatcher
 		defer close(jobs)
-		for i := range files {
+		for i := range r.files {
 			select {
 			case <-ctx.Done():
 				return
@@ -143,108 +129,154 @@ func Run(ctx context.Context, st *storage.Store, paths []string, opts *Options) 
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results <- process(i, files[i], st, &o)
+				results <- process(i, r.files[i], st, &r.o)
 			}
 		}()
 	}
 	go func() { wg.Wait(); close(results) }()
 
-	matched := map[string]bool{}
-	pending := map[int]result{}
-	var batch []result
-	next := 0
-	var werr error
-	commit := func() {
-		if len(batch) == 0 || werr != nil {
-			return
-		}
-		recs := make([]storage.Record, len(batch))
-		for i := range batch {
-			recs[i] = batch[i].rec
-		}
-		res, err := st.Add(recs)
-		if err != nil {
-			werr = fmt.Errorf("ingest: writing batch %d: %w", sum.Batches+1, err)
-			stop()
-			return
-		}
-		for i, r := range res {
-			switch r.Outcome {
-			case storage.Added:
-				sum.Added++
-				if len(recs[i].Labels) > 0 {
-					sum.Labelled++
-				} else {
-					sum.Unlabelled++
-				}
-			case storage.Relabelled:
-				sum.Duplicates++
-				sum.Relabelled++
-			default:
-				sum.Duplicates++
-			}
-		}
-		batch = batch[:0]
-		sum.Batches++
-		if o.Committed != nil {
-			o.Committed(sum.Batches, sum)
-		}
-	}
-	report := func(done int) {
-		if o.Progress != nil {
-			o.Progress(Progress{Done: done, Total: len(files), Added: sum.Added, Duplicates: sum.Duplicates,
-				Skipped: sum.Skipped, Ignored: sum.Ignored, Elapsed: time.Since(start)})
-		}
-	}
-	for r := range results {
-		if werr != nil {
+	// Results are taken in input order (ids are deterministic), one
+	// window slot freed for each.
+	pending, next := map[int]result{}, 0
+	for res := range results {
+		if r.werr != nil {
 			continue // drain
 		}
-		pending[r.idx] = r
+		pending[res.idx] = res
 		for {
-			r, ok := pending[next]
+			res, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
 			next++
 			<-sem
-			switch {
-			case r.ignored:
-				sum.Ignored++
-			case r.skip != "":
-				sum.Skipped++
-				sum.SkipReasons[r.kind]++
-				if len(sum.SkippedFiles) < maxSkipList {
-					p := files[r.idx].abs
-					if o.StoredPath != nil {
-						p = o.StoredPath(p)
-					}
-					sum.SkippedFiles = append(sum.SkippedFiles, Skip{Path: p, Reason: r.skip})
-				}
-			default:
-				if r.key != "" {
-					matched[r.key] = true
-				}
-				batch = append(batch, r)
-				if len(batch) >= o.BatchSize {
-					commit()
-				}
-			}
-			report(next)
+			r.take(res)
+			r.report(next)
 		}
 	}
-	commit()
-	report(next)
+	r.commit()
+	r.report(next)
 	if o.Labels != nil {
-		sum.Unmatched = o.Labels.Len() - len(matched)
+		r.sum.Unmatched = o.Labels.Len() - len(r.matched)
 	}
-	sum.Interrupted = ctx.Err() != nil && next < len(files)
-	sum.Seconds = time.Since(start).Seconds()
-	if sum.Seconds > 0 {
-		sum.PerSecond = float64(sum.Added+sum.Duplicates) / sum.Seconds
+	r.sum.Interrupted = ctx.Err() != nil && next < len(r.files)
+	r.sum.Seconds = time.Since(r.start).Seconds()
+	if r.sum.Seconds > 0 {
+		r.sum.PerSecond = float64(r.sum.Added+r.sum.Duplicates) / r.sum.Seconds
 	}
-	return sum, werr
+	return r.sum, r.werr
+}
+
+// withDefaults is opts with its zero fields filled in, its labels checked.
+func withDefaults(opts *Options) (Options, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.Labels != nil {
+		if err := o.Labels.CheckNames(); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// run is one Run: its files, what it has counted, the batch it has not
+// committed yet, and the first write error (which stops the workers).
+type run struct {
+	st      *storage.Store
+	o       Options
+	start   time.Time
+	files   []source
+	sum     Summary
+	matched map[string]bool // label rows matched by a file
+	batch   []result
+	werr    error
+	stop    func()
+}
+
+// take counts one processed file, in input order, into the summary or the
+// batch, and commits a full batch.
+func (r *run) take(res result) {
+	switch {
+	case res.ignored:
+		r.sum.Ignored++
+	case res.skip != "":
+		r.sum.Skipped++
+		r.sum.SkipReasons[res.kind]++
+		if len(r.sum.SkippedFiles) < maxSkipList {
+			p := r.files[res.idx].abs
+			if r.o.StoredPath != nil {
+				p = r.o.StoredPath(p)
+			}
+			r.sum.SkippedFiles = append(r.sum.SkippedFiles, Skip{Path: p, Reason: res.skip})
+		}
+	default:
+		if res.key != "" {
+			r.matched[res.key] = true
+		}
+		r.batch = append(r.batch, res)
+		if len(r.batch) >= r.o.BatchSize {
+			r.commit()
+		}
+	}
+}
+
+// commit writes the batch in one transaction and counts its outcomes; a
+// failed write stops the run.
+func (r *run) commit() {
+	if len(r.batch) == 0 || r.werr != nil {
+		return
+	}
+	recs := make([]storage.Record, len(r.batch))
+	for i := range r.batch {
+		recs[i] = r.batch[i].rec
+	}
+	res, err := r.st.Add(recs)
+	if err != nil {
+		r.werr = fmt.Errorf("ingest: writing batch %d: %w", r.sum.Batches+1, err)
+		r.stop()
+		return
+	}
+	for i, a := range res {
+		switch a.Outcome {
+		case storage.Added:
+			r.sum.Added++
+			if len(recs[i].Labels) > 0 {
+				r.sum.Labelled++
+			} else {
+				r.sum.Unlabelled++
+			}
+		case storage.Relabelled:
+			r.sum.Duplicates++
+			r.sum.Relabelled++
+		default:
+			r.sum.Duplicates++
+		}
+	}
+	r.batch = r.batch[:0]
+	r.sum.Batches++
+	if r.o.Committed != nil {
+		r.o.Committed(r.sum.Batches, r.sum)
+	}
+}
+
+// report tells o.Progress that done files are counted.
+func (r *run) report(done int) {
+	if r.o.Progress != nil {
+		r.o.Progress(Progress{Done: done, Total: len(r.files), Added: r.sum.Added, Duplicates: r.sum.Duplicates,
+			Skipped: r.sum.Skipped, Ignored: r.sum.Ignored, Elapsed: time.Since(r.start)})
+	}
 }
 
 // process reads, hashes, and (unless already stored) decodes one file.
