@@ -114,114 +114,147 @@ func BuildPool(ctx context.Context, s1 Stage1, schema Schema, data *Labelled, n,
 		return nil, fmt.Errorf("embed: %d triplets with %d negative kinds", n, len(kinds))
 	}
 	chunk = max(chunk, 1)
-	rng := rand.New(rand.NewPCG(seed, 0x747269706c6574))
-	cd := schema.CodeDim()
-	p := &Pool{Kinds: slices.Clone(kinds), N: n, CodeDim: cd}
-	p.Content, p.Codes = make([][]float32, p.Roles()), make([][]float32, p.Roles())
-	role := map[Negative]int{}
+	b := &poolBuilder{s1: s1, schema: schema, data: data, rng: rand.New(rand.NewPCG(seed, 0x747269706c6574)), role: map[Negative]int{},
+		p: &Pool{Kinds: slices.Clone(kinds), N: n, CodeDim: schema.CodeDim()}}
+	b.p.Content, b.p.Codes = make([][]float32, b.p.Roles()), make([][]float32, b.p.Roles())
 	for j, k := range kinds {
-		role[k] = 2 + j
-	}
-	pick := func(not ...int) int {
-		for {
-			if i := rng.IntN(len(data.X)); !slices.Contains(not, i) {
-				return i
-			}
-		}
+		b.role[k] = 2 + j
 	}
 	for start := 0; start < n; start += chunk {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		m := min(chunk, n-start)
-		var xs, others, easies []float32
-		codeT, codeT2, codeU := make([]float32, m*cd), make([]float32, m*cd), make([]float32, m*cd)
-		for i := range m {
-			src := pick()
-			lab := data.Labels[src]
-			tgt := schema.FlipOne(lab, rng)
-			// The hard negative's domain: another image's labels that are
-			// neither the source's nor the target's (FlipOne as a fallback).
-			var dom []int8
-			for try := 0; try < 32 && dom == nil; try++ {
-				if d := data.Labels[rng.IntN(len(data.X))]; !slices.Equal(d, lab) && !slices.Equal(d, tgt) {
-					dom = d
-				}
-			}
-			for dom == nil || slices.Equal(dom, lab) || slices.Equal(dom, tgt) {
-				dom = schema.FlipOne(tgt, rng)
-			}
-			schema.Sample(tgt, rng, codeT[i*cd:(i+1)*cd])
-			schema.Sample(tgt, rng, codeT2[i*cd:(i+1)*cd])
-			schema.Sample(dom, rng, codeU[i*cd:(i+1)*cd])
-			other, easy := -1, -1
-			if _, ok := role[Medium]; ok {
-				other = pick(src)
-				others = append(others, data.X[other]...)
-			}
-			if _, ok := role[Easy]; ok {
-				easy = pick(src)
-				easies = append(easies, data.X[easy]...)
-			}
-			xs = append(xs, data.X[src]...)
-			p.Source, p.Other, p.Easy = append(p.Source, src), append(p.Other, other), append(p.Easy, easy)
-			p.Target, p.HardDomain = append(p.Target, tgt), append(p.HardDomain, dom)
-		}
-		cx, err := s1.Content(xs, m)
-		if err != nil {
+		if err := b.encode(b.draw(m)); err != nil {
 			return nil, err
-		}
-		p.ContentSize = len(cx) / m
-		// Translations: the positive first, then the negatives that need G.
-		gc, gz := slices.Clone(cx), slices.Clone(codeT)
-		genRoles := []int{1}
-		for _, k := range kinds {
-			switch k {
-			case Medium:
-				co, err := s1.Content(others, m)
-				if err != nil {
-					return nil, err
-				}
-				gc, gz = append(gc, co...), append(gz, codeT2...)
-			case Hard:
-				gc, gz = append(gc, cx...), append(gz, codeU...)
-			case Hardest:
-				own, err := s1.Codes(xs, m)
-				if err != nil {
-					return nil, err
-				}
-				gc, gz = append(gc, cx...), append(gz, own...)
-			default:
-				continue
-			}
-			genRoles = append(genRoles, role[k])
-		}
-		imgs, err := s1.Generate(gc, gz, m*len(genRoles))
-		if err != nil {
-			return nil, err
-		}
-		// Re-encode the translations (and the easy negatives' real images).
-		if r, ok := role[Easy]; ok {
-			imgs = append(imgs, easies...)
-			genRoles = append(genRoles, r)
-		}
-		rc, err := s1.Content(imgs, m*len(genRoles))
-		if err != nil {
-			return nil, err
-		}
-		rz, err := s1.Codes(imgs, m*len(genRoles))
-		if err != nil {
-			return nil, err
-		}
-		p.Content[0], p.Codes[0] = append(p.Content[0], cx...), append(p.Codes[0], codeT...)
-		cs := p.ContentSize
-		for g, r := range genRoles {
-			p.Content[r] = append(p.Content[r], rc[g*m*cs:(g+1)*m*cs]...)
-			p.Codes[r] = append(p.Codes[r], rz[g*m*cd:(g+1)*m*cd]...)
 		}
 		if progress != nil {
 			progress(start+m, n)
 		}
 	}
-	return p, nil
+	return b.p, nil
+}
+
+// poolBuilder makes a Pool chunk by chunk: the draws, then the stage-1
+// work on them.
+type poolBuilder struct {
+	s1     Stage1
+	schema Schema
+	data   *Labelled
+	rng    *rand.Rand
+	role   map[Negative]int // negative kind -> its role
+	p      *Pool
+}
+
+// poolChunk is a chunk's draws: the sources' images, the medium and easy
+// negatives' images, and the target, second target and hard-domain codes.
+type poolChunk struct {
+	m                    int
+	xs, others, easies   []float32
+	codeT, codeT2, codeU []float32
+}
+
+// pick draws an image index other than not.
+func (b *poolBuilder) pick(not ...int) int {
+	for {
+		if i := b.rng.IntN(len(b.data.X)); !slices.Contains(not, i) {
+			return i
+		}
+	}
+}
+
+// draw makes m triplets' choices and records them in the pool.
+func (b *poolBuilder) draw(m int) *poolChunk {
+	cd, data, p := b.p.CodeDim, b.data, b.p
+	c := &poolChunk{m: m, codeT: make([]float32, m*cd), codeT2: make([]float32, m*cd), codeU: make([]float32, m*cd)}
+	for i := range m {
+		src := b.pick()
+		lab := data.Labels[src]
+		tgt := b.schema.FlipOne(lab, b.rng)
+		// The hard negative's domain: another image's labels that are
+		// neither the source's nor the target's (FlipOne as a fallback).
+		var dom []int8
+		for try := 0; try < 32 && dom == nil; try++ {
+			if d := data.Labels[b.rng.IntN(len(data.X))]; !slices.Equal(d, lab) && !slices.Equal(d, tgt) {
+				dom = d
+			}
+		}
+		for dom == nil || slices.Equal(dom, lab) || slices.Equal(dom, tgt) {
+			dom = b.schema.FlipOne(tgt, b.rng)
+		}
+		b.schema.Sample(tgt, b.rng, c.codeT[i*cd:(i+1)*cd])
+		b.schema.Sample(tgt, b.rng, c.codeT2[i*cd:(i+1)*cd])
+		b.schema.Sample(dom, b.rng, c.codeU[i*cd:(i+1)*cd])
+		other, easy := -1, -1
+		if _, ok := b.role[Medium]; ok {
+			other = b.pick(src)
+			c.others = append(c.others, data.X[other]...)
+		}
+		if _, ok := b.role[Easy]; ok {
+			easy = b.pick(src)
+			c.easies = append(c.easies, data.X[easy]...)
+		}
+		c.xs = append(c.xs, data.X[src]...)
+		p.Source, p.Other, p.Easy = append(p.Source, src), append(p.Other, other), append(p.Easy, easy)
+		p.Target, p.HardDomain = append(p.Target, tgt), append(p.HardDomain, dom)
+	}
+	return c
+}
+
+// encode runs stage 1 on a chunk: the anchors' content, the translations
+// (the positive, then the negatives that need G), all re-encoded with the
+// easy negatives' real images, into the pool's roles.
+func (b *poolBuilder) encode(c *poolChunk) error {
+	s1, p, m, cd := b.s1, b.p, c.m, b.p.CodeDim
+	cx, err := s1.Content(c.xs, m)
+	if err != nil {
+		return err
+	}
+	p.ContentSize = len(cx) / m
+	gc, gz := slices.Clone(cx), slices.Clone(c.codeT)
+	genRoles := []int{1}
+	for _, k := range p.Kinds {
+		switch k {
+		case Medium:
+			co, err := s1.Content(c.others, m)
+			if err != nil {
+				return err
+			}
+			gc, gz = append(gc, co...), append(gz, c.codeT2...)
+		case Hard:
+			gc, gz = append(gc, cx...), append(gz, c.codeU...)
+		case Hardest:
+			own, err := s1.Codes(c.xs, m)
+			if err != nil {
+				return err
+			}
+			gc, gz = append(gc, cx...), append(gz, own...)
+		default:
+			continue
+		}
+		genRoles = append(genRoles, b.role[k])
+	}
+	imgs, err := s1.Generate(gc, gz, m*len(genRoles))
+	if err != nil {
+		return err
+	}
+	if r, ok := b.role[Easy]; ok {
+		imgs = append(imgs, c.easies...)
+		genRoles = append(genRoles, r)
+	}
+	rc, err := s1.Content(imgs, m*len(genRoles))
+	if err != nil {
+		return err
+	}
+	rz, err := s1.Codes(imgs, m*len(genRoles))
+	if err != nil {
+		return err
+	}
+	p.Content[0], p.Codes[0] = append(p.Content[0], cx...), append(p.Codes[0], c.codeT...)
+	cs := p.ContentSize
+	for g, r := range genRoles {
+		p.Content[r] = append(p.Content[r], rc[g*m*cs:(g+1)*m*cs]...)
+		p.Codes[r] = append(p.Codes[r], rz[g*m*cd:(g+1)*m*cd]...)
+	}
+	return nil
 }
