@@ -287,54 +287,16 @@ func syncRemote(ctx context.Context, st *storage.Store, m *Model, ver uint64, o 
 	case err != nil:
 		return stats, err
 	}
-	if x != nil {
-		defer x.Close()
-	}
-	// Other versions: their vectors, pending records and classes go.
-	sets, err := st.VectorSets()
-	if err != nil {
+	defer func() { // x is opened again by a rebuild, and dropped when unreachable
+		if x != nil {
+			x.Close()
+		}
+	}()
+	if stats.Dropped, err = dropRemoteVersions(ctx, st, x, ver); err != nil {
 		return stats, err
 	}
-	for _, set := range sets {
-		v, ok := strings.CutPrefix(set, "retrieval-")
-		if !ok || set == vectorName(ver) {
-			continue
-		}
-		old, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			continue
-		}
-		if x != nil {
-			if err := weaviate.DropClass(ctx, x, old); err != nil {
-				return stats, err
-			}
-		}
-		for _, drop := range []func(string) error{st.DropVectors, st.DropPending} {
-			if err := drop(set); err != nil {
-				return stats, err
-			}
-		}
-		if err := st.DropVectors(attrsName(old)); err != nil {
-			return stats, err
-		}
-		stats.Dropped++
-	}
 	if o.Rebuild {
-		if x != nil {
-			if err := x.Drop(ctx); err != nil {
-				return stats, err
-			}
-			x.Close()
-			if x, err = openRemote(ctx, url, m, ver, true); err != nil {
-				return stats, err
-			}
-		}
-		for _, drop := range []func(string) error{st.DropVectors, st.DropPending} {
-			if err := drop(name); err != nil {
-				return stats, err
-			}
-		}
-		if err := st.DropVectors(attrsName(ver)); err != nil {
+		if x, err = rebuildRemote(ctx, st, x, url, m, ver); err != nil {
 			return stats, err
 		}
 	}
@@ -356,20 +318,8 @@ func syncRemote(ctx context.Context, st *storage.Store, m *Model, ver uint64, o 
 	if err := push(); err != nil {
 		return stats, err
 	}
-	has := map[uint64]bool{}
-	if err := st.ForEachVector(vectorName(ver), func(id uint64, _ []float32) error {
-		has[id] = true
-		return nil
-	}); err != nil {
-		return stats, err
-	}
-	var todo []uint64
-	if err := st.ForEach(func(it storage.Item) error {
-		if !has[it.ID] {
-			todo = append(todo, it.ID)
-		}
-		return nil
-	}); err != nil {
+	todo, err := unembedded(st, ver)
+	if err != nil {
 		return stats, err
 	}
 	err = embedItems(ctx, st, m, ver, todo, o, func(ids []uint64, _ [][]float32) error {
@@ -391,6 +341,82 @@ func syncRemote(ctx context.Context, st *storage.Store, m *Model, ver uint64, o 
 		}
 	}
 	return stats, nil
+}
+
+// rebuildRemote empties version ver's class (x nil: unreachable, left
+// as it is) and drops its vectors and pending records, so every item is
+// embedded and pushed again; it returns the class opened again.
+func rebuildRemote(ctx context.Context, st *storage.Store, x *weaviate.Index, url string, m *Model, ver uint64) (*weaviate.Index, error) {
+	if x != nil {
+		if err := x.Drop(ctx); err != nil {
+			return x, err
+		}
+		x.Close()
+		var err error
+		if x, err = openRemote(ctx, url, m, ver, true); err != nil {
+			return nil, err
+		}
+	}
+	for _, drop := range []func(string) error{st.DropVectors, st.DropPending} {
+		if err := drop(indexName(ver)); err != nil {
+			return x, err
+		}
+	}
+	return x, st.DropVectors(attrsName(ver))
+}
+
+// dropRemoteVersions drops every other version's vectors, pending records
+// and cluster class (x nil: the cluster is unreachable, its classes stay).
+func dropRemoteVersions(ctx context.Context, st *storage.Store, x *weaviate.Index, ver uint64) (int, error) {
+	sets, err := st.VectorSets()
+	if err != nil {
+		return 0, err
+	}
+	dropped := 0
+	for _, set := range sets {
+		v, ok := strings.CutPrefix(set, "retrieval-")
+		if !ok || set == vectorName(ver) {
+			continue
+		}
+		old, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		if x != nil {
+			if err := weaviate.DropClass(ctx, x, old); err != nil {
+				return dropped, err
+			}
+		}
+		for _, drop := range []func(string) error{st.DropVectors, st.DropPending} {
+			if err := drop(set); err != nil {
+				return dropped, err
+			}
+		}
+		if err := st.DropVectors(attrsName(old)); err != nil {
+			return dropped, err
+		}
+		dropped++
+	}
+	return dropped, nil
+}
+
+// unembedded lists the items with no embedding of version ver.
+func unembedded(st *storage.Store, ver uint64) ([]uint64, error) {
+	has := map[uint64]bool{}
+	if err := st.ForEachVector(vectorName(ver), func(id uint64, _ []float32) error {
+		has[id] = true
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var todo []uint64
+	err := st.ForEach(func(it storage.Item) error {
+		if !has[it.ID] {
+			todo = append(todo, it.ID)
+		}
+		return nil
+	})
+	return todo, err
 }
 
 // EmbedImages returns emb(E_c(x), mean of E_a(x)) and E_a's mean codes of
