@@ -137,26 +137,8 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 	if url != "" {
 		return syncRemote(ctx, st, m, ver, o, url)
 	}
-	names, err := st.Indexes()
-	if err != nil {
+	if stats.Dropped, err = dropEmbedded(st, ver, o.Rebuild); err != nil {
 		return stats, err
-	}
-	for _, n := range names {
-		if strings.HasPrefix(n, "retrieval-") && (n != indexName(ver) || o.Rebuild) {
-			if err := dropIndex(st, n); err != nil {
-				return stats, err
-			}
-			if n != indexName(ver) {
-				stats.Dropped++
-			}
-			old := strings.TrimPrefix(n, "retrieval-")
-			if err := st.DropVectors("retrieval-" + old); err != nil {
-				return stats, err
-			}
-			if err := st.DropVectors("attrs-" + old); err != nil {
-				return stats, err
-			}
-		}
 	}
 	idx, err := openIndex(st, m, ver, true)
 	if err != nil {
@@ -179,28 +161,10 @@ func Sync(ctx context.Context, st *storage.Store, m *Model, ver uint64, o SyncOp
 	// Items embedded before (an index moved back from a cluster, or
 	// converted) are indexed from their stored embeddings; the others are
 	// embedded.
-	var todo, stored []uint64
-	var vecs [][]float32
-	withAttrs := map[uint64]bool{}
-	if err := st.ForEachVector(attrsName(ver), func(id uint64, _ []float32) error {
-		withAttrs[id] = true
-		return nil
-	}); err != nil {
+	if err := indexStored(ctx, st, idx, ver); err != nil {
 		return stats, err
 	}
-	if err := st.ForEachVector(vectorName(ver), func(id uint64, v []float32) error {
-		if !idx.Has(id) && withAttrs[id] { // an embedding without its attributes is made again
-			stored, vecs = append(stored, id), append(vecs, v)
-		}
-		return nil
-	}); err != nil {
-		return stats, err
-	}
-	if len(stored) > 0 {
-		if err := idx.AddBatch(ctx, stored, vecs, 0); err != nil {
-			return stats, err
-		}
-	}
+	var todo []uint64
 	if err := st.ForEach(func(it storage.Item) error {
 		if !idx.Has(it.ID) {
 			todo = append(todo, it.ID)
@@ -258,6 +222,62 @@ func embedItems(ctx context.Context, st *storage.Store, m *Model, ver uint64, to
 		}
 	}
 	return nil
+}
+
+// dropEmbedded drops the embedded indexes of other versions with their
+// vectors (and version ver's too with rebuild); it returns how many other
+// versions went.
+func dropEmbedded(st *storage.Store, ver uint64, rebuild bool) (int, error) {
+	names, err := st.Indexes()
+	if err != nil {
+		return 0, err
+	}
+	dropped := 0
+	for _, n := range names {
+		if !strings.HasPrefix(n, "retrieval-") || (n == indexName(ver) && !rebuild) {
+			continue
+		}
+		if err := dropIndex(st, n); err != nil {
+			return dropped, err
+		}
+		if n != indexName(ver) {
+			dropped++
+		}
+		old := strings.TrimPrefix(n, "retrieval-")
+		if err := st.DropVectors("retrieval-" + old); err != nil {
+			return dropped, err
+		}
+		if err := st.DropVectors("attrs-" + old); err != nil {
+			return dropped, err
+		}
+	}
+	return dropped, nil
+}
+
+// indexStored adds to idx the stored embeddings of version ver it lacks
+// (an embedding stored without its attributes is left to be made again).
+func indexStored(ctx context.Context, st *storage.Store, idx *index.Stored, ver uint64) error {
+	withAttrs := map[uint64]bool{}
+	if err := st.ForEachVector(attrsName(ver), func(id uint64, _ []float32) error {
+		withAttrs[id] = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	var stored []uint64
+	var vecs [][]float32
+	if err := st.ForEachVector(vectorName(ver), func(id uint64, v []float32) error {
+		if !idx.Has(id) && withAttrs[id] {
+			stored, vecs = append(stored, id), append(vecs, v)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(stored) == 0 {
+		return nil
+	}
+	return idx.AddBatch(ctx, stored, vecs, 0)
 }
 
 // syncRemote is Sync for a database whose index is on a cluster: the
