@@ -74,18 +74,7 @@ func (d *DB) Dupes(ctx context.Context, o DupesOptions) ([]DupeGroup, error) {
 		thumbs[id] = t
 		return t, nil
 	}
-	parent := map[uint64]uint64{}
-	var find func(uint64) uint64
-	find = func(x uint64) uint64 {
-		p, ok := parent[x]
-		if !ok || p == x {
-			return x
-		}
-		r := find(p)
-		parent[x] = r
-		return r
-	}
-	maxDist := map[uint64]float64{} // root -> largest joining distance
+	c := copies{parent: map[uint64]uint64{}, maxDist: map[uint64]float64{}}
 	err = idx.EachSimilar(ctx, o.Candidates, func(id uint64, near []index.Result) error {
 		a, err := thumb(id)
 		if err != nil {
@@ -96,49 +85,78 @@ func (d *DB) Dupes(ctx context.Context, o DupesOptions) ([]DupeGroup, error) {
 			if err != nil {
 				return err
 			}
-			dist := meanAbsDiff(a, b)
-			if dist > o.Threshold {
-				continue
+			if dist := meanAbsDiff(a, b); dist <= o.Threshold {
+				c.join(id, h.ID, dist)
 			}
-			ra, rb := find(id), find(h.ID)
-			m := max(dist, maxDist[ra], maxDist[rb])
-			if ra != rb {
-				r, child := min(ra, rb), max(ra, rb)
-				parent[child] = r
-				parent[r] = r
-				ra = r
-			}
-			maxDist[ra] = m
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	groups := map[uint64]*DupeGroup{}
-	for id := range parent {
-		r := find(id)
-		g := groups[r]
-		if g == nil {
-			g = &DupeGroup{MaxDistance: maxDist[r]}
-			groups[r] = g
-		}
-		g.IDs = append(g.IDs, id)
-	}
-	out := make([]DupeGroup, 0, len(groups))
-	for _, g := range groups {
-		slices.Sort(g.IDs)
-		for _, id := range g.IDs {
+	out := c.groups()
+	for i := range out {
+		for _, id := range out[i].IDs {
 			it, err := d.st.Get(id)
 			if err != nil {
 				return nil, err
 			}
-			g.Paths = append(g.Paths, it.Path)
+			out[i].Paths = append(out[i].Paths, it.Path)
 		}
+	}
+	return out, nil
+}
+
+// copies are the connected sets of copies found so far (a union-find
+// whose root is the set's smallest id), with the largest distance that
+// joined each set.
+type copies struct {
+	parent  map[uint64]uint64
+	maxDist map[uint64]float64 // root -> largest joining distance
+}
+
+func (c *copies) find(x uint64) uint64 {
+	p, ok := c.parent[x]
+	if !ok || p == x {
+		return x
+	}
+	r := c.find(p)
+	c.parent[x] = r
+	return r
+}
+
+// join records that a and b are copies, dist apart.
+func (c *copies) join(a, b uint64, dist float64) {
+	ra, rb := c.find(a), c.find(b)
+	m := max(dist, c.maxDist[ra], c.maxDist[rb])
+	if ra != rb {
+		r, child := min(ra, rb), max(ra, rb)
+		c.parent[child] = r
+		c.parent[r] = r
+		ra = r
+	}
+	c.maxDist[ra] = m
+}
+
+// groups returns the sets, each sorted, in order of their first id.
+func (c *copies) groups() []DupeGroup {
+	byRoot := map[uint64]*DupeGroup{}
+	for id := range c.parent {
+		r := c.find(id)
+		g := byRoot[r]
+		if g == nil {
+			g = &DupeGroup{MaxDistance: c.maxDist[r]}
+			byRoot[r] = g
+		}
+		g.IDs = append(g.IDs, id)
+	}
+	out := make([]DupeGroup, 0, len(byRoot))
+	for _, g := range byRoot {
+		slices.Sort(g.IDs)
 		out = append(out, *g)
 	}
 	slices.SortFunc(out, func(a, b DupeGroup) int { return cmp.Compare(a.IDs[0], b.IDs[0]) })
-	return out, nil
+	return out
 }
 
 func meanAbsDiff(a, b []float32) float64 {
