@@ -62,35 +62,8 @@ func Check(st *storage.Store) (*CheckReport, error) {
 		// bbolt reports its recovered assertions as "panic: ...".
 		r.add("bbolt page problems", false, 0, errors.New(strings.TrimPrefix(err.Error(), "panic: ")))
 	}
-	var ids []uint64
-	if err := st.ForEach(func(it storage.Item) error {
-		ids = append(ids, it.ID)
-		return nil
-	}); err != nil {
-		r.add("items that do not decode", false, 0, err)
-	}
-	r.Items = len(ids)
-	for _, id := range ids {
-		png, err := st.Image(id)
-		if err == nil {
-			_, err = imageio.DecodePNG(png)
-		}
-		if err != nil {
-			r.add("images missing or not decoding", false, id, err)
-		}
-	}
-	// Every stored model version (each read checks its checksum).
-	vers, err := st.ModelVersions()
-	if err != nil {
-		r.add("models that cannot be listed", false, 0, err)
-	}
-	for _, name := range slices.Sorted(maps.Keys(vers)) {
-		for _, v := range vers[name] {
-			if _, _, err := st.Model(name, v); err != nil {
-				r.add("model versions damaged (train or import them again)", false, 0, err)
-			}
-		}
-	}
+	ids := r.checkItems(st)
+	r.checkModels(st)
 	m, ver, err := Load(st)
 	if errors.Is(err, ErrNoModel) {
 		return r, nil
@@ -115,30 +88,9 @@ func Check(st *storage.Store) (*CheckReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	var inIndex func(uint64) bool
+	var indexed map[uint64]bool // nil: a remote index, or none that opens
 	if url == "" {
-		idx, err := openIndex(st, m, ver, false)
-		if err != nil {
-			r.add("an index that does not open", true, 0, err)
-		} else {
-			defer idx.Close()
-			r.Indexed = idx.Len()
-			inIndex = idx.Has
-			if rep := idx.Check(); len(rep.Unreachable) > 0 {
-				for _, id := range rep.Unreachable {
-					r.add("index entries no search reaches", true, id, nil)
-				}
-			}
-			stored := map[uint64]bool{}
-			for _, id := range ids {
-				stored[id] = true
-			}
-			for _, id := range idx.IDs() {
-				if !stored[id] {
-					r.add("index entries without an item", true, id, nil)
-				}
-			}
-		}
+		indexed = r.checkIndex(st, m, ver, ids)
 	}
 	for _, id := range ids {
 		if !embs[id] {
@@ -147,11 +99,77 @@ func Check(st *storage.Store) (*CheckReport, error) {
 		if !attrs[id] {
 			r.add("items without attribute posteriors", true, id, nil)
 		}
-		if inIndex != nil && !inIndex(id) {
+		if indexed != nil && !indexed[id] {
 			r.add("items not in the index", true, id, nil)
 		}
 	}
 	return r, nil
+}
+
+// checkItems decodes every item and its image, and returns the ids.
+func (r *CheckReport) checkItems(st *storage.Store) []uint64 {
+	var ids []uint64
+	if err := st.ForEach(func(it storage.Item) error {
+		ids = append(ids, it.ID)
+		return nil
+	}); err != nil {
+		r.add("items that do not decode", false, 0, err)
+	}
+	r.Items = len(ids)
+	for _, id := range ids {
+		png, err := st.Image(id)
+		if err == nil {
+			_, err = imageio.DecodePNG(png)
+		}
+		if err != nil {
+			r.add("images missing or not decoding", false, id, err)
+		}
+	}
+	return ids
+}
+
+// checkModels reads every stored model version (each read checks its
+// checksum).
+func (r *CheckReport) checkModels(st *storage.Store) {
+	vers, err := st.ModelVersions()
+	if err != nil {
+		r.add("models that cannot be listed", false, 0, err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(vers)) {
+		for _, v := range vers[name] {
+			if _, _, err := st.Model(name, v); err != nil {
+				r.add("model versions damaged (train or import them again)", false, 0, err)
+			}
+		}
+	}
+}
+
+// checkIndex opens the embedded index of version ver, checks that every
+// entry is reachable and has an item among ids, and returns its ids (nil
+// when it does not open).
+func (r *CheckReport) checkIndex(st *storage.Store, m *Model, ver uint64, ids []uint64) map[uint64]bool {
+	idx, err := openIndex(st, m, ver, false)
+	if err != nil {
+		r.add("an index that does not open", true, 0, err)
+		return nil
+	}
+	defer idx.Close()
+	r.Indexed = idx.Len()
+	for _, id := range idx.Check().Unreachable {
+		r.add("index entries no search reaches", true, id, nil)
+	}
+	stored := map[uint64]bool{}
+	for _, id := range ids {
+		stored[id] = true
+	}
+	indexed := map[uint64]bool{}
+	for _, id := range idx.IDs() {
+		indexed[id] = true
+		if !stored[id] {
+			r.add("index entries without an item", true, id, nil)
+		}
+	}
+	return indexed
 }
 
 // String describes a problem in one line.
