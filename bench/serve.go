@@ -81,60 +81,84 @@ func Serve(ctx context.Context, o ServeOptions) (*ServeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &ServeResult{Clients: o.Clients}
-	var mu sync.Mutex
-	var lat []time.Duration
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		res.Failed++
-		if res.FirstError == "" {
-			res.FirstError = err.Error()
-		}
-	}
+	r := &serveRun{c: c, o: o, res: &ServeResult{Clients: o.Clients}}
 	start := time.Now()
 	deadline := start.Add(o.Duration)
 	var wg sync.WaitGroup
 	for w := range o.Clients {
-		wg.Go(func() {
-			for i := w; time.Now().Before(deadline) && ctx.Err() == nil; i += o.Clients {
-				body, ctype := form(map[string]string{"to": o.Targets[i%len(o.Targets)], "k": "10"}, "image", File{Name: "q.png", Data: o.Queries[i%len(o.Queries)]})
-				t0 := time.Now()
-				err := c.do(ctx, http.MethodPost, "/api/query", body, ctype, nil)
-				d := time.Since(t0)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				mu.Lock()
-				lat = append(lat, d)
-				mu.Unlock()
-			}
-		})
+		wg.Go(func() { r.query(ctx, w, deadline) })
 	}
-	wg.Go(func() {
-		t0 := time.Now()
-		for b := 0; b < len(o.Ingest) && ctx.Err() == nil; b += o.Batch {
-			var sum struct {
-				Added int `json:"added"`
-			}
-			body, ctype := form(nil, "files", o.Ingest[b:min(b+o.Batch, len(o.Ingest))]...)
-			err := c.do(ctx, http.MethodPost, "/api/ingest", body, ctype, &sum)
-			mu.Lock()
-			res.IngestRequests++
-			if err != nil {
-				res.IngestFailed++
-				if res.FirstError == "" {
-					res.FirstError = "ingest: " + err.Error()
-				}
-			}
-			res.Ingested += sum.Added
-			mu.Unlock()
-		}
-		res.IngestSeconds = time.Since(t0).Seconds()
-	})
+	wg.Go(func() { r.ingest(ctx) })
 	wg.Wait()
-	res.Seconds = time.Since(start).Seconds()
+	res := r.summary(time.Since(start))
+	if res.Queryable, err = c.queryable(ctx, before, o.Targets[0]); err != nil {
+		return res, err
+	}
+	return res, ctx.Err()
+}
+
+// serveRun is one Serve: its clients' latencies and failures, and the
+// ingest beside them.
+type serveRun struct {
+	c   *client
+	o   ServeOptions
+	mu  sync.Mutex
+	res *ServeResult
+	lat []time.Duration
+}
+
+// query is client w's loop: queries by upload, one target after another,
+// until the deadline.
+func (r *serveRun) query(ctx context.Context, w int, deadline time.Time) {
+	o := r.o
+	for i := w; time.Now().Before(deadline) && ctx.Err() == nil; i += o.Clients {
+		body, ctype := form(map[string]string{"to": o.Targets[i%len(o.Targets)], "k": "10"}, "image", File{Name: "q.png", Data: o.Queries[i%len(o.Queries)]})
+		t0 := time.Now()
+		err := r.c.do(ctx, http.MethodPost, "/api/query", body, ctype, nil)
+		d := time.Since(t0)
+		r.mu.Lock()
+		if err != nil {
+			r.res.Failed++
+			if r.res.FirstError == "" {
+				r.res.FirstError = err.Error()
+			}
+		} else {
+			r.lat = append(r.lat, d)
+		}
+		r.mu.Unlock()
+	}
+}
+
+// ingest uploads the files to ingest in batches while the clients query.
+func (r *serveRun) ingest(ctx context.Context) {
+	t0 := time.Now()
+	for b := 0; b < len(r.o.Ingest) && ctx.Err() == nil; b += r.o.Batch {
+		var sum struct {
+			Added int `json:"added"`
+		}
+		body, ctype := form(nil, "files", r.o.Ingest[b:min(b+r.o.Batch, len(r.o.Ingest))]...)
+		err := r.c.do(ctx, http.MethodPost, "/api/ingest", body, ctype, &sum)
+		r.mu.Lock()
+		r.res.IngestRequests++
+		if err != nil {
+			r.res.IngestFailed++
+			if r.res.FirstError == "" {
+				r.res.FirstError = "ingest: " + err.Error()
+			}
+		}
+		r.res.Ingested += sum.Added
+		r.mu.Unlock()
+	}
+	r.mu.Lock()
+	r.res.IngestSeconds = time.Since(t0).Seconds()
+	r.mu.Unlock()
+}
+
+// summary is the result after a run of elapsed: rate and latency
+// quantiles.
+func (r *serveRun) summary(elapsed time.Duration) *ServeResult {
+	res, lat := r.res, r.lat
+	res.Seconds = elapsed.Seconds()
 	res.Queries = len(lat)
 	res.QPS = float64(len(lat)) / res.Seconds
 	if len(lat) > 0 {
@@ -144,10 +168,7 @@ func Serve(ctx context.Context, o ServeOptions) (*ServeResult, error) {
 		}
 		res.P50Ms, res.P90Ms, res.P99Ms, res.MaxMs = q(0.5), q(0.9), q(0.99), float64(lat[len(lat)-1].Microseconds())/1000
 	}
-	if res.Queryable, err = c.queryable(ctx, before, o.Targets[0]); err != nil {
-		return res, err
-	}
-	return res, ctx.Err()
+	return res
 }
 
 // client is an HTTP client of the API.
