@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"rgunit/classifier"
+	"rgunit/embed"
 	"rgunit/generator"
 	"rgunit/generator/rg"
 	"rgunit/guided"
@@ -94,17 +95,9 @@ func (e Experiment) Run(st *storage.Store) (*ExperimentResult, error) {
 		return nil, err
 	}
 	held := SplitHeld(d)
-	var ps []Pair
-	sources := map[string]Source{}
-	if e.Pairs != "" {
-		if ps, err = ParsePairs(e.Pairs, m0.Schema); err != nil {
-			return nil, err
-		}
-		for i, id := range d.IDs {
-			if split.HeldBack(id) {
-				sources[d.Names[i]] = Source{X: d.X[i], ID: id, Labels: d.Labels[i]}
-			}
-		}
+	ps, sources, err := e.pairs(d, m0.Schema)
+	if err != nil {
+		return nil, err
 	}
 	label := e.Label
 	if label == "" {
@@ -115,37 +108,61 @@ func (e Experiment) Run(st *storage.Store) (*ExperimentResult, error) {
 		return nil, err
 	}
 	if len(e.LabelDBs) > 0 {
-		rows := []LabelsRow{{Fraction: tr.RG.Config.Labelled, Data: st.Path(), Run: runOf(tr), GMM: table.Rows[0], RG: table.Rows[1]}}
-		for i, p := range e.LabelDBs {
-			for _, q := range append([]string{st.Path()}, e.LabelDBs[:i]...) {
-				if sameFile(p, q) {
-					return nil, fmt.Errorf("--labels-db %s: the same database as %s", p, q)
-				}
-			}
-			r, err := e.labelsRow(st, p, m0, held, func(m Method) (Row, error) {
-				return ScoreRow(m, cls, held, e.N, e.Seed, ps, sources)
-			})
-			if err != nil {
-				return nil, fmt.Errorf("--labels-db %s: %w", p, err)
-			}
-			rows = append(rows, r)
-		}
-		if table.Labels, err = NewLabelsTable(rows); err != nil {
+		score := func(m Method) (Row, error) { return ScoreRow(m, cls, held, e.N, e.Seed, ps, sources) }
+		if table.Labels, err = e.labelsTable(st, tr, table, m0, held, score); err != nil {
 			return nil, err
 		}
 	}
 	res := &ExperimentResult{Table: table}
-	if e.GridRows > 0 {
-		for _, m := range methods {
-			img, cols, err := Grid(m, held, e.GridRows)
-			if err != nil {
-				return nil, err
-			}
-			res.Methods = append(res.Methods, m.Name)
-			res.Figures = append(res.Figures, Figure{Caption: fmt.Sprintf("%s: one row per held-back input; columns %s", m.Name, strings.Join(cols, " | ")), Image: img})
+	for _, m := range methods {
+		if e.GridRows <= 0 {
+			break
 		}
+		img, cols, err := Grid(m, held, e.GridRows)
+		if err != nil {
+			return nil, err
+		}
+		res.Methods = append(res.Methods, m.Name)
+		res.Figures = append(res.Figures, Figure{Caption: fmt.Sprintf("%s: one row per held-back input; columns %s", m.Name, strings.Join(cols, " | ")), Image: img})
 	}
 	return res, nil
+}
+
+// pairs reads --pairs: the pairs and the held-back sources they name.
+func (e Experiment) pairs(d *generator.Dataset, s embed.Schema) ([]Pair, map[string]Source, error) {
+	sources := map[string]Source{}
+	if e.Pairs == "" {
+		return nil, sources, nil
+	}
+	ps, err := ParsePairs(e.Pairs, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, id := range d.IDs {
+		if split.HeldBack(id) {
+			sources[d.Names[i]] = Source{X: d.X[i], ID: id, Labels: d.Labels[i]}
+		}
+	}
+	return ps, sources, nil
+}
+
+// labelsTable is Table 3: this database's GMM-UNIT and RG-UNIT rows, then
+// a row for each --labels-db, scored by score.
+func (e Experiment) labelsTable(st *storage.Store, tr *guided.Translator, table *Table, m0 Method, held Held, score func(Method) (Row, error)) (*LabelsTable, error) {
+	rows := []LabelsRow{{Fraction: tr.RG.Config.Labelled, Data: st.Path(), Run: runOf(tr), GMM: table.Rows[0], RG: table.Rows[1]}}
+	for i, p := range e.LabelDBs {
+		for _, q := range append([]string{st.Path()}, e.LabelDBs[:i]...) {
+			if sameFile(p, q) {
+				return nil, fmt.Errorf("--labels-db %s: the same database as %s", p, q)
+			}
+		}
+		r, err := e.labelsRow(st, p, m0, held, score)
+		if err != nil {
+			return nil, fmt.Errorf("--labels-db %s: %w", p, err)
+		}
+		rows = append(rows, r)
+	}
+	return NewLabelsTable(rows)
 }
 
 // methods are what the experiment compares: GMM-UNIT, RG-UNIT and RG-UNIT
