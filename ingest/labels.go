@@ -112,45 +112,13 @@ func ParseLabels(r io.Reader, name string) (*LabelTable, error) {
 			}
 			want = n
 		case t.Attrs == nil:
-			for _, a := range fields {
-				if isNumber(a) {
-					return nil, fail("header names attribute %q, which is a number: is the header line missing?", a)
-				}
+			if msg := t.header(fields); msg != "" {
+				return nil, fail("%s", msg)
 			}
-			seen := map[string]bool{}
-			for _, a := range fields {
-				if seen[a] {
-					return nil, fail("attribute %q named twice in the header", a)
-				}
-				seen[a] = true
-			}
-			t.Attrs = fields
 		default:
-			key := path.Clean(strings.ReplaceAll(fields[0], `\`, "/"))
-			if len(fields)-1 != len(t.Attrs) {
-				return nil, fail("row %q has %d values, the header names %d attributes", fields[0], len(fields)-1, len(t.Attrs))
+			if msg := t.row(fields); msg != "" {
+				return nil, fail("%s", msg)
 			}
-			if key == "." || strings.HasPrefix(key, "../") || path.IsAbs(key) {
-				return nil, fail("row name %q is not a file name or relative path", fields[0])
-			}
-			if _, dup := t.rows[key]; dup {
-				return nil, fail("file %q has a second row", fields[0])
-			}
-			vals := make([]int8, len(t.Attrs))
-			for i, f := range fields[1:] {
-				switch f {
-				case "1", "+1":
-					vals[i] = 1
-				case "-1":
-					vals[i] = -1
-				default:
-					return nil, fail("row %q: value %q for %s is not 1 or -1", fields[0], f, t.Attrs[i])
-				}
-			}
-			t.rows[key] = vals
-			t.order = append(t.order, key)
-			base := path.Base(key)
-			t.byBase[base] = append(t.byBase[base], key)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -167,6 +135,56 @@ func ParseLabels(r io.Reader, name string) (*LabelTable, error) {
 		return nil, fmt.Errorf("%w: %s:1: the count line says %d rows, the file has %d", ErrLabels, name, want, len(t.order))
 	}
 	return t, nil
+}
+
+// header sets the attributes from the header line's fields, or says what
+// is wrong with them.
+func (t *LabelTable) header(fields []string) string {
+	seen := map[string]bool{}
+	for _, a := range fields {
+		if isNumber(a) {
+			return fmt.Sprintf("header names attribute %q, which is a number: is the header line missing?", a)
+		}
+	}
+	for _, a := range fields {
+		if seen[a] {
+			return fmt.Sprintf("attribute %q named twice in the header", a)
+		}
+		seen[a] = true
+	}
+	t.Attrs = fields
+	return ""
+}
+
+// row adds a file's row (its name, then a value per attribute), or says
+// what is wrong with it.
+func (t *LabelTable) row(fields []string) string {
+	key := path.Clean(strings.ReplaceAll(fields[0], `\`, "/"))
+	if len(fields)-1 != len(t.Attrs) {
+		return fmt.Sprintf("row %q has %d values, the header names %d attributes", fields[0], len(fields)-1, len(t.Attrs))
+	}
+	if key == "." || strings.HasPrefix(key, "../") || path.IsAbs(key) {
+		return fmt.Sprintf("row name %q is not a file name or relative path", fields[0])
+	}
+	if _, dup := t.rows[key]; dup {
+		return fmt.Sprintf("file %q has a second row", fields[0])
+	}
+	vals := make([]int8, len(t.Attrs))
+	for i, f := range fields[1:] {
+		switch f {
+		case "1", "+1":
+			vals[i] = 1
+		case "-1":
+			vals[i] = -1
+		default:
+			return fmt.Sprintf("row %q: value %q for %s is not 1 or -1", fields[0], f, t.Attrs[i])
+		}
+	}
+	t.rows[key] = vals
+	t.order = append(t.order, key)
+	base := path.Base(key)
+	t.byBase[base] = append(t.byBase[base], key)
+	return ""
 }
 
 func isCount(s string) bool {
