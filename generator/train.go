@@ -117,6 +117,38 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	b.Use(u.D.P)
 	t.gb = b
 	t.Inputs = gan.NewInputs(b, n, s, cd, na, nfakes)
+	fakes := t.buildG(b)
+	if err := b.Err(); err != nil {
+		return nil, fmt.Errorf("generator: building the G step: %w", err)
+	}
+	t.fakes = make([]G.Value, len(fakes))
+	for i, f := range fakes {
+		G.Read(f, &t.fakes[i])
+	}
+	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
+		return nil, fmt.Errorf("generator: G step gradients: %w", err)
+	}
+	t.FLOPs = 3 * b.FLOPs
+
+	// D step.
+	if t.dstep, err = gan.NewDStep(u.D.Build, u.D.P, n, s, na, nfakes, c.Weights.Adv, c.Weights.Cls); err != nil {
+		return nil, err
+	}
+	t.FLOPs += t.dstep.FLOPs
+
+	if err := t.Bind(t.dstep, nil); err != nil {
+		return nil, err
+	}
+	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
+	return t, nil
+}
+
+// buildG adds the G step's losses to b (reconstruction, the translation
+// pass and the reference pass, code, KL, their weighted total) and returns
+// the translations the D step scores.
+func (t *Trainer) buildG(b *nn.Builder) []*G.Node {
+	u, c := t.u, t.u.Config
+	rc := c.Recipe
 	eaCode := u.Ea // re-encodes the translation for the code loss
 	if rc.CodeDetach {
 		t.eaFrozen = u.Ea.P.Clone()
@@ -157,29 +189,7 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	t.total = b.WeightedSum(
 		[]*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle, b.Scale(t.kl, t.KLW)},
 		[]float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle, 1})
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("generator: building the G step: %w", err)
-	}
-	t.fakes = make([]G.Value, len(fakes))
-	for i, f := range fakes {
-		G.Read(f, &t.fakes[i])
-	}
-	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
-		return nil, fmt.Errorf("generator: G step gradients: %w", err)
-	}
-	t.FLOPs = 3 * b.FLOPs
-
-	// D step.
-	if t.dstep, err = gan.NewDStep(u.D.Build, u.D.P, n, s, na, nfakes, c.Weights.Adv, c.Weights.Cls); err != nil {
-		return nil, err
-	}
-	t.FLOPs += t.dstep.FLOPs
-
-	if err := t.Bind(t.dstep, nil); err != nil {
-		return nil, err
-	}
-	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
-	return t, nil
+	return fakes
 }
 
 // Close releases the machines.
