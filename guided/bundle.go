@@ -269,31 +269,39 @@ func Import(st *storage.Store, data []byte) (*Imported, error) {
 	if res.RGVersion != 0 {
 		return res, nil
 	}
-	// The retrieval model (when it is not there yet), the RG-UNIT model
-	// that names its version and the provenance go in one transaction: a
-	// kill leaves all of them or none (then the import runs again).
+	if err := res.store(st, r, bd, !haveRetrieval); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// store writes the imported models: the retrieval model (with
+// newRetrieval), the RG-UNIT model that names its version and the
+// provenance, in one transaction (a kill leaves all of them or none; then
+// the import runs again).
+func (res *Imported) store(st *storage.Store, r *rg.Model, bd *Bundle, newRetrieval bool) error {
 	r.Config.Retrieval = res.RetrievalVersion
 	rb, err := r.MarshalBinary()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	pj, err := json.Marshal(p)
+	pj, err := json.Marshal(res.Provenance)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	puts := []storage.ModelPut{{Name: rg.ModelName, Blob: rb}, {Name: BundleModelName, Blob: pj, Keep: 1}}
-	if !haveRetrieval {
+	if newRetrieval {
 		puts = append([]storage.ModelPut{{Name: retrieval.ModelName, Blob: bd.Retrieval}}, puts...)
 	}
 	vers, err := st.PutModels(puts...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if !haveRetrieval && vers[0] != res.RetrievalVersion { // another writer cannot hold the file: a bug
-		return nil, fmt.Errorf("guided: the retrieval model became version %d, not %d", vers[0], res.RetrievalVersion)
+	if newRetrieval && vers[0] != res.RetrievalVersion { // another writer cannot hold the file: a bug
+		return fmt.Errorf("guided: the retrieval model became version %d, not %d", vers[0], res.RetrievalVersion)
 	}
 	res.RGVersion = vers[len(vers)-2]
-	return res, nil
+	return nil
 }
 
 // ImportedProvenance returns the provenance of the bundle st's models came
