@@ -28,7 +28,7 @@ type Fusion struct {
 // NewFusion returns the fusion convs for k neighbours, drawn from seed.
 func NewFusion(a embed.Arch, k int, seed uint64) (*Fusion, error) {
 	if k < 1 || k > 16 {
-		return nil, fmt.Errorf("generator: %d neighbours (want 1 to 16)", k)
+		return nil, fmt.Errorf("rg: %d neighbours (want 1 to 16)", k)
 	}
 	c := a.ContentChannels()
 	p := nn.NewParams(seed)
@@ -47,7 +47,7 @@ func NewFusion(a embed.Arch, k int, seed uint64) (*Fusion, error) {
 // neighbour maps of the same shape -> (N, C, H, W).
 func (f *Fusion) Build(b *nn.Builder, content *G.Node, neighbours []*G.Node) *G.Node {
 	if len(neighbours) != f.K {
-		b.Fail(fmt.Errorf("generator: fusion of %d neighbours, built for %d", len(neighbours), f.K))
+		b.Fail(fmt.Errorf("rg: fusion of %d neighbours, built for %d", len(neighbours), f.K))
 		return nil
 	}
 	p := f.P.Get

@@ -41,10 +41,10 @@ type Config struct {
 // Check validates a configuration.
 func (c Config) Check() error {
 	if c.K < 1 || c.K > 16 {
-		return fmt.Errorf("generator: %d neighbours (want 1 to 16)", c.K)
+		return fmt.Errorf("rg: %d neighbours (want 1 to 16)", c.K)
 	}
 	if c.Batch < 1 || c.Batch > 1024 {
-		return fmt.Errorf("generator: batch %d", c.Batch)
+		return fmt.Errorf("rg: batch %d", c.Batch)
 	}
 	return nil
 }
@@ -154,7 +154,7 @@ func New(base *generator.UNIT, d *generator.Discriminator, c Config) (*Model, er
 	}
 	if d != nil {
 		if err := r.D.P.CopyFrom(d.P); err != nil {
-			return nil, fmt.Errorf("generator: the discriminator does not fit the model: %w", err)
+			return nil, fmt.Errorf("rg: the discriminator does not fit the model: %w", err)
 		}
 	}
 	if c.Recipe.EMA > 0 {

@@ -47,7 +47,7 @@ type Trainer struct {
 func NewTrainer(r *Model) (t *Trainer, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			t, err = nil, fmt.Errorf("generator: building the stage-3 graphs: %v", p)
+			t, err = nil, fmt.Errorf("rg: building the stage-3 graphs: %v", p)
 		}
 	}()
 	c, bc := r.Config, r.Base.Config
@@ -92,11 +92,11 @@ func NewTrainer(r *Model) (t *Trainer, err error) {
 	}
 	t.total = b.WeightedSum(terms, weights)
 	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("generator: building the stage-3 G step: %w", err)
+		return nil, fmt.Errorf("rg: building the stage-3 G step: %w", err)
 	}
 	G.Read(p.Fake, &t.fake)
 	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
-		return nil, fmt.Errorf("generator: stage-3 G step gradients: %w", err)
+		return nil, fmt.Errorf("rg: stage-3 G step gradients: %w", err)
 	}
 	if t.dstep, err = gan.NewDStep(r.D.Build, r.D.P, n, s, na, 1, w.Adv, w.Cls); err != nil {
 		return nil, err
@@ -126,13 +126,13 @@ func (t *Trainer) Step(batch Batch) (generator.Losses, error) {
 	c, bc := r.Config, r.Base.Config
 	if len(batch.X) != len(t.XT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch ||
 		len(batch.NbTgt) != c.K || len(batch.NbSrc) != c.K {
-		return generator.Losses{}, fmt.Errorf("generator: stage-3 batch of %d values, %d sources, %d targets, %d+%d neighbour maps",
+		return generator.Losses{}, fmt.Errorf("rg: stage-3 batch of %d values, %d sources, %d targets, %d+%d neighbour maps",
 			len(batch.X), len(batch.Src), len(batch.Tgt), len(batch.NbTgt), len(batch.NbSrc))
 	}
 	for k := range c.K {
 		for _, p := range [][2][]float32{{t.nbTT[k].Data().([]float32), batch.NbTgt[k]}, {t.nbST[k].Data().([]float32), batch.NbSrc[k]}} {
 			if len(p[0]) != len(p[1]) {
-				return generator.Losses{}, fmt.Errorf("generator: neighbour map of %d values, want %d", len(p[1]), len(p[0]))
+				return generator.Losses{}, fmt.Errorf("rg: neighbour map of %d values, want %d", len(p[1]), len(p[0]))
 			}
 			copy(p[0], p[1])
 		}
@@ -142,13 +142,13 @@ func (t *Trainer) Step(batch Batch) (generator.Losses, error) {
 	if batch.Codes != nil {
 		zt := t.ZtT.Data().([]float32)
 		if len(batch.Codes) != len(zt) {
-			return generator.Losses{}, fmt.Errorf("generator: %d code values for a batch of %d", len(batch.Codes), len(zt))
+			return generator.Losses{}, fmt.Errorf("rg: %d code values for a batch of %d", len(batch.Codes), len(zt))
 		}
 		copy(zt, batch.Codes)
 	}
 	var l generator.Losses
 	if err := nn.Run(t.gm); err != nil {
-		return l, fmt.Errorf("generator: stage-3 G step: %w", err)
+		return l, fmt.Errorf("rg: stage-3 G step: %w", err)
 	}
 	l.Adv, l.Cls, l.Rec, l.Content = gan.Scalar(t.adv), gan.Scalar(t.cls), gan.Scalar(t.rec), gan.Scalar(t.content)
 	l.Code, l.Cycle, l.GTotal = gan.Scalar(t.code), gan.Scalar(t.cycle), gan.Scalar(t.total)
@@ -185,10 +185,10 @@ func (r *Model) Translate(x []float32, codes [][]float32, neighbours [][]float32
 	per, cper := 3*s*s, cs[0]*cs[1]*cs[2]
 	n := len(codes)
 	if n == 0 || len(x) != n*per {
-		return nil, fmt.Errorf("generator: %d values for %d images of %d px", len(x), n, s)
+		return nil, fmt.Errorf("rg: %d values for %d images of %d px", len(x), n, s)
 	}
 	if len(neighbours) != r.Config.K {
-		return nil, fmt.Errorf("generator: %d neighbour maps for a model that fuses %d", len(neighbours), r.Config.K)
+		return nil, fmt.Errorf("rg: %d neighbour maps for a model that fuses %d", len(neighbours), r.Config.K)
 	}
 	flat, err := gan.FlatCodes(codes, cd)
 	if err != nil {
@@ -197,7 +197,7 @@ func (r *Model) Translate(x []float32, codes [][]float32, neighbours [][]float32
 	ins := []gan.Input{{Name: "x", Shape: []int{n, 3, s, s}, Data: x}, {Name: "code", Shape: []int{n, cd}, Data: flat}}
 	for k, nb := range neighbours {
 		if len(nb) != n*cper {
-			return nil, fmt.Errorf("generator: neighbour map %d has %d values, want %d", k, len(nb), n*cper)
+			return nil, fmt.Errorf("rg: neighbour map %d has %d values, want %d", k, len(nb), n*cper)
 		}
 		ins = append(ins, gan.Input{Name: fmt.Sprint("nb", k), Shape: []int{n, cs[0], cs[1], cs[2]}, Data: nb})
 	}
