@@ -1,6 +1,7 @@
 package rgunit
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -146,7 +147,7 @@ func (t *Translator) TranslateFiles(src *Source, targets []string, samples int, 
 }
 
 // FileResult is one input of TranslateEach: its records and sheet, or
-// why it failed.
+// why it failed (an error that names the input).
 type FileResult struct {
 	I       int // its place in the inputs
 	Input   string
@@ -160,10 +161,14 @@ type FileResult struct {
 // ImageFiles for a folder) to every target into dir as TranslateFiles
 // does, outputs named by OutputNamer, input i drawing its sampled codes
 // from PCG(seed, i); a failed input does not stop the others. fn is told
-// of each input in turn. It returns how many failed.
-func (t *Translator) TranslateEach(inputs, targets []string, samples int, seed uint64, dir string, fn func(FileResult)) (failed int) {
+// of each input in turn. It returns how many failed, and ctx's error when
+// it was cancelled (between two inputs).
+func (t *Translator) TranslateEach(ctx context.Context, inputs, targets []string, samples int, seed uint64, dir string, fn func(FileResult)) (failed int, err error) {
 	name := OutputNamer()
 	for i, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return failed, err
+		}
 		r := FileResult{I: i, Input: in}
 		if r.Source, r.Err = t.Load(in); r.Err == nil {
 			rng := rand.New(rand.NewPCG(seed, uint64(i)))
@@ -171,10 +176,13 @@ func (t *Translator) TranslateEach(inputs, targets []string, samples int, seed u
 		}
 		if r.Err != nil {
 			failed++
+			if !strings.Contains(r.Err.Error(), in) {
+				r.Err = fmt.Errorf("%s: %w", in, r.Err)
+			}
 		}
 		if fn != nil {
 			fn(r)
 		}
 	}
-	return failed
+	return failed, nil
 }

@@ -1,6 +1,7 @@
 package rgunit_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -24,8 +25,9 @@ func TestTranslateEach(t *testing.T) {
 	dir := t.TempDir()
 	inputs := []string{"id:1", filepath.Join(dir, "missing.png"), "samples/faces/000002.png"}
 	var got []rgunit.FileResult
-	failed := tr.TranslateEach(inputs, []string{"Blond_Hair", "-Young"}, 2, 7, dir, func(r rgunit.FileResult) { got = append(got, r) })
-	if failed != 1 || len(got) != 3 || got[1].Err == nil || got[1].I != 1 || got[0].Err != nil || got[2].Err != nil {
+	failed, err := tr.TranslateEach(t.Context(), inputs, []string{"Blond_Hair", "-Young"}, 2, 7, dir, func(r rgunit.FileResult) { got = append(got, r) })
+	if err != nil || failed != 1 || len(got) != 3 || got[1].Err == nil || got[1].I != 1 || got[0].Err != nil || got[2].Err != nil ||
+		!strings.Contains(got[1].Err.Error(), "missing.png") {
 		t.Fatalf("failed %d, results %+v", failed, got)
 	}
 	for _, r := range []rgunit.FileResult{got[0], got[2]} {
@@ -40,7 +42,7 @@ func TestTranslateEach(t *testing.T) {
 	}
 	// The same seed: input 0 gets the same codes again.
 	again := t.TempDir()
-	tr.TranslateEach(inputs[:1], []string{"Blond_Hair"}, 2, 7, again, func(r rgunit.FileResult) {
+	tr.TranslateEach(t.Context(), inputs[:1], []string{"Blond_Hair"}, 2, 7, again, func(r rgunit.FileResult) {
 		a, _ := os.ReadFile(got[0].Records[0].Outputs[1])
 		b, _ := os.ReadFile(r.Records[0].Outputs[1])
 		if r.Err != nil || len(a) == 0 || string(a) != string(b) {
@@ -49,6 +51,13 @@ func TestTranslateEach(t *testing.T) {
 	})
 	if _, err := imageio.DecodePNG(mustRead(t, got[0].Sheet)); err != nil {
 		t.Fatal(err)
+	}
+	// Cancelled: it stops before the next input.
+	ctx, cancel := context.WithCancel(t.Context())
+	n := 0
+	_, err = tr.TranslateEach(ctx, inputs, []string{"Young"}, 1, 1, t.TempDir(), func(rgunit.FileResult) { n++; cancel() })
+	if !errors.Is(err, context.Canceled) || n != 1 {
+		t.Fatalf("cancelled after the first input: %d translated, %v", n, err)
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -73,23 +72,23 @@ func (o *translateOptions) run(cmd *cobra.Command, args []string) error {
 			}
 		}
 		one := len(inputs) == 1
-		pr, failed, last := cmdutil.NewPhase(cmd, "translate", "img", o.quiet || one), 0, error(nil)
-		t.TranslateEach(inputs, o.targets, o.samples, o.seed, o.out, func(r rgunit.FileResult) {
+		pr, done, failed, last := cmdutil.NewPhase(cmd, "translate", "img", o.quiet || one), 0, 0, error(nil)
+		_, err = t.TranslateEach(cmd.Context(), inputs, o.targets, o.samples, o.seed, o.out, func(r rgunit.FileResult) {
 			if r.Err == nil {
 				r.Err = o.print(cmd, db, r, one)
 			}
-			if msg := fmt.Sprint(r.Err); r.Err != nil && !one {
-				if !strings.Contains(msg, r.Input) {
-					msg = r.Input + ": " + msg
-				}
-				fmt.Fprintln(cmd.ErrOrStderr(), msg)
+			if done = r.I + 1; r.Err != nil && !one {
+				fmt.Fprintln(cmd.ErrOrStderr(), r.Err) // it names the input
 			}
 			if r.Err != nil {
 				failed, last = failed+1, r.Err
 			}
-			pr.Steps(r.I+1, len(inputs))
+			pr.Steps(done, len(inputs))
 		})
-		if pr.Finish(); one || failed == 0 {
+		switch pr.Finish(); {
+		case err != nil: // Ctrl-C between two inputs
+			return fmt.Errorf("%w after %d of %d inputs (their outputs are written)", cmdutil.ErrInterrupted, done, len(inputs))
+		case one || failed == 0:
 			return last
 		}
 		return fmt.Errorf("%d of %d inputs could not be translated", failed, len(inputs))
