@@ -75,7 +75,7 @@ func Demo(ctx context.Context, o DemoOptions) (sheet string, err error) {
 // demoIngest ingests the sample faces and prints the database's
 // statistics.
 func (d *DB) demoIngest(ctx context.Context, o DemoOptions) error {
-	data, in, cleanup, err := SampleFaces(o.Data)
+	data, in, cleanup, err := sampleFaces(o.Data)
 	defer cleanup()
 	if err != nil {
 		return err
@@ -128,11 +128,11 @@ func (d *DB) demoTranslate(o DemoOptions) (string, error) {
 	return sheet, err
 }
 
-// SampleFaces prepares the demo's input: data, a folder of images with
+// sampleFaces prepares the demo's input: data, a folder of images with
 // their labels in data/list_attr.txt when it has one, or with data "" a
 // scratch copy of the 300 faces embedded in the binary, which o ingests
 // under their names in samples/faces and cleanup removes.
-func SampleFaces(data string) (dir string, o IngestOptions, cleanup func(), err error) {
+func sampleFaces(data string) (dir string, o IngestOptions, cleanup func(), err error) {
 	dir, cleanup = data, func() {}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "rgunit-demo-")

@@ -27,18 +27,15 @@ func (d *DB) Sync(ctx context.Context, rebuild bool, progress func(done, total i
 	return retrieval.Sync(ctx, d.st, m, ver, retrieval.SyncOptions{Rebuild: rebuild, OnProgress: progress, Temperatures: temps})
 }
 
-// SetIndexQuantize records how the embedded index keeps its vectors:
-// "float", or "sq8" (a byte per dimension: under half the memory, see
-// index.SQ8). An index already built keeps its own until Sync rebuilds it.
-func (d *DB) SetIndexQuantize(q string) error { return retrieval.SetQuantize(d.st, q) }
-
 // IndexSettings say where a database keeps its retrieval index and on
 // which vectors; a field left "" keeps the database's setting.
 type IndexSettings struct {
 	// URL is a Weaviate cluster (weaviate://HOST:PORT[/Prefix][?grpc=PORT])
 	// or "embedded" (in the database file).
 	URL string
-	// Quantize is the embedded index's vectors: "float" or "sq8".
+	// Quantize is the embedded index's vectors: "float", or "sq8" (a byte
+	// per dimension: under half the memory, see index.SQ8). An index
+	// already built keeps its own until Sync rebuilds it.
 	Quantize string
 }
 
@@ -64,7 +61,7 @@ func (d *DB) SetIndex(s IndexSettings) error {
 		return err
 	}
 	if s.Quantize != "" {
-		if err := d.SetIndexQuantize(s.Quantize); err != nil {
+		if err := retrieval.SetQuantize(d.st, s.Quantize); err != nil {
 			return err
 		}
 	}
@@ -72,7 +69,7 @@ func (d *DB) SetIndex(s IndexSettings) error {
 	case "":
 		return nil
 	case "embedded":
-		return retrieval.SetIndex(d.st, "")
+		return retrieval.SetIndex(d.st, "") // the database file
 	}
 	return retrieval.SetIndex(d.st, s.URL)
 }

@@ -77,11 +77,11 @@ func (o *translateOptions) run(cmd *cobra.Command, args []string) error {
 			if r.Err == nil {
 				r.Err = o.print(cmd, db, r, one)
 			}
-			if done = r.I + 1; r.Err != nil && !one {
-				fmt.Fprintln(cmd.ErrOrStderr(), r.Err) // it names the input
-			}
-			if r.Err != nil {
+			if done = r.I + 1; r.Err != nil {
 				failed, last = failed+1, r.Err
+				if !one {
+					fmt.Fprintln(cmd.ErrOrStderr(), r.Err) // it names the input
+				}
 			}
 			pr.Steps(done, len(inputs))
 		})

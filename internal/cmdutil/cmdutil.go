@@ -1,6 +1,8 @@
-// Package cmdutil holds what rgunit's commands share: the --db flag, JSON
-// lines, warnings and progress output. The product's rules live in
-// package rgunit; this package only shapes command-line input and output.
+// Package cmdutil holds what rgunit's commands share: their help files,
+// the shared flags (--db and its View/Update, --json, --quiet), JSON lines
+// and text results, warnings, progress and training displays, and the
+// process's exit status. The product's rules live in package rgunit; this
+// package only shapes command-line input and output.
 package cmdutil
 
 import (
