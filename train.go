@@ -190,6 +190,10 @@ func (d *DB) TrainUnit(ctx context.Context, o UnitOptions) (UnitResult, error) {
 	default:
 		return UnitResult{}, err
 	}
+	if err := generator.CheckParts(u.Config.Batch, cfg.Parts); err != nil {
+		return UnitResult{}, err
+	}
+	u.Config.Parts = cfg.Parts // how this run splits its steps, not the model's
 	c := u.Config
 	data, err := o.trainingData(st, c.Schema, c.Arch.Size, o.Limit, c.Labelled)
 	if err != nil {
@@ -396,6 +400,10 @@ func (d *DB) TrainRG(ctx context.Context, o RGOptions) (UnitResult, error) {
 	default:
 		return UnitResult{}, err
 	}
+	if err := generator.CheckParts(r.Config.Batch, cfg.Parts); err != nil {
+		return UnitResult{}, err
+	}
+	r.Config.Parts = cfg.Parts // how this run splits its steps, not the model's
 	data, err := o.trainingData(st, sch, rdb.Model.Size(), 0, r.Config.Labelled)
 	if err != nil {
 		return UnitResult{}, err

@@ -76,27 +76,40 @@ type Batch = gan.Batch
 
 // Trainer runs stage-1 steps: a G step (E_c, E_a and G updated through
 // every generator loss, D frozen) and a D step, on two gorgonia graphs that
-// bind the same weight tensors.
+// bind the same weight tensors, each built once per part of the batch
+// (Config.Parts) and run one part per core.
 type Trainer struct {
-	u  *UNIT
-	gb *nn.Builder
-	gm G.VM
-	gan.Inputs
+	u     *UNIT
+	split *gan.Split
 	// eaFrozen is a copy of E_a's weights, refreshed every step, that
 	// re-encodes translations when the code loss must not train E_a.
 	eaFrozen *nn.Params
-
-	// G graph outputs.
-	adv, cls, rec, content, code, cycle, kl, total *G.Node
-	fakes                                          []G.Value
-	dstep                                          *gan.DStep
 
 	// FLOPs is the estimated work of one step (forward x 3 for the
 	// backward pass, G and D graphs together).
 	FLOPs int64
 }
 
-// NewTrainer builds the two graphs for u's batch size.
+// ErrParts is returned for a batch that cannot be split into the parts
+// asked (Config.Parts).
+var ErrParts = gan.ErrParts
+
+// CheckParts returns an error wrapping ErrParts unless a batch of batch
+// images can be split into parts (0: one per core, always possible).
+func CheckParts(batch, parts int) error {
+	_, err := gan.Parts(batch, parts)
+	return err
+}
+
+// gLosses are the G step's loss nodes of one part, in the order Step
+// reads them.
+type gLosses struct{ adv, cls, rec, content, code, cycle, kl, total *G.Node }
+
+func (l gLosses) nodes() []*G.Node {
+	return []*G.Node{l.adv, l.cls, l.rec, l.content, l.code, l.cycle, l.kl, l.total}
+}
+
+// NewTrainer builds the graphs for u's batch size and parts.
 func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	defer func() { // gorgonia panics on some misuse; it is a bug here, reported as an error
 		if r := recover(); r != nil {
@@ -105,66 +118,63 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	}()
 	c := u.Config
 	rc := c.Recipe
-	n, s, cd, na := c.Batch, c.Arch.Size, c.Schema.CodeDim(), len(c.Schema.Attrs)
+	s, cd, na := c.Arch.Size, c.Schema.CodeDim(), len(c.Schema.Attrs)
 	t = &Trainer{u: u}
 	nfakes := 1
 	if rc.RefPass {
 		nfakes = 2
 	}
-
-	// G step.
-	b := nn.NewBuilder(u.Ec.P, u.Ea.P, u.G.P)
-	b.Use(u.D.P)
-	t.gb = b
-	t.Inputs = gan.NewInputs(b, n, s, cd, na, nfakes)
-	fakes := t.buildG(b)
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("generator: building the G step: %w", err)
+	if rc.CodeDetach {
+		t.eaFrozen = u.Ea.P.Clone()
 	}
-	t.fakes = make([]G.Value, len(fakes))
-	for i, f := range fakes {
-		G.Read(f, &t.fakes[i])
-	}
-	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
-		return nil, fmt.Errorf("generator: G step gradients: %w", err)
-	}
-	t.FLOPs = 3 * b.FLOPs
-
-	// D step.
-	if t.dstep, err = gan.NewDStep(u.D.Build, u.D.P, n, s, na, nfakes, c.Weights.Adv, c.Weights.Cls); err != nil {
+	if t.split, err = gan.NewSplit(c.Batch, c.Parts, s, cd, na, nfakes); err != nil {
 		return nil, err
 	}
-	t.FLOPs += t.dstep.FLOPs
-
-	if err := t.Bind(t.dstep, nil); err != nil {
-		return nil, err
+	n := c.Batch / t.split.N()
+	for r := range t.split.N() {
+		b := nn.NewBuilder(u.Ec.P, u.Ea.P, u.G.P)
+		b.Use(u.D.P)
+		in := t.split.Inputs(b, r)
+		fakes, losses := t.buildG(b, in)
+		if err := b.Err(); err != nil {
+			return nil, fmt.Errorf("generator: building the G step: %w", err)
+		}
+		if _, err := G.Grad(losses.total, b.Learnables...); err != nil {
+			return nil, fmt.Errorf("generator: G step gradients: %w", err)
+		}
+		d, err := gan.NewDStep(u.D.Build, u.D.P, n, s, na, nfakes, c.Weights.Adv, c.Weights.Cls)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.split.Add(b, in, fakes, d, losses.nodes(), nil); err != nil {
+			return nil, err
+		}
 	}
-	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
+	t.FLOPs = t.split.FLOPs()
 	return t, nil
 }
 
-// buildG adds the G step's losses to b (reconstruction, the translation
-// pass and the reference pass, code, KL, their weighted total) and returns
-// the translations the D step scores.
-func (t *Trainer) buildG(b *nn.Builder) []*G.Node {
+// buildG adds the G step's losses over the inputs in to b (reconstruction,
+// the translation pass and the reference pass, code, KL, their weighted
+// total) and returns the translations the D step scores.
+func (t *Trainer) buildG(b *nn.Builder, in gan.Inputs) ([]*G.Node, gLosses) {
 	u, c := t.u, t.u.Config
 	rc := c.Recipe
 	eaCode := u.Ea // re-encodes the translation for the code loss
 	if rc.CodeDetach {
-		t.eaFrozen = u.Ea.P.Clone()
 		b.Use(t.eaFrozen)
 		eaCode = embed.NewAttrEncoderOver(u.Ea, t.eaFrozen)
 	}
-	content := u.Ec.Build(b, t.X)
-	mu, logvar := u.Ea.Build(b, t.X)
+	content := u.Ec.Build(b, in.X)
+	mu, logvar := u.Ea.Build(b, in.X)
 	z := mu
 	if !rc.RecFromMu {
-		z = b.Reparam(mu, logvar, t.Eps)
+		z = b.Reparam(mu, logvar, in.Eps)
 	}
 	xrec := u.G.Build(b, content, z)
-	zfake := t.Zt
+	zfake := in.Zt
 	if rc.StyleSwap > 0 {
-		zfake = b.Mix(t.Swap, mu, t.Zt)
+		zfake = b.Mix(in.Swap, mu, in.Zt)
 	}
 	codeTarget := zfake
 	if rc.CodeDetach {
@@ -172,44 +182,44 @@ func (t *Trainer) buildG(b *nn.Builder) []*G.Node {
 	}
 	decode := func(content, code *G.Node) *G.Node { return u.G.Build(b, content, code) }
 	nets := gan.PassNets{Forward: decode, Back: decode, Ec: u.Ec, D: u.D.Build}
-	p := nets.Translation(b, t.X, content, zfake, z, t.Tgt01)
+	p := nets.Translation(b, in.X, content, zfake, z, in.Tgt01)
 	mufake, _ := eaCode.Build(b, p.Fake)
 	fakes := []*G.Node{p.Fake}
 	if rc.RefPass {
-		muRef, _ := u.Ea.Build(b, t.Ref)
-		ref := nets.Translation(b, t.X, content, b.Mix(t.Keep, mu, muRef), z, t.Tgt01)
+		muRef, _ := u.Ea.Build(b, in.Ref)
+		ref := nets.Translation(b, in.X, content, b.Mix(in.Keep, mu, muRef), z, in.Tgt01)
 		p = p.RefAveraged(b, ref)
 		fakes = append(fakes, ref.Fake)
 	}
-	t.adv, t.cls, t.content, t.cycle = p.Adv, p.Cls, p.Content, p.Cycle
-	t.rec = b.L1(xrec, t.X)
-	t.code = b.L1(mufake, codeTarget)
-	t.kl = b.GaussKL(mu, logvar, t.SrcMeans, 0.5)
+	l := gLosses{adv: p.Adv, cls: p.Cls, content: p.Content, cycle: p.Cycle}
+	l.rec = b.L1(xrec, in.X)
+	l.code = b.L1(mufake, codeTarget)
+	l.kl = b.GaussKL(mu, logvar, in.SrcMeans, 0.5)
 	w := c.Weights
-	t.total = b.WeightedSum(
-		[]*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle, b.Scale(t.kl, t.KLW)},
+	l.total = b.WeightedSum(
+		[]*G.Node{l.adv, l.cls, l.rec, l.content, l.code, l.cycle, b.Scale(l.kl, in.KLW)},
 		[]float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle, 1})
-	return fakes
+	return fakes, l
 }
 
 // Close releases the machines.
-func (t *Trainer) Close() {
-	nn.CloseMachine(t.gm)
-	t.dstep.Close()
-}
+func (t *Trainer) Close() { t.split.Close() }
+
+// Parts is the number of parts each step's batch runs as (Config.Parts).
+func (t *Trainer) Parts() int { return t.split.N() }
 
 // Step runs one G step and one D step on batch and returns the losses.
 func (t *Trainer) Step(batch Batch) (Losses, error) {
 	start := time.Now()
 	u := t.u
 	c := u.Config
-	if len(batch.X) != len(t.XT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch {
+	if len(batch.X) != len(t.split.Host.XT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch {
 		return Losses{}, fmt.Errorf("generator: batch of %d values, %d sources, %d targets", len(batch.X), len(batch.Src), len(batch.Tgt))
 	}
 	if c.Recipe.RefPass && len(batch.Ref) != len(batch.X) {
 		return Losses{}, fmt.Errorf("generator: batch of %d reference values, want %d", len(batch.Ref), len(batch.X))
 	}
-	t.Load(gan.Draw{Schema: c.Schema, StyleSwap: c.Recipe.StyleSwap, KLWeight: c.Weights.KL * c.Recipe.klScale(c.Schema.CodeDim(), u.Step)},
+	t.split.Load(gan.Draw{Schema: c.Schema, StyleSwap: c.Recipe.StyleSwap, KLWeight: c.Weights.KL * c.Recipe.klScale(c.Schema.CodeDim(), u.Step)},
 		c.Seed, u.Step, batch)
 	if t.eaFrozen != nil {
 		if err := t.eaFrozen.CopyFrom(u.Ea.P); err != nil {
@@ -217,16 +227,14 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 		}
 	}
 	var l Losses
-	if err := nn.Run(t.gm); err != nil {
-		return l, fmt.Errorf("generator: G step: %w", err)
-	}
-	l.Adv, l.Cls, l.Rec, l.Content = gan.Scalar(t.adv), gan.Scalar(t.cls), gan.Scalar(t.rec), gan.Scalar(t.content)
-	l.Code, l.Cycle, l.KL, l.GTotal = gan.Scalar(t.code), gan.Scalar(t.cycle), gan.Scalar(t.kl), gan.Scalar(t.total)
-	if err := gan.CopyFakes(t.fakes, t.FakeT); err != nil {
+	ls, dAdv, dCls, err := t.split.Run()
+	if err != nil {
 		return l, err
 	}
+	l.Adv, l.Cls, l.Rec, l.Content, l.Code, l.Cycle, l.KL, l.GTotal = ls[0], ls[1], ls[2], ls[3], ls[4], ls[5], ls[6], ls[7]
+	l.DAdv, l.DCls = dAdv, dCls
 	c.Recipe.Schedule(c.LR, u.Step, u.OptG, u.OptD)
-	if err := u.OptG.Update(t.gb, u.Ec.P, u.Ea.P, u.G.P); err != nil {
+	if err := t.split.UpdateG(u.OptG, u.Ec.P, u.Ea.P, u.G.P); err != nil {
 		return l, err
 	}
 	if u.EMA != nil {
@@ -237,9 +245,7 @@ func (t *Trainer) Step(batch Batch) (Losses, error) {
 			}
 		}
 	}
-	t.gm.Reset()
-	var err error
-	if l.DAdv, l.DCls, err = t.dstep.Run(u.OptD); err != nil {
+	if err := t.split.UpdateD(u.OptD); err != nil {
 		return l, err
 	}
 	l.Seconds, err = gan.EndStep(&u.Step, start, l.GTotal)

@@ -49,6 +49,12 @@ type Config struct {
 	// Stats are E_a's code statistics per attribute value, measured on
 	// the training items at each checkpoint (nil before the first).
 	Stats *CodeStats `json:"code_stats,omitempty"`
+	// Parts splits each training step's batch into this many equal parts,
+	// one graph each, run at once on their own cores, their gradients
+	// averaged (0: one per core, fewer when that does not divide the
+	// batch; 1: one graph over the whole batch). It changes the speed and
+	// the rounding, not the model, and is not saved.
+	Parts int `json:"-"`
 }
 
 // DefaultConfig is what a new stage-1 model trains with unless told

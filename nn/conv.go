@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -333,7 +332,7 @@ func validRange(ow, w, s, off int) (lo, hi int) {
 
 // parallel runs f(0..n-1) on all cores.
 func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+	workers := min(cores(), n)
 	if workers <= 1 {
 		for i := range n {
 			f(i)

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -121,7 +120,7 @@ func (impl BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []fl
 			}
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
+	workers := cores()
 	if workers == 1 || m*n*k < parallelFlops || strips < 2 {
 		work(0, strips)
 	} else {
@@ -204,7 +203,7 @@ func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 			}
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
+	workers := cores()
 	if workers == 1 || m*n*k < parallelFlops || tiles < 2 {
 		work(0, tiles)
 	} else {
@@ -241,7 +240,7 @@ func sgemmNTFewRows(m, n, k int, a []float32, lda int, b []float32, ldb int, c [
 	ct := getBuf(n * m)
 	defer putBuf(ct)
 	clear(ct)
-	workers := min(runtime.GOMAXPROCS(0), n/4)
+	workers := min(cores(), n/4)
 	if m*n*k < parallelFlops {
 		workers = 1
 	}

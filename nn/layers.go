@@ -31,7 +31,7 @@ func (b *Builder) Linear(x *G.Node, w, bias *tensor.Dense) *G.Node {
 		return nil
 	}
 	b.FLOPs += 2 * int64(x.Shape()[0]) * int64(w.Shape()[0]) * int64(w.Shape()[1])
-	y := b.must(G.Mul(x, b.P(w)))
+	y := b.must(apply(matMulOp(false, false), x, b.P(w)))
 	if !b.ok(y) || bias == nil {
 		return y
 	}

@@ -449,3 +449,59 @@ func TestMoveAverageAndClip(t *testing.T) {
 		t.Fatal("an average over other names was accepted")
 	}
 }
+
+// TestMatMul: the matrix product Linear uses has the right values in each
+// of its three forms and the right gradient, and never writes its inputs
+// (gorgonia's transposed its weights in place, which broke two graphs run
+// at once over the same weights).
+func TestMatMul(t *testing.T) {
+	gradCheck(t, "MatMul", func(b *Builder, in []*G.Node) *G.Node { return b.must(apply(matMulOp(false, false), in[0], in[1])) },
+		[]int{3, 5}, []int{5, 4})
+	rng := rand.New(rand.NewPCG(3, 4))
+	a, w := randTensor(rng, 3, 5), randTensor(rng, 5, 4)
+	av, wv := a.Data().([]float32), w.Data().([]float32)
+	want := make([]float32, 3*4)
+	for i := range 3 {
+		for j := range 4 {
+			for p := range 5 {
+				want[i*4+j] += av[i*5+p] * wv[p*4+j]
+			}
+		}
+	}
+	at, wt := randTensor(rng, 5, 3), randTensor(rng, 4, 5) // a and w stored transposed
+	for i := range 3 {
+		for p := range 5 {
+			at.Data().([]float32)[p*3+i] = av[i*5+p]
+		}
+	}
+	for p := range 5 {
+		for j := range 4 {
+			wt.Data().([]float32)[j*5+p] = wv[p*4+j]
+		}
+	}
+	for _, tc := range []struct {
+		tA, tB bool
+		a, b   *tensor.Dense
+	}{{false, false, a, w}, {true, false, at, w}, {false, true, a, wt}} {
+		before := [2][]float32{append([]float32(nil), tc.a.Data().([]float32)...), append([]float32(nil), tc.b.Data().([]float32)...)}
+		out, err := matMulOp(tc.tA, tc.tB).Do(tc.a, tc.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !out.Shape().Eq(tensor.Shape{3, 4}) {
+			t.Fatalf("%t %t: shape %v", tc.tA, tc.tB, out.Shape())
+		}
+		for i, v := range out.Data().([]float32) {
+			if math.Abs(float64(v-want[i])) > 1e-5 {
+				t.Fatalf("%t %t: value %d: %v, want %v", tc.tA, tc.tB, i, v, want[i])
+			}
+		}
+		if !slices.Equal(before[0], tc.a.Data().([]float32)) || !slices.Equal(before[1], tc.b.Data().([]float32)) ||
+			!tc.a.Shape().Eq(tensor.Shape{len(before[0]) / tc.a.Shape()[1], tc.a.Shape()[1]}) {
+			t.Fatalf("%t %t: an input changed", tc.tA, tc.tB)
+		}
+	}
+	if _, err := matMulOp(false, false).Do(a, a); err == nil {
+		t.Fatal("a product of mismatched shapes ran")
+	}
+}

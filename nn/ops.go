@@ -5,7 +5,6 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
-	"runtime"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -121,7 +120,7 @@ func planes(s tensor.Shape, f func(p, size int)) {
 // spans runs f over [0, n) in one span, or in one span per core when n is
 // large.
 func spans(n int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
+	workers := cores()
 	if n < 1<<15 || workers == 1 {
 		f(0, n)
 		return

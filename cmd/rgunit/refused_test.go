@@ -44,6 +44,7 @@ func TestRefusedInputs(t *testing.T) {
 		{"classifier without steps", []string{"train", "classifier", "--steps", "0", "--db", db}, "--steps 0"},
 		{"no checkpoints", []string{"train", "unit", "--checkpoint-every", "0", "--json", "--db", db}, "--checkpoint-every 0"},
 		{"negative steps", []string{"train", "retrieval", "--steps", "-2", "--db", db}, "--steps -2"},
+		{"parts that do not divide the batch", []string{"train", "unit", "--parts", "3", "--db", db}, "3 parts of 8 images"},
 		{"negative limit", []string{"train", "unit", "--limit", "-1", "--db", db}, "--limit -1"},
 		{"ingest batch 0", []string{"ingest", faces, "--batch", "0", "--db", filepath.Join(dir, "b.db")}, "--batch 0"},
 		{"negative workers", []string{"ingest", faces, "--workers", "-2", "--db", filepath.Join(dir, "w.db")}, "--workers -2"},

@@ -52,6 +52,11 @@ func (t *trainFlags) update(cmd *cobra.Command, train func(*rgunit.DB, rgunit.Tr
 	})
 }
 
+// partsFlag is --parts of the GAN trainings.
+func partsFlag(cmd *cobra.Command, parts *int) {
+	cmd.Flags().IntVar(parts, "parts", 0, "split each step's batch into this many parts, one graph per core, run at once (0: one per core); it changes the speed and the rounding, not the model: give it to repeat a run bit for bit on a machine with other cores")
+}
+
 // ganRun is the display of a GAN training (stage 1 or 3).
 type ganRun = cmdutil.Run[generator.Losses, *generator.Losses]
 
@@ -104,6 +109,7 @@ func (o *trainUnitOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&c.Schema.Free, "free-dims", 0, "code dimensions no attribute owns (free style; tried and left out of the default recipe: docs/recipe.md)")
 	f.IntVar(&c.Arch.OutKernel, "out-kernel", 0, "side of the decoder's conv to RGB (0: 7; 3 was tried and left out: docs/recipe.md)")
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the weights, batches and noise")
+	partsFlag(cmd, &c.Parts)
 	f.IntVar(&o.o.Limit, "limit", 0, "train on at most this many labelled items (0: all)")
 	f.StringVar(&o.init, "init", "", "start a new model from a bundle's stage-1 weights (default, or a bundle file): a 32 px model starts a 64 px one")
 }
@@ -143,6 +149,7 @@ func (o *trainRGOptions) addFlags(cmd *cobra.Command) {
 	f.IntVarP(&c.K, "k", "k", c.K, "neighbours retrieved and fused per image")
 	f.IntVar(&c.Batch, "batch", c.Batch, "batch size")
 	f.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the new weights, batches and noise")
+	partsFlag(cmd, &c.Parts)
 }
 
 func (o *trainRGOptions) run(cmd *cobra.Command, _ []string) error {

@@ -36,6 +36,8 @@ type Config struct {
 	// (TranslationCode from the retrieved neighbours' E_a means, as
 	// translate makes them) or "" (the first recipe: the target's prior).
 	Codes string `json:"codes,omitempty"`
+	// Parts: the batch split per step, as generator.Config.Parts (not saved).
+	Parts int `json:"-"`
 }
 
 // Check validates a configuration.

@@ -28,22 +28,18 @@ type Batch struct {
 
 // Trainer runs stage-3 steps: a G step (G but its code MLP, and the
 // fusion, through the stage-1 generator losses; E_c, E_a and D frozen) and
-// a D step.
+// a D step, each built once per part of the batch (Config.Parts) and run
+// one part per core.
 type Trainer struct {
-	r  *Model
-	gb *nn.Builder
-	gm G.VM
-	gt *nn.Params // the trained part of G
-
-	gan.Inputs
-	nbT, nbS                                   []*G.Node
-	nbTT, nbST                                 []*tensor.Dense
-	adv, cls, rec, content, code, cycle, total *G.Node
-	fake                                       G.Value
-	dstep                                      *gan.DStep
+	r     *Model
+	gt    *nn.Params // the trained part of G
+	split *gan.Split
+	// The neighbours' content maps of the whole batch (the parts' inputs
+	// are views of their rows).
+	nbTT, nbST []*tensor.Dense
 }
 
-// NewTrainer builds the two graphs for r's batch size.
+// NewTrainer builds the graphs for r's batch size and parts.
 func NewTrainer(r *Model) (t *Trainer, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -51,72 +47,81 @@ func NewTrainer(r *Model) (t *Trainer, err error) {
 		}
 	}()
 	c, bc := r.Config, r.Base.Config
-	n, s, cd, na := c.Batch, bc.Arch.Size, bc.Schema.CodeDim(), len(bc.Schema.Attrs)
+	s, cd, na := bc.Arch.Size, bc.Schema.CodeDim(), len(bc.Schema.Attrs)
 	cs := r.Base.ContentShape()
 	t = &Trainer{r: r, gt: r.trainableG()}
-
-	b := nn.NewBuilder(t.gt, r.Fusion.P)
-	for _, p := range []*nn.Params{r.G.P, r.Base.Ec.P, r.Base.Ea.P, r.D.P} {
-		b.Use(p)
-	}
-	t.gb = b
-	t.Inputs = gan.NewInputs(b, n, s, cd, na, 1)
-	for k := range c.K {
-		t.nbT = append(t.nbT, b.Input(fmt.Sprint("nb_tgt", k), n, cs[0], cs[1], cs[2]))
-		t.nbS = append(t.nbS, b.Input(fmt.Sprint("nb_src", k), n, cs[0], cs[1], cs[2]))
-		t.nbTT, t.nbST = append(t.nbTT, gan.NewTensor(n, cs[0], cs[1], cs[2])), append(t.nbST, gan.NewTensor(n, cs[0], cs[1], cs[2]))
-	}
-	u := r.Base
-	content := u.Ec.Build(b, t.X)
-	mu, logvar := u.Ea.Build(b, t.X)
-	z := mu
-	if !c.Recipe.RecFromMu {
-		z = b.Reparam(mu, logvar, t.Eps)
-	}
-	xrec := r.G.Build(b, r.Fusion.Build(b, content, t.nbS), z)
-	nets := gan.PassNets{
-		Forward: func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, t.nbT), code) },
-		Back:    func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, t.nbS), code) },
-		Ec:      u.Ec, D: r.D.Build,
-	}
-	p := nets.Translation(b, t.X, content, t.Zt, z, t.Tgt01)
-	mufake, _ := u.Ea.Build(b, p.Fake)
-	t.adv, t.cls, t.content, t.cycle = p.Adv, p.Cls, p.Content, p.Cycle
-	t.rec = b.L1(xrec, t.X)
-	t.code = b.L1(mufake, t.Zt)
-	w := c.Weights
-	terms := []*G.Node{t.adv, t.cls, t.rec, t.content, t.code, t.cycle}
-	weights := []float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle}
-	if k := c.Recipe.ChromaSmooth; k > 0 {
-		terms, weights = append(terms, chromaHF(b, p.Fake, n, s)), append(weights, k)
-	}
-	t.total = b.WeightedSum(terms, weights)
-	if err := b.Err(); err != nil {
-		return nil, fmt.Errorf("rg: building the stage-3 G step: %w", err)
-	}
-	G.Read(p.Fake, &t.fake)
-	if _, err := G.Grad(t.total, b.Learnables...); err != nil {
-		return nil, fmt.Errorf("rg: stage-3 G step gradients: %w", err)
-	}
-	if t.dstep, err = gan.NewDStep(r.D.Build, r.D.P, n, s, na, 1, w.Adv, w.Cls); err != nil {
+	if t.split, err = gan.NewSplit(c.Batch, c.Parts, s, cd, na, 1); err != nil {
 		return nil, err
 	}
-	nbs := map[*G.Node]*tensor.Dense{}
-	for k := range c.K {
-		nbs[t.nbT[k]], nbs[t.nbS[k]] = t.nbTT[k], t.nbST[k]
+	for range c.K {
+		t.nbTT = append(t.nbTT, gan.NewTensor(c.Batch, cs[0], cs[1], cs[2]))
+		t.nbST = append(t.nbST, gan.NewTensor(c.Batch, cs[0], cs[1], cs[2]))
 	}
-	if err := t.Bind(t.dstep, nbs); err != nil {
-		return nil, err
+	n := c.Batch / t.split.N()
+	for part := range t.split.N() {
+		b := nn.NewBuilder(t.gt, r.Fusion.P)
+		for _, p := range []*nn.Params{r.G.P, r.Base.Ec.P, r.Base.Ea.P, r.D.P} {
+			b.Use(p)
+		}
+		in := t.split.Inputs(b, part)
+		nbs := map[*G.Node]*tensor.Dense{}
+		var nbT, nbS []*G.Node
+		for k := range c.K {
+			nbT = append(nbT, b.Input(fmt.Sprint("nb_tgt", k), n, cs[0], cs[1], cs[2]))
+			nbS = append(nbS, b.Input(fmt.Sprint("nb_src", k), n, cs[0], cs[1], cs[2]))
+			nbs[nbT[k]], nbs[nbS[k]] = t.split.View(t.nbTT[k], part), t.split.View(t.nbST[k], part)
+		}
+		fake, losses := t.buildG(b, in, nbT, nbS, n)
+		if err := b.Err(); err != nil {
+			return nil, fmt.Errorf("rg: building the stage-3 G step: %w", err)
+		}
+		if _, err := G.Grad(losses[len(losses)-1], b.Learnables...); err != nil {
+			return nil, fmt.Errorf("rg: stage-3 G step gradients: %w", err)
+		}
+		d, err := gan.NewDStep(r.D.Build, r.D.P, n, s, na, 1, c.Weights.Adv, c.Weights.Cls)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.split.Add(b, in, []*G.Node{fake}, d, losses, nbs); err != nil {
+			return nil, err
+		}
 	}
-	t.gm = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
 	return t, nil
 }
 
-// Close releases the machines.
-func (t *Trainer) Close() {
-	nn.CloseMachine(t.gm)
-	t.dstep.Close()
+// buildG adds one part's G step over n images to b and returns its
+// translation and its losses: adversarial, class, reconstruction, content,
+// code, cycle, and their weighted total (with the chroma loss) last.
+func (t *Trainer) buildG(b *nn.Builder, in gan.Inputs, nbT, nbS []*G.Node, n int) (*G.Node, []*G.Node) {
+	r := t.r
+	c, u := r.Config, r.Base
+	s := u.Config.Arch.Size
+	content := u.Ec.Build(b, in.X)
+	mu, logvar := u.Ea.Build(b, in.X)
+	z := mu
+	if !c.Recipe.RecFromMu {
+		z = b.Reparam(mu, logvar, in.Eps)
+	}
+	xrec := r.G.Build(b, r.Fusion.Build(b, content, nbS), z)
+	nets := gan.PassNets{
+		Forward: func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, nbT), code) },
+		Back:    func(content, code *G.Node) *G.Node { return r.G.Build(b, r.Fusion.Build(b, content, nbS), code) },
+		Ec:      u.Ec, D: r.D.Build,
+	}
+	p := nets.Translation(b, in.X, content, in.Zt, z, in.Tgt01)
+	mufake, _ := u.Ea.Build(b, p.Fake)
+	terms := []*G.Node{p.Adv, p.Cls, b.L1(xrec, in.X), p.Content, b.L1(mufake, in.Zt), p.Cycle}
+	w := c.Weights
+	weights := []float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle}
+	total := terms
+	if k := c.Recipe.ChromaSmooth; k > 0 {
+		total, weights = append(terms[:len(terms):len(terms)], chromaHF(b, p.Fake, n, s)), append(weights, k)
+	}
+	return p.Fake, append(terms, b.WeightedSum(total, weights))
 }
+
+// Close releases the machines.
+func (t *Trainer) Close() { t.split.Close() }
 
 // Step runs one G step and one D step and returns the losses (KL is not
 // trained in stage 3 and reads 0).
@@ -124,7 +129,7 @@ func (t *Trainer) Step(batch Batch) (generator.Losses, error) {
 	start := time.Now()
 	r := t.r
 	c, bc := r.Config, r.Base.Config
-	if len(batch.X) != len(t.XT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch ||
+	if len(batch.X) != len(t.split.Host.XT.Data().([]float32)) || len(batch.Src) != c.Batch || len(batch.Tgt) != c.Batch ||
 		len(batch.NbTgt) != c.K || len(batch.NbSrc) != c.K {
 		return generator.Losses{}, fmt.Errorf("rg: stage-3 batch of %d values, %d sources, %d targets, %d+%d neighbour maps",
 			len(batch.X), len(batch.Src), len(batch.Tgt), len(batch.NbTgt), len(batch.NbSrc))
@@ -138,25 +143,23 @@ func (t *Trainer) Step(batch Batch) (generator.Losses, error) {
 		}
 	}
 	// The stage-1 draws (the KL is not trained here: its weight is unused).
-	t.Load(gan.Draw{Schema: bc.Schema, StyleSwap: bc.Recipe.StyleSwap}, c.Seed, r.Step, batch.Batch)
+	t.split.Load(gan.Draw{Schema: bc.Schema, StyleSwap: bc.Recipe.StyleSwap}, c.Seed, r.Step, batch.Batch)
 	if batch.Codes != nil {
-		zt := t.ZtT.Data().([]float32)
+		zt := t.split.Host.ZtT.Data().([]float32)
 		if len(batch.Codes) != len(zt) {
 			return generator.Losses{}, fmt.Errorf("rg: %d code values for a batch of %d", len(batch.Codes), len(zt))
 		}
 		copy(zt, batch.Codes)
 	}
 	var l generator.Losses
-	if err := nn.Run(t.gm); err != nil {
-		return l, fmt.Errorf("rg: stage-3 G step: %w", err)
+	ls, dAdv, dCls, err := t.split.Run()
+	if err != nil {
+		return l, fmt.Errorf("rg: stage-3 step: %w", err)
 	}
-	l.Adv, l.Cls, l.Rec, l.Content = gan.Scalar(t.adv), gan.Scalar(t.cls), gan.Scalar(t.rec), gan.Scalar(t.content)
-	l.Code, l.Cycle, l.GTotal = gan.Scalar(t.code), gan.Scalar(t.cycle), gan.Scalar(t.total)
-	if err := gan.CopyFakes([]G.Value{t.fake}, t.FakeT); err != nil {
-		return l, err
-	}
+	l.Adv, l.Cls, l.Rec, l.Content, l.Code, l.Cycle, l.GTotal = ls[0], ls[1], ls[2], ls[3], ls[4], ls[5], ls[6]
+	l.DAdv, l.DCls = dAdv, dCls
 	c.Recipe.Schedule(c.LR, r.Step, r.OptG, r.OptD)
-	if err := r.OptG.Update(t.gb, t.gt, r.Fusion.P); err != nil {
+	if err := t.split.UpdateG(r.OptG, t.gt, r.Fusion.P); err != nil {
 		return l, err
 	}
 	if r.EMA != nil {
@@ -165,9 +168,7 @@ func (t *Trainer) Step(batch Batch) (generator.Losses, error) {
 			return l, err
 		}
 	}
-	t.gm.Reset()
-	var err error
-	if l.DAdv, l.DCls, err = t.dstep.Run(r.OptD); err != nil {
+	if err := t.split.UpdateD(r.OptD); err != nil {
 		return l, err
 	}
 	l.Seconds, err = gan.EndStep(&r.Step, start, l.GTotal)

@@ -40,21 +40,25 @@ type Inputs struct {
 	FakeT                                             []*tensor.Dense
 }
 
-// NewInputs adds the inputs of a step over n images of s px, cd code
-// values and na attributes, with fakes translations for the D step, to b.
-func NewInputs(b *nn.Builder, n, s, cd, na, fakes int) Inputs {
-	in := Inputs{
-		X: b.Input("x", n, 3, s, s), SrcMeans: b.Input("src_means", n, cd), Eps: b.Input("eps", n, cd),
-		Zt: b.Input("z_target", n, cd), Tgt01: b.Input("tgt01", n, na), Swap: b.Input("swap", n, cd),
-		Ref: b.Input("ref", n, 3, s, s), Keep: b.Input("keep", n, cd), KLW: G.NewScalar(b.G, tensor.Float32, G.WithName("kl_weight")),
-		XT: NewTensor(n, 3, s, s), SrcMeansT: NewTensor(n, cd), EpsT: NewTensor(n, cd), ZtT: NewTensor(n, cd),
+// newTensors returns the input tensors (no nodes) of a step over n images
+// of s px, cd code values and na attributes, with fakes translations for
+// the D step.
+func newTensors(n, s, cd, na, fakes int) Inputs {
+	in := Inputs{XT: NewTensor(n, 3, s, s), SrcMeansT: NewTensor(n, cd), EpsT: NewTensor(n, cd), ZtT: NewTensor(n, cd),
 		Tgt01T: NewTensor(n, na), Src01T: NewTensor(n, na), SwapT: NewTensor(n, cd), RefT: NewTensor(n, 3, s, s),
-		KeepT: NewTensor(n, cd),
-	}
+		KeepT: NewTensor(n, cd)}
 	for range fakes {
 		in.FakeT = append(in.FakeT, NewTensor(n, 3, s, s))
 	}
 	return in
+}
+
+// addNodes adds the input nodes of a step over n images to b.
+func (in *Inputs) addNodes(b *nn.Builder, n, s, cd, na int) {
+	in.X, in.SrcMeans, in.Eps = b.Input("x", n, 3, s, s), b.Input("src_means", n, cd), b.Input("eps", n, cd)
+	in.Zt, in.Tgt01, in.Swap = b.Input("z_target", n, cd), b.Input("tgt01", n, na), b.Input("swap", n, cd)
+	in.Ref, in.Keep = b.Input("ref", n, 3, s, s), b.Input("keep", n, cd)
+	in.KLW = G.NewScalar(b.G, tensor.Float32, G.WithName("kl_weight"))
 }
 
 // Bind lets the inputs (and more, a node to a tensor each) into their
@@ -84,10 +88,10 @@ type Draw struct {
 	KLWeight  float64
 }
 
-// Load copies a batch in and draws the step's noise and targets: the
-// source domains' means, reparametrization noise, codes sampled from the
-// target Gaussians, the 0/1 target and source values, the style-swap and
-// kept-block masks and the KL weight. They depend on (seed, step) only, so
+// Load copies a batch in and draws the step's noise and targets into the
+// tensors: the source domains' means, reparametrization noise, codes
+// sampled from the target Gaussians, the 0/1 target and source values, and
+// the style-swap and kept-block masks (Split.Load sets the KL weight). They depend on (seed, step) only, so
 // a resumed run is the same run.
 func (in *Inputs) Load(d Draw, seed uint64, step int, batch Batch) {
 	copy(in.XT.Data().([]float32), batch.X)
@@ -111,7 +115,6 @@ func (in *Inputs) Load(d Draw, seed uint64, step int, batch Batch) {
 	if len(batch.Ref) == len(batch.X) {
 		copy(in.RefT.Data().([]float32), batch.Ref)
 	}
-	G.Let(in.KLW, G.NewF32(float32(d.KLWeight))) // a scalar into a scalar node: cannot fail
 }
 
 // loadMasks fills the kept-block mask (1 for the blocks of attributes the
@@ -259,18 +262,12 @@ func (t *DStep) bind(x *tensor.Dense, fakes []*tensor.Dense, src01 *tensor.Dense
 	return nil
 }
 
-// Run runs the step, updates D with opt and returns its adversarial and
-// attribute losses.
-func (t *DStep) Run(opt *nn.Adam) (adv, cls float64, err error) {
+// run runs the step's graph (Split.UpdateD applies its gradients).
+func (t *DStep) run() error {
 	if err := nn.Run(t.m); err != nil {
-		return 0, 0, fmt.Errorf("generator: D step: %w", err)
+		return fmt.Errorf("generator: D step: %w", err)
 	}
-	adv, cls = Scalar(t.adv), Scalar(t.cls)
-	if err := opt.Update(t.b, t.p); err != nil {
-		return adv, cls, err
-	}
-	t.m.Reset()
-	return adv, cls, nil
+	return nil
 }
 
 // Close releases the step's machine.
