@@ -1,6 +1,7 @@
 package gan
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // ErrParts is returned for a batch that cannot be split as asked.
-var ErrParts = fmt.Errorf("generator: the batch cannot be split into that many parts: give a number of parts that divides it, or 0 for one per core")
+var ErrParts = errors.New("generator: the batch cannot be split into that many parts: give a number of parts that divides it, or 0 for one per core")
 
 // Parts is the number of parts a step over n images runs as: parts when it
 // is positive (it must divide n), else one per core (GOMAXPROCS), fewer
@@ -32,7 +33,7 @@ func Parts(n, parts int) (int, error) {
 
 // Split is a training step whose batch is split into equal parts, each
 // with its own G graph and D step over the same weights, run at once (one
-// per core, nn.Together); their gradients are summed into the first
+// per core, nn.Together); their gradients are averaged into the first
 // part's before each update. Every loss is a mean over the batch, so the
 // mean of the parts' losses is the whole batch's, and so is the mean of
 // their gradients. One part is the plain step.
