@@ -130,34 +130,22 @@ func NewTrainer(u *UNIT) (t *Trainer, err error) {
 	if t.split, err = gan.NewSplit(c.Batch, c.Parts, s, cd, na, nfakes); err != nil {
 		return nil, err
 	}
-	n := c.Batch / t.split.N()
-	for r := range t.split.N() {
+	newBuilder := func() *nn.Builder {
 		b := nn.NewBuilder(u.Ec.P, u.Ea.P, u.G.P)
 		b.Use(u.D.P)
-		in := t.split.Inputs(b, r)
-		fakes, losses := t.buildG(b, in)
-		if err := b.Err(); err != nil {
-			return nil, fmt.Errorf("generator: building the G step: %w", err)
-		}
-		if _, err := G.Grad(losses.total, b.Learnables...); err != nil {
-			return nil, fmt.Errorf("generator: G step gradients: %w", err)
-		}
-		d, err := gan.NewDStep(u.D.Build, u.D.P, n, s, na, nfakes, c.Weights.Adv, c.Weights.Cls)
-		if err != nil {
-			return nil, err
-		}
-		if err := t.split.Add(b, in, fakes, d, losses.nodes(), nil); err != nil {
-			return nil, err
-		}
+		return b
+	}
+	if err := t.split.Build(newBuilder, t.buildG, u.D.Build, u.D.P, c.Weights.Adv, c.Weights.Cls); err != nil {
+		return nil, err
 	}
 	t.FLOPs = t.split.FLOPs()
 	return t, nil
 }
 
-// buildG adds the G step's losses over the inputs in to b (reconstruction,
-// the translation pass and the reference pass, code, KL, their weighted
-// total) and returns the translations the D step scores.
-func (t *Trainer) buildG(b *nn.Builder, in gan.Inputs) ([]*G.Node, gLosses) {
+// buildG adds the G step over the inputs in to b: the translations the D
+// step scores, and the losses (reconstruction, the translation pass and
+// the reference pass, code, KL, their weighted total).
+func (t *Trainer) buildG(b *nn.Builder, in gan.Inputs, _ int) gan.PartGraph {
 	u, c := t.u, t.u.Config
 	rc := c.Recipe
 	eaCode := u.Ea // re-encodes the translation for the code loss
@@ -199,7 +187,7 @@ func (t *Trainer) buildG(b *nn.Builder, in gan.Inputs) ([]*G.Node, gLosses) {
 	l.total = b.WeightedSum(
 		[]*G.Node{l.adv, l.cls, l.rec, l.content, l.code, l.cycle, b.Scale(l.kl, in.KLW)},
 		[]float64{w.Adv, w.Cls, w.Rec, w.Content, w.Code, w.Cycle, 1})
-	return fakes, l
+	return gan.PartGraph{Fakes: fakes, Losses: l.nodes()}
 }
 
 // Close releases the machines.

@@ -57,42 +57,36 @@ func NewTrainer(r *Model) (t *Trainer, err error) {
 		t.nbTT = append(t.nbTT, gan.NewTensor(c.Batch, cs[0], cs[1], cs[2]))
 		t.nbST = append(t.nbST, gan.NewTensor(c.Batch, cs[0], cs[1], cs[2]))
 	}
-	n := c.Batch / t.split.N()
-	for part := range t.split.N() {
+	newBuilder := func() *nn.Builder {
 		b := nn.NewBuilder(t.gt, r.Fusion.P)
 		for _, p := range []*nn.Params{r.G.P, r.Base.Ec.P, r.Base.Ea.P, r.D.P} {
 			b.Use(p)
 		}
-		in := t.split.Inputs(b, part)
-		nbs := map[*G.Node]*tensor.Dense{}
+		return b
+	}
+	build := func(b *nn.Builder, in gan.Inputs, part int) gan.PartGraph {
+		n := c.Batch / t.split.N()
+		more := map[*G.Node]*tensor.Dense{}
 		var nbT, nbS []*G.Node
 		for k := range c.K {
 			nbT = append(nbT, b.Input(fmt.Sprint("nb_tgt", k), n, cs[0], cs[1], cs[2]))
 			nbS = append(nbS, b.Input(fmt.Sprint("nb_src", k), n, cs[0], cs[1], cs[2]))
-			nbs[nbT[k]], nbs[nbS[k]] = t.split.View(t.nbTT[k], part), t.split.View(t.nbST[k], part)
+			more[nbT[k]], more[nbS[k]] = t.split.View(t.nbTT[k], part), t.split.View(t.nbST[k], part)
 		}
-		fake, losses := t.buildG(b, in, nbT, nbS, n)
-		if err := b.Err(); err != nil {
-			return nil, fmt.Errorf("rg: building the stage-3 G step: %w", err)
-		}
-		if _, err := G.Grad(losses[len(losses)-1], b.Learnables...); err != nil {
-			return nil, fmt.Errorf("rg: stage-3 G step gradients: %w", err)
-		}
-		d, err := gan.NewDStep(r.D.Build, r.D.P, n, s, na, 1, c.Weights.Adv, c.Weights.Cls)
-		if err != nil {
-			return nil, err
-		}
-		if err := t.split.Add(b, in, []*G.Node{fake}, d, losses, nbs); err != nil {
-			return nil, err
-		}
+		g := t.buildG(b, in, nbT, nbS, n)
+		g.More = more
+		return g
+	}
+	if err := t.split.Build(newBuilder, build, r.D.Build, r.D.P, c.Weights.Adv, c.Weights.Cls); err != nil {
+		return nil, fmt.Errorf("rg: stage 3: %w", err)
 	}
 	return t, nil
 }
 
-// buildG adds one part's G step over n images to b and returns its
-// translation and its losses: adversarial, class, reconstruction, content,
-// code, cycle, and their weighted total (with the chroma loss) last.
-func (t *Trainer) buildG(b *nn.Builder, in gan.Inputs, nbT, nbS []*G.Node, n int) (*G.Node, []*G.Node) {
+// buildG adds one part's G step over n images to b: its translation and
+// its losses (adversarial, class, reconstruction, content, code, cycle,
+// and their weighted total, with the chroma loss, last).
+func (t *Trainer) buildG(b *nn.Builder, in gan.Inputs, nbT, nbS []*G.Node, n int) gan.PartGraph {
 	r := t.r
 	c, u := r.Config, r.Base
 	s := u.Config.Arch.Size
@@ -117,7 +111,7 @@ func (t *Trainer) buildG(b *nn.Builder, in gan.Inputs, nbT, nbS []*G.Node, n int
 	if k := c.Recipe.ChromaSmooth; k > 0 {
 		total, weights = append(terms[:len(terms):len(terms)], chromaHF(b, p.Fake, n, s)), append(weights, k)
 	}
-	return p.Fake, append(terms, b.WeightedSum(total, weights))
+	return gan.PartGraph{Fakes: []*G.Node{p.Fake}, Losses: append(terms, b.WeightedSum(total, weights))}
 }
 
 // Close releases the machines.

@@ -59,7 +59,7 @@ type Part struct {
 
 // NewSplit returns a step over n images of s px, cd code values, na
 // attributes and fakes translations per image, in parts parts (see Parts);
-// add each part's graph with Add.
+// Build builds them.
 func NewSplit(n, parts, s, cd, na, fakes int) (*Split, error) {
 	p, err := Parts(n, parts)
 	if err != nil {
@@ -71,9 +71,9 @@ func NewSplit(n, parts, s, cd, na, fakes int) (*Split, error) {
 // N is the number of parts.
 func (sp *Split) N() int { return sp.n }
 
-// Inputs returns the inputs of part r: nodes of a batch of n/N images in
+// inputs returns the inputs of part r: nodes of a batch of n/N images in
 // b, bound to views of the host tensors' rows.
-func (sp *Split) Inputs(b *nn.Builder, r int) Inputs {
+func (sp *Split) inputs(b *nn.Builder, r int) Inputs {
 	h := sp.Host
 	view := func(t *tensor.Dense) *tensor.Dense { return sp.View(t, r) }
 	var in Inputs
@@ -95,19 +95,47 @@ func (sp *Split) View(t *tensor.Dense, r int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(t.Data().([]float32)[r*per:(r+1)*per]))
 }
 
-// Add adds the next part: its builder b (with the gradients of the G
-// step's learnables taken), its inputs, the translations its D step
-// scores, its D step, the loss nodes to report and more nodes to bind.
-func (sp *Split) Add(b *nn.Builder, in Inputs, fakes []*G.Node, d *DStep, losses []*G.Node, more map[*G.Node]*tensor.Dense) error {
-	p := &Part{Inputs: in, B: b, D: d, losses: losses, fakes: make([]G.Value, len(fakes))}
-	for i, f := range fakes {
-		G.Read(f, &p.fakes[i])
+// PartGraph is what a trainer adds to one part's G graph: the translations
+// D's step scores, the loss nodes Run reports (the total last: the G
+// step's gradients are its), and more nodes to bind to tensors (a stage's
+// own inputs).
+type PartGraph struct {
+	Fakes, Losses []*G.Node
+	More          map[*G.Node]*tensor.Dense
+}
+
+// Build builds every part: a builder from newBuilder, the part's inputs,
+// its G graph (build; part is its index, for Split.View), the gradients of its total, and D's step over the
+// same images (critic d over its parameters p, its losses weighted wAdv
+// and wCls).
+func (sp *Split) Build(newBuilder func() *nn.Builder, build func(b *nn.Builder, in Inputs, part int) PartGraph,
+	d Critic, p *nn.Params, wAdv, wCls float64) error {
+	h := sp.Host
+	n, s, na := h.XT.Shape()[0]/sp.n, h.XT.Shape()[2], h.Tgt01T.Shape()[1]
+	for r := range sp.n {
+		b := newBuilder()
+		in := sp.inputs(b, r)
+		g := build(b, in, r)
+		if err := b.Err(); err != nil {
+			return fmt.Errorf("generator: building the G step: %w", err)
+		}
+		if _, err := G.Grad(g.Losses[len(g.Losses)-1], b.Learnables...); err != nil {
+			return fmt.Errorf("generator: G step gradients: %w", err)
+		}
+		ds, err := NewDStep(d, p, n, s, na, len(g.Fakes), wAdv, wCls)
+		if err != nil {
+			return err
+		}
+		part := &Part{Inputs: in, B: b, D: ds, losses: g.Losses, fakes: make([]G.Value, len(g.Fakes))}
+		for i, f := range g.Fakes {
+			G.Read(f, &part.fakes[i])
+		}
+		if err := part.Bind(ds, g.More); err != nil {
+			return err
+		}
+		part.m = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
+		sp.Parts = append(sp.Parts, part)
 	}
-	if err := p.Bind(d, more); err != nil {
-		return err
-	}
-	p.m = nn.NewMachine(b.G, G.BindDualValues(b.Learnables...))
-	sp.Parts = append(sp.Parts, p)
 	return nil
 }
 
