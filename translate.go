@@ -180,7 +180,10 @@ func (t *Translator) Sheet(trs []*Translation) (*image.RGBA, error) {
 		}
 		how := "GMM-UNIT, no retrieval"
 		if tr.Retrieval {
-			how = fmt.Sprintf("RG-UNIT, guided by %d neighbour(s)", len(tr.Neighbours))
+			how = fmt.Sprintf("RG-UNIT, guided by %d neighbours", len(tr.Neighbours))
+			if len(tr.Neighbours) == 1 {
+				how = "RG-UNIT, guided by 1 neighbour"
+			}
 		}
 		groups := [][]imageio.Tile{{{Image: tr.Source.Image, Caption: "input"}}}
 		if len(tiles) > 0 {
