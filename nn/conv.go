@@ -218,6 +218,10 @@ func batchMajor(x []float32, n, c, hw int) []float32 {
 // than clear calls, and rows of output wholly outside the image are
 // cleared in one go.
 func im2col(x []float32, c, h, w, k, s, p, oh, ow int, cols []float32, ld int) {
+	if s == 2 && h == 2*oh && w == 2*ow {
+		im2colStride2(x, c, h, w, k, p, oh, ow, cols, ld)
+		return
+	}
 	for ci := range c {
 		plane := x[ci*h*w : (ci+1)*h*w]
 		for ky := range k {
@@ -228,6 +232,10 @@ func im2col(x []float32, c, h, w, k, s, p, oh, ow int, cols []float32, ld int) {
 				off := kx - p
 				clear(row[:yLo*ow])
 				clear(row[yHi*ow:])
+				if s == 1 && ow == w {
+					sameRows(plane, row[yLo*ow:yHi*ow], (yLo-p+ky)*w+off, ow, lo, hi)
+					continue
+				}
 				for oy := yLo; oy < yHi; oy++ {
 					dst := row[oy*ow : (oy+1)*ow : (oy+1)*ow]
 					src := plane[(oy*s-p+ky)*w : (oy*s-p+ky+1)*w]
@@ -250,23 +258,101 @@ func im2col(x []float32, c, h, w, k, s, p, oh, ow int, cols []float32, ld int) {
 	}
 }
 
-// col2im adds columns laid out as by im2col back into an image.
+// im2colStride2 is im2col for a stride-2 convolution that halves the
+// image (the encoders' and D's downsampling 4x4 convolutions): each
+// channel is first split into its four phases (even or odd rows, even or
+// odd columns), each oh x ow. Kernel tap (ky, kx) then reads one phase,
+// shifted by ((ky-p)>>1, (kx-p)>>1), as a stride-1 same-size convolution
+// reads its input, so each row of columns is one sameRows copy instead of
+// a strided gather per output row.
+func im2colStride2(x []float32, c, h, w, k, p, oh, ow int, cols []float32, ld int) {
+	ohw := oh * ow
+	phases := getBuf(4 * ohw)
+	defer putBuf(phases)
+	var ys, xs [16][2]int
+	for i := range k {
+		ys[i][0], ys[i][1] = validRange(oh, h, 2, i-p)
+		xs[i][0], xs[i][1] = validRange(ow, w, 2, i-p)
+	}
+	for ci := range c {
+		plane := x[ci*h*w : (ci+1)*h*w]
+		for y := range oh {
+			for py := range 2 {
+				src := plane[(2*y+py)*w : (2*y+py+1)*w]
+				even := phases[(py*2)*ohw+y*ow : (py*2)*ohw+(y+1)*ow]
+				odd := phases[(py*2+1)*ohw+y*ow : (py*2+1)*ohw+(y+1)*ow]
+				for xx := range ow {
+					even[xx], odd[xx] = src[2*xx], src[2*xx+1]
+				}
+			}
+		}
+		for ky := range k {
+			yLo, yHi := ys[ky][0], ys[ky][1]
+			py, dy := (ky-p)&1, (ky-p)>>1
+			for kx := range k {
+				row := cols[((ci*k+ky)*k+kx)*ld:][:ohw]
+				clear(row[:yLo*ow])
+				clear(row[yHi*ow:])
+				if yLo >= yHi {
+					continue
+				}
+				px, dx := (kx-p)&1, (kx-p)>>1
+				phase := phases[(py*2+px)*ohw : (py*2+px+1)*ohw]
+				sameRows(phase, row[yLo*ow:yHi*ow], (yLo+dy)*ow+dx, ow, xs[kx][0], xs[kx][1])
+			}
+		}
+	}
+}
+
+// sameRows is im2col's inner loop for a stride-1 convolution whose output
+// is as wide as its input: output rows and their input rows are then both
+// contiguous runs, one shifted from the other by start, so they are
+// copied in one go; the values that wrap around from a neighbouring row
+// (or fall outside the plane) are exactly the border columns [0, lo) and
+// [hi, ow) of each row, which are then cleared. The dominant convolutions
+// (3x3 on 8x8 maps) have rows of 8 values: one copy instead of eight.
+func sameRows(plane, dst []float32, start, ow, lo, hi int) {
+	n := len(dst)
+	d0, d1 := max(0, -start), min(n, len(plane)-start)
+	if d0 < d1 {
+		copy(dst[d0:d1], plane[start+d0:start+d1])
+	}
+	for r := 0; r < n; r += ow {
+		row := dst[r : r+ow : r+ow]
+		for ox := 0; ox < lo; ox++ {
+			row[ox] = 0
+		}
+		for ox := hi; ox < ow; ox++ {
+			row[ox] = 0
+		}
+	}
+}
+
+// col2im adds columns laid out as by im2col back into an image. The
+// columns are scratch: their entries for taps outside the image may be
+// cleared. Stride-1 same-size and image-halving stride-2 convolutions add
+// each row of columns in one run, as im2col lays them out (addSameRows).
 func col2im(cols []float32, c, h, w, k, s, p, oh, ow, ld int, x []float32) {
+	if s == 2 && h == 2*oh && w == 2*ow {
+		col2imStride2(cols, c, h, w, k, p, oh, ow, ld, x)
+		return
+	}
 	for ci := range c {
 		plane := x[ci*h*w : (ci+1)*h*w]
 		for ky := range k {
+			yLo, yHi := validRange(oh, h, s, ky-p)
 			for kx := range k {
 				row := cols[((ci*k+ky)*k+kx)*ld:][:oh*ow]
 				lo, hi := validRange(ow, w, s, kx-p)
-				if lo >= hi {
+				if lo >= hi || yLo >= yHi {
 					continue
 				}
-				for oy := range oh {
-					iy := oy*s - p + ky
-					if iy < 0 || iy >= h {
-						continue
-					}
-					dst := plane[iy*w : (iy+1)*w]
+				if s == 1 && ow == w {
+					addSameRows(plane, row[yLo*ow:yHi*ow], (yLo-p+ky)*w+kx-p, ow, lo, hi)
+					continue
+				}
+				for oy := yLo; oy < yHi; oy++ {
+					dst := plane[(oy*s-p+ky)*w : (oy*s-p+ky+1)*w]
 					src := row[oy*ow : (oy+1)*ow]
 					if s == 1 {
 						addTo(dst[lo+kx-p:hi+kx-p], src[lo:hi])
@@ -278,6 +364,71 @@ func col2im(cols []float32, c, h, w, k, s, p, oh, ow, ld int, x []float32) {
 				}
 			}
 		}
+	}
+}
+
+// col2imStride2 is col2im for a stride-2 convolution that halves the
+// image: the columns are added into the image's four phases as im2colStride2
+// read them, then the phases into the image.
+func col2imStride2(cols []float32, c, h, w, k, p, oh, ow, ld int, x []float32) {
+	ohw := oh * ow
+	phases := getBuf(4 * ohw)
+	defer putBuf(phases)
+	var ys, xs [16][2]int
+	for i := range k {
+		ys[i][0], ys[i][1] = validRange(oh, h, 2, i-p)
+		xs[i][0], xs[i][1] = validRange(ow, w, 2, i-p)
+	}
+	for ci := range c {
+		clear(phases)
+		for ky := range k {
+			yLo, yHi := ys[ky][0], ys[ky][1]
+			py, dy := (ky-p)&1, (ky-p)>>1
+			for kx := range k {
+				lo, hi := xs[kx][0], xs[kx][1]
+				if lo >= hi || yLo >= yHi {
+					continue
+				}
+				px, dx := (kx-p)&1, (kx-p)>>1
+				row := cols[((ci*k+ky)*k+kx)*ld:][:ohw]
+				phase := phases[(py*2+px)*ohw : (py*2+px+1)*ohw]
+				addSameRows(phase, row[yLo*ow:yHi*ow], (yLo+dy)*ow+dx, ow, lo, hi)
+			}
+		}
+		plane := x[ci*h*w : (ci+1)*h*w]
+		for y := range oh {
+			for py := range 2 {
+				dst := plane[(2*y+py)*w : (2*y+py+1)*w]
+				even := phases[(py*2)*ohw+y*ow : (py*2)*ohw+(y+1)*ow]
+				odd := phases[(py*2+1)*ohw+y*ow : (py*2+1)*ohw+(y+1)*ow]
+				for xx := range ow {
+					dst[2*xx] += even[xx]
+					dst[2*xx+1] += odd[xx]
+				}
+			}
+		}
+	}
+}
+
+// addSameRows is sameRows' reverse: it adds the rows of src (a run of
+// whole output rows of one row of columns) into plane, shifted by start,
+// in one run, after clearing src's border columns [0, lo) and [hi, ow)
+// (taps outside the image, which the run would otherwise add into the
+// neighbouring row's edge).
+func addSameRows(plane, src []float32, start, ow, lo, hi int) {
+	n := len(src)
+	for r := 0; r < n; r += ow {
+		row := src[r : r+ow : r+ow]
+		for ox := 0; ox < lo; ox++ {
+			row[ox] = 0
+		}
+		for ox := hi; ox < ow; ox++ {
+			row[ox] = 0
+		}
+	}
+	d0, d1 := max(0, -start), min(n, len(plane)-start)
+	if d0 < d1 {
+		addTo(plane[start+d0:start+d1], src[d0:d1])
 	}
 }
 

@@ -125,7 +125,7 @@ func TestUpsampleGradient(t *testing.T) {
 }
 
 func TestConvGradient(t *testing.T) {
-	for _, c := range []struct{ k, s, p, hw int }{{3, 2, 1, 5}, {3, 1, 1, 4}, {4, 2, 1, 6}, {7, 1, 3, 5}, {1, 1, 0, 3}} {
+	for _, c := range []struct{ k, s, p, hw int }{{3, 2, 1, 5}, {3, 1, 1, 4}, {4, 2, 1, 6}, {3, 2, 1, 6}, {7, 1, 3, 5}, {1, 1, 0, 3}} {
 		// Without and with the forward pass's columns kept for the
 		// weight gradient.
 		for _, cache := range []bool{false, true} {
@@ -214,7 +214,10 @@ func TestConvMatchesGorgonia(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	// 9x9 maps take one product over the batch; 20x20 ones a product per
 	// image (gemmPerImage).
-	for _, c := range []struct{ k, s, p, hw int }{{3, 1, 1, 9}, {4, 2, 1, 9}, {7, 1, 3, 9}, {3, 2, 0, 9}, {3, 1, 1, 20}, {7, 1, 3, 20}} {
+	// Stride-2 convolutions that halve an even image (8 -> 4, 20 -> 10) lay
+	// out their columns from the image's phases (im2colStride2).
+	for _, c := range []struct{ k, s, p, hw int }{{3, 1, 1, 9}, {4, 2, 1, 9}, {7, 1, 3, 9}, {3, 2, 0, 9}, {3, 1, 1, 20}, {7, 1, 3, 20},
+		{4, 2, 1, 8}, {3, 2, 1, 8}, {4, 2, 1, 20}} {
 		x, w := randTensor(rng, 2, 3, c.hw, c.hw), randTensor(rng, 4, 3, c.k, c.k)
 		w2 := randTensor(rng, 2, 4, 3, 3) // 4 -> 2 channels: its input gradient is a convolution (gradXByConv)
 		// run builds conv(conv(x, w), w2) with either implementation and
