@@ -269,11 +269,7 @@ func im2colStride2(x []float32, c, h, w, k, p, oh, ow int, cols []float32, ld in
 	ohw := oh * ow
 	phases := getBuf(4 * ohw)
 	defer putBuf(phases)
-	var ys, xs [16][2]int
-	for i := range k {
-		ys[i][0], ys[i][1] = validRange(oh, h, 2, i-p)
-		xs[i][0], xs[i][1] = validRange(ow, w, 2, i-p)
-	}
+	ys, xs := tapRanges(k, 2, p, h, w, oh, ow)
 	for ci := range c {
 		plane := x[ci*h*w : (ci+1)*h*w]
 		for y := range oh {
@@ -302,6 +298,16 @@ func im2colStride2(x []float32, c, h, w, k, p, oh, ow int, cols []float32, ld in
 			}
 		}
 	}
+}
+
+// tapRanges returns, for each kernel row and column (k <= 16), the output
+// rows and columns [lo, hi) whose tap lies inside the h x w image.
+func tapRanges(k, s, p, h, w, oh, ow int) (ys, xs [16][2]int) {
+	for i := range k {
+		ys[i][0], ys[i][1] = validRange(oh, h, s, i-p)
+		xs[i][0], xs[i][1] = validRange(ow, w, s, i-p)
+	}
+	return ys, xs
 }
 
 // sameRows is im2col's inner loop for a stride-1 convolution whose output
@@ -374,11 +380,7 @@ func col2imStride2(cols []float32, c, h, w, k, p, oh, ow, ld int, x []float32) {
 	ohw := oh * ow
 	phases := getBuf(4 * ohw)
 	defer putBuf(phases)
-	var ys, xs [16][2]int
-	for i := range k {
-		ys[i][0], ys[i][1] = validRange(oh, h, 2, i-p)
-		xs[i][0], xs[i][1] = validRange(ow, w, 2, i-p)
-	}
+	ys, xs := tapRanges(k, 2, p, h, w, oh, ow)
 	for ci := range c {
 		clear(phases)
 		for ky := range k {

@@ -16,9 +16,9 @@ var convShapes = []struct{ c, hw, k, s, p int }{
 	{32, 32, 3, 2, 1}, // a 3x3 stride-2 one (D)
 }
 
-// BenchmarkIm2col lays out the columns of each shape's batch (GB/s of
-// columns written).
-func BenchmarkIm2col(b *testing.B) {
+// benchConv runs f over one part's batch of each shape: x the images,
+// cols their columns (GB/s of columns).
+func benchConv(b *testing.B, f func(x, cols []float32, c, hw, k, s, p, o, ld int)) {
 	for _, sh := range convShapes {
 		b.Run(fmt.Sprintf("c%d_%dx%d_k%d_s%d", sh.c, sh.hw, sh.hw, sh.k, sh.s), func(b *testing.B) {
 			const n = 4
@@ -30,29 +30,19 @@ func BenchmarkIm2col(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				for i := range n {
-					im2col(x[i*sh.c*sh.hw*sh.hw:(i+1)*sh.c*sh.hw*sh.hw], sh.c, sh.hw, sh.hw, sh.k, sh.s, sh.p, o, o, cols[i*o*o:], ld)
+					f(x[i*sh.c*sh.hw*sh.hw:(i+1)*sh.c*sh.hw*sh.hw], cols[i*o*o:], sh.c, sh.hw, sh.k, sh.s, sh.p, o, ld)
 				}
 			}
 		})
 	}
 }
 
+// BenchmarkIm2col lays out the columns of each shape's batch.
+func BenchmarkIm2col(b *testing.B) {
+	benchConv(b, func(x, cols []float32, c, hw, k, s, p, o, ld int) { im2col(x, c, hw, hw, k, s, p, o, o, cols, ld) })
+}
+
 // BenchmarkCol2im adds each shape's columns back into its batch.
 func BenchmarkCol2im(b *testing.B) {
-	for _, sh := range convShapes {
-		b.Run(fmt.Sprintf("c%d_%dx%d_k%d_s%d", sh.c, sh.hw, sh.hw, sh.k, sh.s), func(b *testing.B) {
-			const n = 4
-			o := outSize(sh.hw, sh.k, sh.s, sh.p)
-			x := make([]float32, n*sh.c*sh.hw*sh.hw)
-			ld := n * o * o
-			cols := make([]float32, sh.c*sh.k*sh.k*ld)
-			b.SetBytes(int64(4 * len(cols)))
-			b.ReportAllocs()
-			for b.Loop() {
-				for i := range n {
-					col2im(cols[i*o*o:], sh.c, sh.hw, sh.hw, sh.k, sh.s, sh.p, o, o, ld, x[i*sh.c*sh.hw*sh.hw:(i+1)*sh.c*sh.hw*sh.hw])
-				}
-			}
-		})
-	}
+	benchConv(b, func(x, cols []float32, c, hw, k, s, p, o, ld int) { col2im(cols, c, hw, hw, k, s, p, o, o, ld, x) })
 }
