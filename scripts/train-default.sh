@@ -2,8 +2,8 @@
 # Trains the shipped default model (models/default.rgm) from scratch:
 # stages 1-3 on faces12k_64 with the default recipe (docs/recipe.md), then
 # exports the bundle with a record of this command, the data and the
-# commit. About 2 hours on 2 cores at 32 px (measured before training steps
-# were split in parts, which made stages 1 and 3 about 1.5x faster).
+# commit. About 2 hours on 2 cores at 32 px when measured, before stage 1's
+# step went from 0.27 to 0.16 s (docs/recipe.md, Speed).
 #
 #   bash scripts/train-default.sh [DATA [DB]]
 #
