@@ -40,20 +40,14 @@ func (a *Adam) Update(b *Builder, ps ...*Params) error {
 	}
 	for pi, p := range ps {
 		for _, name := range p.names {
-			t := p.byName[name]
-			n, ok := b.nodes[t]
-			if !ok {
+			g, err := b.grad(p, name)
+			if err != nil {
+				return err
+			}
+			if g == nil {
 				continue
 			}
-			gv, err := n.Grad()
-			if err != nil {
-				return fmt.Errorf("nn: gradient of %s: %w", name, err)
-			}
-			g, ok := gv.Data().([]float32)
-			if !ok {
-				return fmt.Errorf("nn: gradient of %s is not float32", name)
-			}
-			w := t.Data().([]float32)
+			w := p.byName[name].Data().([]float32)
 			key := fmt.Sprint(pi, "/", name)
 			m, v := a.M[key], a.V[key]
 			if m == nil {
@@ -88,17 +82,9 @@ func (a *Adam) clipScale(b *Builder, ps []*Params) (float32, error) {
 	var ss float64
 	for _, p := range ps {
 		for _, name := range p.names {
-			n, ok := b.nodes[p.byName[name]]
-			if !ok {
-				continue
-			}
-			gv, err := n.Grad()
+			g, err := b.grad(p, name)
 			if err != nil {
-				return 0, fmt.Errorf("nn: gradient of %s: %w", name, err)
-			}
-			g, ok := gv.Data().([]float32)
-			if !ok {
-				return 0, fmt.Errorf("nn: gradient of %s is not float32", name)
+				return 0, err
 			}
 			for _, v := range g {
 				ss += float64(v) * float64(v)

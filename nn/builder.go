@@ -105,3 +105,21 @@ func (b *Builder) ok(ns ...*G.Node) bool {
 	}
 	return true
 }
+
+// grad returns the gradient this graph's machine computed for parameter
+// name of p (nil when the graph does not bind it).
+func (b *Builder) grad(p *Params, name string) ([]float32, error) {
+	n, ok := b.nodes[p.byName[name]]
+	if !ok {
+		return nil, nil
+	}
+	gv, err := n.Grad()
+	if err != nil {
+		return nil, fmt.Errorf("nn: gradient of %s: %w", name, err)
+	}
+	g, ok := gv.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("nn: gradient of %s is not float32", name)
+	}
+	return g, nil
+}

@@ -62,24 +62,9 @@ func AddGrads(to *Builder, from []*Builder, scale float32, ps ...*Params) error 
 	if len(from) == 0 && scale == 1 {
 		return nil
 	}
-	grad := func(b *Builder, p *Params, name string) ([]float32, error) {
-		n, ok := b.nodes[p.byName[name]]
-		if !ok {
-			return nil, nil
-		}
-		gv, err := n.Grad()
-		if err != nil {
-			return nil, fmt.Errorf("nn: gradient of %s: %w", name, err)
-		}
-		g, ok := gv.Data().([]float32)
-		if !ok {
-			return nil, fmt.Errorf("nn: gradient of %s is not float32", name)
-		}
-		return g, nil
-	}
 	for _, p := range ps {
 		for _, name := range p.names {
-			sum, err := grad(to, p, name)
+			sum, err := to.grad(p, name)
 			if err != nil {
 				return err
 			}
@@ -87,7 +72,7 @@ func AddGrads(to *Builder, from []*Builder, scale float32, ps ...*Params) error 
 				continue
 			}
 			for _, b := range from {
-				g, err := grad(b, p, name)
+				g, err := b.grad(p, name)
 				if err != nil {
 					return err
 				}
