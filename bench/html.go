@@ -38,11 +38,11 @@ img{image-rendering:pixelated;border:1px solid #ddd}figure{margin:1.5em 0}
 <p>{{.Images}} held-back inputs (never seen by the evaluation classifier), each translated to the attributes of another held-back image; every method faces the same inputs and targets.
 Evaluation classifier accuracy on the real held-back images: {{f4 .ClassifierAcc}}.
 FD-cls is the Fréchet distance in the classifier's penultimate features (not Inception FID): real vs real {{f3 .FDFloor}} (its floor), untranslated inputs vs real {{f3 .FDInputs}}.</p>
-<table><tr><th>method</th><th>target-attribute accuracy</th><th>FD-cls</th><th>diversity</th><th>speckle</th>
+<table><tr><th>method</th><th>target-attribute accuracy</th><th>RG-UNIT minus this (paired, 95%)</th><th>FD-cls</th><th>diversity</th><th>speckle</th>
 <th>paired L1 hair</th><th>paired L1 age</th><th>paired SSIM hair</th><th>paired SSIM age</th><th>pairs</th></tr>
-{{range .Rows}}<tr><td>{{.Method}}</td><td>{{f4 .TargetAcc}}</td><td>{{f3 .FDcls}}</td><td>{{f4 .Diversity}}</td><td>{{f2 .Speckle}}</td>
+{{range .Rows}}<tr><td>{{.Method}}</td><td>{{f4 .TargetAcc}}</td><td>{{with .VsRG}}{{.}}{{end}}</td><td>{{f3 .FDcls}}</td><td>{{f4 .Diversity}}</td><td>{{f2 .Speckle}}</td>
 {{if .Paired}}<td>{{f4 .Paired.HairL1}}</td><td>{{f4 .Paired.AgeL1}}</td><td>{{f4 .Paired.HairSSIM}}</td><td>{{f4 .Paired.AgeSSIM}}</td><td>{{.Paired.Pairs}}</td>{{else}}<td>-</td><td>-</td><td>-</td><td>-</td><td>0</td>{{end}}</tr>
-{{end}}{{with index .Rows 0}}{{if .Paired}}<tr class="note"><td>no change (the source itself)</td><td></td><td></td><td></td><td>1.00</td><td>{{f4 .Paired.HairL1Ident}}</td><td>{{f4 .Paired.AgeL1Ident}}</td><td>{{f4 .Paired.HairSSIMIdent}}</td><td>{{f4 .Paired.AgeSSIMIdent}}</td><td></td></tr>{{end}}{{end}}
+{{end}}{{with index .Rows 0}}{{if .Paired}}<tr class="note"><td>no change (the source itself)</td><td></td><td></td><td></td><td></td><td>1.00</td><td>{{f4 .Paired.HairL1Ident}}</td><td>{{f4 .Paired.AgeL1Ident}}</td><td>{{f4 .Paired.HairSSIMIdent}}</td><td>{{f4 .Paired.AgeSSIMIdent}}</td><td></td></tr>{{end}}{{end}}
 </table>
 <p><b>Verdict.</b> {{.Verdict}}</p>
 {{with .Labels}}

@@ -3,8 +3,10 @@ package bench
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,5 +110,73 @@ func TestVerdict(t *testing.T) {
 	}
 	if verdict([]Row{row("base", 0.9, 2)}) != "" {
 		t.Fatal("a verdict with one row")
+	}
+	// A paired accuracy difference inside its interval is no win: only
+	// FD-cls counts.
+	level := row("random", 0.969, 1.6)
+	level.VsRG = &AccDiff{Diff: 0.002, CI95: 0.004}
+	v = verdict([]Row{row("base", 0.90, 2.0), row("rg", 0.971, 1.5), level})
+	for _, want := range []string{"rg is better than random on 1 of 1 measures that differ", "+0.0020 ± 0.0040, level within the 95% interval"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("verdict %q lacks %q", v, want)
+		}
+	}
+}
+
+// TestPairedAcc: the paired difference of two methods' target accuracy
+// and its interval, on per-input hits.
+func TestPairedAcc(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	coin := func(n int, p float64) []float64 {
+		h := make([]float64, n)
+		for i := range h {
+			if rng.Float64() < p {
+				h[i] = 1
+			}
+		}
+		return h
+	}
+	same := coin(600, 0.9)
+	better, wrong := slices.Clone(same), 0.0 // every miss turned right
+	for i := range better {
+		if better[i] == 0 {
+			better[i], wrong = 1, wrong+1
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		a, b      []float64
+		diff      float64 // want, within tol
+		tol       float64
+		level, ok bool
+	}{
+		{"the same hits", same, same, 0, 1e-12, true, true},
+		{"a better where b misses", better, same, wrong / 600, 1e-12, false, true},
+		{"independent coins, same rate", coin(600, 0.9), coin(600, 0.9), 0, 0.05, true, true},
+		{"unlike inputs", same, same[:10], 0, 0, false, false},
+	} {
+		d, ok := PairedAcc(&TranslateResult{hits: c.a}, &TranslateResult{hits: c.b})
+		if ok != c.ok {
+			t.Fatalf("%s: ok %v", c.name, ok)
+		}
+		if !ok {
+			continue
+		}
+		if math.Abs(d.Diff-c.diff) > c.tol || d.Level() != c.level {
+			t.Errorf("%s: %v (level %v), want %+.3f (level %v)", c.name, d, d.Level(), c.diff, c.level)
+		}
+	}
+	// Pairing: 10 wins on 600 inputs that share everything else are
+	// told apart; the same gap between the unpaired rates would not be.
+	a := slices.Clone(same)
+	n := 0
+	for i := range a {
+		if a[i] == 0 && n < 10 {
+			a[i], n = 1, n+1
+		}
+	}
+	if d, _ := PairedAcc(&TranslateResult{hits: a}, &TranslateResult{hits: same}); d.Level() || math.Abs(d.Diff-10.0/600) > 1e-9 {
+		t.Errorf("10 paired wins of 600: %v", d)
 	}
 }

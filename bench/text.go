@@ -13,9 +13,13 @@ func (t *Table) WriteText(out io.Writer) error {
 	fmt.Fprintf(out, "%s: %d held-back inputs; classifier accuracy on real images %.4f; FD-cls floor (real vs real) %.3f, untranslated inputs %.3f\n",
 		t.Data, t.Images, t.ClassifierAcc, t.FDFloor, t.FDInputs)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "method\ttarget acc\tper attribute\tFD-cls\tdiversity\tspeckle\tL1 hair\tL1 age\tSSIM hair\tSSIM age")
+	fmt.Fprintln(tw, "method\ttarget acc\tRG-UNIT minus this\tper attribute\tFD-cls\tdiversity\tspeckle\tL1 hair\tL1 age\tSSIM hair\tSSIM age")
 	for _, r := range t.Rows {
-		fmt.Fprintf(tw, "%s\t%.4f\t%s\t%.3f\t%.4f\t%.2f", r.Method, r.TargetAcc, fmtFloats(r.TargetAccAttrs), r.FDcls, r.Diversity, r.Speckle)
+		vs := "-"
+		if r.VsRG != nil {
+			vs = fmt.Sprintf("%+.4f ± %.4f", r.VsRG.Diff, r.VsRG.CI95)
+		}
+		fmt.Fprintf(tw, "%s\t%.4f\t%s\t%s\t%.3f\t%.4f\t%.2f", r.Method, r.TargetAcc, vs, fmtFloats(r.TargetAccAttrs), r.FDcls, r.Diversity, r.Speckle)
 		if p := r.Paired; p != nil {
 			fmt.Fprintf(tw, "\t%.4f\t%.4f\t%.4f\t%.4f\n", p.HairL1, p.AgeL1, p.HairSSIM, p.AgeSSIM)
 		} else {
@@ -23,7 +27,7 @@ func (t *Table) WriteText(out io.Writer) error {
 		}
 	}
 	if p := t.Rows[0].Paired; p != nil {
-		fmt.Fprintf(tw, "no change (source itself)\t\t\t\t\t1.00\t%.4f\t%.4f\t%.4f\t%.4f\n", p.HairL1Ident, p.AgeL1Ident, p.HairSSIMIdent, p.AgeSSIMIdent)
+		fmt.Fprintf(tw, "no change (source itself)\t\t\t\t\t\t1.00\t%.4f\t%.4f\t%.4f\t%.4f\n", p.HairL1Ident, p.AgeL1Ident, p.HairSSIMIdent, p.AgeSSIMIdent)
 	}
 	tw.Flush()
 	if p := t.Rows[0].Paired; p != nil {

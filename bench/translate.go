@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
+	"math"
 	"math/rand/v2"
 
 	"rgunit/classifier"
@@ -79,6 +80,10 @@ type TranslateResult struct {
 	Diversity      float64   `json:"diversity"`        // mean pairwise L1 of 4 samples per input
 	Speckle        float64   `json:"speckle"`          // SpeckleRatio of the translations to their inputs
 	Method         string    `json:"method"`
+	// hits is, per input, the share of its target attributes the
+	// classifier agrees with: the paired comparison of two methods scored
+	// on the same inputs and targets (PairedAcc).
+	hits []float64
 }
 
 // Translate scores a method on n held-back images: each is translated to
@@ -125,6 +130,10 @@ func Translate(m Method, cls *classifier.Classifier, held Held, n int, seed uint
 		return nil, err
 	}
 	r.TargetAcc, r.TargetAccAttrs = classifier.Accuracy(tl, targets)
+	r.hits = make([]float64, len(tl))
+	for i := range tl {
+		r.hits[i], _ = classifier.Accuracy(tl[i:i+1], targets[i:i+1])
+	}
 	r.Speckle = SpeckleRatio(outs, held.X[:n], m.Size)
 	r.FDcls = classifier.FrechetDistance(tf, realFeats)
 	_, inFeats, err := cls.PredictAll(held.X[:n])
@@ -251,4 +260,47 @@ func gridColumns(attrs []string) []string {
 		cols = append(cols, "flip "+a)
 	}
 	return cols
+}
+
+// AccDiff is a method's target accuracy minus another's on the same inputs
+// and targets, with the half-width of its 95% interval.
+type AccDiff struct {
+	Diff float64 `json:"diff"`
+	CI95 float64 `json:"ci95"`
+}
+
+// Level reports whether the interval holds 0: the two methods cannot be
+// told apart on these inputs.
+func (d AccDiff) Level() bool { return math.Abs(d.Diff) <= d.CI95 }
+
+func (d AccDiff) String() string {
+	s := fmt.Sprintf("%+.4f ± %.4f", d.Diff, d.CI95)
+	if d.Level() {
+		s += ", level within the 95% interval"
+	}
+	return s
+}
+
+// PairedAcc compares a's target accuracy with b's input by input (both
+// scored on the same inputs and targets): the mean difference of the
+// per-input shares of target attributes met, with a normal 95% interval
+// over the inputs. Pairing cancels what the inputs share (an easy face is
+// easy for both), so it separates two methods far more finely than their
+// accuracies' own noise. ok is false when they were not scored alike.
+func PairedAcc(a, b *TranslateResult) (d AccDiff, ok bool) {
+	n := len(a.hits)
+	if n < 2 || len(b.hits) != n {
+		return AccDiff{}, false
+	}
+	var sum, sq float64
+	for i := range n {
+		sum += a.hits[i] - b.hits[i]
+	}
+	d.Diff = sum / float64(n)
+	for i := range n {
+		x := a.hits[i] - b.hits[i] - d.Diff
+		sq += x * x
+	}
+	d.CI95 = 1.96 * math.Sqrt(sq/float64(n-1)/float64(n))
+	return d, true
 }

@@ -37,7 +37,9 @@ RG-UNIT guided by k random items instead (the control). A database without
 an RG-UNIT model (or --no-retrieval) scores GMM-UNIT alone.
 
 Per method: target-attribute accuracy (the evaluation classifier, rgunit
-train classifier), FD-cls (the Fréchet distance between translations and
+train classifier) and, against RG-UNIT, the paired difference (input by
+input on the same inputs and targets) with its 95% interval: the verdict
+calls a difference inside it level, not a win. FD-cls (the Fréchet distance between translations and
 real images in the classifier's penultimate features; not Inception FID),
 next to its floor (two halves of the real images) and to the untranslated
 inputs, and diversity (mean pairwise L1 of 4 sampled codes per input).
