@@ -101,7 +101,7 @@ func ExampleDB_Translate() {
 	}
 	fmt.Printf("%d outputs of %d px, guided by %d neighbours; the source's labels known: %v\n",
 		len(tr.Outputs), tr.Size, len(tr.Neighbours), !tr.Estimated)
-	// Output: 2 outputs of 32 px, guided by 3 neighbours; the source's labels known: true
+	// Output: 2 outputs of 64 px, guided by 3 neighbours; the source's labels known: true
 }
 
 func ExampleDB_Remove() {

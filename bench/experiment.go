@@ -29,6 +29,10 @@ type Experiment struct {
 	// Codes is the code mode of the main rows; the other modes get rows
 	// of their own.
 	Codes generator.CodeMode
+	// Reach, when positive, replaces every scored model's reach
+	// (generator.CodeStats.Reach): how a bundle's reach is chosen before
+	// rgunit model export --reach records it.
+	Reach float64
 	Pairs string // a facegen pairs folder: paired ground-truth L1 and SSIM
 	Label string // the data set's name in the table (default: the path)
 	// Baselines are other databases of the same items whose latest
@@ -86,6 +90,11 @@ func (e Experiment) Run(st *storage.Store) (*ExperimentResult, error) {
 		methods = append(methods, m)
 	}
 	methods = append(methods, e.altMethods(methods[0].UNIT, tr)...)
+	for _, m := range methods {
+		if err := e.setReach(m.UNIT); err != nil {
+			return nil, err
+		}
+	}
 	m0 := methods[0]
 	if cls.Config.Size != m0.Size {
 		return nil, fmt.Errorf("classifier at %d px, model at %d px", cls.Config.Size, m0.Size)
@@ -271,6 +280,9 @@ func (e *Experiment) labelsRow(st *storage.Store, path string, m0 Method, held H
 	if err := sameLayout(u, m0); err != nil {
 		return LabelsRow{}, err
 	}
+	if err := e.setReach(u); err != nil {
+		return LabelsRow{}, err
+	}
 	if a, b := split.Fraction(u.Config.Labelled), split.Fraction(tr.RG.Config.Labelled); a != b {
 		return LabelsRow{}, fmt.Errorf("stage 1 trained on %g of the labels, stage 3 on %g: not one row", a, b)
 	}
@@ -309,4 +321,18 @@ func sameFile(a, b string) bool {
 	fa, errA := os.Stat(a)
 	fb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// setReach gives u the experiment's reach, when it sets one.
+func (e *Experiment) setReach(u *generator.UNIT) error {
+	switch {
+	case e.Reach == 0:
+		return nil
+	case e.Reach < 0:
+		return fmt.Errorf("reach %g: want a positive number of standard deviations", e.Reach)
+	case u.Config.Stats == nil:
+		return fmt.Errorf("reach %g: the stage-1 model at step %d has no code statistics to reach with (trained before they were measured)", e.Reach, u.Step)
+	}
+	u.Config.Stats.Reach = e.Reach
+	return nil
 }

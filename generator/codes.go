@@ -18,6 +18,19 @@ type CodeStats struct {
 	Items int            `json:"items"`
 	Mean  [][2][]float32 `json:"mean"`
 	Std   [][2][]float32 `json:"std"`
+	// Reach, when positive, is this model's reach (see the constant
+	// Reach, the default), set when a bundle is exported (rgunit model
+	// export --reach): a model whose decoder needs its changed blocks moved
+	// further to change an attribute as often.
+	Reach float64 `json:"reach,omitempty"`
+}
+
+// ReachStd is the reach TranslationCode uses with these statistics.
+func (st *CodeStats) ReachStd() float64 {
+	if st.Reach > 0 {
+		return st.Reach
+	}
+	return Reach
 }
 
 // statsItems is the most items MeasureStats encodes.
@@ -216,7 +229,7 @@ func (u *UNIT) TranslationCode(mode CodeMode, srcMu []float32, src, tgt []int8, 
 			}
 		}
 		if st != nil {
-			st.reach(block, a, v, Reach)
+			st.reach(block, a, v, st.ReachStd())
 		}
 		if rng != nil {
 			for j := range block {

@@ -26,6 +26,8 @@ func TestTranslationCode(t *testing.T) {
 		{0.5, 0.5, -0.6, -0.6, 0.3, 0.3},  // black hair: its hair blocks are skipped
 	}
 	r := float32(Reach * 0.1 / math.Sqrt2)
+	reach5 := &CodeStats{Items: stats.Items, Mean: stats.Mean, Std: stats.Std, Reach: 5}
+	r5 := float32(5 * 0.1 / math.Sqrt2)
 	cases := []struct {
 		name   string
 		mode   CodeMode
@@ -40,6 +42,7 @@ func TestTranslationCode(t *testing.T) {
 		{"encoder, nothing: the prior means", CodeEncoder, nil, nil, []float32{-1, -1, 1, 1, 0.9, 0.1}},
 		{"prior", CodePrior, stats, guides, []float32{-1, -1, 1, 1, 1, 1}},
 		{"mixed", CodeMixed, stats, guides, []float32{-1, -1, 1, 1, 0.9, 0.1}},
+		{"encoder, the model's own reach of 5", CodeEncoder, reach5, guides, []float32{-0.5 - r5, -0.5 - r5, 0.6 + r5, 0.6 + r5, 0.9, 0.1}},
 	}
 	// The guides' mean for the changed blocks: (-0.4-0.6)/2 = -0.5 for
 	// black's dimensions, (0.5+0.7)/2 = 0.6 for blond's: the target

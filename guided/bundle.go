@@ -50,13 +50,21 @@ type Provenance struct {
 	// item (see retrieval.Posteriors), fitted on the labelled training
 	// items.
 	Temperatures []float64 `json:"temperatures,omitempty"`
+	// Reach, when positive, is the reach of the bundle's translation codes
+	// (generator.CodeStats.Reach), chosen when it was exported; 0 keeps
+	// generator.Reach.
+	Reach float64 `json:"reach,omitempty"`
 }
 
 // WriteText writes p as rgunit model info prints it.
 func (p Provenance) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "command:    %s\ndata:       %s\ncommit:     %s\ncreated:    %s\n", p.Command, p.Data, p.Commit, p.Created)
 	fmt.Fprintf(w, "model:      %d px, attributes %s, k %d\n", p.Size, strings.Join(p.Attrs, ","), p.K)
-	_, err := fmt.Fprintf(w, "steps:      stage 1 %d, retrieval %d, rg-unit %d\n", p.Stage1Step, p.RetrievalStep, p.RGStep)
+	fmt.Fprintf(w, "steps:      stage 1 %d, retrieval %d, rg-unit %d\n", p.Stage1Step, p.RetrievalStep, p.RGStep)
+	var err error
+	if p.Reach > 0 {
+		_, err = fmt.Fprintf(w, "codes:      changed blocks reach %g standard deviations past the target domain\n", p.Reach)
+	}
 	return err
 }
 
@@ -96,6 +104,13 @@ func Export(st *storage.Store, p Provenance) ([]byte, error) {
 	r, err := rg.Unmarshal(blob, m.Stage1)
 	if err != nil {
 		return nil, err
+	}
+	if p.Reach != 0 {
+		st := m.Stage1.Config.Stats
+		if p.Reach < 0 || st == nil {
+			return nil, fmt.Errorf("guided: reach %g: want a positive number of standard deviations, for a model with code statistics (retrain stage 1 with this rgunit)", p.Reach)
+		}
+		st.Reach = p.Reach
 	}
 	m.Opt = nn.NewAdam(m.Opt.LR, m.Opt.Beta1, m.Opt.Beta2)
 	r.OptG, r.OptD = nn.NewAdam(r.OptG.LR, r.OptG.Beta1, r.OptG.Beta2), nn.NewAdam(r.OptD.LR, r.OptD.Beta1, r.OptD.Beta2)

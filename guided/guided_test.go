@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -388,4 +389,41 @@ func FuzzDecodeBundle(f *testing.F) {
 			t.Fatal("nil bundle without error")
 		}
 	})
+}
+
+// TestBundleReach: a reach given at export is recorded in the provenance
+// and in the stage-1 code statistics that every translation of the
+// imported model reads; a negative one is refused.
+func TestBundleReach(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.train(t, 2, rg.Config{K: 2, Batch: 2, Seed: 1})
+	if _, err := Export(s.st, Provenance{Reach: -1}); err == nil || !strings.Contains(err.Error(), "reach -1") {
+		t.Fatalf("negative reach: %v", err)
+	}
+	for _, reach := range []float64{0, 5} {
+		b, err := Export(s.st, Provenance{Command: "test", Reach: reach})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st2 := openStore(t, fmt.Sprintf("reach%g.db", reach))
+		if _, err := ingest.Run(context.Background(), st2, []string{faces}, &ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		imp, err := Import(st2, b)
+		if err != nil || imp.Provenance.Reach != reach {
+			t.Fatalf("reach %g: import %+v %v", reach, imp, err)
+		}
+		tr, err := NewTranslator(importAndIndex(t, st2, b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := reach
+		if want == 0 {
+			want = generator.Reach
+		}
+		if got := tr.RG.Base.Config.Stats.ReachStd(); got != want {
+			t.Fatalf("export with reach %g: the imported model reaches %g", reach, got)
+		}
+	}
 }

@@ -36,5 +36,5 @@ func ExampleDefault() {
 		return
 	}
 	fmt.Println(b.Provenance.Size, b.Provenance.Attrs, b.Provenance.K)
-	// Output: 32 [Black_Hair Blond_Hair Brown_Hair Male Young] 3
+	// Output: 64 [Black_Hair Blond_Hair Brown_Hair Male Young] 3
 }

@@ -8,7 +8,8 @@
 #   bash scripts/table2.sh [DB [OUT]]
 #
 # DB defaults to faces-default.db, OUT (JSON, report, grids) to
-# table2-out. STAGE1_STEPS and RG_STEPS must be train-default.sh's. The
+# table2-out. STAGE1_STEPS and RG_STEPS must be train-default.sh's (8,000
+# and 3,000 for the 64 px default), REACH the bundle's (5). The
 # pairs need facegen (../shared/tools/facegen/README.md: node, with facesjs
 # and resvg installed in $FACEGEN, default ../facegen); without it the
 # paired columns are left out. Finished steps are skipped when run again.
@@ -18,7 +19,8 @@ db=${1:-faces-default.db}
 out=${2:-table2-out}
 data=${DATA:-../shared/data/faces12k_64}
 facegen=${FACEGEN:-../facegen}
-stage1_steps=${STAGE1_STEPS:-16000}
+stage1_steps=${STAGE1_STEPS:-8000}
+reach=${REACH:-5}
 rg_steps=${RG_STEPS:-3000}
 mkdir -p "$out"
 go build -o rgunit ./cmd/rgunit
@@ -54,7 +56,7 @@ for line in open(sys.argv[1]):
   pairs=(--pairs "$out/pairs")
 fi
 for seed in 1 2; do
-  ./rgunit bench translate --db "$db" --n 600 "${pairs[@]}" --baseline "$out/ctrl.db" --seed "$seed" --json \
+  ./rgunit bench translate --db "$db" --n 600 "${pairs[@]}" --baseline "$out/ctrl.db" --reach "$reach" --seed "$seed" --json \
     --html "$out/report-seed$seed.html" --grid "$out/grid-seed$seed.png" > "$out/table2-seed$seed.json"
 done
 echo "Table 2: $out/table2-seed1.json, $out/table2-seed2.json; report $out/report-seed1.html"

@@ -83,6 +83,7 @@ func (o *benchTranslateOptions) addFlags(cmd *cobra.Command) {
 	f.Uint64Var(&e.Seed, "seed", 1, "seed of targets, samples and random neighbours")
 	cmdutil.JSONFlag(cmd, &o.asJSON, "print the result as one JSON object")
 	f.StringVar(&o.codes, "codes", "encoder", "translation codes of the main rows: encoder (as translate makes them), prior (the paper's) or mixed (the source's for kept attributes, the prior for changed ones); the other modes get rows of their own")
+	f.Float64Var(&e.Reach, "reach", 0, "score every model with this reach (how far past the target domain's mean, in its standard deviations, a changed attribute's code is moved; 0: each model's own) before rgunit model export --reach records it")
 	f.BoolVar(&e.RawWeights, "raw-weights", false, "with --no-retrieval, score the stage-1 checkpoint's trained weights instead of their moving average (the EMA ablation)")
 }
 
@@ -90,6 +91,9 @@ func (o *benchTranslateOptions) run(cmd *cobra.Command) error {
 	var err error
 	if o.e.Codes, err = generator.ParseCodeMode(o.codes); err != nil {
 		return err
+	}
+	if o.e.Reach < 0 {
+		return fmt.Errorf("--reach %g: want a positive number of standard deviations (0: each model's own)", o.e.Reach)
 	}
 	st, err := o.db.Store(true)
 	if err != nil {

@@ -96,11 +96,15 @@ func (o *modelExportOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.p.Command, "command", "", "the command that trained the models (recorded)")
 	f.StringVar(&o.p.Data, "data", "", "the data they were trained on (recorded)")
 	f.StringVar(&o.p.Commit, "commit", "", "the rgunit commit that trained them (recorded)")
+	f.Float64Var(&o.p.Reach, "reach", 0, "how far past the target domain's mean, in its standard deviations, translations move a changed attribute's code (0: the default, 3); measure it first with rgunit bench translate --reach")
 }
 
 func (o *modelExportOptions) run(cmd *cobra.Command, _ []string) error {
 	if o.out == "" {
 		return fmt.Errorf("--out is required")
+	}
+	if o.p.Reach < 0 {
+		return fmt.Errorf("--reach %g: want a positive number of standard deviations (0: the default)", o.p.Reach)
 	}
 	o.p.Created = time.Now().UTC().Format(time.RFC3339)
 	return o.View(func(db *rgunit.DB) error {
