@@ -252,7 +252,8 @@ func (u *UNIT) TranslationCode(mode CodeMode, srcMu []float32, src, tgt []int8, 
 // changes gender (evaluation classifier, shipped 32 px model, 600
 // held-back faces, seed 1: Male 0.80 at no reach, 0.84 at 1, 0.85 at 2,
 // 0.87 at 3, 0.91 at 5); past 3 the outputs leave the real faces (FD-cls
-// 0.91, 0.79, 0.75, 0.80, 1.26). docs/stage3.md has the table.
+// 0.91, 0.79, 0.75, 0.80, 1.26). docs/stage3.md has the table. A model
+// may carry its own (CodeStats.Reach): the 64 px default's is 5.
 const Reach = 3
 
 // reach moves block (attribute a's, translated to value v) along the axis

@@ -39,10 +39,11 @@ an RG-UNIT model (or --no-retrieval) scores GMM-UNIT alone.
 Per method: target-attribute accuracy (the evaluation classifier, rgunit
 train classifier) and, against RG-UNIT, the paired difference (input by
 input on the same inputs and targets) with its 95% interval: the verdict
-calls a difference inside it level, not a win. FD-cls (the Fréchet distance between translations and
-real images in the classifier's penultimate features; not Inception FID),
-next to its floor (two halves of the real images) and to the untranslated
-inputs, and diversity (mean pairwise L1 of 4 sampled codes per input).
+calls a difference inside it level, not a win. FD-cls (the Fréchet
+distance between translations and real images in the classifier's
+penultimate features; not Inception FID), next to its floor (two halves of
+the real images) and to the untranslated inputs, and diversity (mean
+pairwise L1 of 4 sampled codes per input).
 --pairs reads facegen's paired ground truth (the same face rendered with the
 target hair or age) and reports L1 and SSIM of the translations to it, next
 to doing nothing. --grid writes a PNG per method (rows: inputs; columns: the
