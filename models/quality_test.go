@@ -48,6 +48,21 @@ func TestShippedTranslations(t *testing.T) {
 	checkTranslations(t, models.Default, []string{"../samples/faces"}, "../samples/faces/list_attr.txt", 5, 0.1, minChanged)
 }
 
+// TestDefault32Translations is TestShippedTranslations for the 32 px
+// model that shipped until 2026-12-03 (models/default32.rgm, the faster
+// choice: --model default32).
+func TestDefault32Translations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports the 32 px model and translates 300 images")
+	}
+	t.Parallel()
+	bundle, err := os.ReadFile("default32.rgm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTranslations(t, bundle, []string{"../samples/faces"}, "../samples/faces/list_attr.txt", 5, 0.1, minChanged)
+}
+
 // TestPhotoModelTranslations is TestShippedTranslations for the photo
 // model (models/celeba64.rgm, when it is there) on 60 CelebA photos it did
 // not train on (the held-back tenth of ../shared/data/celeba10k).
