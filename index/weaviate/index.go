@@ -52,9 +52,13 @@ type Index struct {
 	shards int // physical shards of the class
 	rf     int
 
-	efMu   sync.Mutex
-	ef     int
-	closed atomic.Bool
+	// configMu: a class config update (SetEf) makes the class's store
+	// read-only while it applies, and writes sent meanwhile are refused
+	// ("store is read-only due to: UpdateVectorIndexConfig"), so this
+	// client's writes hold it shared and SetEf exclusively.
+	configMu sync.RWMutex
+	ef       int
+	closed   atomic.Bool
 }
 
 // Class is the class name of spec under o.
@@ -297,24 +301,55 @@ func (x *Index) AddObjects(ctx context.Context, objs []Object) error {
 			}
 			ms[i] = &models.Object{Class: x.class, ID: strfmtUUID(ObjectID(x.spec.Version, o.ID)), Vector: o.Vector, Properties: props}
 		}
+		if err := x.sendBatch(ctx, batch, ms); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendBatch sends one batch of objects. A batch refused while another
+// client's config update has the store read-only is sent again (the
+// objects' ids are fixed, so a second send only overwrites), up to
+// configRetries times, configWait apart.
+func (x *Index) sendBatch(ctx context.Context, batch []Object, ms []*models.Object) error {
+	x.configMu.RLock()
+	defer x.configMu.RUnlock()
+	for try := 0; ; try++ {
 		resp, err := x.c.Batch().ObjectsBatcher().WithObjects(ms...).Do(ctx)
 		if err != nil {
 			return x.wrap(fmt.Errorf("batch of %d: %w", len(batch), err))
 		}
 		var msgs []string
+		readOnly := true
 		for i, r := range resp {
 			if r.Result != nil && r.Result.Errors != nil {
 				for _, e := range r.Result.Errors.Error {
 					msgs = append(msgs, fmt.Sprintf("item %d: %s", batch[min(i, len(batch)-1)].ID, e.Message))
+					readOnly = readOnly && strings.Contains(e.Message, "read-only due to")
 				}
 			}
 		}
-		if len(msgs) > 0 {
+		if len(msgs) == 0 {
+			return nil
+		}
+		if !readOnly || try == configRetries {
 			return fmt.Errorf("%w: %d error(s), first: %s", ErrBatch, len(msgs), msgs[0])
 		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(configWait):
+		}
 	}
-	return nil
 }
+
+// configRetries and configWait bound how long a write waits out another
+// client's class config update.
+const (
+	configRetries = 10
+	configWait    = 200 * time.Millisecond
+)
 
 func (x *Index) checkObject(o Object) error {
 	if len(o.Vector) != x.spec.Dim {
@@ -344,6 +379,8 @@ func (x *Index) DeleteIDs(ctx context.Context, ids []uint64) error {
 	if x.closed.Load() {
 		return ErrClosed
 	}
+	x.configMu.RLock()
+	defer x.configMu.RUnlock()
 	for _, id := range ids {
 		err := x.c.Data().Deleter().WithClassName(x.class).WithID(ObjectID(x.spec.Version, id)).Do(ctx)
 		if err != nil && !notFound(err) {
@@ -536,8 +573,8 @@ func (x *Index) Search(ctx context.Context, q []float32, k int, opts *index.Sear
 
 // SetEf sets the class's HNSW ef when it differs.
 func (x *Index) SetEf(ctx context.Context, ef int) error {
-	x.efMu.Lock()
-	defer x.efMu.Unlock()
+	x.configMu.Lock()
+	defer x.configMu.Unlock()
 	if ef == x.ef {
 		return nil
 	}

@@ -154,7 +154,9 @@ func TestSingleNode(t *testing.T) {
 			t.Fatalf("filtered search returned %d", h.ID)
 		}
 	}
-	// Concurrent searches (two efs) during a batch insert.
+	// Concurrent searches during a batch insert, each changing the class's
+	// ef (a config update, which makes the store read-only while it
+	// applies: the insert must wait, not fail).
 	more := clustered(600, 16, 9)
 	for i := range more {
 		more[i].ID += 10_000
@@ -164,7 +166,7 @@ func TestSingleNode(t *testing.T) {
 	for g := range 4 {
 		go func() {
 			for i := range 20 {
-				if _, err := x.Find(ctx, Query{Vector: objs[(g*20+i)%len(objs)].Vector, K: 10, Ef: 64 + 64*(g%2)}); err != nil {
+				if _, err := x.Find(ctx, Query{Vector: objs[(g*20+i)%len(objs)].Vector, K: 10, Ef: 64 + 64*((g+i)%2)}); err != nil {
 					errs <- err
 					return
 				}
