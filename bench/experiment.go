@@ -325,14 +325,11 @@ func sameFile(a, b string) bool {
 
 // setReach gives u the experiment's reach, when it sets one.
 func (e *Experiment) setReach(u *generator.UNIT) error {
-	switch {
-	case e.Reach == 0:
+	if e.Reach == 0 {
 		return nil
-	case e.Reach < 0:
-		return fmt.Errorf("reach %g: want a positive number of standard deviations", e.Reach)
-	case u.Config.Stats == nil:
-		return fmt.Errorf("reach %g: the stage-1 model at step %d has no code statistics to reach with (trained before they were measured)", e.Reach, u.Step)
 	}
-	u.Config.Stats.Reach = e.Reach
+	if err := u.Config.Stats.SetReach(e.Reach); err != nil {
+		return fmt.Errorf("the stage-1 model at step %d: %w", u.Step, err)
+	}
 	return nil
 }

@@ -17,7 +17,7 @@ func (t *Table) WriteText(out io.Writer) error {
 	for _, r := range t.Rows {
 		vs := "-"
 		if r.VsRG != nil {
-			vs = fmt.Sprintf("%+.4f ± %.4f", r.VsRG.Diff, r.VsRG.CI95)
+			vs = r.VsRG.Interval()
 		}
 		fmt.Fprintf(tw, "%s\t%.4f\t%s\t%s\t%.3f\t%.4f\t%.2f", r.Method, r.TargetAcc, vs, fmtFloats(r.TargetAccAttrs), r.FDcls, r.Diversity, r.Speckle)
 		if p := r.Paired; p != nil {

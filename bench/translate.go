@@ -273,12 +273,14 @@ type AccDiff struct {
 // told apart on these inputs.
 func (d AccDiff) Level() bool { return math.Abs(d.Diff) <= d.CI95 }
 
+// Interval is the difference and its half-width: "+0.0320 ± 0.0064".
+func (d AccDiff) Interval() string { return fmt.Sprintf("%+.4f ± %.4f", d.Diff, d.CI95) }
+
 func (d AccDiff) String() string {
-	s := fmt.Sprintf("%+.4f ± %.4f", d.Diff, d.CI95)
 	if d.Level() {
-		s += ", level within the 95% interval"
+		return d.Interval() + ", level within the 95% interval"
 	}
-	return s
+	return d.Interval()
 }
 
 // PairedAcc compares a's target accuracy with b's input by input (both

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,6 +25,27 @@ type CodeStats struct {
 	// further to change an attribute as often.
 	Reach float64 `json:"reach,omitempty"`
 }
+
+// ErrReach: a reach given that is not a number of standard deviations.
+var ErrReach = errors.New("generator: a reach is a finite number of standard deviations above 0 (0: the model's own)")
+
+// SetReach records z as this model's reach (0: the default, Reach). A
+// negative, infinite or NaN z, or a model without code statistics, is
+// refused.
+func (st *CodeStats) SetReach(z float64) error {
+	if z < 0 || math.IsNaN(z) || math.IsInf(z, 0) {
+		return fmt.Errorf("%w: reach %g", ErrReach, z)
+	}
+	if st == nil {
+		return fmt.Errorf("%w: this stage-1 model has no code statistics (trained before they were measured: train it on)", ErrReach)
+	}
+	st.Reach = z
+	return nil
+}
+
+// CheckReach reports whether z can be a reach (SetReach's check, for
+// options read before a model is loaded).
+func CheckReach(z float64) error { return (&CodeStats{}).SetReach(z) }
 
 // ReachStd is the reach TranslationCode uses with these statistics.
 func (st *CodeStats) ReachStd() float64 {

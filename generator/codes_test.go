@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -161,5 +162,26 @@ func TestFreeDims(t *testing.T) {
 		if got := u.TranslationCode(c.mode, mu, []int8{1}, []int8{-1}, nil, nil); !slices.Equal(got, c.want) {
 			t.Errorf("%v: %v, want %v", c.mode, got, c.want)
 		}
+	}
+}
+
+// TestSetReach: a reach is a finite number of standard deviations above 0
+// (0 keeps the default), on a model with code statistics.
+func TestSetReach(t *testing.T) {
+	for _, z := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if err := (&CodeStats{}).SetReach(z); !errors.Is(err, ErrReach) {
+			t.Errorf("reach %g: %v", z, err)
+		}
+	}
+	var none *CodeStats
+	if err := none.SetReach(5); !errors.Is(err, ErrReach) {
+		t.Errorf("no statistics: %v", err)
+	}
+	st := &CodeStats{}
+	if err := st.SetReach(5); err != nil || st.ReachStd() != 5 {
+		t.Fatalf("reach 5: %v, %g", err, st.ReachStd())
+	}
+	if err := st.SetReach(0); err != nil || st.ReachStd() != Reach {
+		t.Fatalf("reach 0: %v, %g", err, st.ReachStd())
 	}
 }

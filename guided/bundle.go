@@ -106,11 +106,9 @@ func Export(st *storage.Store, p Provenance) ([]byte, error) {
 		return nil, err
 	}
 	if p.Reach != 0 {
-		st := m.Stage1.Config.Stats
-		if p.Reach < 0 || st == nil {
-			return nil, fmt.Errorf("guided: reach %g: want a positive number of standard deviations, for a model with code statistics (retrain stage 1 with this rgunit)", p.Reach)
+		if err := m.Stage1.Config.Stats.SetReach(p.Reach); err != nil {
+			return nil, err
 		}
-		st.Reach = p.Reach
 	}
 	m.Opt = nn.NewAdam(m.Opt.LR, m.Opt.Beta1, m.Opt.Beta2)
 	r.OptG, r.OptD = nn.NewAdam(r.OptG.LR, r.OptG.Beta1, r.OptG.Beta2), nn.NewAdam(r.OptD.LR, r.OptD.Beta1, r.OptD.Beta2)

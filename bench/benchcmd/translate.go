@@ -93,8 +93,8 @@ func (o *benchTranslateOptions) run(cmd *cobra.Command) error {
 	if o.e.Codes, err = generator.ParseCodeMode(o.codes); err != nil {
 		return err
 	}
-	if o.e.Reach < 0 {
-		return fmt.Errorf("--reach %g: want a positive number of standard deviations (0: each model's own)", o.e.Reach)
+	if err := generator.CheckReach(o.e.Reach); err != nil {
+		return fmt.Errorf("--reach %g: %w", o.e.Reach, err)
 	}
 	st, err := o.db.Store(true)
 	if err != nil {

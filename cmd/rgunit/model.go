@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rgunit"
+	"rgunit/generator"
 	"rgunit/guided"
 	"rgunit/internal/cmdutil"
 )
@@ -103,8 +104,8 @@ func (o *modelExportOptions) run(cmd *cobra.Command, _ []string) error {
 	if o.out == "" {
 		return fmt.Errorf("--out is required")
 	}
-	if o.p.Reach < 0 {
-		return fmt.Errorf("--reach %g: want a positive number of standard deviations (0: the default)", o.p.Reach)
+	if err := generator.CheckReach(o.p.Reach); err != nil {
+		return fmt.Errorf("--reach %g: %w", o.p.Reach, err)
 	}
 	o.p.Created = time.Now().UTC().Format(time.RFC3339)
 	return o.View(func(db *rgunit.DB) error {

@@ -47,6 +47,7 @@ func TestRefusedInputs(t *testing.T) {
 		{"parts that do not divide the batch", []string{"train", "unit", "--parts", "3", "--db", db}, "3 parts of 8 images"},
 		{"negative reach, export", []string{"model", "export", "--reach", "-1", "--out", filepath.Join(dir, "r.rgm"), "--db", db}, "--reach -1"},
 		{"negative reach, bench", []string{"bench", "translate", "--reach", "-1", "--db", db}, "--reach -1"},
+		{"infinite reach", []string{"bench", "translate", "--reach", "Inf", "--db", db}, "--reach +Inf"},
 		{"negative limit", []string{"train", "unit", "--limit", "-1", "--db", db}, "--limit -1"},
 		{"ingest batch 0", []string{"ingest", faces, "--batch", "0", "--db", filepath.Join(dir, "b.db")}, "--batch 0"},
 		{"negative workers", []string{"ingest", faces, "--workers", "-2", "--db", filepath.Join(dir, "w.db")}, "--workers -2"},

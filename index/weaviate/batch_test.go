@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	wv "github.com/weaviate/weaviate-go-client/v5/weaviate"
 )
@@ -73,5 +74,25 @@ func TestBatchWaitsOutConfigUpdate(t *testing.T) {
 				t.Fatalf("%d batches sent, want %d", got, c.sends)
 			}
 		})
+	}
+}
+
+// TestSearchAtClassEfDoesNotWaitForWrites: while a write holds the config
+// lock shared, a search at the class's ef goes ahead (only a change of ef
+// waits for writes).
+func TestSearchAtClassEfDoesNotWaitForWrites(t *testing.T) {
+	t.Parallel()
+	x := &Index{class: "C", ef: 64}
+	x.configMu.RLock() // a batch in flight
+	defer x.configMu.RUnlock()
+	done := make(chan error, 1)
+	go func() { done <- x.SetEf(context.Background(), 64) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a search at the class's ef waited for a write")
 	}
 }

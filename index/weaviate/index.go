@@ -571,8 +571,15 @@ func (x *Index) Search(ctx context.Context, q []float32, k int, opts *index.Sear
 	}
 }
 
-// SetEf sets the class's HNSW ef when it differs.
+// SetEf sets the class's HNSW ef when it differs. A search at the
+// class's ef takes the lock shared, so it never waits for a write.
 func (x *Index) SetEf(ctx context.Context, ef int) error {
+	x.configMu.RLock()
+	same := ef == x.ef
+	x.configMu.RUnlock()
+	if same {
+		return nil
+	}
 	x.configMu.Lock()
 	defer x.configMu.Unlock()
 	if ef == x.ef {
