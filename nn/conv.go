@@ -140,6 +140,9 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	oh, ow := outSize(h, k, s, p), outSize(wd, k, s, p)
 	ckk, hw, ohw := cin*k*k, h*wd, oh*ow
 	ld := n * ohw
+	if op.implicit(h, wd, oh, ow) {
+		return op.doImplicit(a, b, n, cin, cout, h, wd, oh, ow, xs, ws)
+	}
 	var cols []float32
 	switch op.kind {
 	case convForward:
@@ -513,14 +516,59 @@ func (op convOp) gradXByConv(cin, cout int) bool {
 	return op.stride == 1 && op.pad <= op.k-1 && cout <= cin
 }
 
-// gradXByConv returns the input gradient (N, cin, h, w) of a stride-1
-// convolution with weights w (cout, cin, k, k) and padding p, from dOut
-// (N, cout, oh, ow): dOut convolved with w flipped in space and transposed
-// in channels, padded by k-1-p.
-func gradXByConv(w, dOut []float32, n, cin, cout, h, wd, oh, ow, k, p int) []float32 {
+// implicit reports whether the op runs as an implicit convolution (see
+// implicit.go): stride 1 with padding that leaves the input gradient a
+// convolution too, or stride 2 halving the image.
+func (op convOp) implicit(h, w, oh, ow int) bool {
+	switch {
+	case !hasAVX2:
+		return false
+	case op.stride == 1:
+		return op.pad <= op.k-1
+	case op.stride == 2:
+		return halving(h, w, oh, ow, op.k, op.pad)
+	}
+	return false
+}
+
+// doImplicit is Do for an implicit convolution: a and b are the op's
+// inputs, xs and ws the shapes of the convolution's input and weights.
+func (op convOp) doImplicit(a, b []float32, n, cin, cout, h, wd, oh, ow int, xs, ws tensor.Shape) (G.Value, error) {
+	k, p := op.k, op.pad
+	var shape tensor.Shape
+	switch op.kind {
+	case convForward:
+		shape = tensor.Shape{n, cout, oh, ow}
+	case convGradX:
+		shape = xs.Clone()
+	default:
+		shape = ws.Clone()
+	}
+	out := make([]float32, shape.TotalSize())
+	switch {
+	case op.stride == 2 && op.kind == convForward: // a = x, b = w
+		halvingConv(a, n, cin, oh, ow, k, p, b, cout, out)
+	case op.stride == 2 && op.kind == convGradX: // a = w, b = dOut
+		halvingConvGradX(a, b, n, cin, oh, ow, k, p, cout, out)
+	case op.stride == 2: // a = x, b = dOut
+		halvingConvGradW(a, n, cin, oh, ow, k, p, b, cout, out)
+	case op.kind == convForward:
+		implicitConv(a, newTaps(n, cin, h, wd, k, p), b, cout, out)
+	case op.kind == convGradX: // dOut convolved by w flipped and transposed
+		wt := flipTranspose(a, cout, cin, k)
+		defer putBuf(wt)
+		implicitConv(b, newTaps(n, cout, oh, ow, k, k-1-p), wt, cin, out)
+	default:
+		implicitConvGradW(a, newTaps(n, cin, h, wd, k, p), b, cout, out)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
+}
+
+// flipTranspose returns, in a pooled buffer, the weights w (cout, cin, k,
+// k) flipped in space and transposed in channels: (cin, cout, k, k).
+func flipTranspose(w []float32, cout, cin, k int) []float32 {
 	kk := k * k
 	wt := getBuf(cin * cout * kk)
-	defer putBuf(wt)
 	for co := range cout {
 		for ci := range cin {
 			src := w[(co*cin+ci)*kk : (co*cin+ci+1)*kk]
@@ -530,6 +578,17 @@ func gradXByConv(w, dOut []float32, n, cin, cout, h, wd, oh, ow, k, p int) []flo
 			}
 		}
 	}
+	return wt
+}
+
+// gradXByConv returns the input gradient (N, cin, h, w) of a stride-1
+// convolution with weights w (cout, cin, k, k) and padding p, from dOut
+// (N, cout, oh, ow): dOut convolved with w flipped in space and transposed
+// in channels, padded by k-1-p.
+func gradXByConv(w, dOut []float32, n, cin, cout, h, wd, oh, ow, k, p int) []float32 {
+	kk := k * k
+	wt := flipTranspose(w, cout, cin, k)
+	defer putBuf(wt)
 	pp := k - 1 - p
 	hw, ohw := h*wd, oh*ow
 	ld := n * hw

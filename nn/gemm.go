@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math/bits"
 	"os"
 	"sync"
 	"time"
@@ -273,18 +274,31 @@ func addTo(dst, src []float32) {
 	}
 }
 
-// Packing buffers are pooled: gorgonia calls Sgemm several times per layer
-// and step.
-var bufs sync.Pool
+// Scratch buffers (packing, columns, padded images) are pooled by size
+// class, a power of two: gorgonia calls Sgemm several times per layer and
+// step, and one pool for all sizes kept handing back buffers too small for
+// the next request, each miss a fresh allocation the runtime clears.
+var bufs [64]sync.Pool
 
+// getBuf returns a buffer of n values (contents undefined).
 func getBuf(n int) []float32 {
-	if p, ok := bufs.Get().(*[]float32); ok && cap(*p) >= n {
+	if n <= 0 {
+		return nil
+	}
+	class := bits.Len(uint(n - 1))
+	if p, ok := bufs[class].Get().(*[]float32); ok {
 		return (*p)[:n]
 	}
-	return make([]float32, n)
+	return make([]float32, n, 1<<class)
 }
 
-func putBuf(b []float32) { bufs.Put(&b) }
+// putBuf returns b to the pool of the largest class its capacity holds.
+func putBuf(b []float32) {
+	if cap(b) == 0 {
+		return
+	}
+	bufs[bits.Len(uint(cap(b)))-1].Put(&b)
+}
 
 // packB copies rows [k0, k0+kb) of strips [c0, c1) of op(B) into buf: strip
 // after strip, each kb rows of 16 values.

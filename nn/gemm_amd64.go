@@ -31,3 +31,14 @@ func sdot(a, b *float32, k int) float32
 //
 //go:noescape
 func vadd(dst, src *float32, n int)
+
+// sgemm4x16g is sgemm4x16 with row p of B the 16 values at b[offs[p]].
+//
+//go:noescape
+func sgemm4x16g(a *float32, lda int, b *float32, offs *int, c *float32, ldc int, k int, store bool)
+
+// sgemmNT4x3o adds sum_p a[aoffs[i]+p] * b[boffs[j]+p] to c[i*ldci+j*ldcj]
+// for i < 4, j < 3 (k a multiple of 8).
+//
+//go:noescape
+func sgemmNT4x3o(a *float32, aoffs *int, b *float32, boffs *int, c *float32, ldci, ldcj int, k int)

@@ -150,21 +150,23 @@ func leakyOp(slope float32, dims int) *kernelOp {
 	}
 }
 
-// leakyGradOp: (x, dy) -> dy where x > 0, slope * dy elsewhere.
+// leakyGradOp: (x, dy) -> dy where x >= +0, slope * dy where x <= -0.
 func leakyGradOp(slope float32, dims int) *kernelOp {
 	return &kernelOp{
 		name:  fmt.Sprintf("rgunit.LeakyGrad{%g,%dd}", slope, dims),
 		dims:  []int{dims, dims, dims},
 		shape: sameShape,
 		do: func(in [][]float32, _ []tensor.Shape, out []float32) {
+			// The factor is picked by x's sign bit, not a branch: signs
+			// are random, and a mispredicted branch per value made this
+			// op cost 6x the forward one.
+			factor := [2]float32{1, slope}
 			spans(len(out), func(lo, hi int) {
 				x, dy, o := in[0][lo:hi], in[1][lo:hi], out[lo:hi]
+				dy = dy[:len(x)]
+				o = o[:len(x)]
 				for i, v := range x {
-					m := float32(1)
-					if v < 0 {
-						m = slope
-					}
-					o[i] = m * dy[i]
+					o[i] = factor[math.Float32bits(v)>>31] * dy[i]
 				}
 			})
 		},
