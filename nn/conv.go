@@ -64,6 +64,16 @@ func (c *colsCache) store(x []float32, n int) []float32 {
 	return c.buf[:n]
 }
 
+// kept reports whether a weight-gradient op reads the columns.
+func (c *colsCache) kept() bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.used
+}
+
 // load returns the cached columns of x, or nil.
 func (c *colsCache) load(x []float32, n int) []float32 {
 	if c == nil {
@@ -140,7 +150,12 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	oh, ow := outSize(h, k, s, p), outSize(wd, k, s, p)
 	ckk, hw, ohw := cin*k*k, h*wd, oh*ow
 	ld := n * ohw
-	if op.implicit(h, wd, oh, ow) {
+	// A forward-only convolution of a large map (inference: nothing keeps
+	// its columns) stays on the per-image columns below: there the packed
+	// GEMM over one image's columns, laid out in cache, beats the implicit
+	// kernels (ingest at 64 px, 3,000 faces: 243 against 216 images/s).
+	inference := op.kind == convForward && !op.cols.kept() && ohw >= perImageCols
+	if op.implicit(h, wd, oh, ow) && !inference {
 		return op.doImplicit(a, b, n, cin, cout, h, wd, oh, ow, xs, ws)
 	}
 	var cols []float32
@@ -553,11 +568,11 @@ func (op convOp) doImplicit(a, b []float32, n, cin, cout, h, wd, oh, ow int, xs,
 	case op.stride == 2: // a = x, b = dOut
 		halvingConvGradW(a, n, cin, oh, ow, k, p, b, cout, out)
 	case op.kind == convForward:
-		implicitConv(a, newTaps(n, cin, h, wd, k, p), b, cout, out)
+		implicitConv(a, n, cin, h, wd, k, p, b, cout, out)
 	case op.kind == convGradX: // dOut convolved by w flipped and transposed
 		wt := flipTranspose(a, cout, cin, k)
 		defer putBuf(wt)
-		implicitConv(b, newTaps(n, cout, oh, ow, k, k-1-p), wt, cin, out)
+		implicitConv(b, n, cout, oh, ow, k, k-1-p, wt, cin, out)
 	default:
 		implicitConvGradW(a, newTaps(n, cin, h, wd, k, p), b, cout, out)
 	}

@@ -136,14 +136,34 @@ func tapProduct(img []float32, t taps, offs []int, w []float32, m int) []float32
 }
 
 // implicitConv writes the stride-1 convolution (n, m, oh, ow) of x
-// (n, c, h, w) laid out by t, by w (m rows of c*k*k), into out.
-func implicitConv(x []float32, t taps, w []float32, m int, out []float32) {
-	img := getBuf(t.c * t.plane)
-	defer putBuf(img)
-	t.fill(x, img)
-	c := tapProduct(img, t, t.offsets(), w, m)
-	defer putBuf(c)
-	t.gather(c, m, out)
+// (n, c, h, w) by w (m rows of c*k*k), padding p, into out, a chunk of
+// images at a time (chunkImages).
+func implicitConv(x []float32, n, c, h, w, k, p int, wt []float32, m int, out []float32) {
+	step := chunkImages(n, c, w, k, p)
+	for i0 := 0; i0 < n; i0 += step {
+		nc := min(step, n-i0)
+		t := newTaps(nc, c, h, w, k, p)
+		img := getBuf(t.c * t.plane)
+		t.fill(x[i0*c*h*w:(i0+nc)*c*h*w], img)
+		prod := tapProduct(img, t, t.offsets(), wt, m)
+		t.gather(prod, m, out[i0*m*t.oh*t.ow:(i0+nc)*m*t.oh*t.ow])
+		putBuf(prod)
+		putBuf(img)
+	}
+}
+
+// windowBytes bounds the rows of the layout that one strip of output
+// columns reads (c channels by k rows): as the strips advance, the next
+// strip reads the cache lines beside these, so they should stay in the
+// core's L2. A training step's batch of 4 fits at either image size; an
+// inference batch of 64 at 64 px would read 3 MB per strip from L3 (ingest
+// ran 12% slower than with im2col until batches were chunked).
+const windowBytes = 256 << 10
+
+// chunkImages returns how many of n images of c channels, w wide, an
+// implicit convolution with kernel k and padding p lays out at once.
+func chunkImages(n, c, w, k, p int) int {
+	return max(1, min(n, windowBytes/(4*c*k*(w+p))))
 }
 
 // implicitConvGradW writes the gradient (m rows of c*k*k) of the weights
@@ -259,15 +279,21 @@ func fillPhases(x []float32, t taps, dst []float32) {
 }
 
 // halvingConv writes the stride-2 convolution (n, m, oh, ow) of x
-// (n, c, 2*oh, 2*ow) by w (m rows of c*k*k), on its phases, into out.
+// (n, c, 2*oh, 2*ow) by w (m rows of c*k*k), on its phases, into out, a
+// chunk of images at a time (chunkImages: the phases are 4c channels of 3x3
+// taps).
 func halvingConv(x []float32, n, c, oh, ow, k, p int, w []float32, m int, out []float32) {
-	t, offs := phaseTaps(n, c, oh, ow, k, p)
-	img := getBuf(t.c * t.plane)
-	defer putBuf(img)
-	fillPhases(x, t, img)
-	prod := tapProduct(img, t, offs, w, m)
-	defer putBuf(prod)
-	t.gather(prod, m, out)
+	step := chunkImages(n, 4*c, ow, 3, 1)
+	for i0 := 0; i0 < n; i0 += step {
+		nc := min(step, n-i0)
+		t, offs := phaseTaps(nc, c, oh, ow, k, p)
+		img := getBuf(t.c * t.plane)
+		fillPhases(x[i0*c*4*oh*ow:(i0+nc)*c*4*oh*ow], t, img)
+		prod := tapProduct(img, t, offs, w, m)
+		t.gather(prod, m, out[i0*m*oh*ow:(i0+nc)*m*oh*ow])
+		putBuf(prod)
+		putBuf(img)
+	}
 }
 
 // halvingConvGradW is implicitConvGradW for halvingConv.

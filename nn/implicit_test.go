@@ -50,7 +50,8 @@ func (d direct) each(f func(xi, wi, yi int)) {
 // runs (the residual blocks' 3x3 on 8x8, the 7x7 from and to RGB, the 4x4
 // stride-2 downsampling, D's 4x4 to one pixel) and on edge cases: one image,
 // one channel, channel counts that fill no 4 x 3 tile, a padding as large as
-// the kernel allows, a 1x1 stride-2 convolution (phases no tap reads).
+// the kernel allows, a 1x1 stride-2 convolution (phases no tap reads),
+// batches too large to lay out at once.
 func TestImplicitConvMatchesDirect(t *testing.T) {
 	if !hasAVX2 {
 		t.Skip("the implicit convolutions need AVX2 and FMA")
@@ -71,6 +72,10 @@ func TestImplicitConvMatchesDirect(t *testing.T) {
 		{2, 3, 5, 6, 5, 1, 2},
 		{2, 3, 4, 6, 2, 1, 0},
 		{2, 3, 4, 6, 4, 1, 3},
+		// Batches laid out in chunks of images (chunkImages): 4, 4, 1
+		// and 2, 1.
+		{9, 64, 4, 32, 7, 1, 3},
+		{3, 64, 4, 64, 4, 2, 1},
 	}
 	for _, tc := range cases {
 		name := fmt.Sprintf("n%d_c%d_m%d_%dpx_k%d_s%d_p%d", tc.n, tc.c, tc.m, tc.h, tc.k, tc.s, tc.p)
@@ -78,6 +83,15 @@ func TestImplicitConvMatchesDirect(t *testing.T) {
 			d := newDirect(tc.n, tc.c, tc.m, tc.h, tc.k, tc.s, tc.p)
 			if !(convOp{k: d.k, stride: d.s, pad: d.p}).implicit(d.h, d.w, d.oh, d.ow) {
 				t.Fatal("not run as an implicit convolution")
+			}
+			if tc.n == 9 || tc.n == 3 && tc.c == 64 {
+				c, w, k, p := d.c, d.w, d.k, d.p
+				if d.s == 2 {
+					c, w, k, p = 4*d.c, d.ow, 3, 1
+				}
+				if got := chunkImages(d.n, c, w, k, p); got >= d.n {
+					t.Fatalf("chunks of %d images: the batch is not split", got)
+				}
 			}
 			rng := rand.New(rand.NewPCG(uint64(tc.c), uint64(tc.m)))
 			x := randTensor(rng, d.n, d.c, d.h, d.w)
@@ -91,7 +105,10 @@ func TestImplicitConvMatchesDirect(t *testing.T) {
 				dw[wi] += float64(xs[xi]) * float64(dys[yi])
 			})
 			run := func(kind int, a, b *tensor.Dense, out tensor.Shape) []float32 {
-				v, err := convOp{k: d.k, stride: d.s, pad: d.p, kind: kind, out: out}.Do(a, b)
+				// A training graph's op (its weight gradient keeps the
+				// columns): a forward-only one of a large map takes the
+				// per-image columns instead.
+				v, err := convOp{k: d.k, stride: d.s, pad: d.p, kind: kind, out: out, cols: &colsCache{used: true}}.Do(a, b)
 				if err != nil {
 					t.Fatal(err)
 				}
