@@ -550,14 +550,20 @@ func (op convOp) implicit(h, w, oh, ow int) bool {
 // inputs, xs and ws the shapes of the convolution's input and weights.
 func (op convOp) doImplicit(a, b []float32, n, cin, cout, h, wd, oh, ow int, xs, ws tensor.Shape) (G.Value, error) {
 	k, p := op.k, op.pad
+	// The kernels check no bounds: the inputs must hold what the shapes say.
+	nx, nw, ny := n*cin*h*wd, cout*cin*k*k, n*cout*oh*ow
 	var shape tensor.Shape
+	var na, nb int
 	switch op.kind {
 	case convForward:
-		shape = tensor.Shape{n, cout, oh, ow}
+		shape, na, nb = tensor.Shape{n, cout, oh, ow}, nx, nw
 	case convGradX:
-		shape = xs.Clone()
+		shape, na, nb = xs.Clone(), nw, ny
 	default:
-		shape = ws.Clone()
+		shape, na, nb = ws.Clone(), nx, ny
+	}
+	if len(a) != na || len(b) != nb {
+		return nil, fmt.Errorf("nn: %v: inputs of %d and %d values, want %d and %d", op, len(a), len(b), na, nb)
 	}
 	out := make([]float32, shape.TotalSize())
 	switch {

@@ -1,12 +1,15 @@
 package nn
 
-// Implicit convolutions (stride 1). im2col writes every tap of every
-// pixel (k*k times the input) to memory, and the GEMM then packs it again:
-// at 32 px that traffic, not the multiply-adds, was most of a training
-// step. Here the input is copied once into a padded layout (taps) in which
-// every tap (channel, ky, kx) of every output pixel is the image read at a
-// fixed offset from the pixel's column, so the kernels read a tap's row
-// straight from the image by its offset: nothing is laid out per tap.
+// Implicit convolutions: stride 1, and stride 2 halving the image (on its
+// phases, below). im2col writes every tap of every pixel (k*k times the
+// input) to memory, and the GEMM then packs it again: at 32 px that
+// traffic, not the multiply-adds, was most of a training step. Here the
+// input is copied once into a padded layout (taps) in which every tap
+// (channel, ky, kx) of every output pixel is the image read at a fixed
+// offset from the pixel's column, so the kernels read a tap's row straight
+// from the image by its offset: nothing is laid out per tap. The kernels
+// are assembly and check no bounds: the layout's plane covers the farthest
+// read, and convOp checks its inputs' sizes before it calls them.
 //
 // The layout, per channel (plane values apart): the batch's images side
 // by side, each followed by p zero columns, in rows wp = n*(w+p) apart,

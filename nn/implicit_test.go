@@ -215,3 +215,30 @@ func BenchmarkConvStep(b *testing.B) {
 		}
 	}
 }
+
+// TestImplicitConvRefusesMismatchedInputs: the kernels check no bounds, so
+// an op whose inputs do not hold what its shapes say (a gradient op built
+// with the wrong shape) must get an error before they run, not read past
+// the end.
+func TestImplicitConvRefusesMismatchedInputs(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("the implicit convolutions need AVX2 and FMA")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	w := randTensor(rng, 4, 3, 3, 3)
+	dy := randTensor(rng, 2, 4, 8, 8)
+	x := randTensor(rng, 2, 3, 8, 8)
+	for _, c := range []struct {
+		name string
+		op   convOp
+		a, b *tensor.Dense
+	}{
+		{"input gradient for a larger input", convOp{k: 3, stride: 1, pad: 1, kind: convGradX, out: tensor.Shape{2, 3, 16, 16}}, w, dy},
+		{"weight gradient for more channels", convOp{k: 3, stride: 1, pad: 1, kind: convGradW, out: tensor.Shape{8, 3, 3, 3}}, x, dy},
+		{"stride-2 input gradient for more channels", convOp{k: 4, stride: 2, pad: 1, kind: convGradX, out: tensor.Shape{2, 6, 16, 16}}, randTensor(rng, 4, 3, 4, 4), dy},
+	} {
+		if _, err := c.op.Do(c.a, c.b); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
+}
