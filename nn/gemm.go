@@ -179,6 +179,8 @@ func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 	k8 := k &^ 7
 	const kc = 512
 	tiles := (n + 2) / 3
+	// A tile's rows of A and of B, by their offsets.
+	aoffs, boffs := [4]int{0, lda, 2 * lda, 3 * lda}, [3]int{0, ldb, 2 * ldb}
 	work := func(t0, t1 int) {
 		for k0 := 0; k0 < k8; k0 += kc {
 			kb := min(kc, k8-k0)
@@ -194,7 +196,7 @@ func sgemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 				}
 				i := 0
 				for ; i+4 <= m; i += 4 {
-					sgemmNT4x3(&a[i*lda+k0], lda, &b[j*ldb+k0], ldb, &c[i*ldc+j], ldc, kb)
+					sgemmNT4x3o(&a[i*lda+k0], &aoffs[0], &b[j*ldb+k0], &boffs[0], &c[i*ldc+j], ldc, 1, kb)
 				}
 				for ; i < m; i++ {
 					for q := range 3 {

@@ -16,11 +16,6 @@ func sgemm1x16(a *float32, b *float32, ldb int, c *float32, k int, store bool)
 //go:noescape
 func packStrips(b *float32, ldb int, dst *float32, kb, strips int)
 
-// sgemmNT4x3 adds the dot products of 4 rows of a with 3 rows of b (k
-// values each, a multiple of 8) to a 4 x 3 block of c.
-//
-//go:noescape
-func sgemmNT4x3(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
 
 // sdot is the dot product of k values (a multiple of 8).
 //

@@ -16,9 +16,6 @@ func packStrips(b *float32, ldb int, dst *float32, kb, strips int) {
 	panic("nn: no AVX2 kernels on this architecture")
 }
 
-func sgemmNT4x3(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int) {
-	panic("nn: no AVX2 kernels on this architecture")
-}
 
 func sdot(a, b *float32, k int) float32 { panic("nn: no AVX2 kernels on this architecture") }
 

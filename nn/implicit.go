@@ -77,35 +77,30 @@ func (t taps) offset(c, ky, kx int) int { return c*t.plane + ky*t.wp + kx }
 // column is the output column of pixel (i, oy, 0).
 func (t taps) column(i, oy int) int { return oy*t.wp + i*(t.w+t.p) }
 
-// gather copies the output columns' pixels of c (rows t.cols apart) into
-// out (n, m, oh, ow).
-func (t taps) gather(c []float32, m int, out []float32) {
+// rows calls f for every output row of m channels: the offset of row oy
+// of channel co of image i in (n, m, oh, ow), and of its ow pixels in the
+// output columns (m rows t.cols apart).
+func (t taps) rows(m int, f func(pixels, columns int)) {
 	for i := range t.n {
 		for co := range m {
-			dst := out[(i*m+co)*t.oh*t.ow:]
-			src := c[co*t.cols:]
 			for oy := range t.oh {
-				j := t.column(i, oy)
-				copy(dst[oy*t.ow:(oy+1)*t.ow], src[j:j+t.ow])
+				f(((i*m+co)*t.oh+oy)*t.ow, co*t.cols+t.column(i, oy))
 			}
 		}
 	}
+}
+
+// gather copies the output columns' pixels of c (rows t.cols apart) into
+// out (n, m, oh, ow).
+func (t taps) gather(c []float32, m int, out []float32) {
+	t.rows(m, func(px, col int) { copy(out[px:px+t.ow], c[col:col+t.ow]) })
 }
 
 // scatter lays out y (n, m, oh, ow) in the output columns of dst (m rows,
 // t.cols apart), zero in the dropped columns.
 func (t taps) scatter(y []float32, m int, dst []float32) {
 	clear(dst[:m*t.cols])
-	for i := range t.n {
-		for co := range m {
-			src := y[(i*m+co)*t.oh*t.ow:]
-			row := dst[co*t.cols:]
-			for oy := range t.oh {
-				j := t.column(i, oy)
-				copy(row[j:j+t.ow], src[oy*t.ow:(oy+1)*t.ow])
-			}
-		}
-	}
+	t.rows(m, func(px, col int) { copy(dst[col:col+t.ow], y[px:px+t.ow]) })
 }
 
 // tapProduct returns, in a pooled buffer of m rows t.cols apart, w (m rows
