@@ -16,7 +16,6 @@ func sgemm1x16(a *float32, b *float32, ldb int, c *float32, k int, store bool)
 //go:noescape
 func packStrips(b *float32, ldb int, dst *float32, kb, strips int)
 
-
 // sdot is the dot product of k values (a multiple of 8).
 //
 //go:noescape

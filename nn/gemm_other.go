@@ -16,7 +16,6 @@ func packStrips(b *float32, ldb int, dst *float32, kb, strips int) {
 	panic("nn: no AVX2 kernels on this architecture")
 }
 
-
 func sdot(a, b *float32, k int) float32 { panic("nn: no AVX2 kernels on this architecture") }
 
 func vadd(dst, src *float32, n int) { panic("nn: no AVX2 kernels on this architecture") }
