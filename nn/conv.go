@@ -19,7 +19,10 @@ import (
 // col2im go element by element through generic code (27% of a stage-1
 // step): here they are plain loops over the backing slices, and the
 // products go straight to our Sgemm. kind selects the forward op or one of
-// its two gradient ops.
+// its two gradient ops. With AVX2, a training step's convolutions (stride 1,
+// or stride 2 halving the image) lay out no columns at all (implicit.go);
+// the im2col paths below serve inference's large maps, other strides and
+// machines without AVX2.
 type convOp struct {
 	k, stride, pad int
 	kind           int // convForward, convGradX, convGradW
