@@ -583,7 +583,7 @@ func (op convOp) doImplicit(a, b []float32, n, cin, cout, h, wd, oh, ow int, xs,
 		defer putBuf(wt)
 		implicitConv(b, n, cout, oh, ow, k, k-1-p, wt, cin, out)
 	default:
-		implicitConvGradW(a, newTaps(n, cin, h, wd, k, p), b, cout, out)
+		implicitConvGradW(a, n, cin, h, wd, k, p, b, cout, out)
 	}
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
 }
