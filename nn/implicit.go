@@ -234,7 +234,7 @@ func tapGradW(img []float32, t taps, offs []int, dOut []float32, m int, dw []flo
 // kernel k and padding p runs on phases: the output is half the image and
 // every tap's shift is within a pixel.
 func halving(h, w, oh, ow, k, p int) bool {
-	return h == 2*oh && w == 2*ow && (0-p)>>1 >= -1 && (k-1-p)>>1 <= 1
+	return h == 2*oh && w == 2*ow && -p>>1 >= -1 && (k-1-p)>>1 <= 1
 }
 
 // phaseTaps returns the phases' layout for a batch of n images of c
@@ -283,7 +283,7 @@ func fillPhases(x []float32, t taps, dst []float32) {
 // chunk of images at a time (chunkImages: the phases are 4c channels of 3x3
 // taps).
 func halvingConv(x []float32, n, c, oh, ow, k, p int, w []float32, m int, out []float32) {
-	step := chunkImages(n, 4*c, ow, 3, 1)
+	step := chunkHalving(n, c, ow)
 	for i0 := 0; i0 < n; i0 += step {
 		nc := min(step, n-i0)
 		t, offs := phaseTaps(nc, c, oh, ow, k, p)
@@ -295,6 +295,10 @@ func halvingConv(x []float32, n, c, oh, ow, k, p int, w []float32, m int, out []
 		putBuf(img)
 	}
 }
+
+// chunkHalving is chunkImages for halvingConv: its layout holds 4c phase
+// channels, ow wide, of 3x3 taps.
+func chunkHalving(n, c, ow int) int { return chunkImages(n, 4*c, ow, 3, 1) }
 
 // halvingConvGradW is implicitConvGradW for halvingConv.
 func halvingConvGradW(x []float32, n, c, oh, ow, k, p int, dOut []float32, m int, dw []float32) {

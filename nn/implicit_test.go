@@ -56,26 +56,30 @@ func TestImplicitConvMatchesDirect(t *testing.T) {
 	if !hasAVX2 {
 		t.Skip("the implicit convolutions need AVX2 and FMA")
 	}
-	cases := []struct{ n, c, m, h, k, s, p int }{
-		{4, 64, 64, 8, 3, 1, 1},
-		{4, 16, 3, 32, 7, 1, 3},
-		{4, 3, 16, 32, 7, 1, 3},
-		{4, 32, 16, 32, 3, 1, 1},
-		{1, 64, 32, 16, 3, 1, 1},
-		{4, 16, 32, 32, 4, 2, 1},
-		{4, 3, 16, 16, 4, 2, 1},
-		{2, 64, 5, 4, 4, 1, 0},
-		{3, 5, 7, 6, 3, 2, 1},
-		{2, 3, 2, 5, 3, 1, 1},
-		{1, 1, 1, 1, 1, 1, 0},
-		{2, 4, 6, 6, 1, 2, 0},
-		{2, 3, 5, 6, 5, 1, 2},
-		{2, 3, 4, 6, 2, 1, 0},
-		{2, 3, 4, 6, 4, 1, 3},
+	cases := []struct {
+		n, c, m, h, k, s, p int
+		chunked             bool // laid out a chunk of images at a time
+	}{
+		{4, 64, 64, 8, 3, 1, 1, false},
+		{4, 16, 3, 32, 7, 1, 3, false},
+		{4, 3, 16, 32, 7, 1, 3, false},
+		{4, 32, 16, 32, 3, 1, 1, false},
+		{4, 16, 3, 64, 7, 1, 3, false}, // 64 px: a training part is still one chunk
+		{1, 64, 32, 16, 3, 1, 1, false},
+		{4, 16, 32, 32, 4, 2, 1, false},
+		{4, 3, 16, 16, 4, 2, 1, false},
+		{2, 64, 5, 4, 4, 1, 0, false},
+		{3, 5, 7, 6, 3, 2, 1, false},
+		{2, 3, 2, 5, 3, 1, 1, false},
+		{1, 1, 1, 1, 1, 1, 0, false},
+		{2, 4, 6, 6, 1, 2, 0, false},
+		{2, 3, 5, 6, 5, 1, 2, false},
+		{2, 3, 4, 6, 2, 1, 0, false},
+		{2, 3, 4, 6, 4, 1, 3, false},
 		// Batches laid out in chunks of images (chunkImages): 4, 4, 1
 		// and 2, 1.
-		{9, 64, 4, 32, 7, 1, 3},
-		{3, 64, 4, 64, 4, 2, 1},
+		{9, 64, 4, 32, 7, 1, 3, true},
+		{3, 64, 4, 64, 4, 2, 1, true},
 	}
 	for _, tc := range cases {
 		name := fmt.Sprintf("n%d_c%d_m%d_%dpx_k%d_s%d_p%d", tc.n, tc.c, tc.m, tc.h, tc.k, tc.s, tc.p)
@@ -84,14 +88,12 @@ func TestImplicitConvMatchesDirect(t *testing.T) {
 			if !(convOp{k: d.k, stride: d.s, pad: d.p}).implicit(d.h, d.w, d.oh, d.ow) {
 				t.Fatal("not run as an implicit convolution")
 			}
-			if tc.n == 9 || tc.n == 3 && tc.c == 64 {
-				c, w, k, p := d.c, d.w, d.k, d.p
-				if d.s == 2 {
-					c, w, k, p = 4*d.c, d.ow, 3, 1
-				}
-				if got := chunkImages(d.n, c, w, k, p); got >= d.n {
-					t.Fatalf("chunks of %d images: the batch is not split", got)
-				}
+			chunk := chunkImages(d.n, d.c, d.w, d.k, d.p)
+			if d.s == 2 {
+				chunk = chunkHalving(d.n, d.c, d.ow)
+			}
+			if (chunk < d.n) != tc.chunked {
+				t.Fatalf("chunks of %d of %d images, want chunked %v", chunk, d.n, tc.chunked)
 			}
 			rng := rand.New(rand.NewPCG(uint64(tc.c), uint64(tc.m)))
 			x := randTensor(rng, d.n, d.c, d.h, d.w)
